@@ -1,0 +1,197 @@
+package agg
+
+import (
+	"cmp"
+	"math"
+
+	"github.com/fenestra-dev/fenestra/featurelang/types"
+)
+
+// distinct_count(x) is the number of distinct values of x, an int64 (0 over
+// an empty frame), as OpenMLDB counts them (DistinctCountDef in
+// hybridse/src/udf/default_udf_library.cc):
+//
+//   - its argument is not Nullable, so a NULL reaches the set as the type's
+//     zero value: NULL counts as 0, 0.0, false or "", one more distinct
+//     value unless that value is present (the conformance cases
+//     test_udaf_function.yaml#5 and #6 expect 2 for {4, 4, NULL} and for
+//     {false, true, NULL}). A NULL date is OpenMLDB's date code 0, which is
+//     no real date: NULL dates are one value of their own.
+//   - floats compare as std::unordered_set<double> compares them: -0 equals
+//     +0, and every NaN is distinct from every value, itself included, so
+//     each NaN row counts once.
+
+func init() {
+	register(resolveDistinctCount, "distinct_count")
+}
+
+func resolveDistinctCount(name string, args []types.Type, consts []*types.Value) (*Func, error) {
+	if err := wantArgs(name, args, 1); err != nil {
+		return nil, err
+	}
+	if !args[0].IsScalar() || args[0] == types.Null {
+		return nil, argError(name, "cannot count distinct values of %s", args[0])
+	}
+	nulls := nullsAsZero
+	if args[0] == types.Date {
+		nulls = nullsApart
+	}
+	return newFunc(name, args, types.Int64, consts, func(c []*types.Column) Acc {
+		a := newFreqAcc(c[0], nulls, func(f freqSummary) types.Value {
+			n := int64(f.keys) + f.nan
+			if f.nulls > 0 {
+				n++
+			}
+			return types.Int64Value(n)
+		})
+		return a
+	}), nil
+}
+
+// nullsMode is how a freqAcc counts NULLs.
+type nullsMode uint8
+
+const (
+	nullsSkip   nullsMode = iota // NULLs are not counted
+	nullsAsZero                  // a NULL counts as the zero value of the type
+	nullsApart                   // NULLs are one key of their own
+)
+
+// freqAcc counts the non-NULL values of a column by key, in O(1) per row:
+// the state of distinct_count, topn_frequency and top1_ratio. Float keys are
+// canonical (-0 is +0) and NaNs are counted apart, since a NaN map key could
+// never be found again. The result is computed by out from the counts.
+type freqAcc[K cmp.Ordered] struct {
+	col   *types.Column
+	key   func(row int) K
+	isNaN func(row int) bool // nil unless the column is float
+	m     map[K]int64
+	nan   int64 // NaN values
+	nulls nullsMode
+	null  int64 // NULLs, when nulls is nullsApart
+	rows  int64 // rows held, NULLs included
+	out   func(freqSummary) types.Value
+}
+
+// freqSummary is what an output function sees of a freqAcc.
+type freqSummary struct {
+	rows, nan, nulls int64
+	keys             int
+	// entries returns the (key, count) pairs, NaN included, in no order.
+	entries func() []freqEntry
+}
+
+// freqEntry is one key and its count. The key is held as the payload of a
+// types.Value of the column's type; nan marks the NaN key.
+type freqEntry struct {
+	i     int64
+	f     float64
+	s     string
+	nan   bool
+	count int64
+}
+
+// newFreqAcc returns a freqAcc over col with the key type of its storage.
+func newFreqAcc(col *types.Column, nulls nullsMode, out func(freqSummary) types.Value) Acc {
+	switch {
+	case col.Type == types.String:
+		return &freqAcc[string]{col: col, key: func(r int) string { return col.S[r] }, m: map[string]int64{}, nulls: nulls, out: out}
+	case col.Type.IsFloat():
+		return &freqAcc[float64]{
+			col: col,
+			key: func(r int) float64 {
+				if f := col.F[r]; f != 0 {
+					return f
+				}
+				return 0
+			},
+			isNaN: func(r int) bool { return math.IsNaN(col.F[r]) },
+			m:     map[float64]int64{},
+			nulls: nulls,
+			out:   out,
+		}
+	}
+	return &freqAcc[int64]{col: col, key: func(r int) int64 { return col.I[r] }, m: map[int64]int64{}, nulls: nulls, out: out}
+}
+
+func (a *freqAcc[K]) Reset() {
+	clear(a.m)
+	a.nan, a.null, a.rows = 0, 0, 0
+}
+
+func (a *freqAcc[K]) count(row int, d int64) {
+	a.rows += d
+	var k K // the zero value, a NULL's key when nulls is nullsAsZero
+	switch {
+	case a.col.IsNull(row) && a.nulls == nullsSkip:
+		return
+	case a.col.IsNull(row) && a.nulls == nullsApart:
+		a.null += d
+		return
+	case a.col.IsNull(row):
+	case a.isNaN != nil && a.isNaN(row):
+		a.nan += d
+		return
+	default:
+		k = a.key(row)
+	}
+	if n := a.m[k] + d; n != 0 {
+		a.m[k] = n
+	} else {
+		delete(a.m, k)
+	}
+}
+
+func (a *freqAcc[K]) Add(row int) { a.count(row, 1) }
+
+func (a *freqAcc[K]) AddRange(lo, hi int) {
+	for i := lo; i < hi; i++ {
+		a.count(i, 1)
+	}
+}
+
+func (a *freqAcc[K]) Remove(row int) { a.count(row, -1) }
+
+func (a *freqAcc[K]) Result() types.Value {
+	return a.out(freqSummary{rows: a.rows, nan: a.nan, nulls: a.null, keys: len(a.m), entries: a.entries})
+}
+
+// ResultWith counts row, computes and uncounts it: counting is exactly
+// undone, so the state is unchanged.
+func (a *freqAcc[K]) ResultWith(row int) types.Value {
+	a.count(row, 1)
+	r := a.Result()
+	a.count(row, -1)
+	return r
+}
+
+func (a *freqAcc[K]) entries() []freqEntry {
+	es := make([]freqEntry, 0, len(a.m)+1)
+	for k, n := range a.m {
+		e := freqEntry{count: n}
+		switch k := any(k).(type) {
+		case int64:
+			e.i = k
+		case float64:
+			e.f = k
+		case string:
+			e.s = k
+		}
+		es = append(es, e)
+	}
+	if a.nan > 0 {
+		es = append(es, freqEntry{f: math.NaN(), nan: true, count: a.nan})
+	}
+	return es
+}
+
+// compareKeys orders two keys of type t: by value, NaN first.
+func compareKeys(t types.Type, a, b freqEntry) int {
+	switch {
+	case t == types.String:
+		return cmp.Compare(a.s, b.s)
+	case t.IsFloat():
+		return cmp.Compare(a.f, b.f)
+	}
+	return cmp.Compare(a.i, b.i)
+}

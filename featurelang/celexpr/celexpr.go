@@ -1,0 +1,284 @@
+// Package celexpr compiles and evaluates the CEL expressions embedded in
+// feature SQL as CEL('<source>'). A row's columns are CEL variables typed
+// from the schema (integers as int, float and double as double, strings,
+// booleans, timestamps and dates as google.protobuf.Timestamp, arrays as
+// lists), nullable where CEL allows it, with SQL NULL passed as CEL null.
+//
+// The same Compile runs in the checker (for errors and the result type) and
+// when an evaluator is built from a plan, so every host runs the identical
+// program. Evaluation is bounded by a cost limit: an expression that exceeds
+// it fails the evaluation with ErrCostLimit instead of running away. Any
+// other runtime error (arithmetic on a null, division by zero, a missing map
+// key) makes the expression's value NULL, as SQL functions do.
+package celexpr
+
+import (
+	"errors"
+	"fmt"
+	"time"
+	"unicode/utf8"
+
+	"cel.dev/cel-go/cel"
+	celtypes "cel.dev/cel-go/common/types"
+	"cel.dev/cel-go/common/types/ref"
+	"cel.dev/cel-go/ext"
+	"cel.dev/cel-go/interpreter"
+
+	"github.com/fenestra-dev/fenestra/featurelang/types"
+)
+
+// DefaultCostLimit bounds one evaluation of one expression, in CEL's cost
+// units (roughly one per operation; a typical feature expression costs under
+// 50).
+const DefaultCostLimit = 100_000
+
+// ErrCostLimit is returned by Eval when an expression exceeds its cost limit.
+var ErrCostLimit = errors.New("celexpr: cost limit exceeded")
+
+// Var is a column visible to an expression under a CEL name (possibly
+// dotted, "t2.amount").
+type Var struct {
+	Name string
+	Type types.Type
+}
+
+// Issue is a compile error at a byte offset of the CEL source.
+type Issue struct {
+	Offset int
+	Msg    string
+}
+
+// Program is a checked CEL expression. It is safe for concurrent use.
+type Program struct {
+	prg   cel.Program
+	names map[string]int // CEL name -> index into the Compile vars
+	types []types.Type   // the SQL type of each var
+	// Out is the SQL type of the expression's value.
+	Out types.Type
+	// Refs are the indices (into the Compile vars) of the variables the
+	// expression reads, in ascending order.
+	Refs []int
+}
+
+// Compile checks src with vars in scope. On failure it returns the issues,
+// positioned in src.
+func Compile(src string, vars []Var, costLimit uint64) (*Program, []Issue) {
+	opts := []cel.EnvOption{cel.CrossTypeNumericComparisons(true), ext.Strings(), ext.Math()}
+	for _, v := range vars {
+		ct, ok := celType(v.Type)
+		if !ok {
+			continue // not representable in CEL: simply not in scope
+		}
+		opts = append(opts, cel.Variable(v.Name, ct))
+	}
+	env, err := cel.NewEnv(opts...)
+	if err != nil {
+		return nil, []Issue{{Msg: "CEL environment: " + err.Error()}}
+	}
+	checked, iss := env.Compile(src)
+	if iss.Err() != nil {
+		var out []Issue
+		for _, e := range iss.Errors() {
+			out = append(out, Issue{Offset: offsetOf(src, e.Location.Line(), e.Location.Column()), Msg: e.Message})
+		}
+		return nil, out
+	}
+	outType, ok := sqlType(checked.OutputType())
+	if !ok {
+		return nil, []Issue{{Msg: fmt.Sprintf("CEL expression has type %s; a feature needs bool, int, double, string, timestamp or a list of those", checked.OutputType())}}
+	}
+	if costLimit == 0 {
+		costLimit = DefaultCostLimit
+	}
+	prg, err := env.Program(checked, cel.CostLimit(costLimit))
+	if err != nil {
+		return nil, []Issue{{Msg: "CEL program: " + err.Error()}}
+	}
+	p := &Program{prg: prg, names: map[string]int{}, Out: outType}
+	for i, v := range vars {
+		p.names[v.Name] = i
+		p.types = append(p.types, v.Type)
+	}
+	p.Refs = references(checked, p.names)
+	return p, nil
+}
+
+// references lists the indices of the variables a checked expression reads.
+func references(a *cel.Ast, names map[string]int) []int {
+	seen := map[int]bool{}
+	for _, r := range a.NativeRep().ReferenceMap() {
+		if i, ok := names[r.Name]; ok && r.Value == nil {
+			seen[i] = true
+		}
+	}
+	var out []int
+	for i := range len(names) + 1 {
+		if seen[i] {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// offsetOf converts CEL's 1-based line and 0-based rune column to a byte
+// offset in src.
+func offsetOf(src string, line, col int) int {
+	off := 0
+	for l := 1; l < line && off < len(src); l++ {
+		nl := indexByte(src[off:], '\n')
+		if nl < 0 {
+			return len(src)
+		}
+		off += nl + 1
+	}
+	for c := 0; c < col && off < len(src); c++ {
+		_, size := utf8.DecodeRuneInString(src[off:])
+		off += size
+	}
+	return off
+}
+
+func indexByte(s string, b byte) int {
+	for i := 0; i < len(s); i++ {
+		if s[i] == b {
+			return i
+		}
+	}
+	return -1
+}
+
+// celType maps a SQL type to the CEL type of a variable.
+func celType(t types.Type) (*cel.Type, bool) {
+	switch t.Kind() {
+	case types.KindBool:
+		return cel.NullableType(cel.BoolType), true
+	case types.KindInt16, types.KindInt32, types.KindInt64:
+		return cel.NullableType(cel.IntType), true
+	case types.KindFloat, types.KindDouble:
+		return cel.NullableType(cel.DoubleType), true
+	case types.KindString:
+		return cel.NullableType(cel.StringType), true
+	case types.KindTimestamp, types.KindDate:
+		return cel.TimestampType, true
+	case types.KindArray:
+		if e, ok := celType(t.Elem()); ok {
+			return cel.ListType(e), true
+		}
+	}
+	return nil, false
+}
+
+// sqlType maps the CEL type of an expression to a SQL type.
+func sqlType(t *cel.Type) (types.Type, bool) {
+	switch t.Kind() {
+	case celtypes.BoolKind:
+		return types.Bool, true
+	case celtypes.IntKind, celtypes.UintKind:
+		return types.Int64, true
+	case celtypes.DoubleKind:
+		return types.Double, true
+	case celtypes.StringKind:
+		return types.String, true
+	case celtypes.TimestampKind:
+		return types.Timestamp, true
+	case celtypes.ListKind:
+		if ps := t.Parameters(); len(ps) == 1 {
+			if e, ok := sqlType(ps[0]); ok && e.IsScalar() {
+				return types.ArrayOf(e), true
+			}
+		}
+	}
+	return 0, false
+}
+
+// Eval evaluates the expression; get(i) returns the value of var i (only
+// called for the variables in Refs). It returns ErrCostLimit (wrapped) when
+// the cost limit is exceeded; any other CEL runtime error gives NULL.
+func (p *Program) Eval(get func(i int) types.Value) (types.Value, error) {
+	out, _, err := p.prg.Eval(activation{p: p, get: get})
+	if err != nil {
+		var cancel interpreter.EvalCancelledError
+		if errors.As(err, &cancel) && cancel.Cause == interpreter.CostLimitExceeded {
+			return types.Value{}, fmt.Errorf("%w: %s", ErrCostLimit, cancel.Message)
+		}
+		return types.NullOf(p.Out), nil
+	}
+	return fromCEL(out, p.Out), nil
+}
+
+// activation resolves CEL names to the current row's values.
+type activation struct {
+	p   *Program
+	get func(i int) types.Value
+}
+
+func (a activation) ResolveName(name string) (any, bool) {
+	i, ok := a.p.names[name]
+	if !ok {
+		return nil, false
+	}
+	return toCEL(a.get(i)), true
+}
+
+func (a activation) Parent() interpreter.Activation { return nil }
+
+// toCEL converts a SQL value to the Go value CEL expects.
+func toCEL(v types.Value) any {
+	if v.Null {
+		return celtypes.NullValue
+	}
+	switch v.Type.Kind() {
+	case types.KindBool:
+		return v.I != 0
+	case types.KindInt16, types.KindInt32, types.KindInt64:
+		return v.I
+	case types.KindFloat, types.KindDouble:
+		return v.F
+	case types.KindString:
+		return v.S
+	case types.KindTimestamp:
+		return time.UnixMilli(v.I).UTC()
+	case types.KindDate:
+		return time.UnixMilli(types.TimestampOfDate(v.I)).UTC()
+	case types.KindArray:
+		elems, _ := v.X.([]types.Value)
+		out := make([]any, len(elems))
+		for i, e := range elems {
+			out[i] = toCEL(e)
+		}
+		return out
+	}
+	return celtypes.NullValue
+}
+
+// fromCEL converts a CEL result to a SQL value of type t.
+func fromCEL(v ref.Val, t types.Type) types.Value {
+	switch x := v.(type) {
+	case celtypes.Bool:
+		return types.BoolValue(bool(x))
+	case celtypes.Int:
+		return types.Int64Value(int64(x))
+	case celtypes.Uint:
+		return types.Int64Value(int64(x))
+	case celtypes.Double:
+		return types.DoubleValue(float64(x))
+	case celtypes.String:
+		return types.StringValue(string(x))
+	case celtypes.Timestamp:
+		return types.TimestampValue(x.UnixMilli())
+	case celtypes.Null:
+		return types.NullOf(t)
+	}
+	if l, ok := v.(interface {
+		Size() ref.Val
+		Get(ref.Val) ref.Val
+	}); ok && t.Kind() == types.KindArray {
+		n, _ := l.Size().(celtypes.Int)
+		elems := make([]types.Value, 0, int(n))
+		for i := range int(n) {
+			elems = append(elems, fromCEL(l.Get(celtypes.Int(i)), t.Elem()))
+		}
+		return types.Value{Type: t, X: elems}
+	}
+	return types.NullOf(t)
+}

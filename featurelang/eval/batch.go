@@ -1,0 +1,424 @@
+package eval
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/fenestra-dev/fenestra/featurelang/agg"
+	"github.com/fenestra-dev/fenestra/featurelang/plan"
+	"github.com/fenestra-dev/fenestra/featurelang/types"
+)
+
+// batchRun evaluates a plan over whole tables. Blocks it returns may share
+// column storage with its inputs and with each other: they are read-only.
+type batchRun struct {
+	ctx    context.Context
+	tables map[string]*types.Block
+}
+
+func (r *batchRun) eval(n *node) (*types.Block, error) {
+	if err := r.ctx.Err(); err != nil {
+		return nil, err
+	}
+	switch n.p.Op {
+	case plan.Scan:
+		b, ok := r.tables[n.p.Table]
+		if !ok {
+			return nil, fmt.Errorf("%w: no rows given for table %q", ErrInput, n.p.Table)
+		}
+		return b, nil
+	case plan.ConstRow:
+		return projectRows(n, &types.Block{Len: 1}, nil)
+	case plan.Filter:
+		return r.filter(n)
+	case plan.Limit:
+		in, err := r.eval(n.input)
+		if err != nil || int64(in.Len) <= n.p.N {
+			return in, err
+		}
+		return in.Gather(seq(0, int(n.p.N))), nil
+	case plan.LastJoin:
+		return r.lastJoin(n)
+	case plan.Project:
+		return r.project(n)
+	}
+	return nil, fmt.Errorf("eval: unknown node %q", n.p.Op)
+}
+
+func seq(lo, hi int) []int {
+	out := make([]int, hi-lo)
+	for i := range out {
+		out[i] = lo + i
+	}
+	return out
+}
+
+func (r *batchRun) filter(n *node) (*types.Block, error) {
+	in, err := r.eval(n.input)
+	if err != nil {
+		return nil, err
+	}
+	c := newCtx()
+	c.blk = in
+	var keep []int
+	for c.row = 0; c.row < in.Len; c.row++ {
+		if n.cond(c).IsTrue() {
+			keep = append(keep, c.row)
+		}
+	}
+	if c.err != nil {
+		return nil, c.err
+	}
+	return in.Gather(keep), nil
+}
+
+func (r *batchRun) project(n *node) (*types.Block, error) {
+	in, err := r.eval(n.input)
+	if err != nil {
+		return nil, err
+	}
+	aggCols := make([]types.Column, len(n.aggs))
+	for _, g := range n.groups {
+		if err := r.windows(n, g, in, aggCols); err != nil {
+			return nil, err
+		}
+	}
+	return projectRows(n, in, aggCols)
+}
+
+// projectRows evaluates the output expressions for every row of in.
+func projectRows(n *node, in *types.Block, aggCols []types.Column) (*types.Block, error) {
+	out := &types.Block{Schema: n.p.Schema, Cols: make([]types.Column, len(n.exprs)), Len: in.Len}
+	c := newCtx()
+	c.blk, c.aggs = in, aggCols
+	for i, f := range n.exprs {
+		if j := n.pass[i]; j >= 0 {
+			out.Cols[i] = in.Cols[j]
+			continue
+		}
+		if slot := n.aggOut[i]; slot >= 0 {
+			out.Cols[i] = aggCols[slot]
+			continue
+		}
+		col := types.MakeColumn(n.p.Schema[i].Type, in.Len)
+		for c.row = 0; c.row < in.Len; c.row++ {
+			c.aggRow = c.row
+			col.Set(c.row, f(c))
+		}
+		out.Cols[i] = col
+	}
+	return out, c.err
+}
+
+func countAggs(e *plan.Expr) int {
+	if e.Op == plan.Agg {
+		return 1
+	}
+	n := 0
+	for _, a := range e.Args {
+		n += countAggs(a)
+	}
+	return n
+}
+
+// windows computes the aggregates of one window group for every row of in.
+func (r *batchRun) windows(n *node, g *windowGroup, in *types.Block, aggCols []types.Column) error {
+	w := in
+	starts := []int{in.Len}
+	if len(g.unions) > 0 {
+		more := make([]*types.Block, len(g.unions))
+		for i, u := range g.unions {
+			b, err := r.eval(u)
+			if err != nil {
+				return err
+			}
+			more[i] = b
+			starts = append(starts, starts[i]+b.Len)
+		}
+		w = types.Concat(in, more...)
+	}
+	c := newCtx()
+	c.blk = w
+	ts := orderValues(g, w, c)
+	parts := partitions(g, w, c)
+	for _, p := range parts {
+		sortPartition(p, ts, starts)
+	}
+	for _, we := range g.windows {
+		accs := make([]agg.Acc, len(we.slots))
+		outs := make([]types.Column, len(we.slots))
+		for i, slot := range we.slots {
+			cols, err := argColumns(n.aggs[slot], w, c)
+			if err != nil {
+				return err
+			}
+			accs[i] = n.aggs[slot].fn.Bind(cols)
+			outs[i] = types.MakeColumn(n.aggs[slot].fn.Result, in.Len)
+		}
+		navs, err := navTargets(n, we, w, c, in.Len)
+		if err != nil {
+			return err
+		}
+		for _, p := range parts {
+			we.frame.sweep(p, ts, in.Len, accs, outs, navs)
+		}
+		for i, slot := range we.slots {
+			aggCols[slot] = outs[i]
+		}
+		for i, slot := range we.navs {
+			aggCols[slot] = navs[i].out
+		}
+		c.aggs = aggCols
+		for _, slot := range we.nested {
+			ne := newNestedEval(n.aggs[slot], w, c)
+			out := types.MakeColumn(n.aggs[slot].fn.Result, in.Len)
+			for _, p := range parts {
+				we.frame.sweepNested(p, ts, in.Len, ne, &out)
+			}
+			aggCols[slot] = out
+		}
+	}
+	return c.err
+}
+
+// nestedEval computes an aggregate whose arguments contain aggregates of
+// the same window: for each output row, the arguments are evaluated over
+// that row's frame with the inner aggregates fixed to that row's values,
+// then aggregated afresh. It costs O(frame) per row.
+type nestedEval struct {
+	site *aggSite
+	c    *ectx
+	cols []types.Column // argument values, filled for the rows of a frame
+	acc  agg.Acc
+}
+
+func newNestedEval(site *aggSite, w *types.Block, c *ectx) *nestedEval {
+	ne := &nestedEval{site: site, c: c, cols: make([]types.Column, len(site.args))}
+	ptrs := make([]*types.Column, len(site.args))
+	for i := range site.args {
+		ne.cols[i] = types.MakeColumn(site.fn.Args[i], w.Len)
+		ptrs[i] = &ne.cols[i]
+	}
+	ne.acc = site.fn.Bind(ptrs)
+	return ne
+}
+
+// result aggregates rows (in window order) and, when cur >= 0, the current
+// row cur, for output row out.
+func (ne *nestedEval) result(q rowSeq, lo, hi, cur, out int) types.Value {
+	ne.c.aggRow = out
+	fill := func(row int) {
+		ne.c.row = row
+		for i, f := range ne.site.args {
+			ne.cols[i].Set(row, f(ne.c))
+		}
+	}
+	ne.acc.Reset()
+	for i := lo; i < hi; i++ {
+		fill(q.at(i))
+		ne.acc.Add(q.at(i))
+	}
+	if cur < 0 {
+		return ne.acc.Result()
+	}
+	fill(cur)
+	return ne.acc.ResultWith(cur)
+}
+
+// navTargets binds the window's navigation functions to their value
+// columns over w and to fresh output columns of n rows.
+func navTargets(n *node, we *windowEval, w *types.Block, c *ectx, rows int) ([]navTarget, error) {
+	navs := make([]navTarget, len(we.navs))
+	for i, slot := range we.navs {
+		site := n.aggs[slot]
+		cols, err := argColumns(site, w, c)
+		if err != nil {
+			return nil, err
+		}
+		navs[i] = navTarget{col: cols[0], off: site.nav, ignoreNulls: site.ignoreNulls,
+			out: types.MakeColumn(site.fn.Result, rows)}
+	}
+	return navs, nil
+}
+
+// orderValues returns the window order value of every row of w; a NULL
+// orders first. Without ORDER BY the value is the row's position.
+func orderValues(g *windowGroup, w *types.Block, c *ectx) []int64 {
+	if g.orderCol >= 0 && !w.Cols[g.orderCol].HasNulls() {
+		return w.Cols[g.orderCol].I
+	}
+	ts := make([]int64, w.Len)
+	if g.order == nil {
+		for i := range ts {
+			ts[i] = int64(i)
+		}
+		return ts
+	}
+	for c.row = 0; c.row < w.Len; c.row++ {
+		v := g.order(c)
+		if v.Null {
+			ts[c.row] = math.MinInt64
+		} else {
+			ts[c.row] = v.I
+		}
+	}
+	return ts
+}
+
+// partitions groups the rows of w by partition key, each group in row
+// order.
+func partitions(g *windowGroup, w *types.Block, c *ectx) [][]int {
+	ids := map[string]int{}
+	var parts [][]int
+	var buf []byte
+	for c.row = 0; c.row < w.Len; c.row++ {
+		buf = keyOf(buf, c, g.partition)
+		id, ok := ids[string(buf)]
+		if !ok {
+			id = len(parts)
+			ids[string(buf)] = id
+			parts = append(parts, nil)
+		}
+		parts[id] = append(parts[id], c.row)
+	}
+	return parts
+}
+
+// sortPartition orders a partition's rows as OpenMLDB's window does: by
+// order value; at equal values the union sources come first, the last
+// listed oldest, then the table's own rows; within a source, by arrival.
+// starts[k] is the first row of union source k+1 in the concatenated block
+// (starts[0] is the number of own rows).
+func sortPartition(p []int, ts []int64, starts []int) {
+	u := len(starts)
+	tie := func(i int) int { // own rows: u; union k (1-based): u-k
+		k := 0
+		for k < u && i >= starts[k] {
+			k++
+		}
+		if k == 0 {
+			return u
+		}
+		return u - k
+	}
+	less := func(a, b int) int {
+		if ts[a] != ts[b] {
+			if ts[a] < ts[b] {
+				return -1
+			}
+			return 1
+		}
+		return tie(a) - tie(b)
+	}
+	if !slices.IsSortedFunc(p, less) {
+		slices.SortStableFunc(p, less)
+	}
+}
+
+// argColumns returns the argument columns of an aggregate over w: bare
+// columns as they are, other expressions evaluated per row.
+func argColumns(site *aggSite, w *types.Block, c *ectx) ([]*types.Column, error) {
+	cols := make([]*types.Column, len(site.args))
+	for i, f := range site.args {
+		if j := site.argCol[i]; j >= 0 {
+			cols[i] = &w.Cols[j]
+			continue
+		}
+		col := types.MakeColumn(site.fn.Args[i], w.Len)
+		for c.row = 0; c.row < w.Len; c.row++ {
+			col.Set(c.row, f(c))
+		}
+		cols[i] = &col
+	}
+	return cols, c.err
+}
+
+// lastJoin joins every left row with its last matching right row.
+func (r *batchRun) lastJoin(n *node) (*types.Block, error) {
+	left, err := r.eval(n.input)
+	if err != nil {
+		return nil, err
+	}
+	right, err := r.eval(n.right)
+	if err != nil {
+		return nil, err
+	}
+	match, err := joinMatches(n, left, right)
+	if err != nil {
+		return nil, err
+	}
+	out := &types.Block{Schema: n.p.Schema, Len: left.Len}
+	out.Cols = append(append([]types.Column{}, left.Cols...), right.Gather(match).Cols...)
+	return out, nil
+}
+
+// joinMatches returns, per left row, the index of the right row it joins
+// (-1 for none).
+func joinMatches(n *node, left, right *types.Block) ([]int, error) {
+	rc := newCtx()
+	rc.blk = right
+	var order []types.Value
+	if n.orderBy != nil {
+		order = make([]types.Value, right.Len)
+	}
+	cands := map[string][]int{}
+	var buf []byte
+	for rc.row = 0; rc.row < right.Len; rc.row++ {
+		buf = keyOf(buf, rc, n.rightKeys)
+		cands[string(buf)] = append(cands[string(buf)], rc.row)
+		if order != nil {
+			order[rc.row] = n.orderBy(rc)
+		}
+	}
+	lc := newCtx()
+	lc.blk, lc.right = left, right
+	match := make([]int, left.Len)
+	for lc.row = 0; lc.row < left.Len; lc.row++ {
+		buf = keyOf(buf, lc, n.leftKeys)
+		match[lc.row] = pickLast(n, lc, cands[string(buf)], order)
+	}
+	if rc.err != nil {
+		return nil, rc.err
+	}
+	return match, lc.err
+}
+
+// pickLast chooses among candidate right rows (in arrival order) those
+// passing the residual condition, the one with the largest order value,
+// ties going to the latest arrival; -1 when none passes.
+func pickLast(n *node, c *ectx, cands []int, order []types.Value) int {
+	best := -1
+	for _, j := range cands {
+		if n.cond != nil {
+			c.rrow = j
+			if !n.cond(c).IsTrue() {
+				continue
+			}
+		}
+		if best < 0 || order == nil || orderCmp(order[j], order[best], n.p.OrderDesc) >= 0 {
+			best = j
+		}
+	}
+	return best
+}
+
+// orderCmp compares LAST JOIN order values (NULL lowest), reversed for
+// ORDER BY ... DESC.
+func orderCmp(a, b types.Value, desc bool) int {
+	c := 0
+	switch {
+	case a.Null && b.Null:
+	case a.Null:
+		c = -1
+	case b.Null:
+		c = 1
+	default:
+		c = types.Compare(a, b)
+	}
+	if desc {
+		return -c
+	}
+	return c
+}

@@ -1,0 +1,147 @@
+// Package eval is fenestra's one evaluator. It is built from a plan alone
+// and runs it in two modes:
+//
+//   - Batch: all input rows in, one output row per row of the FROM table
+//     out, each row's windows seeing only rows at or before it (the
+//     point-in-time semantics of training data).
+//   - Request: one request row plus the stored rows it needs, fetched
+//     through a Source, in; one output row out (online serving).
+//
+// Both modes compute windows with the same aggregate accumulators (package
+// agg) and float sums are exact, so a request evaluated against the stored
+// rows gives exactly the value batch mode computes for the same row appended
+// after them. An Evaluator holds no mutable state and is safe for concurrent
+// use; it does no I/O itself.
+package eval
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/fenestra-dev/fenestra/featurelang/plan"
+	"github.com/fenestra-dev/fenestra/featurelang/types"
+)
+
+// Source serves the stored rows request mode reads. Storage implementations
+// (package storage) satisfy it; MemSource is an in-memory one.
+type Source interface {
+	// Scan returns the rows of q.Table that match q, as a block the caller
+	// may modify. Rows come in arrival order when q.TS is empty, else
+	// ordered by q.TS then arrival.
+	Scan(ctx context.Context, q Query) (*types.Block, error)
+}
+
+// Query selects stored rows of one table.
+type Query struct {
+	Table string
+	// Keys and Values restrict the rows to those whose Keys columns equal
+	// Values (NULL equal to NULL); all rows when Keys is empty.
+	Keys   []string
+	Values []types.Value
+	// TS, when set, names an integer or timestamp column: only rows with
+	// From <= TS <= To are returned, ordered by it.
+	TS       string
+	From, To int64
+	// Limit, when positive, keeps only the newest Limit rows (by TS).
+	Limit int
+}
+
+// Errors.
+var (
+	// ErrInput reports a batch input or request row that does not match the
+	// plan's tables.
+	ErrInput = errors.New("eval: bad input")
+)
+
+// Evaluator runs one plan. Build it with New.
+type Evaluator struct {
+	plan *plan.Plan
+	root *node
+}
+
+// New builds the evaluator of p, re-resolving every function, aggregate and
+// CEL program from the plan. It fails only for a plan this build cannot run
+// (another format, an unknown function).
+func New(p *plan.Plan) (*Evaluator, error) {
+	if p.Format != plan.Format {
+		return nil, fmt.Errorf("eval: plan format %d, this build runs format %d", p.Format, plan.Format)
+	}
+	b := &builder{plan: p}
+	root, err := b.node(p.Root)
+	if err != nil {
+		return nil, fmt.Errorf("eval: building plan %s: %w", p.Name, err)
+	}
+	return &Evaluator{plan: p, root: root}, nil
+}
+
+// Plan returns the plan the evaluator runs.
+func (e *Evaluator) Plan() *plan.Plan { return e.plan }
+
+// Batch evaluates the plan over whole tables (by name; each block in
+// arrival order) and returns one output row per row of the FROM table, in
+// its order. The input blocks are not modified.
+func (e *Evaluator) Batch(ctx context.Context, tables map[string]*types.Block) (*types.Block, error) {
+	for _, t := range e.plan.Tables {
+		b, ok := tables[t.Name]
+		if !ok {
+			return nil, fmt.Errorf("%w: no rows given for table %q", ErrInput, t.Name)
+		}
+		if err := checkSchema(t, b.Schema); err != nil {
+			return nil, err
+		}
+	}
+	r := &batchRun{ctx: ctx, tables: tables}
+	return r.eval(e.root)
+}
+
+// Request evaluates the plan for one row of the request table (the plan's
+// RequestTable, in its column order) against the stored rows of src, and
+// returns the output row. The request row is treated as arriving after
+// every stored row. It returns a nil row when a WHERE clause filters the
+// request out.
+func (e *Evaluator) Request(ctx context.Context, req []types.Value, src Source) ([]types.Value, error) {
+	if e.plan.RequestTable != "" {
+		t := e.plan.Table(e.plan.RequestTable)
+		if t == nil {
+			return nil, fmt.Errorf("%w: the plan does not describe its request table %q", ErrInput, e.plan.RequestTable)
+		}
+		if err := checkRow(t, req); err != nil {
+			return nil, err
+		}
+	} else if len(req) != 0 {
+		return nil, fmt.Errorf("%w: the query reads no table; the request must have no values", ErrInput)
+	}
+	r := &requestRun{ctx: ctx, src: src, req: req, plan: e.plan}
+	out, err := r.row(e.root)
+	if err != nil || out.Len == 0 {
+		return nil, err
+	}
+	return out.Row(0, nil), nil
+}
+
+// checkSchema reports a block whose column types differ from the table's.
+func checkSchema(t *plan.Table, s types.Schema) error {
+	if len(s) != len(t.Schema) {
+		return fmt.Errorf("%w: table %q has %d columns, the plan expects %d: %s", ErrInput, t.Name, len(s), len(t.Schema), t.Schema)
+	}
+	for i, f := range t.Schema {
+		if s[i].Type != f.Type {
+			return fmt.Errorf("%w: table %q column %d (%s) is %s, the plan expects %s", ErrInput, t.Name, i+1, f.Name, s[i].Type, f.Type)
+		}
+	}
+	return nil
+}
+
+// checkRow reports a request row that does not fit the table's schema.
+func checkRow(t *plan.Table, row []types.Value) error {
+	if len(row) != len(t.Schema) {
+		return fmt.Errorf("%w: a %s row has %d values, got %d", ErrInput, t.Name, len(t.Schema), len(row))
+	}
+	for i, f := range t.Schema {
+		if !row[i].Null && row[i].Type != f.Type {
+			return fmt.Errorf("%w: %s.%s is %s, got %s", ErrInput, t.Name, f.Name, f.Type, row[i].Type)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,243 @@
+package eval
+
+import (
+	"fmt"
+
+	"github.com/fenestra-dev/fenestra/featurelang/celexpr"
+	"github.com/fenestra-dev/fenestra/featurelang/funcs"
+	"github.com/fenestra-dev/fenestra/featurelang/plan"
+	"github.com/fenestra-dev/fenestra/featurelang/types"
+)
+
+// evalFn computes an expression for the current row of an ectx.
+type evalFn func(c *ectx) types.Value
+
+// ectx is the per-goroutine state of expression evaluation: the row being
+// evaluated, the aggregate results of the current Project, and a value
+// stack for function arguments (so calls do not allocate).
+type ectx struct {
+	blk *types.Block
+	row int
+	// right and rrow hold the right side of a join condition: columns at
+	// or past the compiled split index read from here.
+	right *types.Block
+	rrow  int
+	aggs []types.Column
+	// aggRow is the row of aggs to read: the output row (it differs from
+	// row while a nested aggregate's arguments are evaluated over the
+	// frame rows of output row aggRow).
+	aggRow int
+	stack  []types.Value
+	// err is the first hard runtime error (a CEL cost limit).
+	err error
+}
+
+func newCtx() *ectx { return &ectx{stack: make([]types.Value, 0, 32)} }
+
+// exprCompiler compiles plan expressions to closures.
+type exprCompiler struct {
+	// split, when positive, is the number of left columns of a join
+	// condition: column split+k reads column k of ectx.right.
+	split int
+	// aggSlot maps each aggregate expression of a Project to its column
+	// in ectx.aggs.
+	aggSlot map[*plan.Expr]int
+}
+
+func (ec *exprCompiler) compile(e *plan.Expr) (evalFn, error) {
+	switch e.Op {
+	case plan.Col:
+		return ec.column(e.Col), nil
+	case plan.Const:
+		v := *e.Value
+		return func(*ectx) types.Value { return v }, nil
+	case plan.Call:
+		return ec.call(e)
+	case plan.Cast:
+		return ec.cast(e)
+	case plan.Case:
+		return ec.caseExpr(e)
+	case plan.Agg:
+		slot, ok := ec.aggSlot[e]
+		if !ok {
+			return nil, fmt.Errorf("aggregate %s outside a window projection", e.Fn)
+		}
+		return func(c *ectx) types.Value { return c.aggs[slot].Value(c.aggRow) }, nil
+	case plan.CEL:
+		return ec.cel(e)
+	case plan.Array:
+		return ec.array(e)
+	}
+	return nil, fmt.Errorf("unknown expression op %q", e.Op)
+}
+
+func (ec *exprCompiler) column(i int) evalFn {
+	if ec.split > 0 && i >= ec.split {
+		j := i - ec.split
+		return func(c *ectx) types.Value { return c.right.Cols[j].Value(c.rrow) }
+	}
+	return func(c *ectx) types.Value { return c.blk.Cols[i].Value(c.row) }
+}
+
+func (ec *exprCompiler) args(es []*plan.Expr) ([]evalFn, []types.Type, error) {
+	fns := make([]evalFn, len(es))
+	ts := make([]types.Type, len(es))
+	for i, a := range es {
+		f, err := ec.compile(a)
+		if err != nil {
+			return nil, nil, err
+		}
+		fns[i], ts[i] = f, a.Type
+	}
+	return fns, ts, nil
+}
+
+func (ec *exprCompiler) call(e *plan.Expr) (evalFn, error) {
+	args, ts, err := ec.args(e.Args)
+	if err != nil {
+		return nil, err
+	}
+	ov, err := funcs.Resolve(e.Fn, ts)
+	if err != nil {
+		return nil, err
+	}
+	impl, result, strict := ov.Impl, ov.Result, !ov.NullSafe
+	switch len(args) {
+	case 1:
+		a := args[0]
+		return func(c *ectx) types.Value {
+			v := a(c)
+			if strict && v.Null {
+				return types.NullOf(result)
+			}
+			base := len(c.stack)
+			c.stack = append(c.stack, v)
+			r := impl(c.stack[base:])
+			c.stack = c.stack[:base]
+			return r
+		}, nil
+	case 2:
+		a, b := args[0], args[1]
+		return func(c *ectx) types.Value {
+			x := a(c)
+			if strict && x.Null {
+				return types.NullOf(result)
+			}
+			y := b(c)
+			if strict && y.Null {
+				return types.NullOf(result)
+			}
+			base := len(c.stack)
+			c.stack = append(c.stack, x, y)
+			r := impl(c.stack[base:])
+			c.stack = c.stack[:base]
+			return r
+		}, nil
+	}
+	return func(c *ectx) types.Value {
+		base := len(c.stack)
+		for _, a := range args {
+			v := a(c)
+			if strict && v.Null {
+				c.stack = c.stack[:base]
+				return types.NullOf(result)
+			}
+			c.stack = append(c.stack, v)
+		}
+		r := impl(c.stack[base:])
+		c.stack = c.stack[:base]
+		return r
+	}, nil
+}
+
+func (ec *exprCompiler) cast(e *plan.Expr) (evalFn, error) {
+	x, err := ec.compile(e.Args[0])
+	if err != nil {
+		return nil, err
+	}
+	impl, err := funcs.Cast(e.Args[0].Type, e.Type)
+	if err != nil {
+		return nil, err
+	}
+	to := e.Type
+	return func(c *ectx) types.Value {
+		v := x(c)
+		if v.Null {
+			return types.NullOf(to)
+		}
+		base := len(c.stack)
+		c.stack = append(c.stack, v)
+		r := impl(c.stack[base:])
+		c.stack = c.stack[:base]
+		return r
+	}, nil
+}
+
+// caseExpr evaluates WHEN conditions in order; Args are cond, result pairs
+// and an optional trailing ELSE.
+func (ec *exprCompiler) caseExpr(e *plan.Expr) (evalFn, error) {
+	fns, _, err := ec.args(e.Args)
+	if err != nil {
+		return nil, err
+	}
+	pairs := len(fns) / 2
+	var elseFn evalFn
+	if len(fns)%2 == 1 {
+		elseFn = fns[len(fns)-1]
+	}
+	t := e.Type
+	return func(c *ectx) types.Value {
+		for i := 0; i < pairs; i++ {
+			if fns[2*i](c).IsTrue() {
+				return fns[2*i+1](c)
+			}
+		}
+		if elseFn != nil {
+			return elseFn(c)
+		}
+		return types.NullOf(t)
+	}, nil
+}
+
+func (ec *exprCompiler) array(e *plan.Expr) (evalFn, error) {
+	fns, _, err := ec.args(e.Args)
+	if err != nil {
+		return nil, err
+	}
+	t := e.Type
+	return func(c *ectx) types.Value {
+		elems := make([]types.Value, len(fns))
+		for i, f := range fns {
+			elems[i] = f(c)
+		}
+		return types.Value{Type: t, X: elems}
+	}, nil
+}
+
+// cel rebuilds the CEL program from its source and variables.
+func (ec *exprCompiler) cel(e *plan.Expr) (evalFn, error) {
+	vars := make([]celexpr.Var, len(e.CEL.Vars))
+	cols := make([]evalFn, len(e.CEL.Vars))
+	for i, v := range e.CEL.Vars {
+		vars[i] = celexpr.Var{Name: v.Name, Type: v.Type}
+		cols[i] = ec.column(v.Col)
+	}
+	prog, issues := celexpr.Compile(e.CEL.Source, vars, 0)
+	if len(issues) > 0 {
+		return nil, fmt.Errorf("CEL %q: %s", e.CEL.Source, issues[0].Msg)
+	}
+	if prog.Out != e.Type {
+		return nil, fmt.Errorf("CEL %q has type %s, the plan says %s", e.CEL.Source, prog.Out, e.Type)
+	}
+	t := e.Type
+	return func(c *ectx) types.Value {
+		v, err := prog.Eval(func(i int) types.Value { return cols[i](c) })
+		if err != nil {
+			if c.err == nil {
+				c.err = fmt.Errorf("CEL %q: %w", e.CEL.Source, err)
+			}
+			return types.NullOf(t)
+		}
+		return v
+	}, nil
+}

@@ -1,0 +1,320 @@
+package eval
+
+import (
+	"math"
+	"sort"
+
+	"github.com/fenestra-dev/fenestra/featurelang/agg"
+	"github.com/fenestra-dev/fenestra/featurelang/plan"
+	"github.com/fenestra-dev/fenestra/featurelang/types"
+)
+
+// A window's rows are a partition sorted by (order value, union rows before
+// the table's own rows at equal values, arrival). For each own row r with
+// order value t the frame is:
+//
+//	C  = the rows that may precede r: those sorted before it (only union
+//	     rows under INSTANCE_NOT_IN_WINDOW), without rows of value t under
+//	     EXCLUDE CURRENT_TIME — always a prefix S[0:cEnd] of a sorted
+//	     sequence S;
+//	P  = a contiguous range S[lo:hi] of C cut by the bounds (values for
+//	     ROWS_RANGE, counts for ROWS), then to its newest MAXSIZE rows;
+//	frame = P plus r itself when the frame ends at CURRENT ROW and
+//	     EXCLUDE CURRENT_ROW is absent.
+//
+// lo and hi never decrease from one row to the next, so batch mode slides
+// accumulators along S (Add at hi, Remove at lo: FIFO). Request mode, where
+// r comes after every stored row, finds lo and hi by binary search.
+
+// frame is a window's frame with OPEN bounds already folded into
+// inclusive offsets.
+type frame struct {
+	rows       bool
+	unbounded  bool
+	start, end int64 // inclusive offsets back from the current row
+	includeCur bool
+	ect        bool // EXCLUDE CURRENT_TIME
+	instNot    bool // INSTANCE_NOT_IN_WINDOW
+	maxSize    int64
+}
+
+func newFrame(w *plan.Window) frame {
+	f := frame{
+		rows:      w.Rows,
+		unbounded: w.Start.Unbounded,
+		start:     w.Start.Offset,
+		end:       w.End.Offset,
+		ect:       w.ExcludeCurrentTime,
+		instNot:   w.InstanceNotInWindow,
+		maxSize:   w.MaxSize,
+	}
+	// OPEN makes a bound exclusive: for whole offsets, one step inward.
+	if w.Start.Open && !f.unbounded {
+		f.start--
+	}
+	if w.End.Open {
+		f.end++
+	}
+	f.includeCur = f.end == 0 && !w.ExcludeCurrentRow && (f.unbounded || f.start >= 0)
+	return f
+}
+
+// maxPrecedingRows returns how many stored rows a ROWS frame can reach
+// back (for request-mode fetch limits), or 0 when unlimited.
+func (f *frame) maxPrecedingRows() int64 {
+	if !f.rows || f.unbounded || f.ect || f.instNot {
+		return 0
+	}
+	return max(f.start, 1)
+}
+
+// capMax applies MAXSIZE to P = S[lo:hi].
+func (f *frame) capMax(lo, hi int) int {
+	if f.maxSize <= 0 {
+		return lo
+	}
+	limit := f.maxSize
+	if f.includeCur {
+		limit--
+	}
+	if int64(hi-lo) > limit {
+		return hi - int(max(limit, 0))
+	}
+	return lo
+}
+
+// rowsBounds returns P for a ROWS frame over C = S[0:cEnd].
+func (f *frame) rowsBounds(cEnd int) (lo, hi int) {
+	hi = cEnd - int(max(f.end, 1)) + 1
+	if f.unbounded {
+		lo = 0
+	} else {
+		lo = cEnd - int(f.start)
+	}
+	hi = max(hi, 0)
+	lo = min(max(lo, 0), hi)
+	return f.capMax(lo, hi), hi
+}
+
+// rangeLimits returns the inclusive order-value bounds of a ROWS_RANGE
+// frame for current value t, saturating instead of overflowing.
+func (f *frame) rangeLimits(t int64) (lower, upper int64) {
+	upper = subSat(t, f.end)
+	lower = math.MinInt64
+	if !f.unbounded {
+		lower = subSat(t, f.start)
+	}
+	return lower, upper
+}
+
+func subSat(a, b int64) int64 {
+	if b > 0 && a < math.MinInt64+b {
+		return math.MinInt64
+	}
+	if b < 0 && a > math.MaxInt64+b {
+		return math.MaxInt64
+	}
+	return a - b
+}
+
+// window is the sliding state of one window over one partition in batch
+// mode.
+type slider struct {
+	f      *frame
+	s      []int   // S: candidate rows in sorted order
+	ts     []int64 // order values by row
+	accs   []agg.Acc
+	lo, hi int // the accumulators hold S[lo:hi]
+	// pointers of the monotone searches
+	sPos, ectEnd, loPtr, hiPtr int
+	cEnd                       int // C = S[0:cEnd] for the current row
+}
+
+// bounds returns P = S[lo:hi] for an own row with value t given that the
+// first sPos elements of S precede it, and sets cEnd (C = S[0:cEnd]).
+func (sl *slider) bounds(t int64) (int, int) {
+	cEnd := sl.sPos
+	if sl.f.ect {
+		for sl.ectEnd < cEnd && sl.ts[sl.s[sl.ectEnd]] < t {
+			sl.ectEnd++
+		}
+		cEnd = sl.ectEnd
+	}
+	sl.cEnd = cEnd
+	if sl.f.rows {
+		return sl.f.rowsBounds(cEnd)
+	}
+	lower, upper := sl.f.rangeLimits(t)
+	for sl.hiPtr < cEnd && sl.ts[sl.s[sl.hiPtr]] <= upper {
+		sl.hiPtr++
+	}
+	for sl.loPtr < sl.hiPtr && sl.ts[sl.s[sl.loPtr]] < lower {
+		sl.loPtr++
+	}
+	return sl.f.capMax(sl.loPtr, sl.hiPtr), sl.hiPtr
+}
+
+// slide moves the accumulators from S[lo:hi] to S[newLo:newHi]; both ends
+// only move forward, so removals are always of the oldest rows held.
+func (sl *slider) slide(newLo, newHi int) {
+	for sl.lo < newLo && sl.lo < sl.hi {
+		for _, a := range sl.accs {
+			a.Remove(sl.s[sl.lo])
+		}
+		sl.lo++
+	}
+	if sl.lo < newLo {
+		sl.lo, sl.hi = newLo, newLo
+	}
+	for sl.hi < newHi {
+		for _, a := range sl.accs {
+			a.Add(sl.s[sl.hi])
+		}
+		sl.hi++
+	}
+}
+
+// navTarget is a navigation function (lag, at) being computed: x of the
+// row off places before the current row among C (0: the current row).
+type navTarget struct {
+	col         *types.Column
+	off         int
+	ignoreNulls bool
+	out         types.Column
+}
+
+// value returns the navigation result for current row cur with C = the
+// first cEnd rows of q. With ignoreNulls, rows whose x is NULL are skipped
+// (the current row included).
+func (n *navTarget) value(q rowSeq, cEnd, cur int) types.Value {
+	k := n.off
+	if !n.ignoreNulls {
+		switch {
+		case k == 0:
+			return n.col.Value(cur)
+		case cEnd-k >= 0:
+			return n.col.Value(q.at(cEnd - k))
+		}
+		return types.NullOf(n.col.Type)
+	}
+	if !n.col.IsNull(cur) {
+		if k == 0 {
+			return n.col.Value(cur)
+		}
+		k--
+	}
+	for i := cEnd - 1; i >= 0; i-- {
+		if row := q.at(i); !n.col.IsNull(row) {
+			if k == 0 {
+				return n.col.Value(row)
+			}
+			k--
+		}
+	}
+	return types.NullOf(n.col.Type)
+}
+
+// sweep computes the window's aggregates and navigation functions for
+// every own row (index < nOwn) of one sorted partition, writing them to
+// outs and navs.
+func (f *frame) sweep(part []int, ts []int64, nOwn int, accs []agg.Acc, outs []types.Column, navs []navTarget) {
+	s := part
+	if f.instNot {
+		s = unionRows(part, nOwn)
+	}
+	for _, a := range accs {
+		a.Reset()
+	}
+	sl := &slider{f: f, s: s, ts: ts, accs: accs}
+	q := rowSeq{s: s, n: len(s)}
+	for _, r := range part {
+		if r >= nOwn {
+			sl.sPos++
+			continue
+		}
+		sl.slide(sl.bounds(ts[r]))
+		for i := range navs {
+			navs[i].out.Set(r, navs[i].value(q, sl.cEnd, r))
+		}
+		for i, a := range accs {
+			if f.includeCur {
+				outs[i].Set(r, a.ResultWith(r))
+			} else {
+				outs[i].Set(r, a.Result())
+			}
+		}
+		if !f.instNot {
+			sl.sPos++
+		}
+	}
+}
+
+// rowSeq is S in request mode: rows s, or the rows 0..n-1 when s is nil
+// (stored rows that are already in window order, the common case).
+type rowSeq struct {
+	s []int
+	n int
+}
+
+func (q rowSeq) len() int { return q.n }
+
+func (q rowSeq) at(i int) int {
+	if q.s == nil {
+		return i
+	}
+	return q.s[i]
+}
+
+// sweepNested computes a nested aggregate for every own row of one sorted
+// partition, recomputing it over each row's frame.
+func (f *frame) sweepNested(part []int, ts []int64, nOwn int, ne *nestedEval, out *types.Column) {
+	s := part
+	if f.instNot {
+		s = unionRows(part, nOwn)
+	}
+	sl := &slider{f: f, s: s, ts: ts}
+	q := rowSeq{s: s, n: len(s)}
+	for _, r := range part {
+		if r >= nOwn {
+			sl.sPos++
+			continue
+		}
+		lo, hi := sl.bounds(ts[r])
+		cur := -1
+		if f.includeCur {
+			cur = r
+		}
+		out.Set(r, ne.result(q, lo, hi, cur, r))
+		if !f.instNot {
+			sl.sPos++
+		}
+	}
+}
+
+func unionRows(part []int, nOwn int) []int {
+	s := make([]int, 0, len(part))
+	for _, r := range part {
+		if r >= nOwn {
+			s = append(s, r)
+		}
+	}
+	return s
+}
+
+// requestBounds returns P = S[lo:hi] and cEnd (C = S[0:cEnd]) for a
+// current row with value t that comes after every row of S (request mode),
+// by binary search.
+func (f *frame) requestBounds(q rowSeq, ts []int64, t int64) (lo, hi, cEnd int) {
+	cEnd = q.len()
+	if f.ect {
+		cEnd = sort.Search(cEnd, func(i int) bool { return ts[q.at(i)] >= t })
+	}
+	if f.rows {
+		lo, hi = f.rowsBounds(cEnd)
+		return lo, hi, cEnd
+	}
+	lower, upper := f.rangeLimits(t)
+	hi = sort.Search(cEnd, func(i int) bool { return ts[q.at(i)] > upper })
+	lo = sort.Search(hi, func(i int) bool { return ts[q.at(i)] >= lower })
+	return f.capMax(lo, hi), hi, cEnd
+}

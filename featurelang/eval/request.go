@@ -1,0 +1,544 @@
+package eval
+
+import (
+	"context"
+	"fmt"
+	"math"
+
+	"github.com/fenestra-dev/fenestra/featurelang/agg"
+	"github.com/fenestra-dev/fenestra/featurelang/plan"
+	"github.com/fenestra-dev/fenestra/featurelang/types"
+)
+
+// requestRun evaluates a plan for one request row. The request flows up the
+// left-most path of the plan as a one-row block; windows and joins fetch
+// the stored rows they need from the Source.
+//
+// Fetches are pushed down to the Source when the window's partition and
+// order (or the join's keys) are plain columns of a stored table reached
+// through row-by-row operators; then the Source returns exactly the rows
+// needed, already ordered. Otherwise the evaluator falls back to reading the
+// whole tables involved and filtering: always correct, only slower.
+type requestRun struct {
+	ctx  context.Context
+	src  Source
+	req  []types.Value
+	plan *plan.Plan
+	// full caches whole-table reads of the fallback path.
+	full map[string]*types.Block
+}
+
+// row evaluates n for the request: a block of one row, or none when a
+// filter drops it.
+func (r *requestRun) row(n *node) (*types.Block, error) {
+	if err := r.ctx.Err(); err != nil {
+		return nil, err
+	}
+	switch n.p.Op {
+	case plan.Scan:
+		if n.p.Table != r.plan.RequestTable {
+			return nil, fmt.Errorf("eval: request path reads table %q, not the request table %q", n.p.Table, r.plan.RequestTable)
+		}
+		return types.BlockOf(n.p.Schema, [][]types.Value{r.req}), nil
+	case plan.ConstRow:
+		return projectRows(n, &types.Block{Len: 1}, nil)
+	case plan.Filter, plan.Limit:
+		in, err := r.row(n.input)
+		if err != nil || in.Len == 0 {
+			return in, err
+		}
+		return r.step(n, in)
+	case plan.LastJoin:
+		in, err := r.row(n.input)
+		if err != nil || in.Len == 0 {
+			return in, err
+		}
+		return r.join(n, in)
+	case plan.Project:
+		in, err := r.row(n.input)
+		if err != nil || in.Len == 0 {
+			return in, err
+		}
+		aggCols := make([]types.Column, len(n.aggs))
+		for _, g := range n.groups {
+			if err := r.windows(n, g, in, aggCols); err != nil {
+				return nil, err
+			}
+		}
+		return projectRows(n, in, aggCols)
+	}
+	return nil, fmt.Errorf("eval: unknown node %q", n.p.Op)
+}
+
+// step applies a row-by-row operator (Filter, Limit, LastJoin, Project
+// without windows) to a block of its input rows.
+func (r *requestRun) step(n *node, in *types.Block) (*types.Block, error) {
+	switch n.p.Op {
+	case plan.Filter:
+		c := newCtx()
+		c.blk = in
+		var keep []int
+		for c.row = 0; c.row < in.Len; c.row++ {
+			if n.cond(c).IsTrue() {
+				keep = append(keep, c.row)
+			}
+		}
+		return in.Gather(keep), c.err
+	case plan.Limit:
+		if int64(in.Len) > n.p.N {
+			return in.Gather(seq(0, int(n.p.N))), nil
+		}
+		return in, nil
+	case plan.LastJoin:
+		return r.join(n, in)
+	case plan.Project:
+		return projectRows(n, in, nil)
+	}
+	return nil, fmt.Errorf("eval: %q is not a row-by-row operator", n.p.Op)
+}
+
+// join joins each row of left with its last matching stored right row.
+func (r *requestRun) join(n *node, left *types.Block) (*types.Block, error) {
+	c := newCtx()
+	c.blk = left
+	match := make([]int, left.Len)
+	var rights []*types.Block
+	out := types.NewBlock(n.p.Right.Schema, left.Len)
+	for c.row = 0; c.row < left.Len; c.row++ {
+		keys := make([]types.Value, len(n.leftKeys))
+		for i, k := range n.leftKeys {
+			keys[i] = k(c)
+		}
+		cands, err := r.candidates(n, keys)
+		if err != nil {
+			return nil, err
+		}
+		match[c.row] = r.pickJoin(n, left, c.row, cands, keys)
+		rights = append(rights, cands)
+	}
+	for i, j := range match {
+		if j < 0 {
+			out.AppendRow(nullRow(n.p.Right.Schema))
+		} else {
+			out.AppendFrom(rights[i], j)
+		}
+	}
+	joined := &types.Block{Schema: n.p.Schema, Len: left.Len}
+	joined.Cols = append(append([]types.Column{}, left.Cols...), out.Cols...)
+	return joined, c.err
+}
+
+func nullRow(s types.Schema) []types.Value {
+	row := make([]types.Value, len(s))
+	for i, f := range s {
+		row[i] = types.NullOf(f.Type)
+	}
+	return row
+}
+
+// candidates returns rows of the join's right side whose keys may equal
+// keys (a superset is fine: pickJoin checks), in arrival order. A right
+// side reading the request table sees the request row as its latest
+// arrival, as batch mode over the stored rows plus the request would.
+func (r *requestRun) candidates(n *node, keys []types.Value) (*types.Block, error) {
+	base, steps, ok := rowChain(n.right)
+	if !ok {
+		return r.batchAll(n.right, true)
+	}
+	q := Query{Table: base.p.Table}
+	for i, k := range n.p.RightKeys {
+		name, ok := traceCol(n.right, k)
+		if !ok {
+			q.Keys, q.Values = nil, nil
+			break
+		}
+		q.Keys, q.Values = append(q.Keys, name), append(q.Values, keys[i])
+	}
+	return r.fetch(q, steps, true)
+}
+
+// pickJoin picks the last candidate that matches left row i.
+func (r *requestRun) pickJoin(n *node, left *types.Block, i int, cands *types.Block, keys []types.Value) int {
+	var want, buf []byte
+	for _, k := range keys {
+		want = appendKey(want, k)
+	}
+	rc := newCtx()
+	rc.blk = cands
+	var ids []int
+	var order []types.Value
+	if n.orderBy != nil {
+		order = make([]types.Value, cands.Len)
+	}
+	for rc.row = 0; rc.row < cands.Len; rc.row++ {
+		if string(keyOf(buf, rc, n.rightKeys)) != string(want) {
+			continue
+		}
+		ids = append(ids, rc.row)
+		if order != nil {
+			order[rc.row] = n.orderBy(rc)
+		}
+	}
+	lc := newCtx()
+	lc.blk, lc.row, lc.right = left, i, cands
+	return pickLast(n, lc, ids, order)
+}
+
+// windows computes one window group's aggregates for the request row cur
+// (a one-row block of the Project's input).
+func (r *requestRun) windows(n *node, g *windowGroup, cur *types.Block, aggCols []types.Column) error {
+	c := newCtx()
+	c.blk = cur
+	key := make([]types.Value, len(g.partition))
+	for i, p := range g.partition {
+		key[i] = p(c)
+	}
+	t := int64(math.MaxInt64) // without ORDER BY every stored row is earlier
+	if g.order != nil {
+		t = math.MinInt64
+		if tv := g.order(c); !tv.Null {
+			t = tv.I
+		}
+	}
+	from, limit := fetchRange(g, t)
+	w, err := r.navHistory(n.input, g, key, t, from, limit)
+	if err != nil {
+		return err
+	}
+	nOwn := w.Len
+	var unions []*types.Block
+	for _, u := range g.unions {
+		h, err := r.navHistory(u, g, key, t, from, limit)
+		if err != nil {
+			return err
+		}
+		unions = append(unions, h)
+	}
+	starts := []int{nOwn}
+	if len(unions) == 0 {
+		w.AppendFrom(cur, 0) // the block is ours: Sources return fresh blocks
+	} else {
+		for _, u := range unions {
+			starts = append(starts, starts[len(starts)-1]+u.Len)
+		}
+		w = types.Concat(w, append(unions, cur)...)
+	}
+	c.blk = w
+	ts := orderValues(g, w, c)
+	if g.order == nil {
+		t = int64(w.Len - 1)
+	}
+	seqs := windowSeq(w.Len-1, starts, ts)
+	curRow := w.Len - 1
+	for _, we := range g.windows {
+		q := seqs
+		if we.frame.instNot {
+			q = rowSeq{s: unionOnly(seqs, nOwn)}
+			q.n = len(q.s)
+		}
+		lo, hi, cEnd := we.frame.requestBounds(q, ts, t)
+		navs, err := navTargets(n, we, w, c, 1)
+		if err != nil {
+			return err
+		}
+		for i, slot := range we.navs {
+			navs[i].out.Set(0, navs[i].value(q, cEnd, curRow))
+			aggCols[slot] = navs[i].out
+		}
+		for _, slot := range we.slots {
+			cols, err := argColumns(n.aggs[slot], w, c)
+			if err != nil {
+				return err
+			}
+			acc := n.aggs[slot].fn.Bind(cols)
+			addRows(acc, q, lo, hi)
+			res := acc.Result()
+			if we.frame.includeCur {
+				res = acc.ResultWith(curRow)
+			}
+			col := types.MakeColumn(n.aggs[slot].fn.Result, 1)
+			col.Set(0, res)
+			aggCols[slot] = col
+		}
+		c.aggs = aggCols
+		for _, slot := range we.nested {
+			cur := -1
+			if we.frame.includeCur {
+				cur = curRow
+			}
+			col := types.MakeColumn(n.aggs[slot].fn.Result, 1)
+			col.Set(0, newNestedEval(n.aggs[slot], w, c).result(q, lo, hi, cur, 0))
+			aggCols[slot] = col
+		}
+	}
+	return c.err
+}
+
+// windowSeq orders the n stored rows of a request window (the table's own
+// rows first, then each union source from starts[k]) as the window does;
+// nil-backed when they already are in order.
+func windowSeq(n int, starts []int, ts []int64) rowSeq {
+	sorted := starts[0] == n
+	for i := 1; sorted && i < n; i++ {
+		sorted = ts[i-1] <= ts[i]
+	}
+	if sorted {
+		return rowSeq{n: n}
+	}
+	s := seq(0, n)
+	sortPartition(s, ts, starts)
+	return rowSeq{s: s, n: n}
+}
+
+// addRows adds S[lo:hi] to acc, as one range when S is the identity.
+func addRows(acc agg.Acc, q rowSeq, lo, hi int) {
+	if q.s == nil {
+		acc.AddRange(lo, hi)
+		return
+	}
+	for _, i := range q.s[lo:hi] {
+		acc.Add(i)
+	}
+}
+
+func unionOnly(q rowSeq, nOwn int) []int {
+	out := make([]int, 0, q.len())
+	for i := 0; i < q.len(); i++ {
+		if j := q.at(i); j >= nOwn {
+			out = append(out, j)
+		}
+	}
+	return out
+}
+
+// navHistory is history plus what the group's navigation functions need:
+// lag(x, k) reads k rows back whatever the frame, so when the frame's
+// fetch holds fewer than k rows before the request, the newest k rows (plus
+// any at the request's own time, for EXCLUDE CURRENT_TIME) are fetched.
+func (r *requestRun) navHistory(m *node, g *windowGroup, key []types.Value, t, from int64, limit int) (*types.Block, error) {
+	h, err := r.history(m, g, key, t, from, limit)
+	if err != nil || g.maxNav == 0 || (from == math.MinInt64 && limit == 0) {
+		return h, err
+	}
+	c := newCtx()
+	c.blk = h
+	eq := 0
+	for _, v := range orderValues(g, h, c) {
+		if v == t {
+			eq++
+		}
+	}
+	if h.Len-eq >= g.maxNav && !g.navNulls {
+		return h, nil
+	}
+	if g.navNulls {
+		return r.history(m, g, key, t, math.MinInt64, 0)
+	}
+	return r.history(m, g, key, t, math.MinInt64, g.maxNav+eq)
+}
+
+// fetchRange returns the lowest order value any window of g can reach back
+// to from t, and how many newest rows suffice (0: every row in range).
+func fetchRange(g *windowGroup, t int64) (from int64, limit int) {
+	from = math.MaxInt64
+	limited := true
+	for _, we := range g.windows {
+		f := &we.frame
+		if f.rows || f.unbounded {
+			from = math.MinInt64
+		} else {
+			lower, _ := f.rangeLimits(t)
+			from = min(from, lower)
+		}
+		if n := f.maxPrecedingRows(); n > 0 {
+			limit = max(limit, int(n))
+		} else {
+			limited = false
+		}
+	}
+	if !limited {
+		limit = 0
+	}
+	return from, limit
+}
+
+// history returns the stored rows of m (a node with the window's input
+// schema) in the partition key, with order values in [from, t], sorted by
+// order value then arrival.
+func (r *requestRun) history(m *node, g *windowGroup, key []types.Value, t, from int64, limit int) (*types.Block, error) {
+	base, steps, ok := rowChain(m)
+	if !ok {
+		all, err := r.batchAll(m, false)
+		if err != nil {
+			return nil, err
+		}
+		return filterHistory(g, all, key, t, from), nil
+	}
+	q := Query{Table: base.p.Table}
+	pushed := true
+	for i, p := range g.spec.PartitionBy {
+		name, ok := traceCol(m, p)
+		if !ok {
+			q.Keys, q.Values, pushed = nil, nil, false
+			break
+		}
+		q.Keys, q.Values = append(q.Keys, name), append(q.Values, key[i])
+	}
+	if name, ok := traceCol(m, g.spec.OrderBy); ok {
+		q.TS, q.From, q.To = name, from, t
+		if pushed && !hasFilter(steps) {
+			q.Limit = limit
+		}
+	} else {
+		pushed = false
+	}
+	rows, err := r.fetch(q, steps, false)
+	if err != nil || pushed {
+		return rows, err
+	}
+	return filterHistory(g, rows, key, t, from), nil
+}
+
+func hasFilter(steps []*node) bool {
+	for _, s := range steps {
+		if s.p.Op == plan.Filter {
+			return true
+		}
+	}
+	return false
+}
+
+// fetch scans the Source and applies the row-by-row steps, innermost
+// first. withReq appends the request row to a scan of the request table
+// (it matches any key: pickJoin and filterHistory check).
+func (r *requestRun) fetch(q Query, steps []*node, withReq bool) (*types.Block, error) {
+	b, err := r.src.Scan(r.ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", q.Table, err)
+	}
+	if withReq && q.Table == r.plan.RequestTable {
+		b.AppendRow(r.req)
+	}
+	for i := len(steps) - 1; i >= 0; i-- {
+		if b, err = r.step(steps[i], b); err != nil {
+			return nil, err
+		}
+	}
+	return b, nil
+}
+
+// filterHistory keeps the rows of all in the partition key with order
+// values in [from, t], sorted by order value, stable.
+func filterHistory(g *windowGroup, all *types.Block, key []types.Value, t, from int64) *types.Block {
+	c := newCtx()
+	c.blk = all
+	var want, buf []byte
+	for _, k := range key {
+		want = appendKey(want, k)
+	}
+	ts := orderValues(g, all, c)
+	var keep []int
+	for c.row = 0; c.row < all.Len; c.row++ {
+		if ts[c.row] < from || ts[c.row] > t {
+			continue
+		}
+		if string(keyOf(buf, c, g.partition)) == string(want) {
+			keep = append(keep, c.row)
+		}
+	}
+	sortPartition(keep, ts, []int{all.Len})
+	return all.Gather(keep)
+}
+
+// batchAll evaluates m in batch mode over the whole stored tables it reads
+// (the fallback when a fetch cannot be pushed down); withReq adds the
+// request row to the request table as its latest arrival.
+func (r *requestRun) batchAll(m *node, withReq bool) (*types.Block, error) {
+	if r.full == nil {
+		r.full = map[string]*types.Block{}
+	}
+	tables := map[string]*types.Block{}
+	for _, name := range tablesOf(m) {
+		b, ok := r.full[name]
+		if !ok {
+			var err error
+			if b, err = r.src.Scan(r.ctx, Query{Table: name}); err != nil {
+				return nil, fmt.Errorf("reading %s: %w", name, err)
+			}
+			r.full[name] = b
+		}
+		if withReq && name == r.plan.RequestTable {
+			b = types.Concat(b, types.BlockOf(b.Schema, [][]types.Value{r.req}))
+		}
+		tables[name] = b
+	}
+	return (&batchRun{ctx: r.ctx, tables: tables}).eval(m)
+}
+
+// tablesOf lists the tables a subtree scans.
+func tablesOf(n *node) []string {
+	var out []string
+	var visit func(n *node)
+	visit = func(n *node) {
+		if n == nil {
+			return
+		}
+		if n.p.Op == plan.Scan {
+			out = append(out, n.p.Table)
+		}
+		visit(n.input)
+		visit(n.right)
+		for _, g := range n.groups {
+			for _, u := range g.unions {
+				visit(u)
+			}
+		}
+	}
+	visit(n)
+	return out
+}
+
+// rowChain walks m down its inputs to a Scan through row-by-row operators
+// (Filter, LastJoin, Project without windows), returning the Scan and the
+// operators from the top down; ok is false when m is not such a chain.
+func rowChain(m *node) (base *node, steps []*node, ok bool) {
+	for n := m; n != nil; n = n.input {
+		switch {
+		case n.p.Op == plan.Scan:
+			return n, steps, true
+		case n.p.Op == plan.Filter, n.p.Op == plan.LastJoin,
+			n.p.Op == plan.Project && len(n.aggs) == 0:
+			steps = append(steps, n)
+		default:
+			return nil, nil, false
+		}
+	}
+	return nil, nil, false
+}
+
+// traceCol follows a bare column expression over m's schema down to the
+// stored column it copies, returning that column's name.
+func traceCol(m *node, e *plan.Expr) (string, bool) {
+	if e == nil || e.Op != plan.Col {
+		return "", false
+	}
+	col := e.Col
+	for n := m; n != nil; n = n.input {
+		switch n.p.Op {
+		case plan.Scan:
+			return n.p.Schema[col].Name, true
+		case plan.Project:
+			if col = n.pass[col]; col < 0 || len(n.aggs) > 0 {
+				return "", false
+			}
+		case plan.LastJoin:
+			if col >= len(n.p.Input.Schema) {
+				return "", false
+			}
+		case plan.Filter:
+		default:
+			return "", false
+		}
+	}
+	return "", false
+}

@@ -1,0 +1,115 @@
+// Package featurelang is fenestra's feature language: feature views written
+// in OpenMLDB's SQL dialect, with CEL for typed, sandboxed expressions,
+// compiled to a serializable plan that one evaluator runs in batch mode
+// (training data) and request mode (online serving).
+//
+// The pipeline is parser (SQL -> ast), check (ast -> plan, with positioned
+// errors) and eval (plan -> evaluator). This package ties them together:
+// Compile a feature file into tables and views, then build an evaluator per
+// view with eval.New — on any host, from the plan alone.
+//
+// featurelang and its subpackages do no I/O and import no cloud, Beam or
+// HTTP packages (a test enforces it).
+package featurelang
+
+import (
+	"github.com/fenestra-dev/fenestra/featurelang/ast"
+	"github.com/fenestra-dev/fenestra/featurelang/check"
+	"github.com/fenestra-dev/fenestra/featurelang/diag"
+	"github.com/fenestra-dev/fenestra/featurelang/parser"
+	"github.com/fenestra-dev/fenestra/featurelang/plan"
+)
+
+// Options tune compilation.
+type Options struct {
+	// Tables are known before the file's own CREATE TABLE statements.
+	Tables []*plan.Table
+	// CELCostLimit bounds each evaluation of each CEL expression (0: the
+	// default, celexpr.DefaultCostLimit).
+	CELCostLimit uint64
+}
+
+// Module is a compiled feature file.
+type Module struct {
+	// Tables are the tables the file created, in order.
+	Tables []*plan.Table
+	// Views are the file's DEPLOY views and bare queries, in order; a bare
+	// query's plan has an empty Name.
+	Views []*plan.Plan
+}
+
+// Compile parses and checks a feature file named name. On failure the error
+// is a *diag.List of positioned errors, each rendered with its source line
+// and a caret.
+func Compile(name, text string, opts Options) (*Module, error) {
+	src := diag.NewSource(name, text)
+	script, err := parser.Parse(src)
+	if err != nil {
+		return nil, err
+	}
+	cat := check.Catalog{}
+	for _, t := range opts.Tables {
+		cat[t.Name] = t
+	}
+	var errs diag.List
+	m := &Module{}
+	for _, st := range script.Stmts {
+		switch st := st.(type) {
+		case *ast.CreateTable:
+			t := check.Table(src, st, &errs)
+			if t == nil {
+				continue
+			}
+			if _, dup := cat[t.Name]; dup {
+				errs.Add(src, st.At, "table %q is already defined", t.Name)
+				continue
+			}
+			cat[t.Name] = t
+			m.Tables = append(m.Tables, t)
+		case *ast.Deploy:
+			if p := check.Query(src, st.Query, cat, st.Name.Last(), check.Options{CELCostLimit: opts.CELCostLimit}, &errs); p != nil {
+				p.Options = options(st.Options)
+				m.Views = append(m.Views, p)
+			}
+		case *ast.Query:
+			if p := check.Query(src, st.Query, cat, "", check.Options{CELCostLimit: opts.CELCostLimit}, &errs); p != nil {
+				m.Views = append(m.Views, p)
+			}
+		}
+	}
+	return m, errs.Err()
+}
+
+// CompileQuery parses and checks a single SELECT over the given tables.
+func CompileQuery(name, text string, tables []*plan.Table, opts Options) (*plan.Plan, error) {
+	src := diag.NewSource(name, text)
+	q, err := parser.ParseQuery(src)
+	if err != nil {
+		return nil, err
+	}
+	cat := check.Catalog{}
+	for _, t := range append(opts.Tables, tables...) {
+		cat[t.Name] = t
+	}
+	var errs diag.List
+	p := check.Query(src, q, cat, "", check.Options{CELCostLimit: opts.CELCostLimit}, &errs)
+	return p, errs.Err()
+}
+
+// options renders DEPLOY OPTIONS as strings (literal values by their text).
+func options(opts []*ast.Option) map[string]string {
+	if len(opts) == 0 {
+		return nil
+	}
+	out := map[string]string{}
+	for _, o := range opts {
+		if lit, ok := o.Value.(*ast.Literal); ok {
+			if lit.Kind == ast.StringLit {
+				out[o.Key] = lit.S
+			} else {
+				out[o.Key] = lit.Raw
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,130 @@
+package funcs
+
+import (
+	"cmp"
+	"fmt"
+
+	"github.com/fenestra-dev/fenestra/featurelang/types"
+)
+
+// Comparison operators (OpenMLDB's CompareTypeAccept): two numbers compare
+// in their common number type (so int64 vs float compares as float); a
+// string compares with any column type, the other side rendered as a
+// string, bytewise; timestamps with timestamps and dates with dates. NULL
+// compares with anything and gives NULL. Everything else is rejected, e.g.
+// timestamp vs int64 or timestamp vs date. Floats compare as IEEE 754: NaN
+// is unequal to everything, itself included.
+
+func init() {
+	for _, op := range []string{"=", "!=", "<", "<=", ">", ">="} {
+		register(op, resolveCompare)
+	}
+}
+
+func resolveCompare(op string, args []types.Type) (*Overload, error) {
+	if len(args) != 2 {
+		return nil, errArity(op, "2", args)
+	}
+	a, b := args[0], args[1]
+	var impl Impl
+	switch compareKind(a, b) {
+	case cmpNull:
+		impl = constNull(types.Bool)
+	case cmpInt:
+		impl = ordered(op, payloadI, payloadI)
+	case cmpFloat:
+		impl = ordered(op, asFloat32(a), asFloat32(b))
+	case cmpDouble:
+		impl = ordered(op, asFloat64(a), asFloat64(b))
+	case cmpString:
+		impl = ordered(op, stringer(a), stringer(b))
+	default:
+		return nil, fmt.Errorf("cannot compare %s and %s", a, b)
+	}
+	return overload(op, args, types.Bool, impl), nil
+}
+
+// How two operand types compare.
+const (
+	cmpNone   = iota // rejected
+	cmpNull          // a NULL literal: the result is NULL
+	cmpInt           // payloads in I: bool, integers, timestamps, dates
+	cmpFloat         // as float32
+	cmpDouble        // as float64
+	cmpString        // rendered as strings
+)
+
+func compareKind(a, b types.Type) int {
+	switch {
+	case !(a == types.Null || isBase(a)) || !(b == types.Null || isBase(b)):
+		return cmpNone
+	case a == types.Null || b == types.Null:
+		return cmpNull
+	case isNumber(a) && isNumber(b):
+		c, _ := numberCommon(a, b)
+		switch {
+		case isInteger(c):
+			return cmpInt
+		case c == types.Float:
+			return cmpFloat
+		}
+		return cmpDouble
+	case a == types.String || b == types.String:
+		return cmpString
+	case a == b && storedInI(a):
+		return cmpInt
+	}
+	return cmpNone
+}
+
+// equality returns = on non-NULL values of types a and b (for isin and map
+// lookups), or false when they do not compare.
+func equality(a, b types.Type) (func(x, y types.Value) bool, bool) {
+	switch compareKind(a, b) {
+	case cmpInt:
+		return func(x, y types.Value) bool { return x.I == y.I }, true
+	case cmpFloat:
+		fa, fb := asFloat32(a), asFloat32(b)
+		return func(x, y types.Value) bool { return fa(x) == fb(y) }, true
+	case cmpDouble:
+		fa, fb := asFloat64(a), asFloat64(b)
+		return func(x, y types.Value) bool { return fa(x) == fb(y) }, true
+	case cmpString:
+		sa, sb := stringer(a), stringer(b)
+		return func(x, y types.Value) bool { return sa(x) == sb(y) }, true
+	}
+	return nil, false
+}
+
+func payloadI(v types.Value) int64 { return v.I }
+
+func asFloat64(t types.Type) func(types.Value) float64 {
+	if t.IsFloat() {
+		return func(v types.Value) float64 { return v.F }
+	}
+	return func(v types.Value) float64 { return float64(v.I) }
+}
+
+func asFloat32(t types.Type) func(types.Value) float64 {
+	if t.IsFloat() {
+		return func(v types.Value) float64 { return v.F }
+	}
+	return func(v types.Value) float64 { return float64(float32(v.I)) }
+}
+
+// ordered returns the comparison op of the operands as extracted by x and y.
+func ordered[T cmp.Ordered](op string, x, y func(types.Value) T) Impl {
+	switch op {
+	case "=":
+		return func(v []types.Value) types.Value { return boolV(x(v[0]) == y(v[1])) }
+	case "!=":
+		return func(v []types.Value) types.Value { return boolV(x(v[0]) != y(v[1])) }
+	case "<":
+		return func(v []types.Value) types.Value { return boolV(x(v[0]) < y(v[1])) }
+	case "<=":
+		return func(v []types.Value) types.Value { return boolV(x(v[0]) <= y(v[1])) }
+	case ">":
+		return func(v []types.Value) types.Value { return boolV(x(v[0]) > y(v[1])) }
+	}
+	return func(v []types.Value) types.Value { return boolV(x(v[0]) >= y(v[1])) }
+}

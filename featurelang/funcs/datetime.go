@@ -1,0 +1,179 @@
+package funcs
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/fenestra-dev/fenestra/featurelang/types"
+)
+
+// Date and time functions, in types.Zone (UTC+8). An int64 argument is a
+// timestamp in milliseconds, as in OpenMLDB.
+//
+//	year month day(of)month dayofweek dayofyear week(ofyear)   (int64|timestamp|date) → int32
+//	hour minute second                                         (int64|timestamp) → int32
+//	last_day                                                   (int64|timestamp|date) → date
+//	date_format(timestamp|date, format)                        → string (strftime-style)
+//	datediff(a, b) with a, b date|timestamp|string             → int32: days from b to a
+//
+// dayofweek counts from Sunday = 1; week is the ISO 8601 week number.
+
+func init() {
+	calendar := func(f func(t time.Time) int) resolver {
+		return timeFunc([]types.Type{types.Int64, types.Timestamp, types.Date}, types.Int32,
+			func(t time.Time) types.Value { return intV(types.Int32, int64(f(t))) })
+	}
+	register("year", calendar(time.Time.Year))
+	register("month", calendar(func(t time.Time) int { return int(t.Month()) }))
+	register("dayofmonth", calendar(time.Time.Day), "day")
+	register("dayofweek", calendar(func(t time.Time) int { return int(t.Weekday()) + 1 }))
+	register("dayofyear", calendar(time.Time.YearDay))
+	register("weekofyear", calendar(func(t time.Time) int { _, w := t.ISOWeek(); return w }), "week")
+	clock := func(f func(t time.Time) int) resolver {
+		return timeFunc([]types.Type{types.Int64, types.Timestamp}, types.Int32,
+			func(t time.Time) types.Value { return intV(types.Int32, int64(f(t))) })
+	}
+	register("hour", clock(time.Time.Hour))
+	register("minute", clock(time.Time.Minute))
+	register("second", clock(time.Time.Second))
+	register("last_day", timeFunc([]types.Type{types.Int64, types.Timestamp, types.Date}, types.Date,
+		func(t time.Time) types.Value {
+			return types.DateValue(types.DaysOf(t.Year(), t.Month()+1, 0))
+		}))
+	dateFormat := &table{expected: "(timestamp|date, string)"}
+	for _, t := range []types.Type{types.Timestamp, types.Date} {
+		tm := timeOf(t)
+		dateFormat.sigs = append(dateFormat.sigs, sig{[]types.Type{t, types.String}, types.String,
+			fixed(func(v []types.Value) types.Value { return strV(strftime(tm(v[0]), v[1].S)) })})
+	}
+	register("date_format", dateFormat.resolve)
+	register("datediff", resolveDateDiff)
+}
+
+// timeOf returns the wall-clock time in Zone of a timestamp, date or int64
+// (milliseconds) value; dates are at midnight.
+func timeOf(t types.Type) func(types.Value) time.Time {
+	if t == types.Date {
+		return func(v types.Value) time.Time {
+			y, m, d := types.DateOf(v.I)
+			return time.Date(y, m, d, 0, 0, 0, 0, types.Zone)
+		}
+	}
+	return func(v types.Value) time.Time { return types.TimeOf(v.I) }
+}
+
+// timeFunc is a function of one time argument of the given accepted types.
+func timeFunc(accept []types.Type, res types.Type, f func(time.Time) types.Value) resolver {
+	names := make([]string, len(accept))
+	tb := &table{}
+	for i, t := range accept {
+		names[i] = t.String()
+		tm := timeOf(t)
+		tb.sigs = append(tb.sigs, sig{[]types.Type{t}, res, fixed(func(v []types.Value) types.Value { return f(tm(v[0])) })})
+	}
+	tb.expected = "(" + strings.Join(names, "|") + ")"
+	return tb.resolve
+}
+
+func resolveDateDiff(name string, args []types.Type) (*Overload, error) {
+	if len(args) != 2 {
+		return nil, errArity(name, "2", args)
+	}
+	var days [2]func(types.Value) (int64, bool)
+	for i, t := range args {
+		switch t {
+		case types.Date:
+			days[i] = func(v types.Value) (int64, bool) { return v.I, true }
+		case types.Timestamp:
+			days[i] = func(v types.Value) (int64, bool) { return types.DateOfTimestamp(v.I), true }
+		case types.String:
+			days[i] = func(v types.Value) (int64, bool) { d := parseDate(v.S); return d.I, !d.Null }
+		case types.Null:
+			days[i] = func(types.Value) (int64, bool) { return 0, false }
+		default:
+			return nil, errArgs(name, "(date|timestamp|string, date|timestamp|string)", args)
+		}
+	}
+	return overload(name, args, types.Int32, func(v []types.Value) types.Value {
+		a, ok1 := days[0](v[0])
+		b, ok2 := days[1](v[1])
+		if !ok1 || !ok2 {
+			return types.NullOf(types.Int32)
+		}
+		return intV(types.Int32, wrapInt(types.Int32, a-b))
+	}), nil
+}
+
+// strftime formats t with the C strftime conversions OpenMLDB's
+// date_format supports; unknown conversions are copied as written.
+func strftime(t time.Time, format string) string {
+	var b strings.Builder
+	two := func(n int) { b.WriteString(pad(n, 2)) }
+	for i := 0; i < len(format); i++ {
+		c := format[i]
+		if c != '%' || i+1 == len(format) {
+			b.WriteByte(c)
+			continue
+		}
+		i++
+		switch format[i] {
+		case 'Y':
+			b.WriteString(pad(t.Year(), 4))
+		case 'y':
+			two(t.Year() % 100)
+		case 'm':
+			two(int(t.Month()))
+		case 'd':
+			two(t.Day())
+		case 'e':
+			b.WriteString(strconv.Itoa(t.Day()))
+		case 'H':
+			two(t.Hour())
+		case 'I':
+			two((t.Hour()+11)%12 + 1)
+		case 'M':
+			two(t.Minute())
+		case 'S':
+			two(t.Second())
+		case 'p':
+			b.WriteString(t.Format("PM"))
+		case 'j':
+			b.WriteString(pad(t.YearDay(), 3))
+		case 'a':
+			b.WriteString(t.Format("Mon"))
+		case 'A':
+			b.WriteString(t.Format("Monday"))
+		case 'b', 'h':
+			b.WriteString(t.Format("Jan"))
+		case 'B':
+			b.WriteString(t.Format("January"))
+		case 'F':
+			b.WriteString(t.Format("2006-01-02"))
+		case 'T':
+			b.WriteString(t.Format("15:04:05"))
+		case 'D':
+			b.WriteString(t.Format("01/02/06"))
+		case 'R':
+			b.WriteString(t.Format("15:04"))
+		case 'u':
+			b.WriteString(strconv.Itoa((int(t.Weekday())+6)%7 + 1))
+		case 'w':
+			b.WriteString(strconv.Itoa(int(t.Weekday())))
+		case '%':
+			b.WriteByte('%')
+		default:
+			b.WriteByte('%')
+			b.WriteByte(format[i])
+		}
+	}
+	return b.String()
+}
+
+func pad(n, width int) string {
+	s := strconv.Itoa(n)
+	for len(s) < width {
+		s = "0" + s
+	}
+	return s
+}

@@ -1,0 +1,71 @@
+// Package funcs is the library of scalar functions and operators of feature
+// SQL: their typing rules (which argument types are accepted and what type
+// results) and their implementations, with OpenMLDB's semantics (NULL
+// propagation, integer wrap-around, division by zero giving NULL, UTC+8 for
+// date and time functions).
+//
+// The checker resolves each call once, at compile time, to an Overload
+// specialised to the argument types; the evaluator then calls its Impl per
+// row. A plan records only the name and argument types, and Resolve rebuilds
+// the identical Overload when the plan is loaded on another host.
+package funcs
+
+import (
+	"errors"
+
+	"github.com/fenestra-dev/fenestra/featurelang/types"
+)
+
+// Impl computes a function. args has one value per argument, of the types the
+// Overload was resolved for (or NULL). Implementations must not retain args,
+// must not panic on any input, and must be safe for concurrent use.
+type Impl func(args []types.Value) types.Value
+
+// Overload is a function resolved for concrete argument types.
+type Overload struct {
+	Name   string       // canonical lower-case name, e.g. "+", "substring"
+	Args   []types.Type // the argument types it was resolved for
+	Result types.Type
+	// NullSafe is false for the usual strict functions: the evaluator
+	// returns NULL of Result without calling Impl when any argument is NULL.
+	// When true, Impl receives NULL arguments and handles them itself
+	// (ifnull, concat_ws, AND, OR, IS NULL, ...).
+	NullSafe bool
+	Impl     Impl
+}
+
+// ErrUnknown is returned (wrapped) by Resolve for a name that is not a
+// scalar function or operator.
+var ErrUnknown = errors.New("funcs: unknown function")
+
+// Operator names accepted by Resolve, besides function names:
+//
+//	"+", "-", "*", "/", "%", "div"      arithmetic (MOD is "%")
+//	"neg", "~"                          unary minus, bitwise not
+//	"=", "!=", "<", "<=", ">", ">="     comparison
+//	"and", "or", "xor", "not"           three-valued logic
+//	"&", "|", "^"                       bitwise
+//	"is_null", "is_not_null"            IS [NOT] NULL (never NULL)
+//	"like", "ilike", "rlike"            (x, pattern[, escape])
+//
+// Resolve returns an error whose message suits a user ("cannot add int32
+// and date", "substring: expected (string, int32[, int32]), got (double,
+// int32)") when no overload accepts the argument types, and an error
+// wrapping ErrUnknown when name is neither an operator nor a function.
+func Resolve(name string, args []types.Type) (*Overload, error) {
+	return resolve(name, args)
+}
+
+// Cast returns the conversion from one type to another as CAST(x AS to)
+// does, or an error when OpenMLDB rejects that cast. The Impl takes one
+// argument and is strict (a NULL input gives NULL without calling it).
+func Cast(from, to types.Type) (Impl, error) {
+	return cast(from, to)
+}
+
+// CommonType returns the type both a and b convert to implicitly (for CASE
+// arms, IN lists, IFNULL and similar), or false when there is none. Null
+// converts to anything.
+func CommonType(a, b types.Type) (types.Type, bool) {
+	return commonType(a, b)
+}

@@ -1,0 +1,307 @@
+package parser
+
+import (
+	"fmt"
+	"unicode/utf8"
+
+	"github.com/fenestra-dev/fenestra/featurelang/ast"
+	"github.com/fenestra-dev/fenestra/featurelang/diag"
+)
+
+// maxDepth bounds the nesting of expressions, subqueries and types, so that
+// hostile input fails with an error instead of exhausting the stack.
+const maxDepth = 1000
+
+// Parse parses a feature file: CREATE TABLE, DEPLOY and bare SELECT
+// statements separated by ';'.
+//
+// It returns the script and nil when the file is well formed. Otherwise the
+// error is a *diag.List of positioned syntax errors (capped at
+// diag.MaxErrors) and the script holds only the statements that parsed
+// cleanly: after an error the parser skips to the next ';' (or to a CREATE,
+// DEPLOY or SELECT starting a line) and goes on, so one run reports errors
+// in several statements. Parse never panics; it is safe for concurrent use.
+func Parse(src *diag.Source) (*ast.Script, error) {
+	p := newParser(src)
+	script := &ast.Script{Source: p.src}
+	for p.tok().kind != tEOF {
+		if p.gotOp(";") {
+			continue
+		}
+		if st := p.stmtOrSync(); st != nil {
+			script.Stmts = append(script.Stmts, st)
+		}
+	}
+	return script, p.errs.Err()
+}
+
+// ParseQuery parses exactly one SELECT, optionally followed by ';', such as
+// a query given on a command line. It returns the query, or nil and a
+// *diag.List of positioned errors.
+func ParseQuery(src *diag.Source) (*ast.Select, error) {
+	p := newParser(src)
+	sel := p.queryOnly()
+	if err := p.errs.Err(); err != nil {
+		return nil, err
+	}
+	return sel, nil
+}
+
+// parser is a recursive-descent parser over the token slice of one source.
+// A syntax error is recorded and unwinds to the statement being parsed with
+// a bailout panic; nothing else panics.
+type parser struct {
+	src     *diag.Source
+	toks    []token
+	i       int
+	errs    diag.List
+	lastErr diag.Pos
+	depth   int
+}
+
+// bailout is the panic value that abandons the current statement.
+type bailout struct{}
+
+func newParser(src *diag.Source) *parser {
+	if src == nil {
+		src = diag.NewSource("", "")
+	}
+	p := &parser{src: src, lastErr: diag.NoPos}
+	p.toks = lex(src, &p.errs)
+	return p
+}
+
+// stmtOrSync parses one statement. On a syntax error it returns nil, having
+// skipped to where the next statement may start.
+func (p *parser) stmtOrSync() ast.Stmt {
+	start := p.i
+	p.depth = 0
+	var st ast.Stmt
+	if !p.try(func() { st = p.stmt(); p.endStmt() }) {
+		p.sync(start)
+		return nil
+	}
+	return st
+}
+
+// queryOnly parses the single query of ParseQuery; nil on error.
+func (p *parser) queryOnly() *ast.Select {
+	var sel *ast.Select
+	ok := p.try(func() {
+		sel = p.query()
+		p.gotOp(";")
+		if p.tok().kind != tEOF {
+			p.unexpected("end of query")
+		}
+	})
+	if !ok {
+		return nil
+	}
+	return sel
+}
+
+// try runs f and reports whether it finished without a syntax error
+// (a bailout). Any other panic is a bug and propagates.
+func (p *parser) try(f func()) (ok bool) {
+	defer func() {
+		if !ok {
+			if r := recover(); r != nil {
+				if _, bail := r.(bailout); !bail {
+					panic(r)
+				}
+			}
+		}
+	}()
+	f()
+	return true
+}
+
+// endStmt checks that a statement ends at ';' or at the end of input, which
+// it leaves for the statement loop.
+func (p *parser) endStmt() {
+	if p.isOp(";") || p.tok().kind == tEOF {
+		return
+	}
+	p.unexpected("';' after statement")
+}
+
+// sync skips from a syntax error to the next ';', the end of input, or a
+// token starting a line that likely starts a new statement. It always moves
+// past the token at start so the statement loop makes progress.
+func (p *parser) sync(start int) {
+	if p.i == start {
+		p.advance()
+	}
+	depth := 0
+	for ; ; p.advance() {
+		t := p.tok()
+		switch {
+		case t.kind == tEOF || p.isOp(";"):
+			return
+		case p.isOp("("):
+			depth++
+		case p.isOp(")"):
+			depth--
+		case t.bol && p.startsStmt(depth):
+			return
+		}
+	}
+}
+
+func (p *parser) startsStmt(depth int) bool {
+	switch p.tok().kw {
+	case "CREATE", "DEPLOY":
+		return true
+	case "SELECT":
+		return depth <= 0 && !(p.i > 0 && p.toks[p.i-1].kind == tOp && p.toks[p.i-1].text == "(")
+	}
+	return false
+}
+
+// Token access.
+
+func (p *parser) tok() *token { return &p.toks[p.i] }
+
+// peek returns the token n places ahead of the current one (EOF past the
+// end).
+func (p *parser) peek(n int) *token {
+	if p.i+n >= len(p.toks) {
+		return &p.toks[len(p.toks)-1]
+	}
+	return &p.toks[p.i+n]
+}
+
+func (p *parser) pos() diag.Pos { return p.tok().pos }
+
+// advance consumes and returns the current token; at EOF it stays put.
+func (p *parser) advance() token {
+	t := p.toks[p.i]
+	if t.kind != tEOF {
+		p.i++
+	}
+	return t
+}
+
+// isKw reports whether the current token is the unquoted keyword kw (upper
+// case).
+func (p *parser) isKw(kw string) bool { return p.tok().kw == kw }
+
+func (p *parser) isOp(op string) bool {
+	t := p.tok()
+	return t.kind == tOp && t.text == op
+}
+
+func (p *parser) peekOp(n int, op string) bool {
+	t := p.peek(n)
+	return t.kind == tOp && t.text == op
+}
+
+func (p *parser) gotKw(kw string) bool {
+	if p.isKw(kw) {
+		p.advance()
+		return true
+	}
+	return false
+}
+
+func (p *parser) gotOp(op string) bool {
+	if p.isOp(op) {
+		p.advance()
+		return true
+	}
+	return false
+}
+
+// wantKw consumes the keyword kw or fails with "expected 'KW' <ctx>".
+func (p *parser) wantKw(kw, ctx string) token {
+	if !p.isKw(kw) {
+		p.unexpected(phrase(quote(kw), ctx))
+	}
+	return p.advance()
+}
+
+// wantOp consumes the operator op or fails with "expected 'op' <ctx>".
+func (p *parser) wantOp(op, ctx string) token {
+	if !p.isOp(op) {
+		p.unexpected(phrase(quote(op), ctx))
+	}
+	return p.advance()
+}
+
+// spelling is how the current token selects an operator: the text of an
+// operator, the upper-cased word of an unquoted identifier, else "".
+func (p *parser) spelling() string {
+	t := p.tok()
+	if t.kind == tOp {
+		return t.text
+	}
+	return t.kw
+}
+
+// Errors.
+
+// failf records an error at pos and abandons the current statement. A
+// second error at the same position (a cascade) is dropped.
+func (p *parser) failf(pos diag.Pos, format string, args ...any) {
+	if pos != p.lastErr {
+		p.lastErr = pos
+		p.errs.Add(p.src, pos, format, args...)
+	}
+	panic(bailout{})
+}
+
+// unexpected fails with "expected <want>, found <current token>". A
+// tIllegal token was reported by the lexer, so it fails silently.
+func (p *parser) unexpected(want string) {
+	t := p.tok()
+	if t.kind == tIllegal {
+		panic(bailout{})
+	}
+	p.failf(t.pos, "expected %s, found %s", want, describe(t))
+}
+
+// enter and leave bracket every construct that can nest; enter fails once
+// the nesting passes maxDepth. After a bailout the count is reset per
+// statement, so leave need not run on the error path.
+func (p *parser) enter() {
+	p.depth++
+	if p.depth > maxDepth {
+		p.failf(p.pos(), "nesting too deep (more than %d levels)", maxDepth)
+	}
+}
+
+func (p *parser) leave() { p.depth-- }
+
+// describe renders a token for an error message.
+func describe(t *token) string {
+	switch t.kind {
+	case tEOF:
+		return "end of input"
+	case tString:
+		return "string literal " + truncate(t.text)
+	}
+	return quote(truncate(t.text))
+}
+
+func quote(s string) string { return "'" + s + "'" }
+
+// phrase joins what is expected with its context: "')'" and "after
+// window frame" make "')' after window frame".
+func phrase(what, ctx string) string {
+	if ctx == "" {
+		return what
+	}
+	return what + " " + ctx
+}
+
+func truncate(s string) string {
+	const max = 32
+	if len(s) <= max {
+		return s
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s...", s[:cut])
+}
