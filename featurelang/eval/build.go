@@ -66,7 +66,7 @@ type windowGroup struct {
 // and its navigation functions (lag, at), which read the partition rather
 // than the frame.
 type windowEval struct {
-	frame frame
+	frame  frame
 	slots  []int // aggregates: indices into node.aggs
 	navs   []int // navigation functions: indices into node.aggs
 	nested []int // aggregates over nested aggregates, inner ones first

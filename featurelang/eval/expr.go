@@ -22,7 +22,7 @@ type ectx struct {
 	// or past the compiled split index read from here.
 	right *types.Block
 	rrow  int
-	aggs []types.Column
+	aggs  []types.Column
 	// aggRow is the row of aggs to read: the output row (it differs from
 	// row while a nested aggregate's arguments are evaluated over the
 	// frame rows of output row aggRow).

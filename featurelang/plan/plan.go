@@ -234,4 +234,3 @@ func KeyClass(t types.Type) byte {
 	}
 	return 0
 }
-
