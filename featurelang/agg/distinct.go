@@ -37,14 +37,13 @@ func resolveDistinctCount(name string, args []types.Type, consts []*types.Value)
 		nulls = nullsApart
 	}
 	return newFunc(name, args, types.Int64, consts, func(c []*types.Column) Acc {
-		a := newFreqAcc(c[0], nulls, func(f freqSummary) types.Value {
+		return newFreqAcc(c[0], nulls, func(f freqSummary) types.Value {
 			n := int64(f.keys) + f.nan
 			if f.nulls > 0 {
 				n++
 			}
 			return types.Int64Value(n)
 		})
-		return a
 	}), nil
 }
 
@@ -57,10 +56,11 @@ const (
 	nullsApart                   // NULLs are one key of their own
 )
 
-// freqAcc counts the non-NULL values of a column by key, in O(1) per row:
-// the state of distinct_count, topn_frequency and top1_ratio. Float keys are
-// canonical (-0 is +0) and NaNs are counted apart, since a NaN map key could
-// never be found again. The result is computed by out from the counts.
+// freqAcc counts the values of a column by key, in O(1) per row: the state
+// of distinct_count, topn_frequency and top1_ratio. NULLs are skipped or
+// counted as nulls says. Float keys are canonical (-0 is +0) and NaNs are
+// counted apart, since a NaN map key could never be found again. The result
+// is computed by out from the counts.
 type freqAcc[K cmp.Ordered] struct {
 	col   *types.Column
 	key   func(row int) K

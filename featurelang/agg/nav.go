@@ -21,6 +21,13 @@ import (
 //
 // Offsets must be integer constants. All of them keep the frame's rows (only
 // the ones they can return) and answer in O(1).
+//
+// Position 0 is the newest row the Acc holds (with ResultWith, the row
+// given). Under EXCLUDE CURRENT_ROW OpenMLDB still counts lag/at from the
+// current row (test_current_row.yaml#27 expects at(x, 2) to be the row two
+// before the current one), so there the evaluator should ask lag/at for
+// ResultWith(current row). OpenMLDB honours ignore_nulls only when the value
+// is a plain column (AtList::param3); here it always applies.
 
 func init() {
 	register(resolveLag, "lag", "at")

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/fenestra-dev/fenestra/featurelang/agg"
 	"github.com/fenestra-dev/fenestra/featurelang/ast"
@@ -231,11 +232,27 @@ func (c *checker) exprs(args []ast.Expr, sc *scope) ([]*plan.Expr, bool) {
 // constant when every argument is one (functions are pure).
 func (c *checker) resolve(at diag.Pos, name string, args []*plan.Expr) *plan.Expr {
 	ov, err := resolveScalar(name, args)
+	if err == nil {
+		err = checkConstArgs(ov.Name, args)
+	}
 	if err != nil {
 		c.errorf(at, "%s", err)
 		return nil
 	}
 	return fold(&plan.Expr{Op: plan.Call, Fn: ov.Name, Type: ov.Result, Args: args}, ov)
+}
+
+// checkConstArgs rejects constant arguments a function cannot take: an
+// ESCAPE of more than one character in the LIKE and ILIKE operators (the
+// like_match functions accept it and match nothing, as in OpenMLDB).
+func checkConstArgs(name string, args []*plan.Expr) error {
+	switch name {
+	case "like", "ilike":
+		if len(args) == 3 && args[2].Op == plan.Const && !args[2].Value.Null && utf8.RuneCountInString(args[2].Value.S) > 1 {
+			return fmt.Errorf("%s: the escape must be one character (or '' for none), got %q", name, args[2].Value.S)
+		}
+	}
+	return nil
 }
 
 // fold evaluates a call of constant arguments at compile time.
@@ -472,6 +489,9 @@ func (c *checker) callExpr(n *ast.Call, sc *scope) *plan.Expr {
 		return nil
 	}
 	ov, err := resolveScalar(name, args)
+	if err == nil {
+		err = checkConstArgs(ov.Name, args)
+	}
 	if errors.Is(err, funcs.ErrUnknown) && agg.IsAggregate(name) {
 		c.errorf(n.At, "aggregate %s needs OVER <window>", name)
 		return nil

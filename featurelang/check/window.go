@@ -113,11 +113,11 @@ func sameColumns(a, b types.Schema) bool {
 // ORDER BY, a window takes rows in arrival order.
 func (c *checker) windowOrder(d *ast.WindowDef, sc *scope, w *plan.Window) bool {
 	switch {
-	case len(d.OrderBy) == 0 && len(d.Unions) == 0 && d.HasFrame &&
+	case len(d.OrderBy) == 0 && len(d.Unions) == 0 && d.HasFrame && !d.ExcludeCurrentTime &&
 		(d.Unit == ast.Rows || d.Start.Kind == ast.UnboundedPreceding && d.End.Kind == ast.CurrentRow):
 		return true
 	case len(d.OrderBy) == 0:
-		c.errorf(d.At, "window %s needs ORDER BY a timestamp or bigint column (only a ROWS window, or ROWS_RANGE from UNBOUNDED PRECEDING to CURRENT ROW, without UNION may omit it, to take rows in arrival order)", windowLabel(d))
+		c.errorf(d.At, "window %s needs ORDER BY a timestamp or bigint column (only a ROWS window, or ROWS_RANGE from UNBOUNDED PRECEDING to CURRENT ROW, without UNION or EXCLUDE CURRENT_TIME may omit it, to take rows in arrival order)", windowLabel(d))
 		return false
 	case len(d.OrderBy) > 1:
 		c.errorf(d.OrderBy[1].At, "a window orders by one expression")

@@ -44,8 +44,10 @@ func resolveLike(name string, args []types.Type) (*Overload, error) {
 	if len(args) < 2 || len(args) > 3 {
 		return nil, errArgs(name, "(string, string[, string])", args)
 	}
-	for _, t := range args {
-		if !isStringish(t) {
+	for i, t := range args {
+		// The pattern and escape must be typed strings: a bare NULL
+		// literal there is rejected, as OpenMLDB does (string(NULL) is fine).
+		if !isStringish(t) || i > 0 && t == types.Null {
 			return nil, errArgs(name, "(string, string[, string])", args)
 		}
 	}

@@ -1,0 +1,108 @@
+package conformance
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// sharedCases locates the OpenMLDB cases: $FENESTRA_CONFORMANCE_CASES, or
+// ../shared/conformance/openmldb/cases.jsonl next to the repository.
+func sharedCases(t *testing.T) string {
+	t.Helper()
+	if p := os.Getenv("FENESTRA_CONFORMANCE_CASES"); p != "" {
+		return p
+	}
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for ; dir != filepath.Dir(dir); dir = filepath.Dir(dir) {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return filepath.Join(dir, "..", "shared", "conformance", "openmldb", "cases.jsonl")
+		}
+	}
+	t.Fatal("no go.mod above the test directory")
+	return ""
+}
+
+// TestRunnerOnMiniCases checks the runner itself on hand-written cases: a
+// passing window, a passing LAST JOIN, a rejected query, and a case whose
+// expected rows are deliberately wrong, which must fail with a reason.
+func TestRunnerOnMiniCases(t *testing.T) {
+	t.Parallel()
+	cases, err := Load("testdata/mini.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]Result{}
+	for _, r := range Run(context.Background(), cases, InProcess{}, []Mode{Batch, Request}) {
+		got[r.ID+" "+string(r.Mode)] = r
+	}
+	want := map[string]Status{
+		"mini#sum3s batch":      Pass,
+		"mini#sum3s request":    Pass,
+		"mini#lastjoin batch":   Pass,
+		"mini#lastjoin request": Pass,
+		"mini#typeerror reject": Pass,
+		"mini#wrong batch":      Fail,
+		"mini#wrong request":    Skip,
+	}
+	for k, st := range want {
+		if got[k].Status != st {
+			t.Errorf("%s: status %s (%s), want %s", k, got[k].Status, got[k].Reason, st)
+		}
+	}
+	if r := got["mini#wrong batch"]; !strings.Contains(r.Reason, "got 1, want 2") {
+		t.Errorf("mini#wrong: reason %q, want it to name the mismatch", r.Reason)
+	}
+	if s := Summarize(Run(context.Background(), cases, InProcess{}, []Mode{Batch, Request})).String(); s != "5 passed, 1 failed, 1 skipped" {
+		t.Errorf("summary %q", s)
+	}
+}
+
+// TestOpenMLDB runs every case of the shared OpenMLDB suite in batch and
+// request mode. A failure not on known_failures.tsv fails the test, and so
+// does a listed case that now passes: the list only shrinks.
+func TestOpenMLDB(t *testing.T) {
+	path := sharedCases(t)
+	if _, err := os.Stat(path); err != nil {
+		t.Skipf("conformance cases not found at %s (they live in ../shared, next to the repository)", path)
+	}
+	cases, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	known, err := LoadKnown("known_failures.tsv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	results := Run(context.Background(), cases, InProcess{}, []Mode{Batch, Request})
+	perMode := map[Mode]*Summary{}
+	for _, r := range results {
+		if perMode[r.Mode] == nil {
+			perMode[r.Mode] = &Summary{}
+		}
+		switch r.Status {
+		case Pass:
+			perMode[r.Mode].Passed++
+			if known.Has(r.ID, r.Mode) {
+				t.Errorf("%s %s passes now: remove it from known_failures.tsv", r.ID, r.Mode)
+			}
+		case Fail:
+			perMode[r.Mode].Failed++
+			if !known.Has(r.ID, r.Mode) {
+				t.Errorf("%s %s: %s", r.ID, r.Mode, r.Reason)
+			}
+		}
+	}
+	for m, s := range perMode {
+		t.Logf("%-8s %s", m, s)
+		if rate := float64(s.Passed) / float64(s.Passed+s.Failed); rate < 0.9 {
+			t.Errorf("%s mode passes %.1f%%, below 90%%", m, 100*rate)
+		}
+	}
+	t.Logf("total: %s", Summarize(results))
+}
