@@ -61,15 +61,24 @@ const (
 // counted as nulls says. Float keys are canonical (-0 is +0) and NaNs are
 // counted apart, since a NaN map key could never be found again. The result
 // is computed by out from the counts.
+//
+// Over an array column each element is counted as a value (a NULL array
+// adds none): topn_frequency(window_split(s, ","), n) sees the array of
+// pieces a nested window_split computes over the frame, on every row of the
+// frame, so every piece is counted once per row. That scales all counts
+// alike and leaves the order of keys and their ratios as OpenMLDB, which
+// counts the pieces of its list once, has them.
 type freqAcc[K cmp.Ordered] struct {
 	col   *types.Column
-	key   func(row int) K
-	isNaN func(row int) bool // nil unless the column is float
+	key   func(row int) K       // a scalar column's key of a non-NULL, non-NaN row
+	keyOf func(v types.Value) K // an array element's key
+	isNaN func(row int) bool    // nil unless the column is float
+	elems bool                  // the column is an array; its elements are counted
 	m     map[K]int64
 	nan   int64 // NaN values
 	nulls nullsMode
 	null  int64 // NULLs, when nulls is nullsApart
-	rows  int64 // rows held, NULLs included
+	rows  int64 // values counted, NULLs included
 	out   func(freqSummary) types.Value
 }
 
@@ -91,27 +100,38 @@ type freqEntry struct {
 	count int64
 }
 
-// newFreqAcc returns a freqAcc over col with the key type of its storage.
+// newFreqAcc returns a freqAcc over col with the key type of its storage
+// (of its elements' storage for an array).
 func newFreqAcc(col *types.Column, nulls nullsMode, out func(freqSummary) types.Value) Acc {
+	t, elems := col.Type, col.Type.Kind() == types.KindArray
+	if elems {
+		t = t.Elem()
+	}
 	switch {
-	case col.Type == types.String:
-		return &freqAcc[string]{col: col, key: func(r int) string { return col.S[r] }, m: map[string]int64{}, nulls: nulls, out: out}
-	case col.Type.IsFloat():
-		return &freqAcc[float64]{
-			col: col,
-			key: func(r int) float64 {
-				if f := col.F[r]; f != 0 {
-					return f
-				}
-				return 0
-			},
+	case t == types.String:
+		return &freqAcc[string]{col: col, elems: elems, m: map[string]int64{}, nulls: nulls, out: out,
+			key:   func(r int) string { return col.S[r] },
+			keyOf: func(v types.Value) string { return v.S },
+		}
+	case t.IsFloat():
+		return &freqAcc[float64]{col: col, elems: elems, m: map[float64]int64{}, nulls: nulls, out: out,
+			key:   func(r int) float64 { return canonicalZero(col.F[r]) },
+			keyOf: func(v types.Value) float64 { return canonicalZero(v.F) },
 			isNaN: func(r int) bool { return math.IsNaN(col.F[r]) },
-			m:     map[float64]int64{},
-			nulls: nulls,
-			out:   out,
 		}
 	}
-	return &freqAcc[int64]{col: col, key: func(r int) int64 { return col.I[r] }, m: map[int64]int64{}, nulls: nulls, out: out}
+	return &freqAcc[int64]{col: col, elems: elems, m: map[int64]int64{}, nulls: nulls, out: out,
+		key:   func(r int) int64 { return col.I[r] },
+		keyOf: func(v types.Value) int64 { return v.I },
+	}
+}
+
+// canonicalZero returns f, with -0 as +0.
+func canonicalZero(f float64) float64 {
+	if f == 0 {
+		return 0
+	}
+	return f
 }
 
 func (a *freqAcc[K]) Reset() {
@@ -119,21 +139,43 @@ func (a *freqAcc[K]) Reset() {
 	a.nan, a.null, a.rows = 0, 0, 0
 }
 
+// count adds (d = 1) or removes (d = -1) the values of row.
 func (a *freqAcc[K]) count(row int, d int64) {
-	a.rows += d
-	var k K // the zero value, a NULL's key when nulls is nullsAsZero
-	switch {
-	case a.col.IsNull(row) && a.nulls == nullsSkip:
+	if a.elems {
+		if a.col.IsNull(row) {
+			return
+		}
+		elems, _ := a.col.X[row].([]types.Value)
+		for _, e := range elems {
+			nan := !e.Null && e.Type.IsFloat() && math.IsNaN(e.F)
+			a.countValue(e.Null, nan, a.keyOf(e), d)
+		}
 		return
-	case a.col.IsNull(row) && a.nulls == nullsApart:
+	}
+	var k K
+	null := a.col.IsNull(row)
+	nan := !null && a.isNaN != nil && a.isNaN(row)
+	if !null && !nan {
+		k = a.key(row)
+	}
+	a.countValue(null, nan, k, d)
+}
+
+// countValue counts one value with key k.
+func (a *freqAcc[K]) countValue(null, nan bool, k K, d int64) {
+	a.rows += d
+	switch {
+	case null && a.nulls == nullsSkip:
+		return
+	case null && a.nulls == nullsApart:
 		a.null += d
 		return
-	case a.col.IsNull(row):
-	case a.isNaN != nil && a.isNaN(row):
+	case null:
+		var zero K // the zero value of the type
+		k = zero
+	case nan:
 		a.nan += d
 		return
-	default:
-		k = a.key(row)
 	}
 	if n := a.m[k] + d; n != 0 {
 		a.m[k] = n

@@ -89,3 +89,39 @@ func TestTop1Ratio(t *testing.T) {
 		top1("empty", tStr, []any{"a"}, 0, 0, 0),
 	})
 }
+
+// TestCountArrayElements: over an array argument, such as a nested
+// window_split whose pieces every row of the frame sees,
+// topn_frequency and top1_ratio count the elements
+// (test_feature_zero_function.yaml#2 and #3).
+func TestCountArrayElements(t *testing.T) {
+	t.Parallel()
+	tArr := types.ArrayOf(tStr)
+	// rows of the frame, each holding the frame's list of pieces
+	frame := func(rows int, pieces ...string) []any {
+		out := make([]any, rows)
+		for i := range out {
+			out[i] = pieces
+		}
+		return out
+	}
+	topn := func(name string, rows []any, want string) aggCase {
+		return aggCase{name: name, fn: "topn_frequency", args: []types.Type{tArr, tI32},
+			consts: []*types.Value{nil, constant(tI32, 3)}, cols: [][]any{rows, nil}, hi: -1, want: str(want)}
+	}
+	top1 := func(name string, rows []any, want float64) aggCase {
+		return aggCase{name: name, fn: "top1_ratio", args: []types.Type{tArr}, cols: [][]any{rows}, hi: -1, want: f64(want)}
+	}
+	runCases(t, []aggCase{
+		topn("fz r1 row 1", frame(1, "1", "4"), "1,4,NULL"),
+		topn("fz r1 row 2", frame(2, "4", "8", "1", "4"), "4,1,8"),
+		topn("fz r1 no pieces", frame(1), ""),
+		topn("fz r3 row 2", frame(2, "1:7 1:3", "1:2 1:3"), "1:2 1:3,1:7 1:3,NULL"),
+		topn("fz r6 row 3", frame(3, "1", "3", "1", "1", "2"), "1,2,3"),
+		top1("fz r6 row 1", frame(1, "1", "2"), 0.5),
+		top1("fz r6 row 2", frame(2, "1", "1", "2"), 2.0/3),
+		top1("fz r6 row 3", frame(3, "1", "3", "1", "1", "2"), 0.6),
+		top1("fz r6 row 4", frame(1, "3"), 1),
+		top1("NULL array", []any{nil}, 0),
+	})
+}

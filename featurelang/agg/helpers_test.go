@@ -284,9 +284,10 @@ func signatures() map[string][]sig {
 		}
 	}
 	for _, t := range []types.Type{tI32, tF64, tStr, tF32, tDate, tTS, tI16, tI64} {
-		add("top1_ratio", plain(t))
+		add("top1_ratio", plain(t), plain(types.ArrayOf(t)))
 		for _, n := range []int{2, 0, -1} {
-			add("topn_frequency", plain(t, tI32).withConst(1, constant(tI32, n)))
+			add("topn_frequency", plain(t, tI32).withConst(1, constant(tI32, n)),
+				plain(types.ArrayOf(t), tI32).withConst(1, constant(tI32, n)))
 		}
 	}
 	for _, d := range []string{",", ", ", "", ":"} {
@@ -338,7 +339,11 @@ func randomValue(rng *rand.Rand, t types.Type) types.Value {
 		return types.StringValue(stringPool[rng.IntN(len(stringPool))])
 	}
 	if t.Kind() == types.KindArray {
-		return arr(stringPool[rng.IntN(len(stringPool))])
+		elems := make([]types.Value, rng.IntN(4))
+		for i := range elems {
+			elems[i] = randomValue(rng, t.Elem())
+		}
+		return types.Value{Type: t, X: elems}
 	}
 	return types.NullOf(t)
 }

@@ -53,6 +53,7 @@ func TestRejected(t *testing.T) {
 		{"topn_frequency", []types.Type{tI32, tI64}, []*types.Value{nil, constant(tI64, 3)}, "topn_frequency: n must be a constant int32, got int64"},
 		{"topn_frequency", []types.Type{tBool, tI32}, []*types.Value{nil, n2}, "topn_frequency: cannot count values of bool"},
 		{"top1_ratio", []types.Type{tBool}, nil, "top1_ratio: cannot count values of bool"},
+		{"top1_ratio", []types.Type{types.ArrayOf(tBool)}, nil, "top1_ratio: cannot count values of array<bool>"},
 		{"median", []types.Type{tTS}, nil, "median: cannot take the median of timestamp; expected a number"},
 		{"median", []types.Type{tStr}, nil, "median: cannot take the median of string"},
 		{"var_pop", []types.Type{tDate}, nil, "var_pop: cannot compute the variance of date; expected a number"},

@@ -18,17 +18,22 @@ import (
 //     count of non-NULL values, a double; 0 when there is none.
 //
 // NaN is one key, below every number (OpenMLDB's std::map leaves it
-// undefined).
+// undefined). An array argument, such as a nested window_split, has its
+// elements counted (see freqAcc).
 
 func init() {
 	register(resolveTopNFrequency, "topn_frequency")
 	register(resolveTop1Ratio, "top1_ratio")
 }
 
-// isFreqKey reports whether topn_frequency and top1_ratio accept keys of
-// type t.
-func isFreqKey(t types.Type) bool {
-	return t.IsNumeric() || t == types.String || t == types.Date || t == types.Timestamp
+// freqKey returns the key type of a topn_frequency or top1_ratio argument
+// of type t: t itself, or the element type of an array (whose elements are
+// counted, see freqAcc), or false when it is not accepted.
+func freqKey(t types.Type) (types.Type, bool) {
+	if t.Kind() == types.KindArray {
+		t = t.Elem()
+	}
+	return t, t.IsNumeric() || t == types.String || t == types.Date || t == types.Timestamp
 }
 
 // maxTopN is OpenMLDB's cap on topn_frequency's n.
@@ -38,9 +43,9 @@ func resolveTopNFrequency(name string, args []types.Type, consts []*types.Value)
 	if err := wantArgs(name, args, 2); err != nil {
 		return nil, err
 	}
-	t := args[0]
-	if !isFreqKey(t) {
-		return nil, argError(name, "cannot count values of %s", t)
+	t, ok := freqKey(args[0])
+	if !ok {
+		return nil, argError(name, "cannot count values of %s", args[0])
 	}
 	if args[1] != types.Int32 && args[1] != types.Int16 {
 		return nil, argError(name, "n must be a constant int32, got %s", args[1])
@@ -87,7 +92,7 @@ func resolveTop1Ratio(name string, args []types.Type, consts []*types.Value) (*F
 	if err := wantArgs(name, args, 1); err != nil {
 		return nil, err
 	}
-	if !isFreqKey(args[0]) {
+	if _, ok := freqKey(args[0]); !ok {
 		return nil, argError(name, "cannot count values of %s", args[0])
 	}
 	return newFunc(name, args, types.Double, consts, func(c []*types.Column) Acc {

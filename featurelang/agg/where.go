@@ -9,12 +9,11 @@ import (
 // condition is true (a NULL condition is false). Each Acc is the core Acc
 // behind a filterAcc, so it slides in O(1) like the core one.
 //
-// OpenMLDB's sum_where and avg_where select a row with `value AND cond`
-// (hybridse/src/udf/default_udf_library.cc, SumWhereDef and AvgWhereDef),
-// which casts the value to bool: a value equal to 0 (or -0.0) is never
-// selected. sum_where over zeros only is therefore NULL, and avg_where
-// leaves zeros out of both the sum and the count. count_where, min_where
-// and max_where test the condition alone.
+// All of them test the condition alone. (OpenMLDB's sum_where and
+// avg_where select a row with `value AND cond`, which casts the value to
+// bool and so drops rows whose value is 0: avg_where([0, 2], true) is 2
+// there. fenestra deliberately does not copy this — a zero amount is a
+// value — and no conformance case depends on it.)
 
 func init() {
 	register(resolveWhere, "count_where", "sum_where", "avg_where", "min_where", "max_where")
@@ -30,8 +29,8 @@ type whereSpec struct {
 
 var whereSpecs = map[string]whereSpec{
 	"count_where": {core: "count", accepts: isCountable, want: "a scalar"},
-	"sum_where":   {core: "sum", accepts: types.Type.IsNumeric, want: "a number", nonZero: true},
-	"avg_where":   {core: "avg", accepts: types.Type.IsNumeric, want: "a number", nonZero: true},
+	"sum_where":   {core: "sum", accepts: types.Type.IsNumeric, want: "a number"},
+	"avg_where":   {core: "avg", accepts: types.Type.IsNumeric, want: "a number"},
 	"min_where":   {core: "min", accepts: types.Type.IsNumeric, want: "a number"},
 	"max_where":   {core: "max", accepts: types.Type.IsNumeric, want: "a number"},
 }
