@@ -124,6 +124,12 @@ func countAggs(e *plan.Expr) int {
 }
 
 // windows computes the aggregates of one window group for every row of in.
+//
+// The rows of each partition are scattered over the input, so the group is
+// evaluated in a partition-contiguous order: rows are grouped by partition
+// (a counting sort), sorted within it, and the order values and argument
+// columns are gathered into that order once; every window then slides over
+// contiguous memory, and its results are scattered back to input order.
 func (r *batchRun) windows(n *node, g *windowGroup, in *types.Block, aggCols []types.Column) error {
 	w := in
 	starts := []int{in.Len}
@@ -142,45 +148,103 @@ func (r *batchRun) windows(n *node, g *windowGroup, in *types.Block, aggCols []t
 	c := newCtx()
 	c.blk = w
 	ts := orderValues(g, w, c)
-	parts := partitions(g, w, c)
-	for _, p := range parts {
-		sortPartition(p, ts, starts)
-	}
+	order, segs := partitionOrder(g, w, c, ts, starts)
+	tsP := gatherInts(ts, order)
+	back := inverse(order, in.Len)
+	gc := &gathered{w: w, order: order, c: c, byCol: map[int]*types.Column{}}
 	for _, we := range g.windows {
 		accs := make([]agg.Acc, len(we.slots))
 		outs := make([]types.Column, len(we.slots))
 		for i, slot := range we.slots {
-			cols, err := argColumns(n.aggs[slot], w, c)
+			cols, err := gc.args(n.aggs[slot])
 			if err != nil {
 				return err
 			}
 			accs[i] = n.aggs[slot].fn.Bind(cols)
-			outs[i] = types.MakeColumn(n.aggs[slot].fn.Result, in.Len)
+			outs[i] = types.MakeColumn(n.aggs[slot].fn.Result, len(order))
 		}
-		navs, err := navTargets(n, we, w, c, in.Len)
-		if err != nil {
-			return err
+		navs := make([]navTarget, len(we.navs))
+		for i, slot := range we.navs {
+			cols, err := gc.args(n.aggs[slot])
+			if err != nil {
+				return err
+			}
+			site := n.aggs[slot]
+			navs[i] = navTarget{col: cols[0], off: site.nav, ignoreNulls: site.ignoreNulls,
+				out: types.MakeColumn(site.fn.Result, len(order))}
 		}
-		for _, p := range parts {
-			we.frame.sweep(p, ts, in.Len, accs, outs, navs)
+		for p := 0; p+1 < len(segs); p++ {
+			we.frame.sweep(segment{a: segs[p], b: segs[p+1], orig: order, nOwn: in.Len}, tsP, accs, outs, navs)
 		}
 		for i, slot := range we.slots {
-			aggCols[slot] = outs[i]
+			aggCols[slot] = outs[i].Gather(back)
 		}
 		for i, slot := range we.navs {
-			aggCols[slot] = navs[i].out
+			aggCols[slot] = navs[i].out.Gather(back)
 		}
 		c.aggs = aggCols
 		for _, slot := range we.nested {
 			ne := newNestedEval(n.aggs[slot], w, c)
-			out := types.MakeColumn(n.aggs[slot].fn.Result, in.Len)
-			for _, p := range parts {
-				we.frame.sweepNested(p, ts, in.Len, ne, &out)
+			out := types.MakeColumn(n.aggs[slot].fn.Result, len(order))
+			for p := 0; p+1 < len(segs); p++ {
+				we.frame.sweepNested(segment{a: segs[p], b: segs[p+1], orig: order, nOwn: in.Len}, tsP, ne, &out)
 			}
-			aggCols[slot] = out
+			aggCols[slot] = out.Gather(back)
 		}
 	}
 	return c.err
+}
+
+// gathered caches the argument columns of a window group's aggregates in
+// partition-contiguous order: a column read by several aggregates is
+// gathered once.
+type gathered struct {
+	w     *types.Block
+	order []int
+	c     *ectx
+	byCol map[int]*types.Column
+}
+
+// args returns the aggregate's argument columns in gathered order.
+func (gc *gathered) args(site *aggSite) ([]*types.Column, error) {
+	cols := make([]*types.Column, len(site.args))
+	for i, f := range site.args {
+		if j := site.argCol[i]; j >= 0 {
+			if gc.byCol[j] == nil {
+				col := gc.w.Cols[j].Gather(gc.order)
+				gc.byCol[j] = &col
+			}
+			cols[i] = gc.byCol[j]
+			continue
+		}
+		col := types.MakeColumn(site.fn.Args[i], len(gc.order))
+		for k, row := range gc.order {
+			gc.c.row = row
+			col.Set(k, f(gc.c))
+		}
+		cols[i] = &col
+	}
+	return cols, gc.c.err
+}
+
+func gatherInts(v []int64, order []int) []int64 {
+	out := make([]int64, len(order))
+	for k, i := range order {
+		out[k] = v[i]
+	}
+	return out
+}
+
+// inverse maps each own row (< nOwn) to its position in order, so a
+// gathered result column is put back in row order by Gather(inverse).
+func inverse(order []int, nOwn int) []int {
+	inv := make([]int, nOwn)
+	for k, i := range order {
+		if i < nOwn {
+			inv[i] = k
+		}
+	}
+	return inv
 }
 
 // nestedEval computes an aggregate whose arguments contain aggregates of
@@ -267,23 +331,80 @@ func orderValues(g *windowGroup, w *types.Block, c *ectx) []int64 {
 	return ts
 }
 
-// partitions groups the rows of w by partition key, each group in row
+// partitionOrder orders the rows of w partition by partition: order lists
+// the rows, partition p at order[segs[p]:segs[p+1]], each sorted in window
 // order.
-func partitions(g *windowGroup, w *types.Block, c *ectx) [][]int {
-	ids := map[string]int{}
-	var parts [][]int
+func partitionOrder(g *windowGroup, w *types.Block, c *ectx, ts []int64, starts []int) (order, segs []int) {
+	pid, nparts := partitionIDs(g, w, c)
+	segs = make([]int, nparts+1)
+	for _, p := range pid {
+		segs[p+1]++
+	}
+	for p := 1; p <= nparts; p++ {
+		segs[p] += segs[p-1]
+	}
+	next := append([]int(nil), segs[:nparts]...)
+	order = make([]int, w.Len)
+	for i, p := range pid {
+		order[next[p]] = i
+		next[p]++
+	}
+	for p := 0; p < nparts; p++ {
+		sortPartition(order[segs[p]:segs[p+1]], ts, starts)
+	}
+	return order, segs
+}
+
+// partitionIDs numbers the partitions of w's rows in order of first
+// appearance. A single bare integer or string key takes a fast path;
+// other keys are encoded.
+func partitionIDs(g *windowGroup, w *types.Block, c *ectx) ([]int32, int) {
+	pid := make([]int32, w.Len)
+	if len(g.spec.PartitionBy) == 1 && g.spec.PartitionBy[0].Op == plan.Col {
+		col := &w.Cols[g.spec.PartitionBy[0].Col]
+		switch {
+		case col.Type.Kind() == types.KindString:
+			return pid, denseIDs(pid, col, col.S)
+		case plan.KeyClass(col.Type) != 0 && !col.Type.IsFloat():
+			return pid, denseIDs(pid, col, col.I)
+		}
+	}
+	ids := map[string]int32{}
 	var buf []byte
 	for c.row = 0; c.row < w.Len; c.row++ {
 		buf = keyOf(buf, c, g.partition)
 		id, ok := ids[string(buf)]
 		if !ok {
-			id = len(parts)
+			id = int32(len(ids))
 			ids[string(buf)] = id
-			parts = append(parts, nil)
 		}
-		parts[id] = append(parts[id], c.row)
+		pid[c.row] = id
 	}
-	return parts
+	return pid, len(ids)
+}
+
+// denseIDs numbers the distinct values of one key column; NULL is one more
+// key of its own.
+func denseIDs[K comparable](pid []int32, col *types.Column, vals []K) int {
+	ids := make(map[K]int32)
+	nullID := int32(-1)
+	n := int32(0)
+	for i, v := range vals {
+		if col.IsNull(i) {
+			if nullID < 0 {
+				nullID, n = n, n+1
+			}
+			pid[i] = nullID
+			continue
+		}
+		id, ok := ids[v]
+		if !ok {
+			id, n = n, n+1
+			ids[v] = id
+		}
+		pid[i] = id
+	}
+	return int(n)
 }
 
 // sortPartition orders a partition's rows as OpenMLDB's window does: by

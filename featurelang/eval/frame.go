@@ -117,12 +117,13 @@ func subSat(a, b int64) int64 {
 	return a - b
 }
 
-// window is the sliding state of one window over one partition in batch
-// mode.
+// slider is the sliding state of one window over one partition in batch
+// mode. Rows are positions in the partition-contiguous order of the
+// window's gathered columns.
 type slider struct {
 	f      *frame
-	s      []int   // S: candidate rows in sorted order
-	ts     []int64 // order values by row
+	s      rowSeq  // S: candidate positions in window order
+	ts     []int64 // order values by position
 	accs   []agg.Acc
 	lo, hi int // the accumulators hold S[lo:hi]
 	// pointers of the monotone searches
@@ -135,7 +136,7 @@ type slider struct {
 func (sl *slider) bounds(t int64) (int, int) {
 	cEnd := sl.sPos
 	if sl.f.ect {
-		for sl.ectEnd < cEnd && sl.ts[sl.s[sl.ectEnd]] < t {
+		for sl.ectEnd < cEnd && sl.ts[sl.s.at(sl.ectEnd)] < t {
 			sl.ectEnd++
 		}
 		cEnd = sl.ectEnd
@@ -145,10 +146,10 @@ func (sl *slider) bounds(t int64) (int, int) {
 		return sl.f.rowsBounds(cEnd)
 	}
 	lower, upper := sl.f.rangeLimits(t)
-	for sl.hiPtr < cEnd && sl.ts[sl.s[sl.hiPtr]] <= upper {
+	for sl.hiPtr < cEnd && sl.ts[sl.s.at(sl.hiPtr)] <= upper {
 		sl.hiPtr++
 	}
-	for sl.loPtr < sl.hiPtr && sl.ts[sl.s[sl.loPtr]] < lower {
+	for sl.loPtr < sl.hiPtr && sl.ts[sl.s.at(sl.loPtr)] < lower {
 		sl.loPtr++
 	}
 	return sl.f.capMax(sl.loPtr, sl.hiPtr), sl.hiPtr
@@ -159,7 +160,7 @@ func (sl *slider) bounds(t int64) (int, int) {
 func (sl *slider) slide(newLo, newHi int) {
 	for sl.lo < newLo && sl.lo < sl.hi {
 		for _, a := range sl.accs {
-			a.Remove(sl.s[sl.lo])
+			a.Remove(sl.s.at(sl.lo))
 		}
 		sl.lo++
 	}
@@ -168,7 +169,7 @@ func (sl *slider) slide(newLo, newHi int) {
 	}
 	for sl.hi < newHi {
 		for _, a := range sl.accs {
-			a.Add(sl.s[sl.hi])
+			a.Add(sl.s.at(sl.hi))
 		}
 		sl.hi++
 	}
@@ -214,33 +215,55 @@ func (n *navTarget) value(q rowSeq, cEnd, cur int) types.Value {
 	return types.NullOf(n.col.Type)
 }
 
-// sweep computes the window's aggregates and navigation functions for
-// every own row (index < nOwn) of one sorted partition, writing them to
-// outs and navs.
-func (f *frame) sweep(part []int, ts []int64, nOwn int, accs []agg.Acc, outs []types.Column, navs []navTarget) {
-	s := part
-	if f.instNot {
-		s = unionRows(part, nOwn)
+// segment is one partition in batch mode: positions [a, b) of the
+// partition-contiguous order; orig maps a position to its row of the
+// window block, where rows >= nOwn are union rows.
+type segment struct {
+	a, b int
+	orig []int
+	nOwn int
+}
+
+func (sg segment) union(k int) bool { return sg.orig[k] >= sg.nOwn }
+
+// candidates returns S for the segment: all its positions, or only the
+// union rows' under INSTANCE_NOT_IN_WINDOW.
+func (f *frame) candidates(sg segment) rowSeq {
+	if !f.instNot {
+		return rowSeq{base: sg.a, n: sg.b - sg.a}
 	}
+	var s []int
+	for k := sg.a; k < sg.b; k++ {
+		if sg.union(k) {
+			s = append(s, k)
+		}
+	}
+	return rowSeq{s: s, n: len(s)}
+}
+
+// sweep computes the window's aggregates and navigation functions for
+// every own row of one partition, writing them at the row's position in
+// outs and navs. ts and the accumulators' columns are indexed by position.
+func (f *frame) sweep(sg segment, ts []int64, accs []agg.Acc, outs []types.Column, navs []navTarget) {
 	for _, a := range accs {
 		a.Reset()
 	}
-	sl := &slider{f: f, s: s, ts: ts, accs: accs}
-	q := rowSeq{s: s, n: len(s)}
-	for _, r := range part {
-		if r >= nOwn {
+	q := f.candidates(sg)
+	sl := &slider{f: f, s: q, ts: ts, accs: accs}
+	for k := sg.a; k < sg.b; k++ {
+		if sg.union(k) {
 			sl.sPos++
 			continue
 		}
-		sl.slide(sl.bounds(ts[r]))
+		sl.slide(sl.bounds(ts[k]))
 		for i := range navs {
-			navs[i].out.Set(r, navs[i].value(q, sl.cEnd, r))
+			navs[i].out.Set(k, navs[i].value(q, sl.cEnd, k))
 		}
 		for i, a := range accs {
 			if f.includeCur {
-				outs[i].Set(r, a.ResultWith(r))
+				outs[i].Set(k, a.ResultWith(k))
 			} else {
-				outs[i].Set(r, a.Result())
+				outs[i].Set(k, a.Result())
 			}
 		}
 		if !f.instNot {
@@ -249,56 +272,49 @@ func (f *frame) sweep(part []int, ts []int64, nOwn int, accs []agg.Acc, outs []t
 	}
 }
 
-// rowSeq is S in request mode: rows s, or the rows 0..n-1 when s is nil
-// (stored rows that are already in window order, the common case).
+// rowSeq is a sequence S of rows: rows s, or base, base+1, ... base+n-1
+// when s is nil (rows already in window order, the common case).
 type rowSeq struct {
-	s []int
-	n int
+	s    []int
+	base int
+	n    int
 }
 
 func (q rowSeq) len() int { return q.n }
 
 func (q rowSeq) at(i int) int {
 	if q.s == nil {
-		return i
+		return q.base + i
 	}
 	return q.s[i]
 }
 
-// sweepNested computes a nested aggregate for every own row of one sorted
-// partition, recomputing it over each row's frame.
-func (f *frame) sweepNested(part []int, ts []int64, nOwn int, ne *nestedEval, out *types.Column) {
-	s := part
-	if f.instNot {
-		s = unionRows(part, nOwn)
+// sweepNested computes a nested aggregate for every own row of one
+// partition, recomputing it over each row's frame. It works in the rows of
+// the window block (orig), where the nested arguments are evaluated.
+func (f *frame) sweepNested(sg segment, ts []int64, ne *nestedEval, out *types.Column) {
+	q := f.candidates(sg)
+	var rows []int
+	for i := 0; i < q.len(); i++ {
+		rows = append(rows, sg.orig[q.at(i)])
 	}
-	sl := &slider{f: f, s: s, ts: ts}
-	q := rowSeq{s: s, n: len(s)}
-	for _, r := range part {
-		if r >= nOwn {
+	orig := rowSeq{s: rows, n: len(rows)}
+	sl := &slider{f: f, s: q, ts: ts}
+	for k := sg.a; k < sg.b; k++ {
+		if sg.union(k) {
 			sl.sPos++
 			continue
 		}
-		lo, hi := sl.bounds(ts[r])
+		lo, hi := sl.bounds(ts[k])
 		cur := -1
 		if f.includeCur {
-			cur = r
+			cur = sg.orig[k]
 		}
-		out.Set(r, ne.result(q, lo, hi, cur, r))
+		out.Set(k, ne.result(orig, lo, hi, cur, sg.orig[k]))
 		if !f.instNot {
 			sl.sPos++
 		}
 	}
-}
-
-func unionRows(part []int, nOwn int) []int {
-	s := make([]int, 0, len(part))
-	for _, r := range part {
-		if r >= nOwn {
-			s = append(s, r)
-		}
-	}
-	return s
 }
 
 // requestBounds returns P = S[lo:hi] and cEnd (C = S[0:cEnd]) for a

@@ -4,27 +4,49 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/fenestra-dev/fenestra/featurelang/types"
 )
 
-// MemSource is an in-memory Source: tables of rows in arrival order. Scans
-// are linear; it is meant for tests, the conformance runner and small
-// local runs. It is safe for concurrent use.
+// MemSource is an in-memory Source: tables of rows in arrival order, with
+// an index per set of key columns that queries use (built on first use,
+// kept up to date on insert). It is meant for tests, the conformance runner
+// and local runs. It is safe for concurrent use.
 type MemSource struct {
 	mu     sync.RWMutex
-	tables map[string]*types.Block
+	tables map[string]*memTable
+}
+
+type memTable struct {
+	rows    *types.Block
+	indexes map[string]*memIndex // by key column names joined with NUL
+}
+
+// memIndex maps the encoded values of some key columns to the rows holding
+// them, in arrival order.
+type memIndex struct {
+	cols []int
+	rows map[string][]int
+}
+
+func (ix *memIndex) add(b *types.Block, row int) {
+	var key []byte
+	for _, c := range ix.cols {
+		key = appendKey(key, b.Cols[c].Value(row))
+	}
+	ix.rows[string(key)] = append(ix.rows[string(key)], row)
 }
 
 // NewMemSource returns an empty source.
-func NewMemSource() *MemSource { return &MemSource{tables: map[string]*types.Block{}} }
+func NewMemSource() *MemSource { return &MemSource{tables: map[string]*memTable{}} }
 
 // Create adds an empty table (replacing any table of that name).
 func (m *MemSource) Create(name string, schema types.Schema) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.tables[name] = types.NewBlock(schema, 0)
+	m.tables[name] = &memTable{rows: types.NewBlock(schema, 0), indexes: map[string]*memIndex{}}
 }
 
 // Insert appends rows to a table created before; each row must match its
@@ -32,63 +54,84 @@ func (m *MemSource) Create(name string, schema types.Schema) {
 func (m *MemSource) Insert(name string, rows ...[]types.Value) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	b, ok := m.tables[name]
+	t, ok := m.tables[name]
 	if !ok {
 		return fmt.Errorf("memsource: unknown table %q", name)
 	}
 	for _, r := range rows {
-		if len(r) != len(b.Schema) {
-			return fmt.Errorf("memsource: %s row has %d values, want %d", name, len(r), len(b.Schema))
+		if len(r) != len(t.rows.Schema) {
+			return fmt.Errorf("memsource: %s row has %d values, want %d", name, len(r), len(t.rows.Schema))
 		}
-		b.AppendRow(r)
+		t.rows.AppendRow(r)
+		for _, ix := range t.indexes {
+			ix.add(t.rows, t.rows.Len-1)
+		}
 	}
 	return nil
 }
 
+// index returns the index of t on keys, building it on first use. The
+// caller holds the write lock.
+func (t *memTable) index(keys []string) (*memIndex, error) {
+	name := strings.Join(keys, "\x00")
+	if ix, ok := t.indexes[name]; ok {
+		return ix, nil
+	}
+	ix := &memIndex{rows: map[string][]int{}}
+	for _, k := range keys {
+		c := t.rows.Schema.Index(k)
+		if c < 0 {
+			return nil, fmt.Errorf("memsource: no column %q", k)
+		}
+		ix.cols = append(ix.cols, c)
+	}
+	for i := 0; i < t.rows.Len; i++ {
+		ix.add(t.rows, i)
+	}
+	t.indexes[name] = ix
+	return ix, nil
+}
+
 // Scan implements Source.
 func (m *MemSource) Scan(ctx context.Context, q Query) (*types.Block, error) {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	b, ok := m.tables[q.Table]
+	m.mu.Lock() // an index may be built
+	defer m.mu.Unlock()
+	t, ok := m.tables[q.Table]
 	if !ok {
 		return nil, fmt.Errorf("memsource: unknown table %q", q.Table)
 	}
-	keyCols := make([]int, len(q.Keys))
-	for i, k := range q.Keys {
-		if keyCols[i] = b.Schema.Index(k); keyCols[i] < 0 {
-			return nil, fmt.Errorf("memsource: table %q has no column %q", q.Table, k)
+	b := t.rows
+	var rows []int
+	if len(q.Keys) > 0 {
+		ix, err := t.index(q.Keys)
+		if err != nil {
+			return nil, fmt.Errorf("%w (table %q)", err, q.Table)
 		}
+		var want []byte
+		for _, v := range q.Values {
+			want = appendKey(want, v)
+		}
+		rows = ix.rows[string(want)]
+	} else {
+		rows = seq(0, b.Len)
 	}
-	var want, buf []byte
-	for _, v := range q.Values {
-		want = appendKey(want, v)
-	}
-	tsCol := -1
 	if q.TS != "" {
-		if tsCol = b.Schema.Index(q.TS); tsCol < 0 {
+		tsCol := b.Schema.Index(q.TS)
+		if tsCol < 0 {
 			return nil, fmt.Errorf("memsource: table %q has no column %q", q.Table, q.TS)
 		}
-	}
-	var rows []int
-	for i := 0; i < b.Len; i++ {
-		buf = buf[:0]
-		for _, c := range keyCols {
-			buf = appendKey(buf, b.Cols[c].Value(i))
+		col := &b.Cols[tsCol]
+		var in []int
+		for _, i := range rows {
+			if !col.IsNull(i) && col.I[i] >= q.From && col.I[i] <= q.To {
+				in = append(in, i)
+			}
 		}
-		if string(buf) != string(want) {
-			continue
+		slices.SortStableFunc(in, func(x, y int) int { return cmpInt(col.I[x], col.I[y]) })
+		if q.Limit > 0 && len(in) > q.Limit {
+			in = in[len(in)-q.Limit:]
 		}
-		if tsCol >= 0 && (b.Cols[tsCol].IsNull(i) || b.Cols[tsCol].I[i] < q.From || b.Cols[tsCol].I[i] > q.To) {
-			continue
-		}
-		rows = append(rows, i)
-	}
-	if tsCol >= 0 {
-		ts := b.Cols[tsCol].I
-		slices.SortStableFunc(rows, func(x, y int) int { return cmpInt(ts[x], ts[y]) })
-		if q.Limit > 0 && len(rows) > q.Limit {
-			rows = rows[len(rows)-q.Limit:]
-		}
+		rows = in
 	}
 	return b.Gather(rows), ctx.Err()
 }

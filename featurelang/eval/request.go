@@ -26,6 +26,15 @@ type requestRun struct {
 	plan *plan.Plan
 	// full caches whole-table reads of the fallback path.
 	full map[string]*types.Block
+	// joins caches the right-side candidates of each LAST JOIN by key:
+	// the history rows of a window share keys, and a join is not
+	// point-in-time, so each distinct key is fetched once per request.
+	joins map[joinKey]*types.Block
+}
+
+type joinKey struct {
+	n   *node
+	key string
 }
 
 // row evaluates n for the request: a block of one row, or none when a
@@ -109,7 +118,7 @@ func (r *requestRun) join(n *node, left *types.Block) (*types.Block, error) {
 		for i, k := range n.leftKeys {
 			keys[i] = k(c)
 		}
-		cands, err := r.candidates(n, keys)
+		cands, err := r.cachedCandidates(n, keys)
 		if err != nil {
 			return nil, err
 		}
@@ -134,6 +143,28 @@ func nullRow(s types.Schema) []types.Value {
 		row[i] = types.NullOf(f.Type)
 	}
 	return row
+}
+
+// cachedCandidates is candidates, remembered per join and key for the
+// rest of the request.
+func (r *requestRun) cachedCandidates(n *node, keys []types.Value) (*types.Block, error) {
+	var enc []byte
+	for _, k := range keys {
+		enc = appendKey(enc, k)
+	}
+	jk := joinKey{n: n, key: string(enc)}
+	if b, ok := r.joins[jk]; ok {
+		return b, nil
+	}
+	b, err := r.candidates(n, keys)
+	if err != nil {
+		return nil, err
+	}
+	if r.joins == nil {
+		r.joins = map[joinKey]*types.Block{}
+	}
+	r.joins[jk] = b
+	return b, nil
 }
 
 // candidates returns rows of the join's right side whose keys may equal
@@ -293,7 +324,7 @@ func windowSeq(n int, starts []int, ts []int64) rowSeq {
 // addRows adds S[lo:hi] to acc, as one range when S is the identity.
 func addRows(acc agg.Acc, q rowSeq, lo, hi int) {
 	if q.s == nil {
-		acc.AddRange(lo, hi)
+		acc.AddRange(q.base+lo, q.base+hi)
 		return
 	}
 	for _, i := range q.s[lo:hi] {

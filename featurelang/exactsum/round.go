@@ -133,6 +133,19 @@ func (a *Acc) magnitude(buf []uint32, lo, end int) (neg bool, j int, ok bool) {
 // ebias. It returns the format's bits without the sign: Inf bits when the
 // result overflows, and 0 when it underflows.
 func roundBits(m uint64, p int, sticky bool, mbits, ebias int) uint64 {
+	if uint(p+ebias-1) >= uint(2*ebias-1) { // not normal
+		return roundRare(m, p, sticky, mbits, ebias)
+	}
+	mant := m >> uint(63-mbits)
+	rest := m << uint(mbits+1) // the bits dropped, left-aligned
+	if rest > 1<<63 || rest == 1<<63 && (sticky || mant&1 != 0) {
+		mant++ // may carry into the exponent field, up to Inf
+	}
+	return uint64(p+ebias-1)<<mbits + mant
+}
+
+// roundRare is roundBits for results that are subnormal, zero or infinite.
+func roundRare(m uint64, p int, sticky bool, mbits, ebias int) uint64 {
 	inf := uint64(2*ebias+1) << mbits
 	if p > ebias {
 		return inf
@@ -146,7 +159,7 @@ func roundBits(m uint64, p int, sticky bool, mbits, ebias int) uint64 {
 	}
 	mant := m >> uint(64-keep)
 	rest := m << uint(keep) // the bits dropped, left-aligned
-	if rest >= 1<<63 && (rest > 1<<63 || sticky || mant&1 != 0) {
+	if rest > 1<<63 || rest == 1<<63 && (sticky || mant&1 != 0) {
 		mant++
 	}
 	// For a normal result, mant has its leading bit set, which adds one to

@@ -223,24 +223,34 @@ func (c *Column) Set(i int, v Value) {
 // Gather returns a new column holding c's values at the positions idx, in
 // that order; a negative position gives NULL.
 func (c *Column) Gather(idx []int) Column {
-	out := MakeColumn(c.Type, len(idx))
+	out := Column{Type: c.Type}
+	switch storageOf(c.Type) {
+	case inI:
+		out.I = gather(c.I, idx)
+	case inF:
+		out.F = gather(c.F, idx)
+	case inS:
+		out.S = gather(c.S, idx)
+	case inX:
+		out.X = gather(c.X, idx)
+	}
 	for i, j := range idx {
 		if j < 0 || c.IsNull(j) {
 			if out.Nulls == nil {
 				out.Nulls = make([]bool, len(idx))
 			}
 			out.Nulls[i] = true
-			continue
 		}
-		switch storageOf(c.Type) {
-		case inI:
-			out.I[i] = c.I[j]
-		case inF:
-			out.F[i] = c.F[j]
-		case inS:
-			out.S[i] = c.S[j]
-		case inX:
-			out.X[i] = c.X[j]
+	}
+	return out
+}
+
+// gather returns v at the positions idx (the zero value for negative ones).
+func gather[T any](v []T, idx []int) []T {
+	out := make([]T, len(idx))
+	for i, j := range idx {
+		if j >= 0 {
+			out[i] = v[j]
 		}
 	}
 	return out
