@@ -100,6 +100,38 @@ func TestRandom(t *testing.T) {
 	}
 }
 
+// TestRoundNarrow checks that both ways of rounding agree on narrow sums
+// (see Acc.round), which Float64 and Float32 only round the narrow way.
+func TestRoundNarrow(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(7, 7))
+	narrow := 0
+	for _, g := range generators {
+		for range 20 {
+			var a Acc
+			for i, p := range script(r, g.gen, 200) {
+				p.apply(&a, &oracle{})
+				lo, hi := a.span()
+				if hi-lo > 4 || lo > numDigits-4 {
+					continue
+				}
+				narrow++
+				for _, f := range [][2]int{{52, 1023}, {23, 127}} {
+					b1, neg1 := a.roundNarrow(lo, f[0], f[1])
+					b2, neg2 := a.roundWide(lo, hi, f[0], f[1])
+					if b1 != b2 || neg1 != neg2 {
+						t.Fatalf("%s, op %d, format %v: roundNarrow() = %#x, %v; roundWide() = %#x, %v",
+							g.name, i, f, b1, neg1, b2, neg2)
+					}
+				}
+			}
+		}
+	}
+	if narrow < 10000 {
+		t.Errorf("only %d narrow sums", narrow)
+	}
+}
+
 // TestTies rounds exact halfway cases, and the cases just above and below,
 // to float64 and float32.
 func TestTies(t *testing.T) {

@@ -57,23 +57,68 @@ func (a *Acc) special() float64 {
 	return 0
 }
 
-// smallDigits is the size of the buffer for the magnitude of a sum whose
-// digits span a small range, as sums of values of similar magnitude do.
-const smallDigits = 8
-
 // round returns the magnitude of the sum rounded to the binary format with
 // mbits stored significand bits and exponent bias ebias, as the format's
 // bits without the sign, and the sign.
 func (a *Acc) round(mbits, ebias int) (b uint64, neg bool) {
 	lo, hi := a.span()
-	end := min(hi+1, numDigits) // d[hi] is 0 and takes the last carry
-	var small [smallDigits]uint32
-	buf := small[:]
-	if end-lo+2 > len(small) {
-		var large [numDigits + 2]uint32
-		buf = large[:]
+	if hi-lo <= 4 && lo <= numDigits-4 {
+		return a.roundNarrow(lo, mbits, ebias)
 	}
-	neg, j, ok := a.magnitude(buf, lo, end)
+	return a.roundWide(lo, hi, mbits, ebias)
+}
+
+// roundNarrow is round for a sum whose digits from lo+4 up are zero, as
+// sums of values of similar magnitude are. It carries through the four
+// digits in registers.
+func (a *Acc) roundNarrow(lo, mbits, ebias int) (b uint64, neg bool) {
+	// |sum| = (x2·2^128 + x1·2^64 + x0)·2^(32lo-bias), in two's complement
+	// first, with the sign in x2.
+	v := a.d[lo]
+	x0 := uint64(uint32(v))
+	v = a.d[lo+1] + v>>digitBits
+	x0 |= uint64(v) << 32
+	v = a.d[lo+2] + v>>digitBits
+	x1 := uint64(uint32(v))
+	v = a.d[lo+3] + v>>digitBits
+	x1 |= uint64(v) << 32
+	x2 := v >> digitBits // |x2| <= 2^31
+	if x2 < 0 {
+		neg = true
+		var borrow uint64
+		x0, borrow = bits.Sub64(0, x0, 0)
+		x1, borrow = bits.Sub64(0, x1, borrow)
+		x2 = -x2 - int64(borrow)
+	}
+	// m holds the 64 leading bits and rest those below that are in x1 and
+	// x0; p is the position of m's bit 63 in x2:x1:x0.
+	var m, rest uint64
+	var p int
+	switch {
+	case x2 != 0:
+		lz := uint(bits.LeadingZeros64(uint64(x2))) // >= 32
+		m = uint64(x2)<<lz | x1>>(64-lz)
+		rest = x1<<lz | x0
+		p = 191 - int(lz)
+	case x1 != 0:
+		lz := uint(bits.LeadingZeros64(x1))
+		m = x1<<lz | x0>>(64-lz)
+		rest = x0 << lz
+		p = 127 - int(lz)
+	case x0 != 0:
+		lz := uint(bits.LeadingZeros64(x0))
+		m = x0 << lz
+		p = 63 - int(lz)
+	default:
+		return 0, false
+	}
+	return roundBits(m, p+digitBits*lo-bias, rest != 0, mbits, ebias), neg
+}
+
+// roundWide is round for any sum, with digits lo to hi-1.
+func (a *Acc) roundWide(lo, hi, mbits, ebias int) (b uint64, neg bool) {
+	var buf [numDigits + 2]uint32
+	neg, j, ok := a.magnitude(buf[:], lo, min(hi+1, numDigits))
 	if !ok {
 		return roundBits(1<<63, maxExp, false, mbits, ebias), neg
 	}
