@@ -156,7 +156,7 @@ func (c *checker) frame(d *ast.WindowDef, w *plan.Window) bool {
 	}
 	if !start.Unbounded && start.Offset < end.Offset {
 		c.errorf(d.Start.At, "the frame starts after it ends: %s PRECEDING is later than %s PRECEDING",
-			offsetText(start.Offset, w.Rows), offsetText(end.Offset, w.Rows))
+			plan.OffsetString(start.Offset, w.Rows), plan.OffsetString(end.Offset, w.Rows))
 		return false
 	}
 	if d.MaxSize < 0 {
@@ -169,23 +169,6 @@ func (c *checker) frame(d *ast.WindowDef, w *plan.Window) bool {
 	}
 	w.Start, w.End = start, end
 	return true
-}
-
-// offsetText writes a frame offset as a user would: a row count, or a
-// duration in the largest unit that divides it (90m, 2h, 30d, 1500).
-func offsetText(off int64, rows bool) string {
-	if rows || off == 0 {
-		return strconv.FormatInt(off, 10)
-	}
-	for _, u := range []struct {
-		ms   int64
-		unit string
-	}{{86_400_000, "d"}, {3_600_000, "h"}, {60_000, "m"}, {1000, "s"}} {
-		if off%u.ms == 0 {
-			return strconv.FormatInt(off/u.ms, 10) + u.unit
-		}
-	}
-	return strconv.FormatInt(off, 10)
 }
 
 func (c *checker) bound(b ast.FrameBound, isStart bool) (plan.Bound, bool) {

@@ -150,7 +150,6 @@ func (r *batchRun) windows(n *node, g *windowGroup, in *types.Block, aggCols []t
 	ts := orderValues(g, w, c)
 	order, segs := partitionOrder(g, w, c, ts, starts)
 	tsP := gatherInts(ts, order)
-	back := inverse(order, in.Len)
 	gc := &gathered{w: w, order: order, c: c, byCol: map[int]*types.Column{}}
 	for _, we := range g.windows {
 		accs := make([]agg.Acc, len(we.slots))
@@ -161,7 +160,7 @@ func (r *batchRun) windows(n *node, g *windowGroup, in *types.Block, aggCols []t
 				return err
 			}
 			accs[i] = n.aggs[slot].fn.Bind(cols)
-			outs[i] = types.MakeColumn(n.aggs[slot].fn.Result, len(order))
+			outs[i] = types.MakeColumn(n.aggs[slot].fn.Result, in.Len)
 		}
 		navs := make([]navTarget, len(we.navs))
 		for i, slot := range we.navs {
@@ -171,25 +170,25 @@ func (r *batchRun) windows(n *node, g *windowGroup, in *types.Block, aggCols []t
 			}
 			site := n.aggs[slot]
 			navs[i] = navTarget{col: cols[0], off: site.nav, ignoreNulls: site.ignoreNulls,
-				out: types.MakeColumn(site.fn.Result, len(order))}
+				out: types.MakeColumn(site.fn.Result, in.Len)}
 		}
 		for p := 0; p+1 < len(segs); p++ {
 			we.frame.sweep(segment{a: segs[p], b: segs[p+1], orig: order, nOwn: in.Len}, tsP, accs, outs, navs)
 		}
 		for i, slot := range we.slots {
-			aggCols[slot] = outs[i].Gather(back)
+			aggCols[slot] = outs[i]
 		}
 		for i, slot := range we.navs {
-			aggCols[slot] = navs[i].out.Gather(back)
+			aggCols[slot] = navs[i].out
 		}
 		c.aggs = aggCols
 		for _, slot := range we.nested {
 			ne := newNestedEval(n.aggs[slot], w, c)
-			out := types.MakeColumn(n.aggs[slot].fn.Result, len(order))
+			out := types.MakeColumn(n.aggs[slot].fn.Result, in.Len)
 			for p := 0; p+1 < len(segs); p++ {
 				we.frame.sweepNested(segment{a: segs[p], b: segs[p+1], orig: order, nOwn: in.Len}, tsP, ne, &out)
 			}
-			aggCols[slot] = out.Gather(back)
+			aggCols[slot] = out
 		}
 	}
 	return c.err
@@ -233,18 +232,6 @@ func gatherInts(v []int64, order []int) []int64 {
 		out[k] = v[i]
 	}
 	return out
-}
-
-// inverse maps each own row (< nOwn) to its position in order, so a
-// gathered result column is put back in row order by Gather(inverse).
-func inverse(order []int, nOwn int) []int {
-	inv := make([]int, nOwn)
-	for k, i := range order {
-		if i < nOwn {
-			inv[i] = k
-		}
-	}
-	return inv
 }
 
 // nestedEval computes an aggregate whose arguments contain aggregates of

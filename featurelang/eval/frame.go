@@ -242,28 +242,46 @@ func (f *frame) candidates(sg segment) rowSeq {
 }
 
 // sweep computes the window's aggregates and navigation functions for
-// every own row of one partition, writing them at the row's position in
-// outs and navs. ts and the accumulators' columns are indexed by position.
+// every own row of one partition, writing them to outs and navs at the
+// row's index in the window block (sg.orig). ts and the accumulators'
+// columns are indexed by position.
+//
+// When the frame ends at the current row and nothing is excluded before it
+// (no EXCLUDE CURRENT_TIME, no INSTANCE_NOT_IN_WINDOW), the current row is
+// the element of S right after P, so P and the current row are one range:
+// the accumulators slide over it and Result needs no ResultWith.
 func (f *frame) sweep(sg segment, ts []int64, accs []agg.Acc, outs []types.Column, navs []navTarget) {
 	for _, a := range accs {
 		a.Reset()
 	}
 	q := f.candidates(sg)
 	sl := &slider{f: f, s: q, ts: ts, accs: accs}
+	contiguous := f.includeCur && !f.ect && !f.instNot
 	for k := sg.a; k < sg.b; k++ {
 		if sg.union(k) {
 			sl.sPos++
 			continue
 		}
-		sl.slide(sl.bounds(ts[k]))
+		lo, hi := sl.bounds(ts[k])
+		row := sg.orig[k]
 		for i := range navs {
-			navs[i].out.Set(k, navs[i].value(q, sl.cEnd, k))
+			navs[i].out.Set(row, navs[i].value(q, sl.cEnd, k))
 		}
-		for i, a := range accs {
-			if f.includeCur {
-				outs[i].Set(k, a.ResultWith(k))
-			} else {
-				outs[i].Set(k, a.Result())
+		switch {
+		case contiguous:
+			sl.slide(lo, hi+1)
+			for i, a := range accs {
+				outs[i].Set(row, a.Result())
+			}
+		case f.includeCur:
+			sl.slide(lo, hi)
+			for i, a := range accs {
+				outs[i].Set(row, a.ResultWith(k))
+			}
+		default:
+			sl.slide(lo, hi)
+			for i, a := range accs {
+				outs[i].Set(row, a.Result())
 			}
 		}
 		if !f.instNot {
@@ -310,7 +328,7 @@ func (f *frame) sweepNested(sg segment, ts []int64, ne *nestedEval, out *types.C
 		if f.includeCur {
 			cur = sg.orig[k]
 		}
-		out.Set(k, ne.result(orig, lo, hi, cur, sg.orig[k]))
+		out.Set(sg.orig[k], ne.result(orig, lo, hi, cur, sg.orig[k]))
 		if !f.instNot {
 			sl.sPos++
 		}

@@ -2,6 +2,7 @@ package plan
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/fenestra-dev/fenestra/featurelang/types"
@@ -79,8 +80,12 @@ func explainWindow(w *Window, in types.Schema) string {
 	if w.Rows {
 		unit = "rows"
 	}
+	order := "arrival"
+	if w.OrderBy != nil {
+		order = ExprString(w.OrderBy, in, nil)
+	}
 	s := fmt.Sprintf("%s: partition by %s order by %s %s between %s and %s",
-		w.Name, strings.Join(parts, ", "), ExprString(w.OrderBy, in, nil), unit, bound(w.Start), bound(w.End))
+		w.Name, strings.Join(parts, ", "), order, unit, bound(w.Start, w.Rows), bound(w.End, w.Rows))
 	for _, opt := range []struct {
 		on   bool
 		name string
@@ -95,16 +100,34 @@ func explainWindow(w *Window, in types.Schema) string {
 	return s
 }
 
-func bound(b Bound) string {
+func bound(b Bound, rows bool) string {
 	switch {
 	case b.Unbounded:
 		return "unbounded preceding"
 	case b.Offset == 0 && !b.Open:
 		return "current row"
 	case b.Open:
-		return fmt.Sprintf("%d open preceding", b.Offset)
+		return OffsetString(b.Offset, rows) + " open preceding"
 	}
-	return fmt.Sprintf("%d preceding", b.Offset)
+	return OffsetString(b.Offset, rows) + " preceding"
+}
+
+// OffsetString writes a frame offset as a user would: a row count, or a
+// duration in the largest unit that divides it (90m, 2h, 30d; 1500 for
+// milliseconds).
+func OffsetString(off int64, rows bool) string {
+	if rows || off == 0 {
+		return strconv.FormatInt(off, 10)
+	}
+	for _, u := range []struct {
+		ms   int64
+		unit string
+	}{{86_400_000, "d"}, {3_600_000, "h"}, {60_000, "m"}, {1000, "s"}} {
+		if off%u.ms == 0 {
+			return strconv.FormatInt(off/u.ms, 10) + u.unit
+		}
+	}
+	return strconv.FormatInt(off, 10)
 }
 
 // ExprString renders an expression over the column names of schema in.
