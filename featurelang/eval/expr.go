@@ -32,7 +32,8 @@ type ectx struct {
 	err error
 }
 
-func newCtx() *ectx { return &ectx{stack: make([]types.Value, 0, 32)} }
+// newCtx returns an evaluation context; its value stack grows on first use.
+func newCtx() *ectx { return &ectx{} }
 
 // exprCompiler compiles plan expressions to closures.
 type exprCompiler struct {
