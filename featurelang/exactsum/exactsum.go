@@ -18,7 +18,9 @@
 // digits, with no carry. Every 1024 additions a carry pass brings the digits
 // back to [0, 2^32), long before an int64 could overflow. Reset, Merge, the
 // carry pass and rounding visit only the range of digits in use; values of
-// similar magnitude use two to four digits.
+// similar magnitude use two to four digits. Rounding carries through them
+// without changing the Acc and rounds the leading 64 bits of the magnitude,
+// with a sticky bit for the rest.
 //
 // NaN and infinities are not part of the fixed-point value: they are counted,
 // so that Sub undoes them like any other value.

@@ -28,8 +28,9 @@ func (a *Acc) Float64() float64 {
 	return math.Float64frombits(b)
 }
 
-// Float32 is Float64 for float32: the exact sum is rounded once, directly to
-// float32, so it is not always float32(a.Float64()), which rounds twice.
+// Float32 is Float64 for float32. The exact sum is rounded once, directly to
+// float32, so the result is not always float32(a.Float64()), which rounds
+// twice. A negative sum too small for a float32 subnormal gives -0.
 func (a *Acc) Float32() float32 {
 	if a.nan|a.pinf|a.ninf != 0 {
 		return float32(a.special())
