@@ -44,6 +44,14 @@ type Acc interface {
 	ResultWith(row int) types.Value
 }
 
+// ResultWriter is implemented by accumulators that can store their result
+// straight into column out (of the Func's result type) at position i,
+// without building a Value: the batch sweep's fast path. It stores exactly
+// what Set(i, Result()) would.
+type ResultWriter interface {
+	WriteResult(out *types.Column, i int)
+}
+
 // Func is an aggregate resolved for concrete argument types.
 type Func struct {
 	Name   string       // canonical lower-case name

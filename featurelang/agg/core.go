@@ -64,6 +64,16 @@ func (a *countAcc) Remove(row int) {
 
 func (a *countAcc) Result() types.Value { return types.Int64Value(a.n) }
 
+func (a *countAcc) WriteResult(out *types.Column, i int) { out.I[i] = a.n }
+
+// clearNull marks position i of out not NULL (a column written by
+// WriteResult may already have NULLs elsewhere).
+func clearNull(out *types.Column, i int) {
+	if out.Nulls != nil {
+		out.Nulls[i] = false
+	}
+}
+
 func (a *countAcc) ResultWith(row int) types.Value {
 	if a.counts(row) {
 		return types.Int64Value(a.n + 1)
@@ -138,6 +148,15 @@ func (a *sumIntAcc) Remove(row int) {
 }
 
 func (a *sumIntAcc) Result() types.Value { return a.st.result() }
+
+func (a *sumIntAcc) WriteResult(out *types.Column, i int) {
+	if a.st.n == 0 {
+		out.Set(i, types.NullOf(a.st.t))
+		return
+	}
+	clearNull(out, i)
+	out.I[i] = types.Wrap(a.st.t, a.st.sum)
+}
 
 func (a *sumIntAcc) ResultWith(row int) types.Value {
 	if a.col.IsNull(row) {
@@ -214,6 +233,19 @@ func (a *sumFloatAcc) Remove(row int) {
 }
 
 func (a *sumFloatAcc) Result() types.Value { return a.st.result() }
+
+func (a *sumFloatAcc) WriteResult(out *types.Column, i int) {
+	switch {
+	case a.st.n == 0:
+		out.Set(i, types.NullOf(a.st.t))
+	case a.st.t == types.Float:
+		clearNull(out, i)
+		out.F[i] = float64(a.st.acc.Float32())
+	default:
+		clearNull(out, i)
+		out.F[i] = a.st.acc.Float64()
+	}
+}
 
 // ResultWith adds the row, rounds and subtracts it again: the exact sum
 // makes the state afterwards identical to before.
@@ -294,6 +326,15 @@ func (a *avgAcc) AddRange(lo, hi int) {
 func (a *avgAcc) Remove(row int) { a.add(row, -1) }
 
 func (a *avgAcc) Result() types.Value { return a.st.result() }
+
+func (a *avgAcc) WriteResult(out *types.Column, i int) {
+	if a.st.n == 0 {
+		out.Set(i, types.NullOf(types.Double))
+		return
+	}
+	clearNull(out, i)
+	out.F[i] = a.st.acc.Float64() / float64(a.st.n)
+}
 
 func (a *avgAcc) ResultWith(row int) types.Value {
 	a.add(row, 1)

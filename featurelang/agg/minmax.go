@@ -22,11 +22,17 @@ func resolveMinMax(name string, args []types.Type, consts []*types.Value) (*Func
 	var bind func(c []*types.Column) Acc
 	switch {
 	case t.IsFloat():
-		bind = func(c []*types.Column) Acc { return &minMaxAcc[float64]{col: c[0], vals: c[0].F, sign: sign} }
+		bind = func(c []*types.Column) Acc {
+			return &minMaxAcc[float64]{col: c[0], vals: c[0].F, sign: sign, put: func(o *types.Column, i int, v float64) { o.F[i] = v }}
+		}
 	case t == types.String:
-		bind = func(c []*types.Column) Acc { return &minMaxAcc[string]{col: c[0], vals: c[0].S, sign: sign} }
+		bind = func(c []*types.Column) Acc {
+			return &minMaxAcc[string]{col: c[0], vals: c[0].S, sign: sign, put: func(o *types.Column, i int, v string) { o.S[i] = v }}
+		}
 	case t.IsInteger() || t == types.Timestamp || t == types.Date:
-		bind = func(c []*types.Column) Acc { return &minMaxAcc[int64]{col: c[0], vals: c[0].I, sign: sign} }
+		bind = func(c []*types.Column) Acc {
+			return &minMaxAcc[int64]{col: c[0], vals: c[0].I, sign: sign, put: func(o *types.Column, i int, v int64) { o.I[i] = v }}
+		}
 	default:
 		return nil, argError(name, "cannot order %s; expected a number, string, timestamp or date", t)
 	}
@@ -44,6 +50,7 @@ type minMaxAcc[T cmp.Ordered] struct {
 	vals []T
 	sign int
 	q    deque
+	put  func(out *types.Column, i int, v T) // stores v in out's vector
 }
 
 // better reports whether a strictly beats b.
@@ -79,6 +86,17 @@ func (m *minMaxAcc[T]) Result() types.Value {
 		return types.NullOf(m.col.Type)
 	}
 	return m.col.Value(m.q.front())
+}
+
+func (m *minMaxAcc[T]) WriteResult(out *types.Column, i int) {
+	if m.q.len() == 0 {
+		out.Set(i, types.NullOf(m.col.Type))
+		return
+	}
+	if out.Nulls != nil {
+		out.Nulls[i] = false
+	}
+	m.put(out, i, m.vals[m.q.front()])
 }
 
 func (m *minMaxAcc[T]) ResultWith(row int) types.Value {

@@ -150,6 +150,7 @@ func (r *batchRun) windows(n *node, g *windowGroup, in *types.Block, aggCols []t
 	ts := orderValues(g, w, c)
 	order, segs := partitionOrder(g, w, c, ts, starts)
 	tsP := gatherInts(ts, order)
+	back := inverse(order, in.Len)
 	gc := &gathered{w: w, order: order, c: c, byCol: map[int]*types.Column{}}
 	for _, we := range g.windows {
 		accs := make([]agg.Acc, len(we.slots))
@@ -160,7 +161,7 @@ func (r *batchRun) windows(n *node, g *windowGroup, in *types.Block, aggCols []t
 				return err
 			}
 			accs[i] = n.aggs[slot].fn.Bind(cols)
-			outs[i] = types.MakeColumn(n.aggs[slot].fn.Result, in.Len)
+			outs[i] = types.MakeColumn(n.aggs[slot].fn.Result, len(order))
 		}
 		navs := make([]navTarget, len(we.navs))
 		for i, slot := range we.navs {
@@ -170,25 +171,25 @@ func (r *batchRun) windows(n *node, g *windowGroup, in *types.Block, aggCols []t
 			}
 			site := n.aggs[slot]
 			navs[i] = navTarget{col: cols[0], off: site.nav, ignoreNulls: site.ignoreNulls,
-				out: types.MakeColumn(site.fn.Result, in.Len)}
+				out: types.MakeColumn(site.fn.Result, len(order))}
 		}
 		for p := 0; p+1 < len(segs); p++ {
 			we.frame.sweep(segment{a: segs[p], b: segs[p+1], orig: order, nOwn: in.Len}, tsP, accs, outs, navs)
 		}
 		for i, slot := range we.slots {
-			aggCols[slot] = outs[i]
+			aggCols[slot] = outs[i].Gather(back)
 		}
 		for i, slot := range we.navs {
-			aggCols[slot] = navs[i].out
+			aggCols[slot] = navs[i].out.Gather(back)
 		}
 		c.aggs = aggCols
 		for _, slot := range we.nested {
 			ne := newNestedEval(n.aggs[slot], w, c)
-			out := types.MakeColumn(n.aggs[slot].fn.Result, in.Len)
+			out := types.MakeColumn(n.aggs[slot].fn.Result, len(order))
 			for p := 0; p+1 < len(segs); p++ {
 				we.frame.sweepNested(segment{a: segs[p], b: segs[p+1], orig: order, nOwn: in.Len}, tsP, ne, &out)
 			}
-			aggCols[slot] = out
+			aggCols[slot] = out.Gather(back)
 		}
 	}
 	return c.err
@@ -224,6 +225,18 @@ func (gc *gathered) args(site *aggSite) ([]*types.Column, error) {
 		cols[i] = &col
 	}
 	return cols, gc.c.err
+}
+
+// inverse maps each own row (< nOwn) to its position in order, so a result
+// column in positions is put back in row order by Gather(inverse).
+func inverse(order []int, nOwn int) []int {
+	inv := make([]int, nOwn)
+	for k, i := range order {
+		if i < nOwn {
+			inv[i] = k
+		}
+	}
+	return inv
 }
 
 func gatherInts(v []int64, order []int) []int64 {

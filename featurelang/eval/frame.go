@@ -243,8 +243,8 @@ func (f *frame) candidates(sg segment) rowSeq {
 
 // sweep computes the window's aggregates and navigation functions for
 // every own row of one partition, writing them to outs and navs at the
-// row's index in the window block (sg.orig). ts and the accumulators'
-// columns are indexed by position.
+// row's position. ts and the accumulators' columns are indexed by position
+// too; the caller gathers the results back into row order.
 //
 // When the frame ends at the current row and nothing is excluded before it
 // (no EXCLUDE CURRENT_TIME, no INSTANCE_NOT_IN_WINDOW), the current row is
@@ -257,13 +257,17 @@ func (f *frame) sweep(sg segment, ts []int64, accs []agg.Acc, outs []types.Colum
 	q := f.candidates(sg)
 	sl := &slider{f: f, s: q, ts: ts, accs: accs}
 	contiguous := f.includeCur && !f.ect && !f.instNot
+	writers := make([]agg.ResultWriter, len(accs))
+	for i, a := range accs {
+		writers[i], _ = a.(agg.ResultWriter)
+	}
 	for k := sg.a; k < sg.b; k++ {
 		if sg.union(k) {
 			sl.sPos++
 			continue
 		}
 		lo, hi := sl.bounds(ts[k])
-		row := sg.orig[k]
+		row := k
 		for i := range navs {
 			navs[i].out.Set(row, navs[i].value(q, sl.cEnd, k))
 		}
@@ -271,7 +275,11 @@ func (f *frame) sweep(sg segment, ts []int64, accs []agg.Acc, outs []types.Colum
 		case contiguous:
 			sl.slide(lo, hi+1)
 			for i, a := range accs {
-				outs[i].Set(row, a.Result())
+				if w := writers[i]; w != nil {
+					w.WriteResult(&outs[i], row)
+				} else {
+					outs[i].Set(row, a.Result())
+				}
 			}
 		case f.includeCur:
 			sl.slide(lo, hi)
@@ -281,7 +289,11 @@ func (f *frame) sweep(sg segment, ts []int64, accs []agg.Acc, outs []types.Colum
 		default:
 			sl.slide(lo, hi)
 			for i, a := range accs {
-				outs[i].Set(row, a.Result())
+				if w := writers[i]; w != nil {
+					w.WriteResult(&outs[i], row)
+				} else {
+					outs[i].Set(row, a.Result())
+				}
 			}
 		}
 		if !f.instNot {
@@ -328,7 +340,7 @@ func (f *frame) sweepNested(sg segment, ts []int64, ne *nestedEval, out *types.C
 		if f.includeCur {
 			cur = sg.orig[k]
 		}
-		out.Set(sg.orig[k], ne.result(orig, lo, hi, cur, sg.orig[k]))
+		out.Set(k, ne.result(orig, lo, hi, cur, sg.orig[k]))
 		if !f.instNot {
 			sl.sPos++
 		}

@@ -1,0 +1,79 @@
+package agg
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/fenestra-dev/fenestra/featurelang/types"
+)
+
+// TestResultWriter checks, for every aggregate whose accumulator
+// implements ResultWriter, that WriteResult stores exactly what
+// Set(i, Result()) stores, over random sliding frames with NULLs, NaN and
+// empty frames.
+func TestResultWriter(t *testing.T) {
+	t.Parallel()
+	argTypes := []types.Type{types.Int16, types.Int32, types.Int64, types.Float, types.Double, types.String, types.Timestamp, types.Date}
+	r := rand.New(rand.NewPCG(5, 6))
+	for name := range registry {
+		for _, at := range argTypes {
+			for _, args := range [][]types.Type{{at}, {}} {
+				f, err := Resolve(name, args, nil)
+				if err != nil {
+					continue
+				}
+				col := randomColumn(r, at, 200)
+				cols := []*types.Column{&col}
+				if len(args) == 0 {
+					cols = nil
+				}
+				acc := f.Bind(cols)
+				w, ok := acc.(ResultWriter)
+				if !ok {
+					continue
+				}
+				got, want := types.MakeColumn(f.Result, 200), types.MakeColumn(f.Result, 200)
+				lo := 0
+				for hi := 0; hi < 200; hi++ {
+					acc.Add(hi)
+					for lo <= hi && r.IntN(3) == 0 {
+						acc.Remove(lo)
+						lo++
+					}
+					w.WriteResult(&got, hi)
+					want.Set(hi, acc.Result())
+				}
+				for i := 0; i < 200; i++ {
+					if g, w := got.Value(i), want.Value(i); !types.Identical(g, w) {
+						t.Fatalf("%s%v row %d: WriteResult %s, Set(Result) %s", name, args, i, g, w)
+					}
+				}
+			}
+		}
+	}
+}
+
+func randomColumn(r *rand.Rand, t types.Type, n int) types.Column {
+	c := types.NewColumn(t, n)
+	for range n {
+		if r.IntN(6) == 0 {
+			c.Append(types.NullOf(t))
+			continue
+		}
+		v := types.Value{Type: t}
+		switch {
+		case t.IsFloat():
+			v.F = float64(float32(r.NormFloat64() * 100))
+			if r.IntN(30) == 0 {
+				v.F = math.NaN()
+			}
+		case t == types.String:
+			v.S = string(rune('a' + r.IntN(5)))
+		default:
+			v.I = types.Wrap(t, r.Int64N(1000)-500)
+		}
+		c.Append(v)
+	}
+	return c
+}
