@@ -23,7 +23,7 @@ func TestResultWriter(t *testing.T) {
 				if err != nil {
 					continue
 				}
-				col := randomColumn(r, at, 200)
+				col := writerColumn(r, at, 200)
 				cols := []*types.Column{&col}
 				if len(args) == 0 {
 					cols = nil
@@ -54,7 +54,7 @@ func TestResultWriter(t *testing.T) {
 	}
 }
 
-func randomColumn(r *rand.Rand, t types.Type, n int) types.Column {
+func writerColumn(r *rand.Rand, t types.Type, n int) types.Column {
 	c := types.NewColumn(t, n)
 	for range n {
 		if r.IntN(6) == 0 {
