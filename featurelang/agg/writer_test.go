@@ -16,6 +16,12 @@ func TestResultWriter(t *testing.T) {
 	t.Parallel()
 	argTypes := []types.Type{types.Int16, types.Int32, types.Int64, types.Float, types.Double, types.String, types.Timestamp, types.Date}
 	r := rand.New(rand.NewPCG(5, 6))
+	checked := 0
+	defer func() {
+		if checked < 20 {
+			t.Errorf("only %d aggregate signatures implement ResultWriter; expected the core ones", checked)
+		}
+	}()
 	for name := range registry {
 		for _, at := range argTypes {
 			for _, args := range [][]types.Type{{at}, {}} {
@@ -33,6 +39,7 @@ func TestResultWriter(t *testing.T) {
 				if !ok {
 					continue
 				}
+				checked++
 				got, want := types.MakeColumn(f.Result, 200), types.MakeColumn(f.Result, 200)
 				lo := 0
 				for hi := 0; hi < 200; hi++ {
