@@ -52,6 +52,15 @@ type ResultWriter interface {
 	WriteResult(out *types.Column, i int)
 }
 
+// RangeSlider is implemented by accumulators that can move a frame of
+// consecutive rows in one call: Slide(lo, hi, newLo, newHi) goes from
+// holding rows lo..hi-1 to holding newLo..newHi-1, with lo <= newLo <= hi
+// <= newHi. It equals Remove(lo..newLo-1) then Add(hi..newHi-1), without a
+// call per row.
+type RangeSlider interface {
+	Slide(lo, hi, newLo, newHi int)
+}
+
 // Func is an aggregate resolved for concrete argument types.
 type Func struct {
 	Name   string       // canonical lower-case name

@@ -62,6 +62,19 @@ func (a *countAcc) Remove(row int) {
 	}
 }
 
+func (a *countAcc) Slide(lo, hi, newLo, newHi int) {
+	if a.col == nil || a.col.Nulls == nil {
+		a.n += int64(newHi-hi) - int64(newLo-lo)
+		return
+	}
+	for i := lo; i < newLo; i++ {
+		a.Remove(i)
+	}
+	for i := hi; i < newHi; i++ {
+		a.Add(i)
+	}
+}
+
 func (a *countAcc) Result() types.Value { return types.Int64Value(a.n) }
 
 func (a *countAcc) WriteResult(out *types.Column, i int) { out.I[i] = a.n }
@@ -147,6 +160,23 @@ func (a *sumIntAcc) Remove(row int) {
 	}
 }
 
+func (a *sumIntAcc) Slide(lo, hi, newLo, newHi int) {
+	if a.col.Nulls != nil {
+		for i := lo; i < newLo; i++ {
+			a.Remove(i)
+		}
+		a.AddRange(hi, newHi)
+		return
+	}
+	for _, v := range a.col.I[lo:newLo] {
+		a.st.sum -= v
+	}
+	for _, v := range a.col.I[hi:newHi] {
+		a.st.sum += v
+	}
+	a.st.n += int64(newHi-hi) - int64(newLo-lo)
+}
+
 func (a *sumIntAcc) Result() types.Value { return a.st.result() }
 
 func (a *sumIntAcc) WriteResult(out *types.Column, i int) {
@@ -230,6 +260,23 @@ func (a *sumFloatAcc) Remove(row int) {
 	if !a.col.IsNull(row) {
 		a.st.sub(a.col.F[row])
 	}
+}
+
+func (a *sumFloatAcc) Slide(lo, hi, newLo, newHi int) {
+	if a.col.Nulls != nil {
+		for i := lo; i < newLo; i++ {
+			a.Remove(i)
+		}
+		a.AddRange(hi, newHi)
+		return
+	}
+	for _, f := range a.col.F[lo:newLo] {
+		a.st.acc.Sub(f)
+	}
+	for _, f := range a.col.F[hi:newHi] {
+		a.st.acc.Add(f)
+	}
+	a.st.n += int64(newHi-hi) - int64(newLo-lo)
 }
 
 func (a *sumFloatAcc) Result() types.Value { return a.st.result() }

@@ -81,6 +81,15 @@ func (m *minMaxAcc[T]) Remove(row int) {
 	}
 }
 
+func (m *minMaxAcc[T]) Slide(lo, hi, newLo, newHi int) {
+	for m.q.len() > 0 && m.q.front() < newLo {
+		m.q.popFront()
+	}
+	for i := hi; i < newHi; i++ {
+		m.Add(i)
+	}
+}
+
 func (m *minMaxAcc[T]) Result() types.Value {
 	if m.q.len() == 0 {
 		return types.NullOf(m.col.Type)

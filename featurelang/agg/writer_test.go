@@ -84,3 +84,58 @@ func writerColumn(r *rand.Rand, t types.Type, n int) types.Column {
 	}
 	return c
 }
+
+// TestRangeSlider checks, for every accumulator that implements
+// RangeSlider, that Slide gives the same results as Remove and Add row by
+// row, over random forward-moving frames (including jumps past the held
+// rows' end being excluded by the caller: newLo <= hi).
+func TestRangeSlider(t *testing.T) {
+	t.Parallel()
+	argTypes := []types.Type{types.Int16, types.Int32, types.Int64, types.Float, types.Double, types.String, types.Timestamp, types.Date}
+	r := rand.New(rand.NewPCG(8, 9))
+	checked := 0
+	for name := range registry {
+		for _, at := range argTypes {
+			for _, args := range [][]types.Type{{at}, {}} {
+				f, err := Resolve(name, args, nil)
+				if err != nil {
+					continue
+				}
+				col := writerColumn(r, at, 300)
+				cols := []*types.Column{&col}
+				if len(args) == 0 {
+					cols = nil
+				}
+				slid, stepped := f.Bind(cols), f.Bind(cols)
+				rs, ok := slid.(RangeSlider)
+				if !ok {
+					continue
+				}
+				checked++
+				lo, hi := 0, 0
+				for hi < 300 {
+					newHi := min(300, hi+r.IntN(4))
+					newLo := min(hi, lo+r.IntN(4))
+					rs.Slide(lo, hi, newLo, newHi)
+					for i := lo; i < newLo; i++ {
+						stepped.Remove(i)
+					}
+					for i := hi; i < newHi; i++ {
+						stepped.Add(i)
+					}
+					lo, hi = newLo, max(newHi, hi+1)
+					if newHi < hi { // keep both in step when hi advanced alone
+						slid.Add(hi - 1)
+						stepped.Add(hi - 1)
+					}
+					if g, w := slid.Result(), stepped.Result(); !types.Identical(g, w) {
+						t.Fatalf("%s%v frame [%d,%d): Slide gives %s, Remove/Add %s", name, args, lo, hi, g, w)
+					}
+				}
+			}
+		}
+	}
+	if checked < 20 {
+		t.Errorf("only %d signatures implement RangeSlider; expected the core ones", checked)
+	}
+}

@@ -152,37 +152,31 @@ func (r *batchRun) windows(n *node, g *windowGroup, in *types.Block, aggCols []t
 	tsP := gatherInts(ts, order)
 	back := inverse(order, in.Len)
 	gc := &gathered{w: w, order: order, c: c, byCol: map[int]*types.Column{}}
+	runs := make([]*windowRun, len(g.windows))
+	for i, we := range g.windows {
+		var err error
+		if runs[i], err = newWindowRun(n, we, gc); err != nil {
+			return err
+		}
+	}
+	// Partition by partition, every window: a partition's gathered values
+	// stay in cache across the windows.
+	for p := 0; p+1 < len(segs); p++ {
+		sg := segment{a: segs[p], b: segs[p+1], orig: order, nOwn: in.Len}
+		for _, wr := range runs {
+			wr.sweep(sg, tsP)
+		}
+	}
+	for i, we := range g.windows {
+		for j, slot := range we.slots {
+			aggCols[slot] = runs[i].outs[j].Gather(back)
+		}
+		for j, slot := range we.navs {
+			aggCols[slot] = runs[i].navs[j].out.Gather(back)
+		}
+	}
+	c.aggs = aggCols
 	for _, we := range g.windows {
-		accs := make([]agg.Acc, len(we.slots))
-		outs := make([]types.Column, len(we.slots))
-		for i, slot := range we.slots {
-			cols, err := gc.args(n.aggs[slot])
-			if err != nil {
-				return err
-			}
-			accs[i] = n.aggs[slot].fn.Bind(cols)
-			outs[i] = types.MakeColumn(n.aggs[slot].fn.Result, len(order))
-		}
-		navs := make([]navTarget, len(we.navs))
-		for i, slot := range we.navs {
-			cols, err := gc.args(n.aggs[slot])
-			if err != nil {
-				return err
-			}
-			site := n.aggs[slot]
-			navs[i] = navTarget{col: cols[0], off: site.nav, ignoreNulls: site.ignoreNulls,
-				out: types.MakeColumn(site.fn.Result, len(order))}
-		}
-		for p := 0; p+1 < len(segs); p++ {
-			we.frame.sweep(segment{a: segs[p], b: segs[p+1], orig: order, nOwn: in.Len}, tsP, accs, outs, navs)
-		}
-		for i, slot := range we.slots {
-			aggCols[slot] = outs[i].Gather(back)
-		}
-		for i, slot := range we.navs {
-			aggCols[slot] = navs[i].out.Gather(back)
-		}
-		c.aggs = aggCols
 		for _, slot := range we.nested {
 			ne := newNestedEval(n.aggs[slot], w, c)
 			out := types.MakeColumn(n.aggs[slot].fn.Result, len(order))
@@ -193,6 +187,39 @@ func (r *batchRun) windows(n *node, g *windowGroup, in *types.Block, aggCols []t
 		}
 	}
 	return c.err
+}
+
+// newWindowRun binds a window's aggregates and navigation functions to
+// their gathered argument columns and fresh output columns in positions.
+func newWindowRun(n *node, we *windowEval, gc *gathered) (*windowRun, error) {
+	wr := &windowRun{f: &we.frame}
+	for _, slot := range we.slots {
+		cols, err := gc.args(n.aggs[slot])
+		if err != nil {
+			return nil, err
+		}
+		acc := n.aggs[slot].fn.Bind(cols)
+		w, _ := acc.(agg.ResultWriter)
+		wr.accs = append(wr.accs, acc)
+		wr.writers = append(wr.writers, w)
+		wr.outs = append(wr.outs, types.MakeColumn(n.aggs[slot].fn.Result, len(gc.order)))
+		if r, ok := acc.(agg.RangeSlider); ok {
+			wr.rangers = append(wr.rangers, r)
+		}
+	}
+	if len(wr.rangers) != len(wr.accs) {
+		wr.rangers = nil
+	}
+	for _, slot := range we.navs {
+		cols, err := gc.args(n.aggs[slot])
+		if err != nil {
+			return nil, err
+		}
+		site := n.aggs[slot]
+		wr.navs = append(wr.navs, navTarget{col: cols[0], off: site.nav, ignoreNulls: site.ignoreNulls,
+			out: types.MakeColumn(site.fn.Result, len(gc.order))})
+	}
+	return wr, nil
 }
 
 // gathered caches the argument columns of a window group's aggregates in

@@ -99,6 +99,13 @@ func (f *frame) rowsBounds(cEnd int) (lo, hi int) {
 // rangeLimits returns the inclusive order-value bounds of a ROWS_RANGE
 // frame for current value t, saturating instead of overflowing.
 func (f *frame) rangeLimits(t int64) (lower, upper int64) {
+	if t > math.MinInt64/2 && t < math.MaxInt64/2 && f.start < math.MaxInt64/2 && f.start > math.MinInt64/2 && f.end < math.MaxInt64/2 && f.end > math.MinInt64/2 {
+		upper = t - f.end // cannot overflow: the common case, without branches below
+		if f.unbounded {
+			return math.MinInt64, upper
+		}
+		return t - f.start, upper
+	}
 	upper = subSat(t, f.end)
 	lower = math.MinInt64
 	if !f.unbounded {
@@ -125,7 +132,9 @@ type slider struct {
 	s      rowSeq  // S: candidate positions in window order
 	ts     []int64 // order values by position
 	accs   []agg.Acc
-	lo, hi int // the accumulators hold S[lo:hi]
+	// rangers are accs as RangeSliders, when every one of them is one.
+	rangers []agg.RangeSlider
+	lo, hi  int // the accumulators hold S[lo:hi]
 	// pointers of the monotone searches
 	sPos, ectEnd, loPtr, hiPtr int
 	cEnd                       int // C = S[0:cEnd] for the current row
@@ -134,33 +143,55 @@ type slider struct {
 // bounds returns P = S[lo:hi] for an own row with value t given that the
 // first sPos elements of S precede it, and sets cEnd (C = S[0:cEnd]).
 func (sl *slider) bounds(t int64) (int, int) {
+	f := sl.f
 	cEnd := sl.sPos
-	if sl.f.ect {
+	if f.ect {
 		for sl.ectEnd < cEnd && sl.ts[sl.s.at(sl.ectEnd)] < t {
 			sl.ectEnd++
 		}
 		cEnd = sl.ectEnd
 	}
 	sl.cEnd = cEnd
-	if sl.f.rows {
-		return sl.f.rowsBounds(cEnd)
+	if f.rows {
+		return f.rowsBounds(cEnd)
 	}
-	lower, upper := sl.f.rangeLimits(t)
-	for sl.hiPtr < cEnd && sl.ts[sl.s.at(sl.hiPtr)] <= upper {
-		sl.hiPtr++
+	lower, upper := f.rangeLimits(t)
+	hp, lp := sl.hiPtr, sl.loPtr
+	if sl.s.s == nil { // S is a run of positions: index ts directly
+		ts := sl.ts[sl.s.base:]
+		for hp < cEnd && ts[hp] <= upper {
+			hp++
+		}
+		for lp < hp && ts[lp] < lower {
+			lp++
+		}
+	} else {
+		for hp < cEnd && sl.ts[sl.s.s[hp]] <= upper {
+			hp++
+		}
+		for lp < hp && sl.ts[sl.s.s[lp]] < lower {
+			lp++
+		}
 	}
-	for sl.loPtr < sl.hiPtr && sl.ts[sl.s.at(sl.loPtr)] < lower {
-		sl.loPtr++
-	}
-	return sl.f.capMax(sl.loPtr, sl.hiPtr), sl.hiPtr
+	sl.hiPtr, sl.loPtr = hp, lp
+	return f.capMax(lp, hp), hp
 }
 
 // slide moves the accumulators from S[lo:hi] to S[newLo:newHi]; both ends
 // only move forward, so removals are always of the oldest rows held.
 func (sl *slider) slide(newLo, newHi int) {
+	if sl.rangers != nil && sl.s.s == nil && newLo <= sl.hi {
+		b := sl.s.base
+		for _, r := range sl.rangers {
+			r.Slide(b+sl.lo, b+sl.hi, b+newLo, b+newHi)
+		}
+		sl.lo, sl.hi = newLo, newHi
+		return
+	}
 	for sl.lo < newLo && sl.lo < sl.hi {
+		row := sl.s.at(sl.lo)
 		for _, a := range sl.accs {
-			a.Remove(sl.s.at(sl.lo))
+			a.Remove(row)
 		}
 		sl.lo++
 	}
@@ -168,8 +199,9 @@ func (sl *slider) slide(newLo, newHi int) {
 		sl.lo, sl.hi = newLo, newLo
 	}
 	for sl.hi < newHi {
+		row := sl.s.at(sl.hi)
 		for _, a := range sl.accs {
-			a.Add(sl.s.at(sl.hi))
+			a.Add(row)
 		}
 		sl.hi++
 	}
@@ -241,63 +273,71 @@ func (f *frame) candidates(sg segment) rowSeq {
 	return rowSeq{s: s, n: len(s)}
 }
 
+// windowRun is one window being computed in batch mode: its accumulators
+// (with their ResultWriter fast paths, or nil), navigation functions and
+// output columns, all indexed by position.
+type windowRun struct {
+	f       *frame
+	accs    []agg.Acc
+	rangers []agg.RangeSlider // all accs, when each is a RangeSlider; else nil
+	writers []agg.ResultWriter
+	outs    []types.Column
+	navs    []navTarget
+}
+
 // sweep computes the window's aggregates and navigation functions for
-// every own row of one partition, writing them to outs and navs at the
-// row's position. ts and the accumulators' columns are indexed by position
-// too; the caller gathers the results back into row order.
+// every own row of one partition, writing them at the row's position. ts
+// and the accumulators' columns are indexed by position too; the caller
+// gathers the results back into row order.
 //
 // When the frame ends at the current row and nothing is excluded before it
 // (no EXCLUDE CURRENT_TIME, no INSTANCE_NOT_IN_WINDOW), the current row is
 // the element of S right after P, so P and the current row are one range:
 // the accumulators slide over it and Result needs no ResultWith.
-func (f *frame) sweep(sg segment, ts []int64, accs []agg.Acc, outs []types.Column, navs []navTarget) {
-	for _, a := range accs {
+func (wr *windowRun) sweep(sg segment, ts []int64) {
+	f := wr.f
+	for _, a := range wr.accs {
 		a.Reset()
 	}
 	q := f.candidates(sg)
-	sl := &slider{f: f, s: q, ts: ts, accs: accs}
+	sl := slider{f: f, s: q, ts: ts, accs: wr.accs, rangers: wr.rangers}
 	contiguous := f.includeCur && !f.ect && !f.instNot
-	writers := make([]agg.ResultWriter, len(accs))
-	for i, a := range accs {
-		writers[i], _ = a.(agg.ResultWriter)
-	}
+	allOwn := sg.nOwn == len(sg.orig)
 	for k := sg.a; k < sg.b; k++ {
-		if sg.union(k) {
+		if !allOwn && sg.union(k) {
 			sl.sPos++
 			continue
 		}
 		lo, hi := sl.bounds(ts[k])
-		row := k
-		for i := range navs {
-			navs[i].out.Set(row, navs[i].value(q, sl.cEnd, k))
+		for i := range wr.navs {
+			wr.navs[i].out.Set(k, wr.navs[i].value(q, sl.cEnd, k))
 		}
 		switch {
 		case contiguous:
 			sl.slide(lo, hi+1)
-			for i, a := range accs {
-				if w := writers[i]; w != nil {
-					w.WriteResult(&outs[i], row)
-				} else {
-					outs[i].Set(row, a.Result())
-				}
-			}
+			wr.results(k)
 		case f.includeCur:
 			sl.slide(lo, hi)
-			for i, a := range accs {
-				outs[i].Set(row, a.ResultWith(k))
+			for i, a := range wr.accs {
+				wr.outs[i].Set(k, a.ResultWith(k))
 			}
 		default:
 			sl.slide(lo, hi)
-			for i, a := range accs {
-				if w := writers[i]; w != nil {
-					w.WriteResult(&outs[i], row)
-				} else {
-					outs[i].Set(row, a.Result())
-				}
-			}
+			wr.results(k)
 		}
 		if !f.instNot {
 			sl.sPos++
+		}
+	}
+}
+
+// results stores the accumulators' results at position k.
+func (wr *windowRun) results(k int) {
+	for i, a := range wr.accs {
+		if w := wr.writers[i]; w != nil {
+			w.WriteResult(&wr.outs[i], k)
+		} else {
+			wr.outs[i].Set(k, a.Result())
 		}
 	}
 }
