@@ -128,10 +128,10 @@ func subSat(a, b int64) int64 {
 // mode. Rows are positions in the partition-contiguous order of the
 // window's gathered columns.
 type slider struct {
-	f      *frame
-	s      rowSeq  // S: candidate positions in window order
-	ts     []int64 // order values by position
-	accs   []agg.Acc
+	f    *frame
+	s    rowSeq  // S: candidate positions in window order
+	ts   []int64 // order values by position
+	accs []agg.Acc
 	// rangers are accs as RangeSliders, when every one of them is one.
 	rangers []agg.RangeSlider
 	lo, hi  int // the accumulators hold S[lo:hi]
