@@ -245,9 +245,7 @@ func (a *sumFloatAcc) Add(row int) {
 
 func (a *sumFloatAcc) AddRange(lo, hi int) {
 	if a.col.Nulls == nil {
-		for _, f := range a.col.F[lo:hi] {
-			a.st.acc.Add(f)
-		}
+		a.st.acc.AddSlice(a.col.F[lo:hi])
 		a.st.n += int64(hi - lo)
 		return
 	}
@@ -365,6 +363,11 @@ func (a *avgAcc) add(row int, sign int64) {
 func (a *avgAcc) Add(row int) { a.add(row, 1) }
 
 func (a *avgAcc) AddRange(lo, hi int) {
+	if a.float && a.col.Nulls == nil {
+		a.st.acc.AddSlice(a.col.F[lo:hi])
+		a.st.n += int64(hi - lo)
+		return
+	}
 	for i := lo; i < hi; i++ {
 		a.add(i, 1)
 	}

@@ -232,14 +232,14 @@ func (r *requestRun) windows(n *node, g *windowGroup, cur *types.Block, aggCols 
 		}
 	}
 	from, limit := fetchRange(g, t)
-	w, err := r.navHistory(n.input, g, key, t, from, limit)
+	w, err := r.navHistory(n.input, true, g, key, t, from, limit)
 	if err != nil {
 		return err
 	}
 	nOwn := w.Len
 	var unions []*types.Block
 	for _, u := range g.unions {
-		h, err := r.navHistory(u, g, key, t, from, limit)
+		h, err := r.navHistory(u, false, g, key, t, from, limit)
 		if err != nil {
 			return err
 		}
@@ -306,14 +306,11 @@ func (r *requestRun) windows(n *node, g *windowGroup, cur *types.Block, aggCols 
 }
 
 // windowSeq orders the n stored rows of a request window (the table's own
-// rows first, then each union source from starts[k]) as the window does;
-// nil-backed when they already are in order.
+// rows first, then each union source from starts[k]) as the window does.
+// Each source's rows already are in window order (history returns them
+// so), so without unions they are S as they stand.
 func windowSeq(n int, starts []int, ts []int64) rowSeq {
-	sorted := starts[0] == n
-	for i := 1; sorted && i < n; i++ {
-		sorted = ts[i-1] <= ts[i]
-	}
-	if sorted {
+	if starts[0] == n {
 		return rowSeq{n: n}
 	}
 	s := seq(0, n)
@@ -346,9 +343,9 @@ func unionOnly(q rowSeq, nOwn int) []int {
 // lag(x, k) reads k rows back whatever the frame, so when the frame's
 // fetch holds fewer than k rows before the request, the newest k rows (plus
 // any at the request's own time, for EXCLUDE CURRENT_TIME) are fetched.
-func (r *requestRun) navHistory(m *node, g *windowGroup, key []types.Value, t, from int64, limit int) (*types.Block, error) {
-	h, err := r.history(m, g, key, t, from, limit)
-	if err != nil || g.maxNav == 0 || (from == math.MinInt64 && limit == 0) {
+func (r *requestRun) navHistory(m *node, own bool, g *windowGroup, key []types.Value, t, from int64, limit int) (*types.Block, error) {
+	h, err := r.history(m, own, g, key, t, from, limit)
+	if err != nil || (g.maxNav == 0 && !g.navNulls) || (from == math.MinInt64 && limit == 0) {
 		return h, err
 	}
 	c := newCtx()
@@ -363,9 +360,9 @@ func (r *requestRun) navHistory(m *node, g *windowGroup, key []types.Value, t, f
 		return h, nil
 	}
 	if g.navNulls {
-		return r.history(m, g, key, t, math.MinInt64, 0)
+		return r.history(m, own, g, key, t, math.MinInt64, 0)
 	}
-	return r.history(m, g, key, t, math.MinInt64, g.maxNav+eq)
+	return r.history(m, own, g, key, t, math.MinInt64, g.maxNav+eq)
 }
 
 // fetchRange returns the lowest order value any window of g can reach back
@@ -390,23 +387,37 @@ func fetchRange(g *windowGroup, t int64) (from int64, limit int) {
 	if !limited {
 		limit = 0
 	}
-	return from, limit
+	// A frame starting after t (0 OPEN PRECEDING) reaches no row, but the
+	// rows at t are still fetched: navHistory counts them.
+	return min(from, t), limit
 }
 
 // history returns the stored rows of m (a node with the window's input
 // schema) in the partition key, with order values in [from, t], sorted by
-// order value then arrival.
-func (r *requestRun) history(m *node, g *windowGroup, key []types.Value, t, from int64, limit int) (*types.Block, error) {
+// order value then arrival: by the Source when the fetch is pushed down
+// (its contract), else by filterHistory. own says m is the window's own input (the
+// request's path) rather than a union source.
+func (r *requestRun) history(m *node, own bool, g *windowGroup, key []types.Value, t, from int64, limit int) (*types.Block, error) {
 	base, steps, ok := rowChain(m)
 	if !ok {
-		all, err := r.batchAll(m, false)
+		// As in batch mode, m runs over the stored rows and the request:
+		// the stored rows' own windows and joins may see the request. When
+		// m is the window's own input, its last row is the request's, which
+		// is not history.
+		all, err := r.batchAll(m, true)
 		if err != nil {
 			return nil, err
+		}
+		if own && all.Len > 0 {
+			all = all.Gather(seq(0, all.Len-1))
 		}
 		return filterHistory(g, all, key, t, from), nil
 	}
 	q := Query{Table: base.p.Table}
-	pushed := true
+	// A union source reading the request table sees the request as its
+	// latest row, as in batch mode; the Source cannot filter that row.
+	withReq := !own && base.p.Table == r.plan.RequestTable
+	pushed := !withReq
 	for i, p := range g.spec.PartitionBy {
 		name, ok := traceCol(m, p)
 		if !ok {
@@ -423,7 +434,7 @@ func (r *requestRun) history(m *node, g *windowGroup, key []types.Value, t, from
 	} else {
 		pushed = false
 	}
-	rows, err := r.fetch(q, steps, false)
+	rows, err := r.fetch(q, steps, withReq)
 	if err != nil || pushed {
 		return rows, err
 	}
