@@ -60,6 +60,11 @@ func (r *batchRun) filter(n *node) (*types.Block, error) {
 	if err != nil {
 		return nil, err
 	}
+	return filterRows(n, in)
+}
+
+// filterRows keeps the rows of in for which the Filter's condition is true.
+func filterRows(n *node, in *types.Block) (*types.Block, error) {
 	c := newCtx()
 	c.blk = in
 	var keep []int

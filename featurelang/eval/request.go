@@ -84,15 +84,7 @@ func (r *requestRun) row(n *node) (*types.Block, error) {
 func (r *requestRun) step(n *node, in *types.Block) (*types.Block, error) {
 	switch n.p.Op {
 	case plan.Filter:
-		c := newCtx()
-		c.blk = in
-		var keep []int
-		for c.row = 0; c.row < in.Len; c.row++ {
-			if n.cond(c).IsTrue() {
-				keep = append(keep, c.row)
-			}
-		}
-		return in.Gather(keep), c.err
+		return filterRows(n, in)
 	case plan.Limit:
 		if int64(in.Len) > n.p.N {
 			return in.Gather(seq(0, int(n.p.N))), nil
