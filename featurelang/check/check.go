@@ -132,11 +132,13 @@ func (c *checker) index(t *plan.Table, ix *ast.IndexDef) *plan.Index {
 	idx := &plan.Index{Name: ix.Name, TTLType: ix.TTLType}
 	ok := true
 	for _, k := range ix.Keys {
-		if t.Schema.Index(k.Name) < 0 {
+		i := t.Schema.Index(k.Name)
+		if i < 0 {
 			c.errorf(k.At, "index key %q is not a column of %s", k.Name, t.Name)
 			ok = false
+			continue
 		}
-		idx.Keys = append(idx.Keys, t.Schema[max(t.Schema.Index(k.Name), 0)].Name)
+		idx.Keys = append(idx.Keys, t.Schema[i].Name)
 	}
 	if len(ix.Keys) == 0 {
 		c.errorf(ix.At, "index needs KEY=column")

@@ -40,7 +40,8 @@ type Query struct {
 	Keys   []string
 	Values []types.Value
 	// TS, when set, names an integer or timestamp column: only rows with
-	// From <= TS <= To are returned, ordered by it.
+	// From <= TS <= To are returned, ordered by it. A NULL TS counts as
+	// math.MinInt64, the value a window orders it by.
 	TS       string
 	From, To int64
 	// Limit, when positive, keeps only the newest Limit rows (by TS).

@@ -3,6 +3,7 @@ package eval
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -121,13 +122,19 @@ func (m *MemSource) Scan(ctx context.Context, q Query) (*types.Block, error) {
 			return nil, fmt.Errorf("memsource: table %q has no column %q", q.Table, q.TS)
 		}
 		col := &b.Cols[tsCol]
+		ts := func(i int) int64 { // a NULL orders first, as in a window
+			if col.IsNull(i) {
+				return math.MinInt64
+			}
+			return col.I[i]
+		}
 		var in []int
 		for _, i := range rows {
-			if !col.IsNull(i) && col.I[i] >= q.From && col.I[i] <= q.To {
+			if ts(i) >= q.From && ts(i) <= q.To {
 				in = append(in, i)
 			}
 		}
-		slices.SortStableFunc(in, func(x, y int) int { return cmpInt(col.I[x], col.I[y]) })
+		slices.SortStableFunc(in, func(x, y int) int { return cmpInt(ts(x), ts(y)) })
 		if q.Limit > 0 && len(in) > q.Limit {
 			in = in[len(in)-q.Limit:]
 		}
