@@ -167,6 +167,11 @@ func (r *batchRun) windows(n *node, g *windowGroup, in *types.Block, aggCols []t
 	// Partition by partition, every window: a partition's gathered values
 	// stay in cache across the windows.
 	for p := 0; p+1 < len(segs); p++ {
+		if p%1024 == 0 {
+			if err := r.ctx.Err(); err != nil {
+				return err
+			}
+		}
 		sg := segment{a: segs[p], b: segs[p+1], orig: order, nOwn: in.Len}
 		for _, wr := range runs {
 			wr.sweep(sg, tsP)

@@ -209,3 +209,75 @@ func TestErrInputMessage(t *testing.T) {
 		t.Errorf("missing table error %v does not name the table", err)
 	}
 }
+
+// laterCancel is a context that reports cancellation after its Err has
+// been asked n times: a deterministic cancellation in the middle of a run.
+type laterCancel struct {
+	context.Context
+	n int
+}
+
+func (c *laterCancel) Err() error {
+	if c.n--; c.n < 0 {
+		return context.Canceled
+	}
+	return nil
+}
+
+// TestBatchStopsMidRun checks that Batch notices a cancellation while it
+// slides windows, not only between plan nodes.
+func TestBatchStopsMidRun(t *testing.T) {
+	t.Parallel()
+	p, err := featurelang.CompileQuery("q", `SELECT count(v) OVER w AS c FROM t
+WINDOW w AS (PARTITION BY k ORDER BY ts ROWS BETWEEN 3 PRECEDING AND CURRENT ROW)`,
+		[]*plan.Table{{Name: "t", Schema: types.Schema{{Name: "k", Type: types.Int64}, {Name: "v", Type: types.Int64}, {Name: "ts", Type: types.Timestamp}}}}, featurelang.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, err := eval.New(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := types.NewBlock(p.Tables[0].Schema, 0)
+	for i := range 5000 {
+		rows.AppendRow([]types.Value{types.Int64Value(int64(i)), types.Int64Value(1), types.TimestampValue(int64(i))})
+	}
+	// Three checks pass (the project node, its input scan, the first
+	// partition); the next, 1,024 partitions later, reports it.
+	_, err = ev.Batch(&laterCancel{Context: context.Background(), n: 3}, map[string]*types.Block{"t": rows})
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("got %v, want context.Canceled from inside the window loop", err)
+	}
+}
+
+// badSource returns blocks that do not fit the plan's table.
+type badSource struct{ b *types.Block }
+
+func (s badSource) Scan(context.Context, eval.Query) (*types.Block, error) { return s.b, nil }
+
+// TestRequestRejectsMalformedSource checks that a Source returning rows of
+// the wrong types or shape gives an error, not a panic.
+func TestRequestRejectsMalformedSource(t *testing.T) {
+	t.Parallel()
+	schema := types.Schema{{Name: "k", Type: types.String}, {Name: "v", Type: types.Double}, {Name: "ts", Type: types.Timestamp}}
+	p, err := featurelang.CompileQuery("q", `SELECT sum(v) OVER w AS s FROM t
+WINDOW w AS (PARTITION BY k ORDER BY ts ROWS_RANGE BETWEEN 1h PRECEDING AND CURRENT ROW)`,
+		[]*plan.Table{{Name: "t", Schema: schema}}, featurelang.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, err := eval.New(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := []types.Value{types.StringValue("a"), types.DoubleValue(1), types.TimestampValue(10)}
+	wrongTypes := types.NewBlock(types.Schema{{Name: "k", Type: types.Int64}, {Name: "v", Type: types.Double}, {Name: "ts", Type: types.Timestamp}}, 0)
+	ragged := types.NewBlock(schema, 0)
+	ragged.AppendRow(req)
+	ragged.Len = 2
+	for name, b := range map[string]*types.Block{"wrong types": wrongTypes, "ragged": ragged} {
+		if _, err := ev.Request(context.Background(), req, badSource{b}); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+}

@@ -442,13 +442,38 @@ func hasFilter(steps []*node) bool {
 	return false
 }
 
+// scan reads from the Source and checks that the rows have the table's
+// column types, so a misbehaving Source gives an error, not a panic.
+func (r *requestRun) scan(q Query) (*types.Block, error) {
+	b, err := r.src.Scan(r.ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", q.Table, err)
+	}
+	t := r.plan.Table(q.Table)
+	if t == nil {
+		return nil, fmt.Errorf("eval: the plan does not describe table %q", q.Table)
+	}
+	if err := checkSchema(t, b.Schema); err != nil {
+		return nil, fmt.Errorf("reading %s from the source: %w", q.Table, err)
+	}
+	if len(b.Cols) != len(b.Schema) || b.Len < 0 {
+		return nil, fmt.Errorf("reading %s from the source: a malformed block", q.Table)
+	}
+	for i := range b.Cols {
+		if b.Cols[i].Len() != b.Len || b.Cols[i].Nulls != nil && len(b.Cols[i].Nulls) != b.Len {
+			return nil, fmt.Errorf("reading %s from the source: column %s has %d values for %d rows", q.Table, b.Schema[i].Name, b.Cols[i].Len(), b.Len)
+		}
+	}
+	return b, nil
+}
+
 // fetch scans the Source and applies the row-by-row steps, innermost
 // first. withReq appends the request row to a scan of the request table
 // (it matches any key: pickJoin and filterHistory check).
 func (r *requestRun) fetch(q Query, steps []*node, withReq bool) (*types.Block, error) {
-	b, err := r.src.Scan(r.ctx, q)
+	b, err := r.scan(q)
 	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", q.Table, err)
+		return nil, err
 	}
 	if withReq && q.Table == r.plan.RequestTable {
 		b.AppendRow(r.req)
@@ -496,8 +521,8 @@ func (r *requestRun) batchAll(m *node, withReq bool) (*types.Block, error) {
 		b, ok := r.full[name]
 		if !ok {
 			var err error
-			if b, err = r.src.Scan(r.ctx, Query{Table: name}); err != nil {
-				return nil, fmt.Errorf("reading %s: %w", name, err)
+			if b, err = r.scan(Query{Table: name}); err != nil {
+				return nil, err
 			}
 			r.full[name] = b
 		}
