@@ -22,6 +22,9 @@ const maxDepth = 1000
 // DEPLOY or SELECT starting a line) and goes on, so one run reports errors
 // in several statements. Parse never panics; it is safe for concurrent use.
 func Parse(src *diag.Source) (*ast.Script, error) {
+	if err := checkUTF8(src); err != nil {
+		return &ast.Script{Source: src}, err
+	}
 	p := newParser(src)
 	script := &ast.Script{Source: p.src}
 	for p.tok().kind != tEOF {
@@ -39,12 +42,30 @@ func Parse(src *diag.Source) (*ast.Script, error) {
 // a query given on a command line. It returns the query, or nil and a
 // *diag.List of positioned errors.
 func ParseQuery(src *diag.Source) (*ast.Select, error) {
+	if err := checkUTF8(src); err != nil {
+		return nil, err
+	}
 	p := newParser(src)
 	sel := p.queryOnly()
 	if err := p.errs.Err(); err != nil {
 		return nil, err
 	}
 	return sel, nil
+}
+
+// checkUTF8 rejects a source that is not UTF-8, at its first bad byte:
+// names and strings in plans must survive serialization unchanged.
+func checkUTF8(src *diag.Source) error {
+	for i, r := range src.Text {
+		if r == utf8.RuneError {
+			if _, size := utf8.DecodeRuneInString(src.Text[i:]); size <= 1 {
+				var errs diag.List
+				errs.Add(src, diag.Pos(i), "the source is not valid UTF-8 (byte 0x%02x)", src.Text[i])
+				return errs.Err()
+			}
+		}
+	}
+	return nil
 }
 
 // parser is a recursive-descent parser over the token slice of one source.

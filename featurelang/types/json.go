@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"unicode/utf8"
 )
 
 // valueJSON is the JSON form of a Value: its type, and its payload in the
@@ -16,6 +17,7 @@ type valueJSON struct {
 	I    int64       `json:"i,omitempty"`
 	F    string      `json:"f,omitempty"`
 	S    string      `json:"s,omitempty"`
+	SB   []byte      `json:"sb,omitempty"` // a string that is not UTF-8, as base64
 	A    []Value     `json:"a,omitempty"`
 	M    *[2][]Value `json:"m,omitempty"`
 }
@@ -30,7 +32,11 @@ func (v Value) MarshalJSON() ([]byte, error) {
 		case inF:
 			j.F = strconv.FormatFloat(v.F, 'g', -1, 64)
 		case inS:
-			j.S = v.S
+			if utf8.ValidString(v.S) {
+				j.S = v.S
+			} else {
+				j.SB = []byte(v.S) // JSON would replace the bad bytes
+			}
 		case inX:
 			switch x := v.X.(type) {
 			case []Value:
@@ -64,6 +70,9 @@ func (v *Value) UnmarshalJSON(b []byte) error {
 		v.F = f
 	case inS:
 		v.S = j.S
+		if j.SB != nil {
+			v.S = string(j.SB)
+		}
 	case inX:
 		if j.T.Kind() == KindArray {
 			v.X = j.A
