@@ -229,6 +229,8 @@ func newWindowRun(n *node, we *windowEval, gc *gathered) (*windowRun, error) {
 		wr.navs = append(wr.navs, navTarget{col: cols[0], off: site.nav, ignoreNulls: site.ignoreNulls,
 			out: types.MakeColumn(site.fn.Result, len(gc.order))})
 	}
+	f := wr.f
+	wr.fused = f.includeCur && !f.ect && !f.instNot && len(wr.navs) == 0 && wr.rangers != nil && !slices.Contains(wr.writers, nil)
 	return wr, nil
 }
 

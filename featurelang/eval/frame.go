@@ -283,6 +283,9 @@ type windowRun struct {
 	writers []agg.ResultWriter
 	outs    []types.Column
 	navs    []navTarget
+	// fused allows sweepFused: the frame ends at the current row with no
+	// exclusions, and every accumulator is a RangeSlider and ResultWriter.
+	fused bool
 }
 
 // sweep computes the window's aggregates and navigation functions for
@@ -298,6 +301,10 @@ func (wr *windowRun) sweep(sg segment, ts []int64) {
 	f := wr.f
 	for _, a := range wr.accs {
 		a.Reset()
+	}
+	if wr.fused && sg.nOwn == len(sg.orig) {
+		wr.sweepFused(sg.a, sg.b, ts)
+		return
 	}
 	q := f.candidates(sg)
 	sl := slider{f: f, s: q, ts: ts, accs: wr.accs, rangers: wr.rangers}
@@ -327,6 +334,38 @@ func (wr *windowRun) sweep(sg segment, ts []int64) {
 		}
 		if !f.instNot {
 			sl.sPos++
+		}
+	}
+}
+
+// sweepFused is sweep for the common frame, in one tight loop: the frame
+// ends at the current row, nothing is excluded, there are no union rows or
+// navigation functions, and every accumulator slides by range and writes
+// its result directly. The frame of the row at position k is then
+// positions [lo, k+1): only lo has to be found.
+func (wr *windowRun) sweepFused(a, b int, ts []int64) {
+	f := wr.f
+	lo, hi := a, a // the accumulators hold positions [lo, hi)
+	for k := a; k < b; k++ {
+		newLo := lo
+		switch {
+		case f.rows && !f.unbounded:
+			newLo = max(newLo, k-int(f.start))
+		case !f.rows && !f.unbounded:
+			lower, _ := f.rangeLimits(ts[k])
+			for newLo < k && ts[newLo] < lower {
+				newLo++
+			}
+		}
+		if f.maxSize > 0 {
+			newLo = max(newLo, k+1-int(f.maxSize))
+		}
+		for _, r := range wr.rangers {
+			r.Slide(lo, hi, newLo, k+1)
+		}
+		lo, hi = newLo, k+1
+		for i, w := range wr.writers {
+			w.WriteResult(&wr.outs[i], k)
 		}
 	}
 }
