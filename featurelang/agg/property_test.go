@@ -115,12 +115,14 @@ func checkSliding(t *testing.T, name string, s sig, rng *rand.Rand) {
 	}
 }
 
-// TestWherePartials checks that the Partials of the *_where aggregates,
-// split at random and merged oldest first, give the Acc's result.
-func TestWherePartials(t *testing.T) {
+// TestPartials checks that the Partials of every decomposable aggregate,
+// rows split at random into three and merged oldest first, give exactly the
+// Acc's result over all the rows: partial aggregation and pre-aggregated
+// tiles can rely on it.
+func TestPartials(t *testing.T) {
 	t.Parallel()
 	sigs := signatures()
-	for _, name := range []string{"count_where", "sum_where", "avg_where", "min_where", "max_where"} {
+	for _, name := range []string{"count", "sum", "avg", "min", "max", "count_where", "sum_where", "avg_where", "min_where", "max_where"} {
 		for si, s := range sigs[name] {
 			t.Run(sigName(name, s), func(t *testing.T) {
 				t.Parallel()
@@ -134,8 +136,9 @@ func TestWherePartials(t *testing.T) {
 					cols := randomColumns(rng, s, n)
 					acc := f.Bind(cols)
 					acc.AddRange(0, n)
-					cut := rng.IntN(n + 1)
-					p, q := f.NewPartial(), f.NewPartial()
+					cut1 := rng.IntN(n + 1)
+					cut2 := cut1 + rng.IntN(n+1-cut1)
+					p, q, o := f.NewPartial(), f.NewPartial(), f.NewPartial()
 					if p == nil {
 						t.Fatal("NewPartial returned nil")
 					}
@@ -144,13 +147,17 @@ func TestWherePartials(t *testing.T) {
 						for i, c := range cols {
 							args[i] = c.Value(r)
 						}
-						if r < cut {
+						switch {
+						case r < cut1:
 							p.Add(args)
-						} else {
+						case r < cut2:
 							q.Add(args)
+						default:
+							o.Add(args)
 						}
 					}
 					p.Merge(q)
+					p.Merge(o)
 					if got, want := p.Result(), acc.Result(); !types.Identical(got, want) {
 						t.Fatalf("partial %s, acc %s", show(got), show(want))
 					}
