@@ -160,8 +160,9 @@ func (c *checker) suggestColumn(r *ast.ColumnRef, rel *relation) string {
 	return ""
 }
 
-// closeName reports whether a and b differ by at most two edits (ignoring
-// case), for "did you mean" hints.
+// closeName reports whether a and b are near misses of each other,
+// ignoring case: one edit apart for short names, two for names of four
+// characters or more. It feeds "did you mean" hints.
 func closeName(a, b string) bool {
 	a, b = strings.ToLower(a), strings.ToLower(b)
 	if a == b {
@@ -170,7 +171,11 @@ func closeName(a, b string) bool {
 	if len(a) < len(b) {
 		a, b = b, a
 	}
-	if len(a)-len(b) > 2 || len(b) < 3 {
+	limit := 2
+	if len(b) < 4 {
+		limit = 1
+	}
+	if len(a)-len(b) > limit || len(b) < 2 {
 		return false
 	}
 	prev := make([]int, len(b)+1)
@@ -189,7 +194,7 @@ func closeName(a, b string) bool {
 		}
 		prev, cur = cur, prev
 	}
-	return prev[len(b)] <= 2
+	return prev[len(b)] <= limit
 }
 
 func (c *checker) unary(u *ast.Unary, sc *scope) *plan.Expr {
