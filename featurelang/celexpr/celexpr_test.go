@@ -82,9 +82,9 @@ func TestCompileErrors(t *testing.T) {
 	}{
 		{src: "amount + ", offset: 9},
 		{src: "amount + city", offset: 7},
-		{src: "a\n  + nope", offset: 0}, // undeclared 'a' at the start
+		{src: "a\n  + nope", offset: 0},      // undeclared 'a' at the start
 		{src: "'héllo' + amount", offset: 9}, // columns count runes; offsets bytes
-		{src: "{'k': amount}", offset: 0}, // a map is not a feature type
+		{src: "{'k': amount}", offset: 0},    // a map is not a feature type
 	}
 	for _, tt := range tests {
 		t.Run(tt.src, func(t *testing.T) {
