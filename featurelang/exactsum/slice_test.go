@@ -15,14 +15,18 @@ func TestAddSlice(t *testing.T) {
 	r := rand.New(rand.NewPCG(12, 13))
 	special := []float64{0, math.Copysign(0, -1), 5e-324, -2.5e-310, math.Inf(1), math.Inf(-1), math.NaN(), math.MaxFloat64}
 	for _, n := range []int{0, 1, 31, 32, 33, 64, 100, 1023, 1024, 2049, 5000} {
-		for trial := range 20 {
+		for trial := range 40 {
 			xs := make([]float64, n)
 			for i := range xs {
 				switch {
-				case trial%4 == 0 && r.IntN(50) == 0:
+				case trial%5 == 0 && r.IntN(50) == 0:
 					xs[i] = special[r.IntN(len(special))]
-				case trial%4 == 1:
+				case trial%5 == 1:
 					xs[i] = math.Float64frombits(r.Uint64())
+				case trial%5 == 2: // the narrow path: one column's values, zeros, both signs
+					xs[i] = float64(r.IntN(200_000)-100_000) / 100
+				case trial%5 == 3: // exponents exactly 64 apart at most, and the extremes
+					xs[i] = math.Ldexp(float64(r.Int64N(1<<53)), r.IntN(65)-1074+52+r.IntN(2)*1900)
 				default:
 					xs[i] = r.NormFloat64() * math.Pow(10, float64(r.IntN(20)-10))
 				}
