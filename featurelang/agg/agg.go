@@ -61,6 +61,14 @@ type RangeSlider interface {
 	Slide(lo, hi, newLo, newHi int)
 }
 
+// Rebinder is implemented by accumulators that can be pointed at new
+// argument columns and reused: Rebind(cols) leaves the accumulator as
+// Bind(cols) would return it, empty. A host reuses such accumulators
+// across evaluations instead of binding new ones.
+type Rebinder interface {
+	Rebind(cols []*types.Column)
+}
+
 // Func is an aggregate resolved for concrete argument types.
 type Func struct {
 	Name   string       // canonical lower-case name

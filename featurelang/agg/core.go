@@ -34,6 +34,13 @@ type countAcc struct {
 	n   int64
 }
 
+func (a *countAcc) Rebind(c []*types.Column) {
+	if len(c) > 0 {
+		a.col = c[0]
+	}
+	a.n = 0
+}
+
 func (a *countAcc) counts(row int) bool { return a.col == nil || !a.col.IsNull(row) }
 
 func (a *countAcc) Reset() { a.n = 0 }
@@ -132,6 +139,11 @@ type sumIntAcc struct {
 }
 
 func (a *sumIntAcc) Reset() { a.st.sum, a.st.n = 0, 0 }
+
+func (a *sumIntAcc) Rebind(c []*types.Column) {
+	a.col = c[0]
+	a.Reset()
+}
 
 func (a *sumIntAcc) Add(row int) {
 	if !a.col.IsNull(row) {
@@ -237,6 +249,11 @@ type sumFloatAcc struct {
 
 func (a *sumFloatAcc) Reset() { a.st.reset() }
 
+func (a *sumFloatAcc) Rebind(c []*types.Column) {
+	a.col = c[0]
+	a.Reset()
+}
+
 func (a *sumFloatAcc) Add(row int) {
 	if !a.col.IsNull(row) {
 		a.st.add(a.col.F[row])
@@ -341,6 +358,11 @@ type avgAcc struct {
 func (a *avgAcc) Reset() {
 	a.st.acc.Reset()
 	a.st.n = 0
+}
+
+func (a *avgAcc) Rebind(c []*types.Column) {
+	a.col = c[0]
+	a.Reset()
 }
 
 func (a *avgAcc) add(row int, sign int64) {

@@ -23,15 +23,18 @@ func resolveMinMax(name string, args []types.Type, consts []*types.Value) (*Func
 	switch {
 	case t.IsFloat():
 		bind = func(c []*types.Column) Acc {
-			return &minMaxAcc[float64]{col: c[0], vals: c[0].F, sign: sign, put: func(o *types.Column, i int, v float64) { o.F[i] = v }}
+			return &minMaxAcc[float64]{col: c[0], vals: c[0].F, sign: sign, put: func(o *types.Column, i int, v float64) { o.F[i] = v },
+				pick: func(c *types.Column) []float64 { return c.F }}
 		}
 	case t == types.String:
 		bind = func(c []*types.Column) Acc {
-			return &minMaxAcc[string]{col: c[0], vals: c[0].S, sign: sign, put: func(o *types.Column, i int, v string) { o.S[i] = v }}
+			return &minMaxAcc[string]{col: c[0], vals: c[0].S, sign: sign, put: func(o *types.Column, i int, v string) { o.S[i] = v },
+				pick: func(c *types.Column) []string { return c.S }}
 		}
 	case t.IsInteger() || t == types.Timestamp || t == types.Date:
 		bind = func(c []*types.Column) Acc {
-			return &minMaxAcc[int64]{col: c[0], vals: c[0].I, sign: sign, put: func(o *types.Column, i int, v int64) { o.I[i] = v }}
+			return &minMaxAcc[int64]{col: c[0], vals: c[0].I, sign: sign, put: func(o *types.Column, i int, v int64) { o.I[i] = v },
+				pick: func(c *types.Column) []int64 { return c.I }}
 		}
 	default:
 		return nil, argError(name, "cannot order %s; expected a number, string, timestamp or date", t)
@@ -51,6 +54,12 @@ type minMaxAcc[T cmp.Ordered] struct {
 	sign int
 	q    deque
 	put  func(out *types.Column, i int, v T) // stores v in out's vector
+	pick func(c *types.Column) []T           // the column's vector of T
+}
+
+func (m *minMaxAcc[T]) Rebind(c []*types.Column) {
+	m.col, m.vals = c[0], m.pick(c[0])
+	m.q.reset()
 }
 
 // better reports whether a strictly beats b.

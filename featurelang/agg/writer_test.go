@@ -139,3 +139,51 @@ func TestRangeSlider(t *testing.T) {
 		t.Errorf("only %d signatures implement RangeSlider; expected the core ones", checked)
 	}
 }
+
+// TestRebinder checks, for every accumulator that implements Rebinder,
+// that an accumulator used on one set of columns and then rebound to
+// another gives exactly what a fresh Bind of the second set gives.
+func TestRebinder(t *testing.T) {
+	t.Parallel()
+	argTypes := []types.Type{types.Int16, types.Int32, types.Int64, types.Float, types.Double, types.String, types.Timestamp, types.Date}
+	r := rand.New(rand.NewPCG(10, 11))
+	checked := 0
+	for name := range registry {
+		for _, at := range argTypes {
+			for _, args := range [][]types.Type{{at}, {}} {
+				f, err := Resolve(name, args, nil)
+				if err != nil {
+					continue
+				}
+				first, second := writerColumn(r, at, 100), writerColumn(r, at, 100)
+				cols := func(c *types.Column) []*types.Column {
+					if len(args) == 0 {
+						return nil
+					}
+					return []*types.Column{c}
+				}
+				reused := f.Bind(cols(&first))
+				rb, ok := reused.(Rebinder)
+				if !ok {
+					continue
+				}
+				checked++
+				reused.AddRange(0, 100)
+				rb.Rebind(cols(&second))
+				fresh := f.Bind(cols(&second))
+				for _, acc := range []Acc{reused, fresh} {
+					acc.AddRange(10, 60)
+					for i := 10; i < 30; i++ {
+						acc.Remove(i)
+					}
+				}
+				if g, w := reused.ResultWith(70), fresh.ResultWith(70); !types.Identical(g, w) {
+					t.Errorf("%s%v: rebound %s, fresh %s", name, args, g, w)
+				}
+			}
+		}
+	}
+	if checked < 20 {
+		t.Errorf("only %d signatures implement Rebinder; expected the core ones", checked)
+	}
+}

@@ -95,7 +95,17 @@ func (r *batchRun) project(n *node) (*types.Block, error) {
 
 // projectRows evaluates the output expressions for every row of in.
 func projectRows(n *node, in *types.Block, aggCols []types.Column) (*types.Block, error) {
-	out := &types.Block{Schema: n.p.Schema, Cols: make([]types.Column, len(n.exprs)), Len: in.Len}
+	return projectInto(n, in, aggCols, &types.Block{})
+}
+
+// projectInto is projectRows writing into out, reusing its Cols slice
+// (request mode keeps one per node).
+func projectInto(n *node, in *types.Block, aggCols []types.Column, out *types.Block) (*types.Block, error) {
+	if cap(out.Cols) < len(n.exprs) {
+		out.Cols = make([]types.Column, len(n.exprs))
+	}
+	out.Cols = out.Cols[:len(n.exprs)]
+	out.Schema, out.Len = n.p.Schema, in.Len
 	c := newCtx()
 	c.blk, c.aggs = in, aggCols
 	for i, f := range n.exprs {

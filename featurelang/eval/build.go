@@ -3,6 +3,7 @@ package eval
 import (
 	"encoding/json"
 	"fmt"
+	"sync"
 
 	"github.com/fenestra-dev/fenestra/featurelang/agg"
 	"github.com/fenestra-dev/fenestra/featurelang/plan"
@@ -28,6 +29,9 @@ type node struct {
 	// Project with windows.
 	aggs   []*aggSite
 	groups []*windowGroup
+
+	// scratch pools request-mode scratch (*reqScratch) of this node.
+	scratch sync.Pool
 }
 
 // aggSite is one aggregate call of a Project.
@@ -78,6 +82,7 @@ type builder struct {
 
 func (b *builder) node(p *plan.Node) (*node, error) {
 	n := &node{p: p}
+	n.scratch.New = func() any { return newReqScratch(n) }
 	var err error
 	if p.Input != nil {
 		if n.input, err = b.node(p.Input); err != nil {

@@ -114,6 +114,7 @@ func (e *Evaluator) Request(ctx context.Context, req []types.Value, src Source) 
 		return nil, fmt.Errorf("%w: the query reads no table; the request must have no values", ErrInput)
 	}
 	r := &requestRun{ctx: ctx, src: src, req: req, plan: e.plan}
+	defer r.release()
 	out, err := r.row(e.root)
 	if err != nil || out.Len == 0 {
 		return nil, err

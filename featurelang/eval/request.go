@@ -26,6 +26,8 @@ type requestRun struct {
 	plan *plan.Plan
 	// full caches whole-table reads of the fallback path.
 	full map[string]*types.Block
+	// taken is the pooled scratch this request uses, by node.
+	taken []taken
 	// joins caches the right-side candidates of each LAST JOIN by key:
 	// the history rows of a window share keys, and a join is not
 	// point-in-time, so each distinct key is fetched once per request.
@@ -48,7 +50,9 @@ func (r *requestRun) row(n *node) (*types.Block, error) {
 		if n.p.Table != r.plan.RequestTable {
 			return nil, fmt.Errorf("eval: request path reads table %q, not the request table %q", n.p.Table, r.plan.RequestTable)
 		}
-		return types.BlockOf(n.p.Schema, [][]types.Value{r.req}), nil
+		b := r.scratch(n).block(n.p.Schema)
+		b.AppendRow(r.req)
+		return b, nil
 	case plan.ConstRow:
 		return projectRows(n, &types.Block{Len: 1}, nil)
 	case plan.Filter, plan.Limit:
@@ -68,13 +72,13 @@ func (r *requestRun) row(n *node) (*types.Block, error) {
 		if err != nil || in.Len == 0 {
 			return in, err
 		}
-		aggCols := make([]types.Column, len(n.aggs))
+		s := r.scratch(n)
 		for _, g := range n.groups {
-			if err := r.windows(n, g, in, aggCols); err != nil {
+			if err := r.windows(n, g, in, s.results); err != nil {
 				return nil, err
 			}
 		}
-		return projectRows(n, in, aggCols)
+		return projectInto(n, in, s.results, s.block(nil))
 	}
 	return nil, fmt.Errorf("eval: unknown node %q", n.p.Op)
 }
@@ -269,19 +273,16 @@ func (r *requestRun) windows(n *node, g *windowGroup, cur *types.Block, aggCols 
 			aggCols[slot] = navs[i].out
 		}
 		for _, slot := range we.slots {
-			cols, err := argColumns(n.aggs[slot], w, c)
+			acc, err := r.acc(n, slot, w, c)
 			if err != nil {
 				return err
 			}
-			acc := n.aggs[slot].fn.Bind(cols)
 			addRows(acc, q, lo, hi)
 			res := acc.Result()
 			if we.frame.includeCur {
 				res = acc.ResultWith(curRow)
 			}
-			col := types.MakeColumn(n.aggs[slot].fn.Result, 1)
-			col.Set(0, res)
-			aggCols[slot] = col
+			aggCols[slot].Set(0, res)
 		}
 		c.aggs = aggCols
 		for _, slot := range we.nested {
@@ -295,6 +296,84 @@ func (r *requestRun) windows(n *node, g *windowGroup, cur *types.Block, aggCols 
 		}
 	}
 	return c.err
+}
+
+// reqScratch is what one node's request-mode evaluation can reuse from one
+// request to the next, pooled per node: accumulators that can be rebound,
+// one-row result columns, and an output block. It is taken by one request
+// at a time and returned when the request ends.
+type reqScratch struct {
+	accs    []agg.Acc      // per aggregate slot: a rebindable accumulator, or nil
+	results []types.Column // per aggregate slot: the one-row result
+	out     *types.Block
+}
+
+func newReqScratch(n *node) *reqScratch {
+	s := &reqScratch{accs: make([]agg.Acc, len(n.aggs)), results: make([]types.Column, len(n.aggs))}
+	for slot, site := range n.aggs {
+		s.results[slot] = types.MakeColumn(site.fn.Result, 1)
+	}
+	return s
+}
+
+// block returns the scratch's output block, emptied: with the columns of
+// schema, or, for a nil schema, with no columns (projectInto fills them).
+func (s *reqScratch) block(schema types.Schema) *types.Block {
+	switch {
+	case s.out == nil && schema != nil:
+		s.out = types.NewBlock(schema, 1)
+	case s.out == nil:
+		s.out = &types.Block{}
+	case schema == nil:
+		s.out.Cols = s.out.Cols[:0] // headers of the last request's columns: drop them
+	}
+	s.out.Reset()
+	return s.out
+}
+
+// scratch returns n's scratch for this request, taking it from n's pool
+// the first time.
+func (r *requestRun) scratch(n *node) *reqScratch {
+	for _, t := range r.taken {
+		if t.n == n {
+			return t.s
+		}
+	}
+	s := n.scratch.Get().(*reqScratch)
+	r.taken = append(r.taken, taken{n: n, s: s})
+	return s
+}
+
+type taken struct {
+	n *node
+	s *reqScratch
+}
+
+// release returns the scratch the request took; its results must have been
+// copied out.
+func (r *requestRun) release() {
+	for _, t := range r.taken {
+		t.n.scratch.Put(t.s)
+	}
+}
+
+// acc returns slot's accumulator over the window rows w, empty: the
+// scratch's, rebound, when the aggregate supports it, else a new one.
+func (r *requestRun) acc(n *node, slot int, w *types.Block, c *ectx) (agg.Acc, error) {
+	cols, err := argColumns(n.aggs[slot], w, c)
+	if err != nil {
+		return nil, err
+	}
+	s := r.scratch(n)
+	if acc := s.accs[slot]; acc != nil {
+		acc.(agg.Rebinder).Rebind(cols)
+		return acc, nil
+	}
+	acc := n.aggs[slot].fn.Bind(cols)
+	if _, ok := acc.(agg.Rebinder); ok {
+		s.accs[slot] = acc
+	}
+	return acc, nil
 }
 
 // windowSeq orders the n stored rows of a request window (the table's own

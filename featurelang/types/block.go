@@ -145,6 +145,16 @@ func (b *Block) AppendRow(row []Value) {
 	b.Len++
 }
 
+// Reset empties the block, keeping its columns' storage for reuse.
+func (b *Block) Reset() {
+	for i := range b.Cols {
+		c := &b.Cols[i]
+		c.Nulls = nil
+		c.I, c.F, c.S, c.X = c.I[:0], c.F[:0], c.S[:0], c.X[:0]
+	}
+	b.Len = 0
+}
+
 // AppendFrom appends row i of src, which must have b's column types.
 func (b *Block) AppendFrom(src *Block, i int) {
 	for c := range b.Cols {
@@ -155,6 +165,9 @@ func (b *Block) AppendFrom(src *Block, i int) {
 
 // Row returns row i, reusing dst's storage when it is large enough.
 func (b *Block) Row(i int, dst []Value) []Value {
+	if cap(dst) < len(b.Cols) {
+		dst = make([]Value, 0, len(b.Cols))
+	}
 	dst = dst[:0]
 	for c := range b.Cols {
 		dst = append(dst, b.Cols[c].Value(i))
