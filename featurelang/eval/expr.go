@@ -105,18 +105,7 @@ func (ec *exprCompiler) call(e *plan.Expr) (evalFn, error) {
 	impl, result, strict := ov.Impl, ov.Result, !ov.NullSafe
 	switch len(args) {
 	case 1:
-		a := args[0]
-		return func(c *ectx) types.Value {
-			v := a(c)
-			if strict && v.Null {
-				return types.NullOf(result)
-			}
-			base := len(c.stack)
-			c.stack = append(c.stack, v)
-			r := impl(c.stack[base:])
-			c.stack = c.stack[:base]
-			return r
-		}, nil
+		return unary(args[0], impl, result, strict), nil
 	case 2:
 		a, b := args[0], args[1]
 		return func(c *ectx) types.Value {
@@ -160,18 +149,23 @@ func (ec *exprCompiler) cast(e *plan.Expr) (evalFn, error) {
 	if err != nil {
 		return nil, err
 	}
-	to := e.Type
+	return unary(x, impl, e.Type, true), nil
+}
+
+// unary calls impl on the value of a, through the value stack; when strict,
+// a NULL argument gives NULL of result without calling it.
+func unary(a evalFn, impl funcs.Impl, result types.Type, strict bool) evalFn {
 	return func(c *ectx) types.Value {
-		v := x(c)
-		if v.Null {
-			return types.NullOf(to)
+		v := a(c)
+		if strict && v.Null {
+			return types.NullOf(result)
 		}
 		base := len(c.stack)
 		c.stack = append(c.stack, v)
 		r := impl(c.stack[base:])
 		c.stack = c.stack[:base]
 		return r
-	}, nil
+	}
 }
 
 // caseExpr evaluates WHEN conditions in order; Args are cond, result pairs
