@@ -11,6 +11,7 @@ import (
 	"github.com/fenestra-dev/fenestra/featurelang"
 	"github.com/fenestra-dev/fenestra/featurelang/plan"
 	"github.com/fenestra-dev/fenestra/featurelang/types"
+	"github.com/fenestra-dev/fenestra/internal/rowcsv"
 )
 
 // RunScripts runs every feature script matching pattern (a filepath.Glob)
@@ -81,7 +82,7 @@ func runViews(t *testing.T, host Host, s *Script, mod *featurelang.Module, updat
 			tables[tbl.Name] = types.NewBlock(tbl.Schema, 0)
 			continue
 		}
-		b, err := ReadCSV(strings.NewReader(sec.Data), tbl.Schema, s.Path, s.sectionLine(name))
+		b, err := rowcsv.Read(strings.NewReader(sec.Data), tbl.Schema, s.Path, s.sectionLine(name))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -103,7 +104,7 @@ func runViews(t *testing.T, host Host, s *Script, mod *featurelang.Module, updat
 		if why := identical(batch, req); why != "" {
 			t.Errorf("view %s: request mode differs from batch mode: %s", name, why)
 		}
-		expect(t, s, "out "+name, FormatRows(batch), update)
+		expect(t, s, "out "+name, rowcsv.Format(batch), update)
 	}
 }
 
