@@ -1,9 +1,22 @@
-// Package storage will hold the narrow interfaces hosts use for stored
-// rows (write a table's rows, read a key's rows in a time range, the row a
-// LAST JOIN picks) and pre-aggregated tiles, with an in-memory
-// implementation; storage/bigtable will implement them on Bigtable. Request
-// mode reads rows through eval.Source, which these implementations satisfy.
+// Package storage is where fenestra keeps the rows that request-time
+// features read: a narrow Store interface, an in-memory implementation for
+// tests and local runs (Mem), and, in storage/bigtable, the Bigtable one.
 //
-// Not built yet: see the storage issue. Until then, eval.MemSource serves
-// request mode in process.
+// A table's rows are stored once per INDEX of the table (OpenMLDB indexes:
+// KEY columns + a TS column), each index keeping them ordered by key, then
+// time, then arrival. Reading a key's rows in a time range is then one
+// range scan — which is what a window needs — and the row a LAST JOIN picks
+// is the newest row of a key.
+//
+// Every written row carries an arrival sequence number chosen by the
+// writer (an offset in the source it was read from, a line number): rows
+// at equal times keep sequence order, and writing a row again with the same
+// sequence lands on the same stored row, so replays are idempotent.
+//
+// TTLs come from the index: an absolute TTL drops rows older than the
+// clock's now minus the TTL, a latest TTL keeps the newest N rows of each
+// key. Both are enforced at read time; implementations may also reclaim the
+// space (Bigtable's garbage collection for absolute TTLs).
+//
+// Every Store is an eval.Source, so the evaluator reads through it directly.
 package storage

@@ -1,0 +1,125 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/fenestra-dev/fenestra/featurelang/eval"
+	"github.com/fenestra-dev/fenestra/featurelang/plan"
+	"github.com/fenestra-dev/fenestra/featurelang/types"
+)
+
+// Errors. Implementations wrap them, so errors.Is identifies the kind.
+var (
+	// ErrNoTable: the table was never initialised in this store.
+	ErrNoTable = errors.New("storage: table not initialised")
+	// ErrSchema: stored rows or a write do not match the table's schema.
+	ErrSchema = errors.New("storage: schema mismatch")
+	// ErrNoIndex: no index of the table serves the read.
+	ErrNoIndex = errors.New("storage: no index serves the read")
+	// ErrUnavailable: the store could not be reached in time.
+	ErrUnavailable = errors.New("storage: unavailable")
+)
+
+// Store keeps the rows of tables for request-time reads. Implementations
+// are safe for concurrent use.
+type Store interface {
+	// Scan implements eval.Source: the rows of one key (or all rows), in
+	// a time range, through the table's index on those keys.
+	eval.Source
+	// Init creates the tables (idempotent for an identical definition; a
+	// different definition of an existing table is ErrSchema).
+	Init(ctx context.Context, tables []*plan.Table) error
+	// Describe returns a table's definition, or ErrNoTable.
+	Describe(ctx context.Context, table string) (*plan.Table, error)
+	// Write stores rows of a table (in its column order) with their
+	// arrival sequence numbers, under every index of the table. Writing a
+	// row again with the same sequence number overwrites it: a failed or
+	// repeated write is safe to retry.
+	Write(ctx context.Context, table string, rows *types.Block, seqs []uint64) error
+	// Read returns the rows of one key of an index in a time range.
+	Read(ctx context.Context, r Range) (*types.Block, error)
+}
+
+// Range selects rows of one key of an index.
+type Range struct {
+	Table string
+	// Keys are the index's KEY columns (any order) and Values the key.
+	Keys   []string
+	Values []types.Value
+	// TS names the index's TS column; empty picks any index on Keys.
+	TS string
+	// From and To bound the TS values, inclusive.
+	From, To int64
+	// Limit, when positive, keeps the newest Limit rows of the range.
+	Limit int
+	// NewestFirst orders the result newest first; else oldest first.
+	// Rows of equal time keep arrival order (reversed when NewestFirst).
+	NewestFirst bool
+}
+
+// Clock returns the current time, for TTLs.
+type Clock func() time.Time
+
+// FindIndex returns the index of t whose KEY columns are keys (in any
+// order) and, when ts is not empty, whose TS column is ts.
+func FindIndex(t *plan.Table, keys []string, ts string) (int, *plan.Index, error) {
+	for i, ix := range t.Indexes {
+		if sameColumns(ix.Keys, keys) && (ts == "" || strings.EqualFold(ix.TS, ts)) {
+			return i, ix, nil
+		}
+	}
+	return -1, nil, fmt.Errorf("%w: table %s has no index on KEY=(%s)%s", ErrNoIndex, t.Name, strings.Join(keys, ", "), tsText(ts))
+}
+
+func tsText(ts string) string {
+	if ts == "" {
+		return ""
+	}
+	return " TS=" + ts
+}
+
+func sameColumns(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for _, x := range a {
+		if !slices.ContainsFunc(b, func(y string) bool { return strings.EqualFold(x, y) }) {
+			return false
+		}
+	}
+	return true
+}
+
+// TTLBounds returns the TTL limits of index ix at time now: the oldest
+// event time kept (math.MinInt64 when there is no age limit) and the
+// number of newest rows kept per key (0 when unlimited). absorlat keeps a
+// row when either limit keeps it, absandlat only when both do; Expired
+// applies that.
+func TTLBounds(ix *plan.Index, now time.Time) (oldest int64, latest int) {
+	oldest = math.MinInt64
+	if ix.TTLAbs > 0 {
+		oldest = now.UnixMilli() - ix.TTLAbs
+	}
+	return oldest, int(ix.TTLLat)
+}
+
+// Expired reports whether a row of index ix with event time ts, which is
+// the rank-th newest row of its key (0 for the newest), has expired at now.
+func Expired(ix *plan.Index, now time.Time, ts int64, rank int) bool {
+	oldest, latest := TTLBounds(ix, now)
+	tooOld := ix.TTLAbs > 0 && ts < oldest
+	tooMany := latest > 0 && rank >= latest
+	switch ix.TTLType {
+	case "absorlat": // kept when either keeps it
+		return tooOld && tooMany
+	case "absandlat", "absolute", "latest", "": // kept when both (or the one set) keep it
+		return tooOld || tooMany
+	}
+	return tooOld || tooMany
+}
