@@ -574,21 +574,20 @@ func pickLast(n *node, c *ectx, cands []int, order []types.Value) int {
 	return best
 }
 
-// orderCmp compares LAST JOIN order values (NULL lowest), reversed for
-// ORDER BY ... DESC.
+// orderCmp compares LAST JOIN order values (integers or timestamps),
+// reversed for ORDER BY ... DESC. A NULL counts as math.MinInt64, as in a
+// window's order and in a Source.
 func orderCmp(a, b types.Value, desc bool) int {
-	c := 0
-	switch {
-	case a.Null && b.Null:
-	case a.Null:
-		c = -1
-	case b.Null:
-		c = 1
-	default:
-		c = types.Compare(a, b)
-	}
+	c := cmpInt(nullMin(a), nullMin(b))
 	if desc {
 		return -c
 	}
 	return c
+}
+
+func nullMin(v types.Value) int64 {
+	if v.Null {
+		return math.MinInt64
+	}
+	return v.I
 }

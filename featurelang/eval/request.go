@@ -181,6 +181,15 @@ func (r *requestRun) candidates(n *node, keys []types.Value) (*types.Block, erro
 		}
 		q.Keys, q.Values = append(q.Keys, name), append(q.Values, keys[i])
 	}
+	// When the join takes the row of the largest stored order value with
+	// no other condition, that is the key's newest row by that column: the
+	// Source reads just it. (Not when a filter could drop it, nor when the
+	// right side reads the request table, whose request row is also a
+	// candidate.)
+	if ts, ok := traceCol(n.right, n.p.OrderBy); ok && len(q.Keys) > 0 && n.p.Cond == nil &&
+		!n.p.OrderDesc && !hasFilter(steps) && base.p.Table != r.plan.RequestTable {
+		q.TS, q.From, q.To, q.Limit = ts, math.MinInt64, math.MaxInt64, 1
+	}
 	return r.fetch(q, steps, true)
 }
 

@@ -103,7 +103,7 @@ type Node struct {
 	// used to look up candidates; Cond is the whole condition. Among the
 	// matching right rows the one with the largest OrderBy (over Right;
 	// the smallest when OrderDesc) wins, ties and a nil OrderBy going to
-	// the latest arrival.
+	// the latest arrival. A NULL order value counts as math.MinInt64.
 	Right     *Node   `json:"right,omitempty"`
 	LeftKeys  []*Expr `json:"left_keys,omitempty"`
 	RightKeys []*Expr `json:"right_keys,omitempty"`
