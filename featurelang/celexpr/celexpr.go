@@ -6,10 +6,13 @@
 //
 // The same Compile runs in the checker (for errors and the result type) and
 // when an evaluator is built from a plan, so every host runs the identical
-// program. Evaluation is bounded by a cost limit: an expression that exceeds
-// it fails the evaluation with ErrCostLimit instead of running away. Any
-// other runtime error (arithmetic on a null, division by zero, a missing map
-// key) makes the expression's value NULL, as SQL functions do.
+// program. An expression whose work can outgrow its size (comprehensions,
+// string functions such as replace) is evaluated under a cost limit: past
+// it the evaluation fails with ErrCostLimit instead of running away. Other
+// expressions are linear in their size and inputs and run without cost
+// tracking, which would halve their speed. Any other runtime error
+// (arithmetic on a null, division by zero, a missing map key) makes the
+// expression's value NULL, as SQL functions do.
 package celexpr
 
 import (
@@ -19,6 +22,7 @@ import (
 	"unicode/utf8"
 
 	"cel.dev/cel-go/cel"
+	celast "cel.dev/cel-go/common/ast"
 	celtypes "cel.dev/cel-go/common/types"
 	"cel.dev/cel-go/common/types/ref"
 	"cel.dev/cel-go/ext"
@@ -58,6 +62,8 @@ type Program struct {
 	// Refs are the indices (into the Compile vars) of the variables the
 	// expression reads, in ascending order.
 	Refs []int
+	// tracked says whether evaluation counts cost against the limit.
+	tracked bool
 }
 
 // Compile checks src with vars in scope. On failure it returns the issues,
@@ -90,17 +96,59 @@ func Compile(src string, vars []Var, costLimit uint64) (*Program, []Issue) {
 	if costLimit == 0 {
 		costLimit = DefaultCostLimit
 	}
-	prg, err := env.Program(checked, cel.CostLimit(costLimit))
+	// The runtime cost limit guards expressions whose work can grow beyond
+	// the size of the expression and its inputs: comprehensions (map,
+	// filter, all, exists, ...) and functions such as replace, whose
+	// results can grow with each call. Expressions made only of linear
+	// operations need no guard, and tracking cost would halve their speed.
+	var popts []cel.ProgramOption
+	tracked := !linear(checked)
+	if tracked {
+		popts = append(popts, cel.CostLimit(costLimit))
+	}
+	prg, err := env.Program(checked, popts...)
 	if err != nil {
 		return nil, []Issue{{Msg: "CEL program: " + err.Error()}}
 	}
-	p := &Program{prg: prg, names: map[string]int{}, Out: outType}
+	p := &Program{prg: prg, names: map[string]int{}, Out: outType, tracked: tracked}
 	for i, v := range vars {
 		p.names[v.Name] = i
 		p.types = append(p.types, v.Type)
 	}
 	p.Refs = references(checked, p.names)
 	return p, nil
+}
+
+// linear reports whether a checked expression uses only operations whose
+// cost is linear in the expression and its inputs: no comprehension, and
+// only the functions of linearFuncs.
+func linear(a *cel.Ast) bool {
+	ok := true
+	celast.PreOrderVisit(a.NativeRep().Expr(), celast.NewExprVisitor(func(e celast.Expr) {
+		switch e.Kind() {
+		case celast.ComprehensionKind:
+			ok = false
+		case celast.CallKind:
+			ok = ok && linearFuncs[e.AsCall().FunctionName()]
+		}
+	}))
+	return ok
+}
+
+// linearFuncs are the CEL functions and operators whose cost is linear in
+// their arguments and whose results are no larger than their inputs
+// combined.
+var linearFuncs = map[string]bool{
+	"_==_": true, "_!=_": true, "_<_": true, "_<=_": true, "_>_": true, "_>=_": true,
+	"_&&_": true, "_||_": true, "!_": true, "_?_:_": true, "@not_strictly_false": true,
+	"_+_": true, "_-_": true, "_*_": true, "_/_": true, "_%_": true, "-_": true,
+	"@in": true, "_[_]": true, "size": true, "has": true,
+	"startsWith": true, "endsWith": true, "contains": true, "matches": true,
+	"lowerAscii": true, "upperAscii": true, "trim": true, "charAt": true, "indexOf": true, "lastIndexOf": true, "substring": true,
+	"int": true, "uint": true, "double": true, "string": true, "bool": true, "timestamp": true, "duration": true, "dyn": true, "type": true,
+	"getFullYear": true, "getMonth": true, "getDayOfYear": true, "getDayOfMonth": true, "getDate": true, "getDayOfWeek": true,
+	"getHours": true, "getMinutes": true, "getSeconds": true, "getMilliseconds": true,
+	"math.greatest": true, "math.least": true, "math.abs": true, "math.ceil": true, "math.floor": true, "math.round": true, "math.sign": true, "math.trunc": true,
 }
 
 // references lists the indices of the variables a checked expression reads.
@@ -222,20 +270,21 @@ func (a activation) ResolveName(name string) (any, bool) {
 
 func (a activation) Parent() interpreter.Activation { return nil }
 
-// toCEL converts a SQL value to the Go value CEL expects.
+// toCEL converts a SQL value to the value CEL works on (its own types
+// where they exist, so CEL does not convert them again).
 func toCEL(v types.Value) any {
 	if v.Null {
 		return celtypes.NullValue
 	}
 	switch v.Type.Kind() {
 	case types.KindBool:
-		return v.I != 0
+		return celtypes.Bool(v.I != 0)
 	case types.KindInt16, types.KindInt32, types.KindInt64:
-		return v.I
+		return celtypes.Int(v.I)
 	case types.KindFloat, types.KindDouble:
-		return v.F
+		return celtypes.Double(v.F)
 	case types.KindString:
-		return v.S
+		return celtypes.String(v.S)
 	case types.KindTimestamp:
 		return time.UnixMilli(v.I).UTC()
 	case types.KindDate:

@@ -112,13 +112,47 @@ func TestOffsetsOnLaterLines(t *testing.T) {
 	}
 }
 
+// TestCostLimit checks that expressions whose work can outgrow their size
+// stop at the cost limit: nested comprehensions, and chained replace calls
+// that multiply a string's length.
 func TestCostLimit(t *testing.T) {
 	t.Parallel()
-	p, issues := Compile("[1,2,3,4,5,6,7,8,9,10].map(a, [1,2,3,4,5,6,7,8,9,10].map(b, a*b)).size()", nil, 50)
-	if len(issues) > 0 {
-		t.Fatal(issues)
+	for _, src := range []string{
+		"[1,2,3,4,5,6,7,8,9,10].map(a, [1,2,3,4,5,6,7,8,9,10].map(b, a*b)).size()",
+		"city.replace('a', 'aaaaaaaaaa').replace('a', 'aaaaaaaaaa').replace('a', 'aaaaaaaaaa').replace('a', 'aaaaaaaaaa').size()",
+	} {
+		p, issues := Compile(src, testVars, 50)
+		if len(issues) > 0 {
+			t.Fatal(issues)
+		}
+		row := func(i int) types.Value {
+			if testVars[i].Name == "city" {
+				return types.StringValue("banana")
+			}
+			return testRow(false)(i)
+		}
+		if _, err := p.Eval(row); !errors.Is(err, ErrCostLimit) {
+			t.Errorf("%s: got %v, want ErrCostLimit", src, err)
+		}
 	}
-	if _, err := p.Eval(nil); !errors.Is(err, ErrCostLimit) {
-		t.Errorf("got %v, want ErrCostLimit", err)
+}
+
+// TestLinearNeedsNoTracking checks which expressions run without cost
+// tracking (the fast path) and which keep it.
+func TestLinearNeedsNoTracking(t *testing.T) {
+	t.Parallel()
+	for src, want := range map[string]bool{
+		"amount > 10.0 && city.startsWith('P')":    true,
+		"ts.getHours('UTC') < 6 ? 'night' : 'day'": true,
+		"t2.tags.exists(x, x == 'a')":              false,
+		"city.replace('a', 'b')":                   false,
+	} {
+		c, issues := Compile(src, testVars, 0)
+		if len(issues) > 0 {
+			t.Fatal(issues)
+		}
+		if got := c.tracked; got == want {
+			t.Errorf("%s: tracked=%v", src, got)
+		}
 	}
 }
