@@ -1,6 +1,15 @@
-// Package emulators will start the local Bigtable, Kafka and Lambda-runtime
-// emulators for development and tests, so the whole system runs on a
-// laptop over real protocols.
+// Package emulators starts local emulators of the services fenestra runs
+// on, so development and tests use the real client libraries over their
+// real protocols without a cloud account.
 //
-// Not built yet: see the storage and integration issues.
+// StartBigtable runs the Bigtable emulator (cloud.google.com/go/bigtable's
+// bttest) in process, listening on a loopback address over gRPC. Point the
+// Bigtable clients at it the way the gcloud tools do:
+//
+//	export BIGTABLE_EMULATOR_HOST=127.0.0.1:8086
+//
+// (fenestra emulator bigtable prints that line), or pass the address to
+// storage/bigtable's Config.EmulatorHost in tests.
+//
+// The emulator keeps everything in memory: its tables vanish when it stops.
 package emulators

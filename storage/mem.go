@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -175,7 +176,7 @@ func (t *memTable) newestLive(rows []int, ix *plan.Index, now time.Time) []int {
 		if ta, tb := orderValue(t.rows, tsCol, a), orderValue(t.rows, tsCol, b); ta != tb {
 			return cmpDesc(ta, tb)
 		}
-		return cmpDesc(int64(t.seqs[a]), int64(t.seqs[b]))
+		return -cmp.Compare(t.seqs[a], t.seqs[b])
 	})
 	out := rows[:0]
 	for rank, i := range rows {
@@ -211,6 +212,9 @@ func keyString(b *types.Block, i int, keys []string) string {
 	var out []byte
 	for _, k := range keys {
 		v := b.Cols[b.Schema.Index(k)].Value(i)
+		if v.Type.IsFloat() && v.F == 0 {
+			v.F = 0 // -0 and +0 are one key, as in Read
+		}
 		out = fmt.Appendf(out, "%t|%s|%d\x00", v.Null, v.Type, len(v.String()))
 		out = append(out, v.String()...)
 	}
@@ -284,6 +288,6 @@ func (m *Mem) Scan(ctx context.Context, q eval.Query) (*types.Block, error) {
 			rows = append(rows, i)
 		}
 	}
-	slices.SortFunc(rows, func(a, b int) int { return -cmpDesc(int64(t.seqs[a]), int64(t.seqs[b])) })
+	slices.SortFunc(rows, func(a, b int) int { return cmp.Compare(t.seqs[a], t.seqs[b]) })
 	return t.rows.Gather(rows), ctx.Err()
 }

@@ -4,6 +4,8 @@
 //	fenestra check FILE.sql           print each view's output schema and version
 //	fenestra explain FILE.sql         print each view's plan
 //	fenestra conformance [flags] CASES.jsonl
+//	fenestra storage init --sql FILE.sql [--bigtable PROJECT/INSTANCE]
+//	fenestra emulator bigtable [--addr HOST:PORT]
 //
 // main only parses flags and wires packages together.
 package main
@@ -29,6 +31,8 @@ var commands = map[string]command{
 	"check":       {"check feature files; print each view's output schema and version", runCheck},
 	"explain":     {"print the plan of each view of feature files", runExplain},
 	"conformance": {"run SQL conformance cases (JSON lines) in batch and/or request mode", runConformance},
+	"storage":     {"init: create the Bigtable tables of a feature file", runStorage},
+	"emulator":    {"bigtable: run a local Bigtable emulator until interrupted", runEmulator},
 }
 
 func main() {

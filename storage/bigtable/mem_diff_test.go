@@ -1,0 +1,177 @@
+package bigtable
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/fenestra-dev/fenestra/featurelang/eval"
+	"github.com/fenestra-dev/fenestra/featurelang/types"
+	"github.com/fenestra-dev/fenestra/internal/rowcsv"
+	"github.com/fenestra-dev/fenestra/storage"
+)
+
+// diffSQL has keys of several types (NULLs included), TS columns that may
+// be NULL, an index without TS, and every TTL type.
+const diffSQL = `
+CREATE TABLE ev (k string, n smallint, b bigint, d double, v int, ts timestamp, t2 bigint, x int,
+  INDEX(KEY=k, TS=ts),
+  INDEX(KEY=(n, k), TS=t2, TTL=3, TTL_TYPE=latest),
+  INDEX(KEY=b, TS=ts, TTL=20m, TTL_TYPE=absolute),
+  INDEX(KEY=(k, b), TS=ts, TTL=(15m, 2), TTL_TYPE=absorlat),
+  INDEX(KEY=d, TS=ts, TTL=(25m, 3), TTL_TYPE=absandlat),
+  INDEX(KEY=v));`
+
+// TestAgainstMem writes random rows to the Bigtable store and to
+// storage.Mem and checks that random reads and scans give identical
+// results, as the clock moves.
+func TestAgainstMem(t *testing.T) {
+	t.Parallel()
+	clock := time.Date(2024, 1, 1, 1, 0, 0, 0, time.UTC)
+	now := func() time.Time { return clock }
+	bt := openStore(t, startEmulator(t), Config{Clock: now, NoGC: true})
+	mem := storage.NewMem(now)
+	ctx := context.Background()
+	tables := compile(t, diffSQL)
+	for _, s := range []storage.Store{bt, mem} {
+		if err := s.Init(ctx, tables); err != nil {
+			t.Fatal(err)
+		}
+	}
+	def := tables[0]
+	rng := rand.New(rand.NewPCG(1, 2))
+	base := clock.Add(-time.Hour).UnixMilli()
+	strs := []string{"", "a", "a\x00", "a\x00b", "\xff", "ab", "b"}
+	pick := func(vals []types.Value) types.Value { return vals[rng.IntN(len(vals))] }
+	keyK := []types.Value{types.NullOf(types.String)}
+	for _, s := range strs {
+		keyK = append(keyK, types.StringValue(s))
+	}
+	keyN := []types.Value{types.NullOf(types.Int16), types.IntValue(types.Int16, math.MinInt16), types.IntValue(types.Int16, -1), types.IntValue(types.Int16, 0), types.IntValue(types.Int16, math.MaxInt16)}
+	keyB := []types.Value{types.NullOf(types.Int64), types.Int64Value(math.MinInt64), types.Int64Value(-1), types.Int64Value(1), types.Int64Value(math.MaxInt64)}
+	keyD := []types.Value{types.NullOf(types.Double), types.DoubleValue(math.Inf(-1)), types.DoubleValue(-1.5), types.DoubleValue(0), types.DoubleValue(2.5), types.DoubleValue(math.NaN())}
+	keyV := []types.Value{types.NullOf(types.Int32), types.IntValue(types.Int32, 1), types.IntValue(types.Int32, 2)}
+	randTS := func(null float64) types.Value {
+		if rng.Float64() < null {
+			return types.NullOf(types.Timestamp)
+		}
+		return types.TimestampValue(base + rng.Int64N(80)*60_000) // equal times are common
+	}
+	bySeq := map[uint64][]types.Value{}
+	var seqList []uint64
+	seq := uint64(0)
+	for round := range 8 {
+		rows := types.NewBlock(def.Schema, 0)
+		var seqs []uint64
+		for range 40 + rng.IntN(40) {
+			var row []types.Value
+			var s uint64
+			x := types.IntValue(types.Int32, rng.Int64N(1000))
+			if len(seqList) > 0 && rng.IntN(5) == 0 {
+				// a rewrite of an earlier row: the same keys and times, a new x
+				s = seqList[rng.IntN(len(seqList))]
+				row = append([]types.Value(nil), bySeq[s]...)
+				row[7] = x
+			} else {
+				ts := randTS(0.1)
+				t2 := types.Value{Type: types.Int64, I: rng.Int64N(5)}
+				if rng.IntN(10) == 0 {
+					t2 = types.NullOf(types.Int64)
+				}
+				row = []types.Value{pick(keyK), pick(keyN), pick(keyB), pick(keyD), pick(keyV), ts, t2, x}
+				seq += 1 + uint64(rng.IntN(3))
+				s = seq
+				seqList = append(seqList, s)
+			}
+			bySeq[s] = row
+			rows.AppendRow(row)
+			seqs = append(seqs, s)
+		}
+		for _, s := range []storage.Store{bt, mem} {
+			if err := s.Write(ctx, "ev", rows, seqs); err != nil {
+				t.Fatal(err)
+			}
+		}
+		clock = clock.Add(time.Duration(rng.IntN(10)) * time.Minute)
+		for q := range 150 {
+			var desc string
+			var got, want string
+			if q%5 == 4 {
+				sq := randQuery(rng, keyK, keyB, keyV)
+				desc = fmt.Sprintf("scan %+v", sq)
+				got, want = run(bt.Scan(ctx, sq)), run(mem.Scan(ctx, sq))
+			} else {
+				r := randRange(rng, base, keyK, keyN, keyB, keyD)
+				desc = fmt.Sprintf("read %+v", r)
+				got, want = run(bt.Read(ctx, r)), run(mem.Read(ctx, r))
+			}
+			if got != want {
+				t.Fatalf("round %d, %s at %v:\n--- bigtable\n%s--- mem\n%s", round, desc, clock, got, want)
+			}
+		}
+	}
+}
+
+func run(b *types.Block, err error) string {
+	if err != nil {
+		return "error: " + err.Error() + "\n"
+	}
+	return rowcsv.Format(b)
+}
+
+func randRange(rng *rand.Rand, base int64, keyK, keyN, keyB, keyD []types.Value) storage.Range {
+	pick := func(vals []types.Value) types.Value { return vals[rng.IntN(len(vals))] }
+	r := storage.Range{Table: "ev", From: math.MinInt64, To: math.MaxInt64, NewestFirst: rng.IntN(2) == 0}
+	switch rng.IntN(5) {
+	case 0:
+		r.Keys, r.Values = []string{"k"}, []types.Value{pick(keyK)}
+	case 1:
+		r.Keys, r.Values, r.TS = []string{"k", "n"}, []types.Value{pick(keyK), pick(keyN)}, "t2"
+		// an int64 looked up in the int16 column
+		if r.Values[1].Null == false && rng.IntN(2) == 0 {
+			r.Values[1] = types.Int64Value(r.Values[1].I)
+		}
+	case 2:
+		r.Keys, r.Values = []string{"b"}, []types.Value{pick(keyB)}
+	case 3:
+		r.Keys, r.Values = []string{"b", "k"}, []types.Value{pick(keyB), pick(keyK)}
+	case 4:
+		r.Keys, r.Values = []string{"d"}, []types.Value{pick(keyD)}
+	}
+	if rng.IntN(2) == 0 {
+		r.From = base + rng.Int64N(80)*60_000
+		if r.TS == "t2" {
+			r.From = rng.Int64N(5)
+		}
+	}
+	if rng.IntN(2) == 0 {
+		r.To = base + rng.Int64N(80)*60_000
+		if r.TS == "t2" {
+			r.To = rng.Int64N(5)
+		}
+	}
+	if rng.IntN(2) == 0 {
+		r.Limit = 1 + rng.IntN(4)
+	}
+	return r
+}
+
+func randQuery(rng *rand.Rand, keyK, keyB, keyV []types.Value) eval.Query {
+	pick := func(vals []types.Value) types.Value { return vals[rng.IntN(len(vals))] }
+	q := eval.Query{Table: "ev", From: math.MinInt64, To: math.MaxInt64}
+	switch rng.IntN(5) {
+	case 0: // the whole table
+	case 1:
+		q.Keys, q.Values = []string{"k"}, []types.Value{pick(keyK)}
+	case 2:
+		q.Keys, q.Values, q.TS, q.Limit = []string{"b"}, []types.Value{pick(keyB)}, "ts", rng.IntN(3)
+	case 3:
+		q.Keys, q.Values = []string{"v"}, []types.Value{pick(keyV)}
+	case 4: // no index on these keys: the first index, filtered
+		q.Keys, q.Values = []string{"k", "v"}, []types.Value{pick(keyK), pick(keyV)}
+	}
+	return q
+}

@@ -1,0 +1,264 @@
+package bigtable
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"cloud.google.com/go/bigtable"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/fenestra-dev/fenestra/featurelang/eval"
+	"github.com/fenestra-dev/fenestra/featurelang/plan"
+	"github.com/fenestra-dev/fenestra/featurelang/types"
+	"github.com/fenestra-dev/fenestra/storage"
+)
+
+// Read implements storage.Store with one range scan of the key's rows,
+// which are stored newest first: the scan starts at the newest row at or
+// before r.To and ends after the oldest at or after r.From, and a Limit
+// of N reads N rows. TTLs are enforced as storage.Mem enforces them: an
+// absolute TTL against the Clock, a latest TTL by rank within the key, so
+// when one applies the scan starts at the key's newest row to count ranks.
+// Expired rows come last in a key's scan (they are older and ranked
+// further down), so the scan stops at the first.
+func (s *Store) Read(ctx context.Context, r storage.Range) (*types.Block, error) {
+	t, err := s.table(ctx, r.Table)
+	if err != nil {
+		return nil, err
+	}
+	ord, ix, err := storage.FindIndex(t.def, r.Keys, r.TS)
+	if err != nil {
+		return nil, err
+	}
+	out := types.NewBlock(t.def.Schema, max(min(r.Limit, 1024), 16))
+	if err := s.readKey(ctx, t, ord, ix, r, out, nil); err != nil {
+		return nil, err
+	}
+	if !r.NewestFirst {
+		reverse(out)
+	}
+	return out, ctx.Err()
+}
+
+// keyPrefix returns the row-key prefix of one key of index ord: the
+// ordinal and the encoded key values. ok is false when no stored key can
+// equal values (a fraction looked up in an integer column).
+func (t *table) keyPrefix(dst []byte, ord int, ix *plan.Index, keys []string, values []types.Value) (_ []byte, ok bool, err error) {
+	if len(keys) != len(values) {
+		return nil, false, fmt.Errorf("bigtable: %d key columns but %d values", len(keys), len(values))
+	}
+	dst = append(dst, byte(ord))
+	for j, col := range t.keyCols[ord] {
+		p := slices.IndexFunc(keys, func(k string) bool { return strings.EqualFold(k, ix.Keys[j]) })
+		typ := t.def.Schema[col].Type
+		v, ok := keyValue(typ, values[p])
+		if !ok {
+			return nil, false, nil
+		}
+		dst = appendKey(dst, typ, v)
+	}
+	return dst, true, nil
+}
+
+// readKey appends the live rows of one key of index ord in [r.From, r.To]
+// to out, newest first, at most r.Limit of them; with seqs non-nil it
+// appends their sequence numbers to *seqs.
+func (s *Store) readKey(ctx context.Context, t *table, ord int, ix *plan.Index, r storage.Range, out *types.Block, seqs *[]uint64) error {
+	prefix, ok, err := t.keyPrefix(nil, ord, ix, r.Keys, r.Values)
+	if err != nil || !ok || r.From > r.To {
+		return err
+	}
+	now := s.now()
+	_, latest := storage.TTLBounds(ix, now)
+	byRank := latest > 0 // ranks count the key's rows newer than r.To
+	start := prefix
+	if !byRank {
+		start = appendTS(prefix[:len(prefix):len(prefix)], r.To)
+	}
+	end := prefixSuccessor(appendTS(prefix[:len(prefix):len(prefix)], r.From))
+	var opts []bigtable.ReadOption
+	switch {
+	case !byRank && r.Limit > 0:
+		opts = append(opts, bigtable.LimitRows(int64(r.Limit)))
+	case byRank && ix.TTLType != "absorlat":
+		opts = append(opts, bigtable.LimitRows(int64(latest))) // later ranks have expired
+	}
+	sc := scan{t: t, out: out, seqs: seqs}
+	rank, n := 0, 0
+	err = s.scan(ctx, t, t.families[ord], bigtable.NewRange(string(start), end), func(key string, value []byte) bool {
+		ts := keyTS(key)
+		if storage.Expired(ix, now, ts, rank) {
+			return false
+		}
+		rank++
+		if ts > r.To {
+			return true
+		}
+		if !sc.add(key, value) {
+			return false
+		}
+		n++
+		return r.Limit <= 0 || n < r.Limit
+	}, opts...)
+	if err == nil {
+		err = sc.failed(ctx, s)
+	}
+	return err
+}
+
+// scan decodes rows into a block.
+type scan struct {
+	t    *table
+	out  *types.Block
+	seqs *[]uint64
+	err  error  // a row that did not decode
+	key  string // its key
+}
+
+// failed returns the error of a row that did not decode, naming the
+// schema it was written with when the metadata row records it.
+func (sc *scan) failed(ctx context.Context, s *Store) error {
+	if sc.err == nil {
+		return nil
+	}
+	var se *SchemaError
+	if errors.As(sc.err, &se) && se.Got == nil {
+		se.Got = s.knownSchema(ctx, sc.t.def.Name, se.GotFP)
+	}
+	return fmt.Errorf("bigtable: reading %s: %w (row key %x)", sc.t.def.Name, sc.err, sc.key)
+}
+
+// add decodes one stored row; false (with sc.err set) on a bad row.
+func (sc *scan) add(key string, value []byte) bool {
+	if err := sc.t.codec.Decode(value, sc.out); err != nil {
+		sc.err, sc.key = err, key
+		return false
+	}
+	if sc.seqs != nil {
+		*sc.seqs = append(*sc.seqs, keySeq(key))
+	}
+	return true
+}
+
+// scan reads the rows of rg of t, calling f with each row's key and the
+// value of its cell in family fam, until f returns false.
+func (s *Store) scan(ctx context.Context, t *table, fam string, rg bigtable.RowRange, f func(key string, value []byte) bool, opts ...bigtable.ReadOption) error {
+	cctx, cancel := s.call(ctx)
+	defer cancel()
+	err := t.bt.ReadRows(cctx, rg, func(row bigtable.Row) bool {
+		if items := row[fam]; len(items) > 0 && len(items[0].Row) > 16 {
+			return f(items[0].Row, items[0].Value)
+		}
+		return true
+	}, opts...)
+	switch {
+	case err == nil:
+		return nil
+	case status.Code(err) == codes.NotFound:
+		return s.noTable(t.def.Name)
+	}
+	return s.fail(ctx, s.addr, err, "reading %s (table %s)", t.def.Name, t.btName)
+}
+
+// reverse reverses the rows of b in place.
+func reverse(b *types.Block) {
+	for i := range b.Cols {
+		c := &b.Cols[i]
+		slices.Reverse(c.I)
+		slices.Reverse(c.F)
+		slices.Reverse(c.S)
+		slices.Reverse(c.Nulls)
+	}
+}
+
+// Scan implements eval.Source with the semantics of storage.Mem.Scan: with
+// q.TS and an index on q.Keys it is Read, oldest first; otherwise it
+// returns the rows of the key (or of the whole table) in arrival order,
+// through the index on q.Keys, or else the table's first index, whose TTL
+// applies.
+func (s *Store) Scan(ctx context.Context, q eval.Query) (*types.Block, error) {
+	t, err := s.table(ctx, q.Table)
+	if err != nil {
+		return nil, err
+	}
+	ord, ix, ixErr := storage.FindIndex(t.def, q.Keys, q.TS)
+	if q.TS != "" && len(q.Keys) > 0 && ixErr == nil {
+		return s.Read(ctx, storage.Range{Table: q.Table, Keys: q.Keys, Values: q.Values, TS: q.TS, From: q.From, To: q.To, Limit: q.Limit})
+	}
+	rows := types.NewBlock(t.def.Schema, 64)
+	var seqs []uint64
+	if ixErr == nil {
+		all := storage.Range{Keys: q.Keys, Values: q.Values, From: math.MinInt64, To: math.MaxInt64}
+		err = s.readKey(ctx, t, ord, ix, all, rows, &seqs)
+	} else {
+		err = s.readIndex(ctx, t, 0, t.def.Indexes[0], rows, &seqs)
+	}
+	if err != nil {
+		return nil, err
+	}
+	var keep []int
+	for i := 0; i < rows.Len; i++ {
+		if matches(rows, i, q.Keys, q.Values) {
+			keep = append(keep, i)
+		}
+	}
+	slices.SortFunc(keep, func(a, b int) int { return compareSeq(seqs[a], seqs[b]) })
+	return rows.Gather(keep), ctx.Err()
+}
+
+func compareSeq(a, b uint64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// readIndex appends every live row of index ord to out, key by key, each
+// key's rows newest first.
+func (s *Store) readIndex(ctx context.Context, t *table, ord int, ix *plan.Index, out *types.Block, seqs *[]uint64) error {
+	now := s.now()
+	sc := scan{t: t, out: out, seqs: seqs}
+	var last string
+	rank := 0
+	err := s.scan(ctx, t, t.families[ord], bigtable.PrefixRange(string([]byte{byte(ord)})), func(key string, value []byte) bool {
+		if k := key[:len(key)-16]; k != last {
+			last, rank = k, 0
+		}
+		rank++
+		if storage.Expired(ix, now, keyTS(key), rank-1) {
+			return true
+		}
+		return sc.add(key, value)
+	})
+	if err == nil {
+		err = sc.failed(ctx, s)
+	}
+	return err
+}
+
+// matches reports whether row i of b has the key values (NULL equal to
+// NULL), as storage.Mem matches them.
+func matches(b *types.Block, i int, keys []string, values []types.Value) bool {
+	for k, name := range keys {
+		v := b.Cols[b.Schema.Index(name)].Value(i)
+		w := values[k]
+		if v.Null || w.Null {
+			if v.Null != w.Null {
+				return false
+			}
+			continue
+		}
+		if types.Compare(v, w) != 0 {
+			return false
+		}
+	}
+	return true
+}
