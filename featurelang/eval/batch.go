@@ -16,6 +16,25 @@ import (
 type batchRun struct {
 	ctx    context.Context
 	tables map[string]*types.Block
+	// With track set, origins maps the rows of the spine node evaluated
+	// last to positions in the FROM table (nil: the identity).
+	track   bool
+	origins []int
+}
+
+// keepOrigins records that spine node n kept the rows keep of its input.
+func (r *batchRun) keepOrigins(n *node, keep []int) {
+	if !r.track || !n.spine {
+		return
+	}
+	if r.origins == nil {
+		r.origins = slices.Clone(keep)
+		return
+	}
+	for i, k := range keep {
+		r.origins[i] = r.origins[k]
+	}
+	r.origins = r.origins[:len(keep)]
 }
 
 func (r *batchRun) eval(n *node) (*types.Block, error) {
@@ -38,7 +57,9 @@ func (r *batchRun) eval(n *node) (*types.Block, error) {
 		if err != nil || int64(in.Len) <= n.p.N {
 			return in, err
 		}
-		return in.Gather(seq(0, int(n.p.N))), nil
+		keep := seq(0, int(n.p.N))
+		r.keepOrigins(n, keep)
+		return in.Gather(keep), nil
 	case plan.LastJoin:
 		return r.lastJoin(n)
 	case plan.Project:
@@ -60,11 +81,26 @@ func (r *batchRun) filter(n *node) (*types.Block, error) {
 	if err != nil {
 		return nil, err
 	}
-	return filterRows(n, in)
+	keep, err := filterKeep(n, in)
+	if err != nil {
+		return nil, err
+	}
+	r.keepOrigins(n, keep)
+	return in.Gather(keep), nil
 }
 
 // filterRows keeps the rows of in for which the Filter's condition is true.
 func filterRows(n *node, in *types.Block) (*types.Block, error) {
+	keep, err := filterKeep(n, in)
+	if err != nil {
+		return nil, err
+	}
+	return in.Gather(keep), nil
+}
+
+// filterKeep returns the positions of the rows of in for which the
+// Filter's condition is true.
+func filterKeep(n *node, in *types.Block) ([]int, error) {
 	c := newCtx()
 	c.blk = in
 	var keep []int
@@ -73,10 +109,7 @@ func filterRows(n *node, in *types.Block) (*types.Block, error) {
 			keep = append(keep, c.row)
 		}
 	}
-	if c.err != nil {
-		return nil, c.err
-	}
-	return in.Gather(keep), nil
+	return keep, c.err
 }
 
 func (r *batchRun) project(n *node) (*types.Block, error) {

@@ -14,6 +14,9 @@ import (
 type node struct {
 	p            *plan.Node
 	input, right *node
+	// spine marks the nodes from the root down its inputs to the FROM
+	// table: their rows are the output rows (BatchRows tracks them).
+	spine bool
 
 	// Project and ConstRow: the output expressions; pass[i] >= 0 when
 	// expression i is a bare input column (copied without evaluation).

@@ -73,6 +73,9 @@ func New(p *plan.Plan) (*Evaluator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("eval: building plan %s: %w", p.Name, err)
 	}
+	for n := root; n != nil; n = n.input {
+		n.spine = true
+	}
 	return &Evaluator{plan: p, root: root}, nil
 }
 
@@ -83,17 +86,52 @@ func (e *Evaluator) Plan() *plan.Plan { return e.plan }
 // arrival order) and returns one output row per row of the FROM table, in
 // its order. The input blocks are not modified.
 func (e *Evaluator) Batch(ctx context.Context, tables map[string]*types.Block) (*types.Block, error) {
-	for _, t := range e.plan.Tables {
-		b, ok := tables[t.Name]
-		if !ok {
-			return nil, fmt.Errorf("%w: no rows given for table %q", ErrInput, t.Name)
-		}
-		if err := checkSchema(t, b.Schema); err != nil {
-			return nil, err
-		}
+	if err := e.checkTables(tables); err != nil {
+		return nil, err
 	}
 	r := &batchRun{ctx: ctx, tables: tables}
 	return r.eval(e.root)
+}
+
+// BatchRows is Batch that also reports, for each output row, the position
+// in tables[RequestTable] of the row it was computed for (-1 for the one
+// row of a query without FROM). A WHERE clause or a LIMIT makes the output
+// a subsequence of the FROM table; a host that evaluates a table in pieces
+// uses the positions to restore the table's order.
+func (e *Evaluator) BatchRows(ctx context.Context, tables map[string]*types.Block) (*types.Block, []int, error) {
+	if err := e.checkTables(tables); err != nil {
+		return nil, nil, err
+	}
+	r := &batchRun{ctx: ctx, tables: tables, track: true}
+	out, err := r.eval(e.root)
+	if err != nil {
+		return nil, nil, err
+	}
+	switch {
+	case e.plan.RequestTable == "":
+		r.origins = make([]int, out.Len)
+		for i := range r.origins {
+			r.origins[i] = -1
+		}
+	case r.origins == nil:
+		r.origins = seq(0, out.Len)
+	}
+	return out, r.origins, nil
+}
+
+// checkTables checks that tables holds a block of the right schema for
+// every table of the plan.
+func (e *Evaluator) checkTables(tables map[string]*types.Block) error {
+	for _, t := range e.plan.Tables {
+		b, ok := tables[t.Name]
+		if !ok {
+			return fmt.Errorf("%w: no rows given for table %q", ErrInput, t.Name)
+		}
+		if err := checkSchema(t, b.Schema); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Request evaluates the plan for one row of the request table (the plan's
