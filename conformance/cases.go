@@ -9,10 +9,12 @@ package conformance
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -262,4 +264,25 @@ func unescape(s string) string {
 		b.WriteByte(s[i])
 	}
 	return b.String()
+}
+
+// SharedCases returns where the shared OpenMLDB cases are:
+// $FENESTRA_CONFORMANCE_CASES when set, else
+// ../shared/conformance/openmldb/cases.jsonl beside the module root found
+// above the working directory. The file may not exist (users' clones do not
+// have it); callers check.
+func SharedCases() (string, error) {
+	if p := os.Getenv("FENESTRA_CONFORMANCE_CASES"); p != "" {
+		return p, nil
+	}
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for ; dir != filepath.Dir(dir); dir = filepath.Dir(dir) {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return filepath.Join(dir, "..", "shared", "conformance", "openmldb", "cases.jsonl"), nil
+		}
+	}
+	return "", errors.New("conformance: no go.mod above the working directory")
 }

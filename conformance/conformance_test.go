@@ -3,29 +3,18 @@ package conformance
 import (
 	"context"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 )
 
-// sharedCases locates the OpenMLDB cases: $FENESTRA_CONFORMANCE_CASES, or
-// ../shared/conformance/openmldb/cases.jsonl next to the repository.
+// sharedCases locates the OpenMLDB cases (see SharedCases).
 func sharedCases(t *testing.T) string {
 	t.Helper()
-	if p := os.Getenv("FENESTRA_CONFORMANCE_CASES"); p != "" {
-		return p
-	}
-	dir, err := os.Getwd()
+	p, err := SharedCases()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for ; dir != filepath.Dir(dir); dir = filepath.Dir(dir) {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared", "conformance", "openmldb", "cases.jsonl")
-		}
-	}
-	t.Fatal("no go.mod above the test directory")
-	return ""
+	return p
 }
 
 // TestRunnerOnMiniCases checks the runner itself on hand-written cases: a

@@ -94,6 +94,22 @@ func compile(c *Case) (*plan.Plan, []*plan.Table, error) {
 	return p, tables, err
 }
 
+// BatchInput compiles the case's query and reads its input tables: what
+// batch mode evaluates (batch_request rows aside).
+func (c *Case) BatchInput() (*plan.Plan, map[string]*types.Block, error) {
+	p, tables, err := compile(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	blocks := map[string]*types.Block{}
+	for i, in := range c.Inputs {
+		if blocks[in.Name], err = in.Block(tables[i].Schema); err != nil {
+			return nil, nil, err
+		}
+	}
+	return p, blocks, nil
+}
+
 func runReject(c *Case) Result {
 	if c.Todo {
 		return result(c, Reject, Skip, "todo")

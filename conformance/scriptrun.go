@@ -72,8 +72,32 @@ func runScript(t *testing.T, host Host, path string, update bool) {
 	}
 }
 
-func runViews(t *testing.T, host Host, s *Script, mod *featurelang.Module, update bool) {
-	ctx := context.Background()
+// LoadScript reads the feature script at path, compiles its features.sql
+// and reads its tables (a table without a section is empty): the input of
+// its views in batch mode. A script of expected errors fails to compile.
+func LoadScript(path string) (*featurelang.Module, map[string]*types.Block, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	s, err := ParseScript(path, data)
+	if err != nil {
+		return nil, nil, err
+	}
+	sql := s.Section("features.sql")
+	if sql == nil {
+		return nil, nil, fmt.Errorf("%s: no features.sql section", path)
+	}
+	mod, err := featurelang.Compile("features.sql", sql.Data, featurelang.Options{})
+	if err != nil {
+		return nil, nil, err
+	}
+	tables, err := scriptTables(s, mod)
+	return mod, tables, err
+}
+
+// scriptTables reads the tables of mod from the script's sections.
+func scriptTables(s *Script, mod *featurelang.Module) (map[string]*types.Block, error) {
 	tables := map[string]*types.Block{}
 	for _, tbl := range mod.Tables {
 		name := tbl.Name + ".csv"
@@ -84,9 +108,18 @@ func runViews(t *testing.T, host Host, s *Script, mod *featurelang.Module, updat
 		}
 		b, err := rowcsv.Read(strings.NewReader(sec.Data), tbl.Schema, s.Path, s.sectionLine(name))
 		if err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
 		tables[tbl.Name] = b
+	}
+	return tables, nil
+}
+
+func runViews(t *testing.T, host Host, s *Script, mod *featurelang.Module, update bool) {
+	ctx := context.Background()
+	tables, err := scriptTables(s, mod)
+	if err != nil {
+		t.Fatal(err)
 	}
 	for _, v := range mod.Views {
 		name := v.Name

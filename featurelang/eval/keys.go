@@ -8,10 +8,12 @@ import (
 	"github.com/fenestra-dev/fenestra/featurelang/types"
 )
 
-// appendKey appends a hashable encoding of v to buf: values that compare
-// equal as keys (integers of any width, float and double, -0 and +0, NULL
-// and NULL) encode identically, and distinct values never collide.
-func appendKey(buf []byte, v types.Value) []byte {
+// AppendKey appends the encoding of v as a partition or join key to buf:
+// values that are equal as keys (integers of any width, float and double,
+// -0 and +0, NULL and NULL) encode identically, and distinct values never
+// collide. It is the evaluator's definition of key equality; hosts that
+// split rows by key (into Beam buckets, say) hash this encoding.
+func AppendKey(buf []byte, v types.Value) []byte {
 	if v.Null {
 		return append(buf, 0)
 	}
@@ -35,7 +37,7 @@ func appendKey(buf []byte, v types.Value) []byte {
 func keyOf(buf []byte, c *ectx, fns []evalFn) []byte {
 	buf = buf[:0]
 	for _, f := range fns {
-		buf = appendKey(buf, f(c))
+		buf = AppendKey(buf, f(c))
 	}
 	return buf
 }

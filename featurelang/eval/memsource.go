@@ -35,7 +35,7 @@ type memIndex struct {
 func (ix *memIndex) add(b *types.Block, row int) {
 	var key []byte
 	for _, c := range ix.cols {
-		key = appendKey(key, b.Cols[c].Value(row))
+		key = AppendKey(key, b.Cols[c].Value(row))
 	}
 	ix.rows[string(key)] = append(ix.rows[string(key)], row)
 }
@@ -110,7 +110,7 @@ func (m *MemSource) Scan(ctx context.Context, q Query) (*types.Block, error) {
 		}
 		var want []byte
 		for _, v := range q.Values {
-			want = appendKey(want, v)
+			want = AppendKey(want, v)
 		}
 		rows = ix.rows[string(want)]
 	} else {

@@ -146,7 +146,7 @@ func nullRow(s types.Schema) []types.Value {
 func (r *requestRun) cachedCandidates(n *node, keys []types.Value) (*types.Block, error) {
 	var enc []byte
 	for _, k := range keys {
-		enc = appendKey(enc, k)
+		enc = AppendKey(enc, k)
 	}
 	jk := joinKey{n: n, key: string(enc)}
 	if b, ok := r.joins[jk]; ok {
@@ -197,7 +197,7 @@ func (r *requestRun) candidates(n *node, keys []types.Value) (*types.Block, erro
 func (r *requestRun) pickJoin(n *node, left *types.Block, i int, cands *types.Block, keys []types.Value) int {
 	var want, buf []byte
 	for _, k := range keys {
-		want = appendKey(want, k)
+		want = AppendKey(want, k)
 	}
 	rc := newCtx()
 	rc.blk = cands
@@ -581,7 +581,7 @@ func filterHistory(g *windowGroup, all *types.Block, key []types.Value, t, from 
 	c.blk = all
 	var want, buf []byte
 	for _, k := range key {
-		want = appendKey(want, k)
+		want = AppendKey(want, k)
 	}
 	ts := orderValues(g, all, c)
 	var keep []int
