@@ -1,0 +1,373 @@
+package datafile
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+
+	"github.com/fenestra-dev/fenestra/featurelang/types"
+)
+
+// AppendHeader appends the header of a file of schema's rows to dst: for
+// CSV the column names and a newline, for JSONL nothing. It panics if f is
+// not a Format.
+func AppendHeader(dst []byte, f Format, schema types.Schema) []byte {
+	switch f {
+	case JSONL:
+		return dst
+	case CSV:
+		for i, fld := range schema {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			if len(fld.Name) >= 3 && fld.Name[:3] == "\xef\xbb\xbf" {
+				dst = appendQuoted(dst, fld.Name) // not to be taken for a byte order mark
+			} else {
+				dst = appendCSVString(dst, fld.Name)
+			}
+		}
+		return append(dst, '\n')
+	}
+	panic(fmt.Sprintf("datafile: AppendHeader of unknown format %v", f))
+}
+
+// AppendRow appends row i of b, and a newline, to dst in format f (JSONL
+// keys are the names in b.Schema). It panics if f is not a Format or row i
+// does not exist.
+func AppendRow(dst []byte, f Format, b *types.Block, i int) []byte {
+	switch f {
+	case CSV:
+		return appendCSVRow(dst, b, i)
+	case JSONL:
+		return appendJSONRow(dst, b, i, nil)
+	}
+	panic(fmt.Sprintf("datafile: AppendRow of unknown format %v", f))
+}
+
+// appendCSVRow appends row i of b as a CSV record.
+func appendCSVRow(dst []byte, b *types.Block, i int) []byte {
+	for c := range b.Cols {
+		if c > 0 {
+			dst = append(dst, ',')
+		}
+		col := &b.Cols[c]
+		if col.Nulls != nil && col.Nulls[i] {
+			continue
+		}
+		switch col.Type.Kind() {
+		case types.KindString:
+			dst = appendCSVString(dst, col.S[i])
+		case types.KindArray, types.KindMap:
+			dst = appendCSVString(dst, string(appendJSON(nil, col.Value(i))))
+		default:
+			dst = appendScalar(dst, col, i)
+		}
+	}
+	return append(dst, '\n')
+}
+
+// appendScalar appends value i of a column that is neither a string nor a
+// container, in the encoding CSV and JSON share (JSON quotes non-finite
+// floats and dates around it).
+func appendScalar(dst []byte, col *types.Column, i int) []byte {
+	switch col.Type.Kind() {
+	case types.KindFloat:
+		return appendFloat(dst, col.F[i], 32)
+	case types.KindDouble:
+		return appendFloat(dst, col.F[i], 64)
+	case types.KindBool:
+		return strconv.AppendBool(dst, col.I[i] != 0)
+	case types.KindDate:
+		return appendDate(dst, col.I[i])
+	}
+	return appendInt(dst, col.I[i])
+}
+
+// appendFloat appends f as types.FormatFloat(f, bits) renders it.
+func appendFloat(dst []byte, f float64, bits int) []byte {
+	switch {
+	case math.IsNaN(f):
+		return append(dst, "NaN"...)
+	case math.IsInf(f, 1):
+		return append(dst, "Inf"...)
+	case math.IsInf(f, -1):
+		return append(dst, "-Inf"...)
+	}
+	if bits == 64 {
+		return appendDouble(dst, f)
+	}
+	return strconv.AppendFloat(dst, f, 'g', -1, bits)
+}
+
+// csvSpecial marks the bytes that make a CSV field need quotes.
+var csvSpecial = [256]bool{',': true, '"': true, '\r': true, '\n': true}
+
+// appendCSVString appends s as a CSV field: quoted if it is empty, holds a
+// comma, quote, CR or LF, or starts or ends with a space or a tab.
+func appendCSVString(dst []byte, s string) []byte {
+	if s == "" || isBlank(s[0]) || isBlank(s[len(s)-1]) {
+		return appendQuoted(dst, s)
+	}
+	for i := 0; i < len(s); i++ {
+		if csvSpecial[s[i]] {
+			return appendQuoted(dst, s)
+		}
+	}
+	return append(dst, s...)
+}
+
+// appendQuoted appends s in quotes, its quotes doubled.
+func appendQuoted(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	for i := 0; i < len(s); i++ {
+		if s[i] == '"' {
+			dst = append(dst, '"')
+		}
+		dst = append(dst, s[i])
+	}
+	return append(dst, '"')
+}
+
+// appendJSONRow appends row i of b as a JSON object and a newline. keys,
+// if not nil, holds the encoded `{"name":` / `,"name":` of each column;
+// otherwise the names come from b.Schema.
+func appendJSONRow(dst []byte, b *types.Block, i int, keys [][]byte) []byte {
+	if len(b.Cols) == 0 {
+		return append(dst, "{}\n"...)
+	}
+	for c := range b.Cols {
+		if keys != nil {
+			dst = append(dst, keys[c]...)
+		} else {
+			dst = appendKey(dst, c, b.Schema[c].Name)
+		}
+		col := &b.Cols[c]
+		switch {
+		case col.Nulls != nil && col.Nulls[i]:
+			dst = append(dst, "null"...)
+		case col.Type == types.String:
+			dst = appendJSONString(dst, col.S[i])
+		case col.Type == types.Date || (col.Type.IsFloat() && !isFinite(col.F[i])):
+			dst = append(dst, '"')
+			dst = appendScalar(dst, col, i)
+			dst = append(dst, '"')
+		case col.Type.IsScalar():
+			dst = appendScalar(dst, col, i)
+		default:
+			dst = appendJSON(dst, col.Value(i))
+		}
+	}
+	return append(dst, "}\n"...)
+}
+
+// appendKey appends the separator before column c (`{` or `,`) and its key.
+func appendKey(dst []byte, c int, name string) []byte {
+	if c == 0 {
+		dst = append(dst, '{')
+	} else {
+		dst = append(dst, ',')
+	}
+	dst = appendJSONString(dst, name)
+	return append(dst, ':')
+}
+
+// isFinite reports whether f is neither NaN nor infinite.
+func isFinite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
+
+// appendJSON appends v as JSON Lines encodes values: containers as JSON
+// arrays and objects (map keys as strings, in insertion order).
+func appendJSON(dst []byte, v types.Value) []byte {
+	if v.Null {
+		return append(dst, "null"...)
+	}
+	switch v.Type.Kind() {
+	case types.KindString:
+		return appendJSONString(dst, v.S)
+	case types.KindDate:
+		return appendJSONString(dst, types.FormatDate(v.I))
+	case types.KindFloat, types.KindDouble:
+		bits := 64
+		if v.Type == types.Float {
+			bits = 32
+		}
+		if !isFinite(v.F) {
+			return appendJSONString(dst, types.FormatFloat(v.F, bits))
+		}
+		return appendFloat(dst, v.F, bits)
+	case types.KindBool:
+		return strconv.AppendBool(dst, v.I != 0)
+	case types.KindArray:
+		return appendJSONArray(dst, v)
+	case types.KindMap:
+		return appendJSONMap(dst, v)
+	}
+	return strconv.AppendInt(dst, v.I, 10)
+}
+
+// appendJSONArray appends an array value as a JSON array.
+func appendJSONArray(dst []byte, v types.Value) []byte {
+	elems, _ := v.X.([]types.Value)
+	dst = append(dst, '[')
+	for i, e := range elems {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = appendJSON(dst, e)
+	}
+	return append(dst, ']')
+}
+
+// appendJSONMap appends a map value as a JSON object whose keys are the
+// text of the map's keys (a NULL key as "null").
+func appendJSONMap(dst []byte, v types.Value) []byte {
+	m, _ := v.X.(*types.Map)
+	dst = append(dst, '{')
+	if m != nil {
+		for i, k := range m.Keys {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			key := k.String() // strings as they are, other scalars as CAST to string renders them
+			switch {
+			case k.Null:
+				key = "null"
+			case k.Type == types.Timestamp:
+				key = strconv.FormatInt(k.I, 10)
+			}
+			dst = appendJSONString(dst, key)
+			dst = append(dst, ':')
+			dst = appendJSON(dst, m.Vals[i])
+		}
+	}
+	return append(dst, '}')
+}
+
+// jsonEscape marks the bytes a JSON string escapes.
+var jsonEscape = func() (t [256]bool) {
+	for c := range 0x20 {
+		t[c] = true
+	}
+	t['"'], t['\\'] = true, true
+	return t
+}()
+
+// appendJSONString appends s as a JSON string. Bytes that are not UTF-8
+// are kept as they are (so the string reads back unchanged).
+func appendJSONString(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !jsonEscape[c] {
+			continue
+		}
+		dst = append(dst, s[start:i]...)
+		switch c {
+		case '"', '\\':
+			dst = append(dst, '\\', c)
+		case '\n':
+			dst = append(dst, '\\', 'n')
+		case '\r':
+			dst = append(dst, '\\', 'r')
+		case '\t':
+			dst = append(dst, '\\', 't')
+		default:
+			dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+		}
+		start = i + 1
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}
+
+const hexDigits = "0123456789abcdef"
+
+// flushAt is the size at which a Writer writes its buffer out.
+const flushAt = 64 << 10
+
+// Writer writes blocks of a schema's rows to an io.Writer: the header
+// first (CSV), then the rows, in buffered writes. A Writer is not safe for
+// concurrent use. After an error of the underlying writer, every call
+// returns that error.
+type Writer struct {
+	w      io.Writer
+	f      Format
+	schema types.Schema
+	keys   [][]byte // JSONL: each column's encoded separator and key
+	buf    []byte
+	err    error
+}
+
+// NewWriter returns a writer of schema's rows in format f to w. It writes
+// nothing until Write fills its buffer or Flush is called; the header is
+// written even if no rows are.
+func NewWriter(w io.Writer, f Format, schema types.Schema) *Writer {
+	wr := &Writer{w: w, f: f, schema: schema, buf: make([]byte, 0, flushAt+4096)}
+	switch {
+	case f == JSONL:
+		for c, fld := range schema {
+			wr.keys = append(wr.keys, appendKey(nil, c, fld.Name))
+		}
+	case f != CSV:
+		wr.err = fmt.Errorf("datafile: a writer of unknown format %v", f)
+	case len(schema) == 0:
+		wr.err = fmt.Errorf("datafile: a CSV file needs at least one column")
+	default:
+		wr.buf = AppendHeader(wr.buf, f, schema)
+	}
+	return wr
+}
+
+// Write appends b's rows. b must have the writer's column types (its
+// column names do not matter).
+func (w *Writer) Write(b *types.Block) error {
+	if w.err != nil {
+		return w.err
+	}
+	if err := w.check(b); err != nil {
+		return err
+	}
+	for i := 0; i < b.Len; i++ {
+		if w.f == CSV {
+			w.buf = appendCSVRow(w.buf, b, i)
+		} else {
+			w.buf = appendJSONRow(w.buf, b, i, w.keys)
+		}
+		if len(w.buf) >= flushAt {
+			if err := w.Flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// check checks that b's columns have the writer's types.
+func (w *Writer) check(b *types.Block) error {
+	if len(b.Cols) != len(w.schema) {
+		return fmt.Errorf("datafile: writing a block of %d columns to a file of %d", len(b.Cols), len(w.schema))
+	}
+	for i := range b.Cols {
+		if b.Cols[i].Type != w.schema[i].Type {
+			return fmt.Errorf("datafile: writing a %s column as column %s (%s)", b.Cols[i].Type, w.schema[i].Name, w.schema[i].Type)
+		}
+	}
+	return nil
+}
+
+// Flush writes the buffered data to the underlying writer. It does not
+// flush or close that writer.
+func (w *Writer) Flush() error {
+	if w.err != nil {
+		return w.err
+	}
+	if len(w.buf) > 0 {
+		if _, err := w.w.Write(w.buf); err != nil {
+			w.err = fmt.Errorf("datafile: %w", err)
+			return w.err
+		}
+	}
+	w.buf = w.buf[:0]
+	return nil
+}
