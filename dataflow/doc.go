@@ -1,7 +1,53 @@
-// Package dataflow will build Apache Beam pipelines from a compiled plan:
-// offline backfill (training data) and batch and streaming materialization
-// of rows into storage, each hosting the one evaluator (package
-// featurelang/eval) in its DoFns.
+// Package dataflow builds Apache Beam pipelines that host the evaluator
+// (package featurelang/eval) offline:
 //
-// Not built yet: see the dataflow issue.
+//   - Backfill computes a feature view over source files (CSV, JSON Lines)
+//     in batch mode, point in time, and writes the training set: one row
+//     per FROM-table row, in the FROM table's order.
+//   - Materialize loads source files into the online store (package
+//     storage), idempotently.
+//
+// The pipelines run on any Beam runner: locally on prism (the default of
+// beamx.Run, in process), at scale on Flink, Spark or Dataflow through the
+// portable runner.
+//
+// # Blocks, buckets and memory
+//
+// Beam charges per element (on prism about 10–15 µs), so elements here are
+// blocks of rows, never single rows. A reader parses a file sequentially
+// into blocks of rows, routes each row to a bucket (package bucket: hashing
+// the columns every window partitions by, so a window's rows meet in one
+// bucket) and emits each bucket's rows as compact chunks (package
+// internal/wire) of about 1 MiB. One GroupByKey brings a bucket's chunks
+// together; they are put back in arrival order and the bucket is evaluated
+// in one call of the batch evaluator. Tables a view needs whole (a LAST JOIN
+// that cannot be keyed) reach every bucket as a side input.
+//
+// A bucket is evaluated in memory: its rows, decoded, take about the size
+// of their CSV text, and the evaluator's working set is a few times that.
+// Memory therefore grows with the largest bucket, which is the input size
+// divided by the bucket count (--buckets; by default one bucket per 4 MiB
+// of input), but never less than the largest key: all rows of a key (a
+// card's whole history) are in one bucket, since a window may need them
+// all. A key too large for a worker's memory makes that worker fail; the
+// fix is more memory per worker, not more workers. Whole tables are held
+// by every worker. A view whose windows share no partition column cannot
+// be split (package bucket says why) and runs in a single bucket.
+//
+// Each bucket writes its output rows, encoded and tagged with their
+// FROM-table rows' sequence numbers, to a part file beside the output (so
+// the output's directory must be one every worker can reach: a shared file
+// system or an object store such as gs://). One writer then merges the part
+// files by sequence number, streaming, into the output file and removes
+// them; its memory does not grow with the output. Files are written under a
+// temporary name and renamed into place, so a failed or retried step never
+// leaves a file that looks complete.
+//
+// # Arrival order and sequence numbers
+//
+// A row's arrival sequence number is its file's position among the table's
+// files (in the order given) times 2^40 plus the line the row starts on.
+// Rows of equal time are ordered by it, exactly as the evaluator orders a
+// table's rows in arrival order, and storage keys use it, so loading the
+// same files again writes the same stored rows.
 package dataflow

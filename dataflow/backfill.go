@@ -1,0 +1,169 @@
+package dataflow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem/local" // local paths
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
+
+	"github.com/fenestra-dev/fenestra/dataflow/bucket"
+	"github.com/fenestra-dev/fenestra/featurelang/eval"
+	"github.com/fenestra-dev/fenestra/featurelang/plan"
+	"github.com/fenestra-dev/fenestra/featurelang/types"
+	"github.com/fenestra-dev/fenestra/internal/datafile"
+)
+
+func init() {
+	beam.RegisterType(reflect.TypeOf((*fileTask)(nil)).Elem())
+	register.DoFn4x1[context.Context, fileTask, func(int, []byte), func([]byte), error](&readFn{})
+	register.DoFn4x1[context.Context, int, func(*[]byte) bool, func(int, []byte), error](&evalFn{})
+	register.DoFn5x1[context.Context, int, func(*[]byte) bool, func(*[]byte) bool, func(int, []byte), error](&evalWholeFn{})
+	register.DoFn3x2[context.Context, int, func(*[]byte) bool, int, error](&writeFn{})
+	register.Function2x0(noPart)
+	register.Emitter1[[]byte]()
+	register.Emitter2[int, []byte]()
+	register.Iter1[[]byte]()
+}
+
+// BackfillJob is one backfill: a feature view, the files of the tables it
+// reads and where the training set goes.
+type BackfillJob struct {
+	View *plan.Plan
+	// Inputs are the files of each table the view reads, in arrival order.
+	Inputs []Input
+	// Out is the output file: CSV (.csv) or JSON Lines (.jsonl).
+	Out string
+	// Buckets is the number of buckets (0: DefaultBuckets).
+	Buckets int
+	BadRows BadRows
+}
+
+// DefaultBuckets is the bucket count of a BackfillJob that sets none.
+const DefaultBuckets = 16
+
+// Errors of job definitions.
+var ErrJob = errors.New("dataflow: bad job")
+
+// Backfill adds a backfill to the pipeline of s. The training set has one
+// row per row of the view's FROM table, in that table's arrival order,
+// computed as the batch evaluator computes it over all the rows (bit for
+// bit). It returns a PCollection of one element: the number of rows
+// written.
+func Backfill(s beam.Scope, job BackfillJob) (beam.PCollection, error) {
+	s = s.Scope("dataflow.Backfill")
+	t, err := newTables(job.View, job.Inputs)
+	if err != nil {
+		return beam.PCollection{}, err
+	}
+	if job.View.RequestTable == "" {
+		return beam.PCollection{}, fmt.Errorf("%w: view %s reads no table: nothing to backfill", ErrJob, viewName(job.View))
+	}
+	if _, err := eval.New(job.View); err != nil {
+		return beam.PCollection{}, err
+	}
+	format, err := datafile.FormatOf(job.Out)
+	if err != nil {
+		return beam.PCollection{}, fmt.Errorf("%w: %v", ErrJob, err)
+	}
+	planJSON, err := plan.Marshal(job.View)
+	if err != nil {
+		return beam.PCollection{}, err
+	}
+	layout := bucket.Plan(job.View)
+	buckets := job.Buckets
+	if buckets <= 0 {
+		buckets = DefaultBuckets
+	}
+	routes := make([]route, len(t.names))
+	for i, name := range t.names {
+		if !layout.Split {
+			routes[i] = route{Kind: bucket.Spread}
+			continue
+		}
+		r := layout.Routes[name]
+		routes[i] = route{Kind: r.Kind, Cols: r.Cols}
+	}
+	if !layout.Split {
+		buckets = 1
+	}
+
+	tasks := beam.CreateList(s, t.tasks)
+	keyed, whole := beam.ParDo2(s, &readFn{Names: t.names, Schemas: t.schemas, Routes: routes, Buckets: buckets, BadRows: job.BadRows}, tasks)
+	parts := partPrefix(job.Out)
+	ev := &evalFn{Plan: planJSON, Names: t.names, Schemas: t.schemas, ReqTable: t.index[job.View.RequestTable], Format: format, Parts: parts}
+	var runs beam.PCollection
+	if slices.ContainsFunc(routes, func(r route) bool { return r.Kind == bucket.Whole }) {
+		runs = beam.ParDo(s, &evalWholeFn{ev}, beam.GroupByKey(s, keyed), beam.SideInput{Input: whole})
+	} else {
+		runs = beam.ParDo(s, ev, beam.GroupByKey(s, keyed))
+	}
+	// One empty run, so that an input without rows still gets its header.
+	runs = beam.Flatten(s, runs, beam.ParDo(s, noPart, beam.Impulse(s)))
+	return beam.ParDo(s, &writeFn{Out: job.Out, Format: format, Schema: job.View.Output, Limit: layout.Limit}, beam.GroupByKey(s, runs)), nil
+}
+
+// noPart emits an empty part name, so that the writer runs even when no
+// bucket has rows.
+func noPart(_ []byte, emit func(int, []byte)) {
+	emit(0, nil)
+}
+
+// partPrefix is where the buckets of a backfill into out write their part
+// files: hidden files beside out, named for this run.
+func partPrefix(out string) string {
+	i := strings.LastIndexByte(out, '/') + 1
+	return out[:i] + "." + out[i:] + ".part-" + strconv.FormatInt(time.Now().UnixNano(), 36) + "-"
+}
+
+// tables are the tables of a job with their files.
+type tables struct {
+	names   []string
+	schemas []types.Schema
+	index   map[string]int
+	tasks   []fileTask
+}
+
+// newTables indexes the view's tables and assigns each input its table
+// and file number. Every table needs a file; a file of another table is
+// an error.
+func newTables(view *plan.Plan, inputs []Input) (*tables, error) {
+	t := &tables{index: map[string]int{}}
+	for i, tb := range view.Tables {
+		t.names = append(t.names, tb.Name)
+		t.schemas = append(t.schemas, tb.Schema)
+		t.index[tb.Name] = i
+	}
+	files := make([]int, len(t.names))
+	for _, in := range inputs {
+		i, ok := t.index[in.Table]
+		if !ok {
+			return nil, fmt.Errorf("%w: view %s does not read table %s (file %s)", ErrJob, viewName(view), in.Table, in.Path)
+		}
+		if _, err := datafile.FormatOf(in.Path); err != nil {
+			return nil, fmt.Errorf("%w: table %s: %v", ErrJob, in.Table, err)
+		}
+		t.tasks = append(t.tasks, fileTask{Table: i, File: files[i], Path: in.Path})
+		files[i]++
+	}
+	for i, n := range files {
+		if n == 0 {
+			return nil, fmt.Errorf("%w: view %s reads table %s, but no file of it is given", ErrJob, viewName(view), t.names[i])
+		}
+	}
+	return t, nil
+}
+
+func viewName(p *plan.Plan) string {
+	if p.Name == "" {
+		return "(query)"
+	}
+	return p.Name
+}

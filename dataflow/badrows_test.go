@@ -1,0 +1,76 @@
+package dataflow_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+
+	"github.com/fenestra-dev/fenestra/dataflow"
+	"github.com/fenestra-dev/fenestra/featurelang"
+)
+
+const badRowsSQL = `CREATE TABLE tx (card string, amount double, ts timestamp, INDEX(KEY=card, TS=ts));
+DEPLOY spend SELECT card, sum(amount) OVER w AS s FROM tx
+WINDOW w AS (PARTITION BY card ORDER BY ts ROWS_RANGE BETWEEN 1h PRECEDING AND CURRENT ROW);`
+
+// counter returns the value of a fenestra counter of a pipeline result.
+func counter(r beam.PipelineResult, name string) int64 {
+	for _, c := range r.Metrics().AllMetrics().Counters() {
+		if c.Namespace() == "fenestra" && c.Name() == name {
+			return c.Result()
+		}
+	}
+	return -1
+}
+
+// TestBackfillBadRows checks both policies on a file with two bad rows: a
+// wrong field count and an unparsable value. Failing names the file and
+// line; skipping writes the other rows and counts the bad ones.
+func TestBackfillBadRows(t *testing.T) {
+	mod, err := featurelang.Compile("spend.sql", badRowsSQL, featurelang.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	in := filepath.Join(dir, "tx.csv")
+	data := "card,amount,ts\na,1,1000\na,2\nb,x,3000\nb,4,4000\n"
+	if err := os.WriteFile(in, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run := func(policy dataflow.BadRows) (beam.PipelineResult, string, error) {
+		out := filepath.Join(t.TempDir(), "out.csv")
+		p, s := beam.NewPipelineWithRoot()
+		if _, err := dataflow.Backfill(s, dataflow.BackfillJob{View: mod.Views[0], Out: out, BadRows: policy,
+			Inputs: []dataflow.Input{{Table: "tx", Path: in}}}); err != nil {
+			t.Fatal(err)
+		}
+		r, err := dataflow.Run(context.Background(), p)
+		got, _ := os.ReadFile(out)
+		return r, string(got), err
+	}
+
+	_, got, err := run(dataflow.FailOnBadRows)
+	if want := in + ":3: 2 fields, the header has 3"; err == nil || err.Error() != want {
+		t.Errorf("failing on bad rows: error %v, want one naming %s:3", err, in)
+	}
+	if got != "" {
+		t.Errorf("a failed backfill left an output file:\n%s", got)
+	}
+
+	r, got, err := run(dataflow.SkipBadRows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "card,s\na,1\nb,4\n"; got != want {
+		t.Errorf("skipping bad rows: output\n%s\nwant\n%s", got, want)
+	}
+	if n := counter(r, "bad_rows"); n != 2 {
+		t.Errorf("bad_rows counter %d, want 2", n)
+	}
+	if n := counter(r, "rows_read"); n != 2 {
+		t.Errorf("rows_read counter %d, want 2", n)
+	}
+}

@@ -1,0 +1,163 @@
+package dataflow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
+
+	"github.com/fenestra-dev/fenestra/dataflow/bucket"
+	"github.com/fenestra-dev/fenestra/dataflow/internal/wire"
+	"github.com/fenestra-dev/fenestra/featurelang/plan"
+	"github.com/fenestra-dev/fenestra/featurelang/types"
+	"github.com/fenestra-dev/fenestra/storage"
+	"github.com/fenestra-dev/fenestra/storage/bigtable"
+)
+
+func init() {
+	register.DoFn3x2[context.Context, int, func(*[]byte) bool, int, error](&storeFn{})
+}
+
+// BigtableTarget is the Bigtable instance Materialize writes to: the parts
+// of bigtable.Config that travel to workers.
+type BigtableTarget struct {
+	Project, Instance string
+	// Prefix of the Bigtable table names (bigtable.DefaultPrefix when
+	// empty).
+	Prefix string
+	// EmulatorHost is an emulator's host:port; when empty, workers use
+	// their BIGTABLE_EMULATOR_HOST, else Google Cloud.
+	EmulatorHost string
+	// Timeout bounds each call to Bigtable (bigtable.DefaultTimeout when
+	// zero).
+	Timeout time.Duration
+}
+
+// MaterializeJob loads source files into the online store.
+type MaterializeJob struct {
+	// Tables are the definitions of the tables written; each must have
+	// been initialised in the store with the same definition (fenestra
+	// storage init).
+	Tables []*plan.Table
+	// Inputs are the files of each table, in arrival order.
+	Inputs []Input
+	Target BigtableTarget
+	// Writers is the number of parallel write shards (0: DefaultWriters).
+	Writers int
+	BadRows BadRows
+}
+
+// DefaultWriters is the number of write shards of a MaterializeJob that
+// sets none.
+const DefaultWriters = 8
+
+// Materialize adds a load of files into Bigtable to the pipeline of s:
+// every row is written under every index of its table, with its arrival
+// sequence number, so loading the same files again rewrites the same
+// stored rows (idempotent). It returns a PCollection of the number of rows
+// each write shard stored.
+func Materialize(s beam.Scope, job MaterializeJob) (beam.PCollection, error) {
+	s = s.Scope("dataflow.Materialize")
+	view := &plan.Plan{Name: "materialize", Tables: job.Tables}
+	t, err := newTables(view, job.Inputs)
+	if err != nil {
+		return beam.PCollection{}, err
+	}
+	writers := job.Writers
+	if writers <= 0 {
+		writers = DefaultWriters
+	}
+	routes := make([]route, len(t.names))
+	for i := range routes {
+		routes[i] = route{Kind: bucket.Spread}
+	}
+	tasks := beam.CreateList(s, t.tasks)
+	keyed, _ := beam.ParDo2(s, &readFn{Names: t.names, Schemas: t.schemas, Routes: routes, Buckets: writers, BadRows: job.BadRows}, tasks)
+	return beam.ParDo(s, &storeFn{Names: t.names, Schemas: t.schemas, Target: job.Target}, beam.GroupByKey(s, keyed)), nil
+}
+
+// storeFn writes chunks of rows to the store.
+type storeFn struct {
+	Names   []string
+	Schemas []types.Schema
+	Target  BigtableTarget
+
+	store *bigtable.Store
+}
+
+func (f *storeFn) Setup(ctx context.Context) error {
+	var err error
+	f.store, err = bigtable.Open(ctx, bigtable.Config{Project: f.Target.Project, Instance: f.Target.Instance,
+		Prefix: f.Target.Prefix, EmulatorHost: f.Target.EmulatorHost, Timeout: f.Target.Timeout})
+	return err
+}
+
+func (f *storeFn) Teardown() error {
+	if f.store == nil {
+		return nil
+	}
+	return f.store.Close()
+}
+
+// ProcessElement records its error as the pipeline's failure (see Run).
+func (f *storeFn) ProcessElement(ctx context.Context, k int, elems func(*[]byte) bool) (int, error) {
+	n, err := f.process(ctx, k, elems)
+	return n, fail(err)
+}
+
+func (f *storeFn) process(ctx context.Context, _ int, elems func(*[]byte) bool) (int, error) {
+	n := 0
+	var data []byte
+	var frames [][]byte
+	for elems(&data) {
+		var err error
+		if frames, err = wire.Frames(data, frames[:0]); err != nil {
+			return n, err
+		}
+		for _, fr := range frames {
+			h, err := wire.Peek(fr)
+			if err != nil {
+				return n, err
+			}
+			if h.Table >= len(f.Schemas) {
+				return n, fmt.Errorf("%w: table %d", wire.ErrCorrupt, h.Table)
+			}
+			blk := types.NewBlock(f.Schemas[h.Table], h.Rows)
+			seqs := make([]uint64, 0, h.Rows)
+			if err := wire.Decode(fr, blk, &seqs); err != nil {
+				return n, err
+			}
+			if err := f.write(ctx, f.Names[h.Table], blk, seqs); err != nil {
+				return n, err
+			}
+			n += blk.Len
+			rowsWritten.Inc(ctx, int64(blk.Len))
+			Progress.Written.Add(int64(blk.Len))
+		}
+	}
+	return n, nil
+}
+
+// write stores rows, retrying a write that failed in part or timed out
+// (writes are idempotent, so repeating one whole is safe).
+func (f *storeFn) write(ctx context.Context, table string, blk *types.Block, seqs []uint64) error {
+	var err error
+	for attempt := range 4 {
+		if attempt > 0 {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(time.Duration(attempt*attempt) * 250 * time.Millisecond):
+			}
+		}
+		err = f.store.Write(ctx, table, blk, seqs)
+		var we *bigtable.WriteError
+		if err == nil || !(errors.As(err, &we) || errors.Is(err, storage.ErrUnavailable)) {
+			return err
+		}
+	}
+	return fmt.Errorf("writing %d rows of %s: %w", blk.Len, table, err)
+}

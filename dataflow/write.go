@@ -1,0 +1,184 @@
+package dataflow
+
+import (
+	"bufio"
+	"container/heap"
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem"
+
+	"github.com/fenestra-dev/fenestra/dataflow/internal/wire"
+	"github.com/fenestra-dev/fenestra/featurelang/types"
+	"github.com/fenestra-dev/fenestra/internal/datafile"
+)
+
+// writeFn merges the buckets' part files by sequence number, streaming,
+// into the output file, then removes the parts.
+type writeFn struct {
+	Out    string
+	Format datafile.Format
+	Schema types.Schema
+	Limit  int64 // -1: no limit
+}
+
+// ProcessElement records its error as the pipeline's failure (see Run).
+func (f *writeFn) ProcessElement(ctx context.Context, k int, parts func(*[]byte) bool) (int, error) {
+	n, err := f.process(ctx, k, parts)
+	return n, fail(err)
+}
+
+func (f *writeFn) process(ctx context.Context, _ int, parts func(*[]byte) bool) (int, error) {
+	var names []string
+	var name []byte
+	for parts(&name) {
+		if len(name) > 0 {
+			names = append(names, string(name))
+		}
+	}
+	fs, err := filesystem.New(ctx, f.Out)
+	if err != nil {
+		return 0, err
+	}
+	defer fs.Close()
+	defer removeAll(ctx, fs, names)
+	var readers []*wire.RecordReader
+	for _, name := range names {
+		rc, err := fs.OpenRead(ctx, name)
+		if err != nil {
+			return 0, err
+		}
+		defer rc.Close()
+		readers = append(readers, wire.NewRecordReader(bufio.NewReaderSize(rc, 256<<10)))
+	}
+	n := 0
+	err = writeAtomicFunc(ctx, f.Out, func(w *bufio.Writer) error {
+		var err error
+		n, err = f.merge(ctx, w, readers)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("writing %s: %w", f.Out, err)
+	}
+	return n, nil
+}
+
+// merge writes the header and then the records of the runs in sequence
+// order, up to the limit.
+func (f *writeFn) merge(ctx context.Context, w *bufio.Writer, runs []*wire.RecordReader) (int, error) {
+	w.Write(datafile.AppendHeader(nil, f.Format, f.Schema))
+	h := mergeHeap{}
+	for _, r := range runs {
+		if err := r.Next(); err == nil {
+			h = append(h, r)
+		} else if err != io.EOF {
+			return 0, err
+		}
+	}
+	heap.Init(&h)
+	n, reported := 0, 0
+	for len(h) > 0 && (f.Limit < 0 || int64(n) < f.Limit) {
+		r := h[0]
+		w.Write(r.Line())
+		if n++; n-reported == 65536 {
+			rowsWritten.Inc(ctx, int64(n-reported))
+			Progress.Written.Add(int64(n - reported))
+			reported = n
+		}
+		switch err := r.Next(); {
+		case err == io.EOF:
+			heap.Pop(&h)
+		case err != nil:
+			return n, err
+		default:
+			heap.Fix(&h, 0)
+		}
+	}
+	rowsWritten.Inc(ctx, int64(n-reported))
+	Progress.Written.Add(int64(n - reported))
+	return n, nil
+}
+
+// mergeHeap orders runs by the sequence number of their current record.
+type mergeHeap []*wire.RecordReader
+
+func (h mergeHeap) Len() int           { return len(h) }
+func (h mergeHeap) Less(i, j int) bool { return h[i].Seq() < h[j].Seq() }
+func (h mergeHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *mergeHeap) Push(x any)        { *h = append(*h, x.(*wire.RecordReader)) }
+func (h *mergeHeap) Pop() any {
+	old := *h
+	r := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return r
+}
+
+// writeAtomic writes the pieces of data, in order, to the file name.
+func writeAtomic(ctx context.Context, name string, data ...[]byte) error {
+	return writeAtomicFunc(ctx, name, func(w *bufio.Writer) error {
+		for _, d := range data {
+			if _, err := w.Write(d); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// writeAtomicFunc writes the file name with write: to a temporary name
+// first, renamed into place once complete where the file system can rename,
+// so a failed or repeated attempt never leaves a file that looks whole.
+func writeAtomicFunc(ctx context.Context, name string, write func(*bufio.Writer) error) error {
+	fs, err := filesystem.New(ctx, name)
+	if err != nil {
+		return err
+	}
+	defer fs.Close()
+	renamer, canRename := fs.(filesystem.Renamer)
+	target := name
+	if canRename {
+		target = tempName(name)
+	}
+	wc, err := fs.OpenWrite(ctx, target)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriterSize(wc, 1<<20)
+	err = write(w)
+	if err == nil {
+		err = w.Flush()
+	}
+	if cerr := wc.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		if canRename {
+			removeAll(ctx, fs, []string{target})
+		}
+		return err
+	}
+	if canRename {
+		return renamer.Rename(ctx, target, name)
+	}
+	return nil
+}
+
+// removeAll removes files where the file system can; errors are ignored
+// (leftover part files are garbage, not results).
+func removeAll(ctx context.Context, fs filesystem.Interface, names []string) {
+	if r, ok := fs.(filesystem.Remover); ok {
+		for _, n := range names {
+			r.Remove(ctx, n)
+		}
+	}
+}
+
+// tempName is a hidden name beside out (a path or URL) for writing it.
+func tempName(out string) string {
+	i := strings.LastIndexByte(out, '/') + 1
+	return out[:i] + "." + out[i:] + ".tmp-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+}
