@@ -46,8 +46,18 @@ type BackfillJob struct {
 	BadRows BadRows
 }
 
-// DefaultBuckets is the bucket count of a BackfillJob that sets none.
+// DefaultBuckets is the bucket count of a BackfillJob that sets none,
+// and the least BucketsFor returns.
 const DefaultBuckets = 16
+
+// BucketBytes is the input size per bucket BucketsFor aims at.
+const BucketBytes = 4 << 20
+
+// BucketsFor returns a bucket count for inputs of size bytes in all: one
+// bucket per BucketBytes, at least DefaultBuckets, at most 1<<16.
+func BucketsFor(size int64) int {
+	return int(min(max(DefaultBuckets, (size+BucketBytes-1)/BucketBytes), 1<<16))
+}
 
 // Errors of job definitions.
 var ErrJob = errors.New("dataflow: bad job")

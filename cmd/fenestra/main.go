@@ -4,6 +4,8 @@
 //	fenestra check FILE.sql           print each view's output schema and version
 //	fenestra explain FILE.sql         print each view's plan
 //	fenestra conformance [flags] CASES.jsonl
+//	fenestra backfill --sql FILE.sql [--view NAME] --table NAME=PATH ... --out PATH [beam flags]
+//	fenestra materialize --sql FILE.sql --table NAME=PATH ... [--bigtable PROJECT/INSTANCE] [beam flags]
 //	fenestra storage init --sql FILE.sql [--bigtable PROJECT/INSTANCE]
 //	fenestra emulator bigtable [--addr HOST:PORT]
 //
@@ -12,12 +14,15 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"sort"
 	"strings"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 )
 
 // command is one subcommand: it parses its own flags from args.
@@ -31,11 +36,21 @@ var commands = map[string]command{
 	"check":       {"check feature files; print each view's output schema and version", runCheck},
 	"explain":     {"print the plan of each view of feature files", runExplain},
 	"conformance": {"run SQL conformance cases (JSON lines) in batch and/or request mode", runConformance},
+	"backfill":    {"compute a feature view over data files into a training set (Beam)", runBackfill},
+	"materialize": {"load data files into the online store, Bigtable (Beam)", runMaterialize},
 	"storage":     {"init: create the Bigtable tables of a feature file", runStorage},
 	"emulator":    {"bigtable: run a local Bigtable emulator until interrupted", runEmulator},
 }
 
 func main() {
+	if beamWorker(os.Args[1:]) {
+		// A Beam runner started this binary as a worker (a Flink or
+		// Spark job server's DOCKER or PROCESS environment): beam.Init
+		// serves the pipeline's work and exits.
+		flag.Parse()
+		beam.Init()
+		return
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
@@ -53,6 +68,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	return cmd.run(ctx, args[1:], stdout, stderr)
+}
+
+// beamWorker reports whether args are those a Beam runner starts a worker
+// with (--worker=true ...).
+func beamWorker(args []string) bool {
+	for _, a := range args {
+		if a == "--worker" || a == "-worker" || a == "--worker=true" || a == "-worker=true" {
+			return true
+		}
+	}
+	return false
 }
 
 func usage(w io.Writer) {

@@ -1,0 +1,421 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/runners"
+	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/x/beamx" // the runners and file systems behind --runner and paths
+
+	"github.com/fenestra-dev/fenestra/dataflow"
+	"github.com/fenestra-dev/fenestra/featurelang"
+	"github.com/fenestra-dev/fenestra/featurelang/plan"
+	"github.com/fenestra-dev/fenestra/storage/bigtable"
+)
+
+// pipelineFlags are the flags backfill and materialize share.
+type pipelineFlags struct {
+	fs      *flag.FlagSet
+	sql     string
+	tables  tableFlags
+	badRows string
+	verbose bool
+}
+
+// tableFlags collects repeated --table NAME=PATH flags, in order.
+type tableFlags []dataflow.Input
+
+func (t *tableFlags) String() string { return "" }
+
+func (t *tableFlags) Set(v string) error {
+	name, path, ok := strings.Cut(v, "=")
+	if !ok || name == "" || path == "" {
+		return fmt.Errorf("want NAME=PATH, got %q", v)
+	}
+	*t = append(*t, dataflow.Input{Table: name, Path: path})
+	return nil
+}
+
+// newPipelineFlags makes a command's flag set with the shared flags and
+// Beam's own (--runner, --endpoint, --environment_type, ...), which Beam
+// registers on flag.CommandLine.
+func newPipelineFlags(name, usage string, stderr io.Writer) *pipelineFlags {
+	pf := &pipelineFlags{fs: flag.NewFlagSet(name, flag.ContinueOnError)}
+	fs := pf.fs
+	fs.SetOutput(stderr)
+	fs.StringVar(&pf.sql, "sql", "", "the feature file (CREATE TABLE and DEPLOY statements)")
+	fs.Var(&pf.tables, "table", "a table's data file, NAME=PATH (CSV with a header, or JSON Lines; a glob matches several files; repeat for more files, in arrival order)")
+	fs.StringVar(&pf.badRows, "bad-rows", "fail", "what a malformed data row does: fail (stop, naming file and line) or skip (count it in the summary)")
+	fs.BoolVar(&pf.verbose, "v", false, "log the runner's progress messages")
+	ours := map[string]bool{}
+	fs.VisitAll(func(f *flag.Flag) { ours[f.Name] = true })
+	flag.CommandLine.VisitAll(func(f *flag.Flag) {
+		if !ours[f.Name] && !strings.HasPrefix(f.Name, "test.") {
+			fs.Var(f.Value, f.Name, "Beam: "+f.Usage)
+		}
+	})
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, usage)
+		fmt.Fprintln(stderr, "\nflags (Beam's flags, such as --runner, --endpoint and --environment_type, pass through):")
+		fs.VisitAll(func(f *flag.Flag) {
+			if !strings.HasPrefix(f.Usage, "Beam: ") || slices.Contains(beamFlagsShown, f.Name) {
+				printFlag(stderr, f)
+			}
+		})
+	}
+	return pf
+}
+
+// beamFlagsShown are the Beam flags -h lists; the others work too.
+var beamFlagsShown = []string{"runner", "endpoint", "environment_type", "environment_config", "worker_binary", "job_name", "parallelism"}
+
+func printFlag(w io.Writer, f *flag.Flag) {
+	def := ""
+	if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" {
+		def = fmt.Sprintf(" (default %q)", f.DefValue)
+	}
+	fmt.Fprintf(w, "  --%s\n    \t%s%s\n", f.Name, f.Usage, def)
+}
+
+// parse parses args and readies Beam (beam.Init after the flags, as Beam
+// requires), the log, and the compiled feature file. It returns false
+// after printing why when the command cannot run; code is its exit code.
+func (pf *pipelineFlags) parse(args []string, stderr io.Writer) (mod *featurelang.Module, policy dataflow.BadRows, code int) {
+	if err := pf.fs.Parse(args); err != nil {
+		return nil, 0, 2
+	}
+	if pf.sql == "" || len(pf.tables) == 0 || pf.fs.NArg() > 0 {
+		pf.fs.Usage()
+		return nil, 0, 2
+	}
+	switch pf.badRows {
+	case "fail":
+		policy = dataflow.FailOnBadRows
+	case "skip":
+		policy = dataflow.SkipBadRows
+	default:
+		fmt.Fprintf(stderr, "%s: --bad-rows: want fail or skip, got %q\n", pf.fs.Name(), pf.badRows)
+		return nil, 0, 2
+	}
+	beam.Init()
+	// After beam.Init, which installs Beam's default log.
+	var h slog.Handler = doFnWarnings{new(sync.Mutex), stderr}
+	if pf.verbose {
+		h = slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo})
+	}
+	slog.SetDefault(slog.New(h))
+	mods, ok := compileFiles([]string{pf.sql}, stderr)
+	if !ok {
+		return nil, 0, 1
+	}
+	return mods[0], policy, 0
+}
+
+// doFnWarnings prints only the warnings of the pipeline's own code
+// (skipped bad rows), one line each: the runner's messages are noise unless
+// asked for with -v, and a failure's cause is printed when the run ends.
+type doFnWarnings struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (h doFnWarnings) Enabled(_ context.Context, l slog.Level) bool { return l == slog.LevelWarn }
+func (h doFnWarnings) WithAttrs([]slog.Attr) slog.Handler           { return h }
+func (h doFnWarnings) WithGroup(string) slog.Handler                { return h }
+
+func (h doFnWarnings) Handle(_ context.Context, r slog.Record) error {
+	msg, ok := strings.CutPrefix(r.Message, "[SDK] ")
+	if !ok {
+		return nil
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	_, err := fmt.Fprintf(h.w, "warning: %s\n", msg)
+	return err
+}
+
+// inputs expands the --table globs, checking each table is defined.
+func (pf *pipelineFlags) inputs(ctx context.Context, mod *featurelang.Module) ([]dataflow.Input, int64, error) {
+	var out []dataflow.Input
+	var size int64
+	for _, in := range pf.tables {
+		if !slices.ContainsFunc(mod.Tables, func(t *plan.Table) bool { return t.Name == in.Table }) {
+			return nil, 0, fmt.Errorf("--table %s=%s: %s has no CREATE TABLE %s", in.Table, in.Path, pf.sql, in.Table)
+		}
+		paths, n, err := expand(ctx, in.Path)
+		if err != nil {
+			return nil, 0, fmt.Errorf("--table %s=%s: %w", in.Table, in.Path, err)
+		}
+		for _, p := range paths {
+			out = append(out, dataflow.Input{Table: in.Table, Path: p})
+		}
+		size += n
+	}
+	return out, size, nil
+}
+
+// expand returns the files a path or glob names, sorted, and their total
+// size.
+func expand(ctx context.Context, pattern string) ([]string, int64, error) {
+	fs, err := filesystem.New(ctx, pattern)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer fs.Close()
+	paths := []string{pattern}
+	if strings.ContainsAny(pattern, "*?[") {
+		if paths, err = fs.List(ctx, pattern); err != nil {
+			return nil, 0, err
+		}
+		if len(paths) == 0 {
+			return nil, 0, errors.New("no file matches")
+		}
+		slices.Sort(paths)
+	}
+	var size int64
+	for _, p := range paths {
+		n, err := fs.Size(ctx, p)
+		if err != nil {
+			return nil, 0, err
+		}
+		size += n
+	}
+	return paths, size, nil
+}
+
+const backfillUsage = `usage: fenestra backfill --sql FILE.sql [--view NAME] --table NAME=PATH ... --out PATH [flags] [beam flags]
+
+Computes a feature view over data files, point in time, and writes the
+training set: one row per row of the view's FROM table, in arrival order,
+exactly as the batch evaluator computes it. PATH ending .csv is CSV with a
+header row; .jsonl, .ndjson or .json is JSON Lines. It runs on Beam: on prism
+in this process by default, or on a job server with --runner=universal
+--endpoint=HOST:PORT --environment_type=DOCKER|PROCESS|LOOPBACK (Flink,
+Spark), or --runner=dataflow.`
+
+// runBackfill runs fenestra backfill.
+func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	pf := newPipelineFlags("backfill", backfillUsage, stderr)
+	viewName := pf.fs.String("view", "", "the view to compute (needed when the file deploys several)")
+	out := pf.fs.String("out", "", "the training set file (.csv or .jsonl)")
+	buckets := pf.fs.Int("buckets", 0, "buckets the rows are split into by window key (default: one per 4 MiB of input, at least 16)")
+	mod, policy, code := pf.parse(args, stderr)
+	if mod == nil {
+		return code
+	}
+	if *out == "" {
+		fmt.Fprintln(stderr, "fenestra backfill: --out is needed")
+		return 2
+	}
+	view, err := pickView(mod, *viewName, pf.sql)
+	if err != nil {
+		fmt.Fprintf(stderr, "fenestra backfill: %v\n", err)
+		return 2
+	}
+	inputs, size, err := pf.inputs(ctx, mod)
+	if err != nil {
+		fmt.Fprintf(stderr, "fenestra backfill: %v\n", err)
+		return 2
+	}
+	job := dataflow.BackfillJob{View: view, Inputs: inputs, Out: *out, Buckets: *buckets, BadRows: policy}
+	if job.Buckets <= 0 {
+		job.Buckets = dataflow.BucketsFor(size)
+	}
+	p, s := beam.NewPipelineWithRoot()
+	if _, err := dataflow.Backfill(s, job); err != nil {
+		fmt.Fprintf(stderr, "fenestra backfill: %v\n", err)
+		return 2
+	}
+	return runPipeline(ctx, "backfill", p, "to "+*out, stdout, stderr)
+}
+
+// pickView returns the view named name, or the file's only view.
+func pickView(mod *featurelang.Module, name, path string) (*plan.Plan, error) {
+	var names []string
+	for _, v := range mod.Views {
+		if name != "" && v.Name == name {
+			return v, nil
+		}
+		names = append(names, viewName(v))
+	}
+	switch {
+	case len(mod.Views) == 0:
+		return nil, fmt.Errorf("%s deploys no view", path)
+	case name != "":
+		return nil, fmt.Errorf("%s has no view %s (it has %s)", path, name, strings.Join(names, ", "))
+	case len(mod.Views) > 1:
+		return nil, fmt.Errorf("%s has %d views: pick one with --view (%s)", path, len(mod.Views), strings.Join(names, ", "))
+	}
+	return mod.Views[0], nil
+}
+
+const materializeUsage = `usage: fenestra materialize --sql FILE.sql --table NAME=PATH ... [--bigtable PROJECT/INSTANCE] [flags] [beam flags]
+
+Loads data files into the online store (Bigtable), under every index of each
+table, for request-time features. It creates the tables first if needed (as
+fenestra storage init does) and fails if they exist with another
+definition. Loading the same files again rewrites the same rows: it is safe
+to repeat. With BIGTABLE_EMULATOR_HOST set, it loads that emulator.`
+
+// runMaterialize runs fenestra materialize.
+func runMaterialize(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	pf := newPipelineFlags("materialize", materializeUsage, stderr)
+	instance := pf.fs.String("bigtable", "", "the Bigtable PROJECT/INSTANCE (default local/local when BIGTABLE_EMULATOR_HOST is set)")
+	prefix := pf.fs.String("prefix", bigtable.DefaultPrefix, "prefix of the Bigtable table names")
+	writers := pf.fs.Int("writers", dataflow.DefaultWriters, "parallel write shards")
+	mod, policy, code := pf.parse(args, stderr)
+	if mod == nil {
+		return code
+	}
+	project, inst, err := bigtableInstance(*instance)
+	if err != nil {
+		fmt.Fprintf(stderr, "fenestra materialize: %v\n", err)
+		return 2
+	}
+	inputs, _, err := pf.inputs(ctx, mod)
+	if err != nil {
+		fmt.Fprintf(stderr, "fenestra materialize: %v\n", err)
+		return 2
+	}
+	var tables []*plan.Table
+	for _, t := range mod.Tables {
+		if slices.ContainsFunc(inputs, func(in dataflow.Input) bool { return in.Table == t.Name }) {
+			tables = append(tables, t)
+		}
+	}
+	target := dataflow.BigtableTarget{Project: project, Instance: inst, Prefix: *prefix, EmulatorHost: os.Getenv("BIGTABLE_EMULATOR_HOST")}
+	if err := initTables(ctx, target, tables); err != nil {
+		fmt.Fprintf(stderr, "fenestra materialize: %v\n", err)
+		return 1
+	}
+	p, s := beam.NewPipelineWithRoot()
+	job := dataflow.MaterializeJob{Tables: tables, Inputs: inputs, Target: target, Writers: *writers, BadRows: policy}
+	if _, err := dataflow.Materialize(s, job); err != nil {
+		fmt.Fprintf(stderr, "fenestra materialize: %v\n", err)
+		return 2
+	}
+	return runPipeline(ctx, "materialize", p, fmt.Sprintf("to Bigtable %s/%s", project, inst), stdout, stderr)
+}
+
+// initTables creates the tables materialize loads, or checks their
+// definitions.
+func initTables(ctx context.Context, t dataflow.BigtableTarget, tables []*plan.Table) error {
+	s, err := bigtable.Open(ctx, bigtable.Config{Project: t.Project, Instance: t.Instance, Prefix: t.Prefix, EmulatorHost: t.EmulatorHost})
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	return s.Init(ctx, tables)
+}
+
+// runPipeline runs p, with live progress on stderr when it is a terminal,
+// and prints the summary line: rows read, bad rows skipped, rows written,
+// time and rate.
+func runPipeline(ctx context.Context, cmd string, p *beam.Pipeline, where string, stdout, stderr io.Writer) int {
+	dataflow.Progress.Read.Store(0)
+	dataflow.Progress.Bad.Store(0)
+	dataflow.Progress.Written.Store(0)
+	start := time.Now()
+	if isTerminal(stderr) {
+		stop := showProgress(stderr, start)
+		defer stop()
+	}
+	r, err := dataflow.Run(ctx, p)
+	elapsed := time.Since(start)
+	if err != nil {
+		fmt.Fprintf(stderr, "fenestra %s: %v\n", cmd, err)
+		return 1
+	}
+	read, bad, written := counts(r)
+	rate := float64(read) / max(elapsed.Seconds(), 1e-9)
+	fmt.Fprintf(stdout, "%s: %d rows read, %d bad rows skipped, %d rows written %s in %v (%s rows/s, runner %s)\n",
+		cmd, read, bad, written, where, elapsed.Round(time.Millisecond), humanCount(rate), runnerName())
+	return 0
+}
+
+// counts returns the pipeline's row counters: from Beam metrics when the
+// runner reports them, else from this process's counts.
+func counts(r beam.PipelineResult) (read, bad, written int64) {
+	read, bad, written = dataflow.Progress.Read.Load(), dataflow.Progress.Bad.Load(), dataflow.Progress.Written.Load()
+	if r == nil {
+		return
+	}
+	for _, c := range r.Metrics().AllMetrics().Counters() {
+		if c.Namespace() != "fenestra" {
+			continue
+		}
+		switch c.Name() {
+		case "rows_read":
+			read = c.Result()
+		case "bad_rows":
+			bad = c.Result()
+		case "rows_written":
+			written = c.Result()
+		}
+	}
+	return
+}
+
+// runnerName is the runner --runner selects.
+func runnerName() string {
+	if *runners.Runner == "" {
+		return "prism"
+	}
+	return *runners.Runner
+}
+
+// showProgress rewrites one status line on w twice a second until stop.
+func showProgress(w io.Writer, start time.Time) (stop func()) {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(500 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				fmt.Fprint(w, "\r\033[K")
+				return
+			case <-t.C:
+				el := time.Since(start)
+				read := dataflow.Progress.Read.Load()
+				fmt.Fprintf(w, "\r\033[K%v  %d rows read (%s rows/s), %d bad, %d written",
+					el.Round(time.Second), read, humanCount(float64(read)/el.Seconds()), dataflow.Progress.Bad.Load(), dataflow.Progress.Written.Load())
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
+}
+
+// isTerminal reports whether w is a character device (a terminal).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// humanCount renders n as 950, 12.3k or 1.05M.
+func humanCount(n float64) string {
+	switch {
+	case n >= 1e6:
+		return fmt.Sprintf("%.3gM", n/1e6)
+	case n >= 1e3:
+		return fmt.Sprintf("%.3gk", n/1e3)
+	}
+	return fmt.Sprintf("%.0f", n)
+}
