@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	beamlog "github.com/apache/beam/sdks/v2/go/pkg/beam/log"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
 
 	"github.com/fenestra-dev/fenestra/conformance"
@@ -19,7 +20,10 @@ import (
 	"github.com/fenestra-dev/fenestra/internal/datafile"
 )
 
-func TestMain(m *testing.M) { ptest.Main(m) }
+func TestMain(m *testing.M) {
+	beamlog.LogLevel = "warn" // the runner's progress messages are noise here
+	ptest.Main(m)
+}
 
 // view is a backfill to check: a view, its tables and the output the
 // in-process batch evaluator gives for them, encoded.
