@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
@@ -150,7 +151,8 @@ func encode(t *testing.T, path string, b *types.Block) []byte {
 // pipeline on prism, in three buckets, and requires each output file to be
 // byte for byte the in-process batch evaluator's rows, encoded.
 func TestBackfillEqualsBatch(t *testing.T) {
-	views := append(scriptViews(t), caseViews(t)...)
+	scripts := scriptViews(t)
+	views := append(scripts, caseViews(t)...)
 	dir := t.TempDir()
 	ctx := context.Background()
 	p, s := beam.NewPipelineWithRoot()
@@ -186,7 +188,13 @@ func TestBackfillEqualsBatch(t *testing.T) {
 			t.Errorf("%s: backfill output differs from batch mode\n--- batch\n%s--- backfill\n%s", names[i], want[i], got)
 		}
 	}
-	t.Logf("%d backfills identical to batch mode", len(jobs))
+	fromScripts := 0
+	for _, n := range names {
+		if strings.Contains(n, ".txt:") {
+			fromScripts++
+		}
+	}
+	t.Logf("%d backfills identical to batch mode (%d feature-script views, %d conformance cases)", len(jobs), fromScripts, len(jobs)-fromScripts)
 	if len(jobs) < 8 {
 		t.Errorf("only %d backfills ran", len(jobs))
 	}

@@ -259,10 +259,11 @@ func matches(b *types.Block, i int, keys []string, values []types.Value) bool {
 }
 
 // Scan implements eval.Source. With TS set and an index on the keys, it is
-// Read: one key's rows in a time range, oldest first. Otherwise it returns
+// Read: one key's rows in a time range, oldest first. Otherwise it takes
 // the rows of the key (or of the whole table) in arrival order, through
 // the index on the keys or else the table's first index, whose TTL
-// applies.
+// applies, and, with TS set, FinishScan keeps those in the time range,
+// ordered by time.
 func (m *Mem) Scan(ctx context.Context, q eval.Query) (*types.Block, error) {
 	m.mu.RLock()
 	t, err := m.table(q.Table)
@@ -289,5 +290,5 @@ func (m *Mem) Scan(ctx context.Context, q eval.Query) (*types.Block, error) {
 		}
 	}
 	slices.SortFunc(rows, func(a, b int) int { return cmp.Compare(t.seqs[a], t.seqs[b]) })
-	return t.rows.Gather(rows), ctx.Err()
+	return FinishScan(t.rows.Gather(rows), q), ctx.Err()
 }

@@ -177,10 +177,11 @@ func reverse(b *types.Block) {
 }
 
 // Scan implements eval.Source with the semantics of storage.Mem.Scan: with
-// q.TS and an index on q.Keys it is Read, oldest first; otherwise it
-// returns the rows of the key (or of the whole table) in arrival order,
-// through the index on q.Keys, or else the table's first index, whose TTL
-// applies.
+// q.TS and an index on q.Keys it is Read, oldest first; otherwise it takes
+// the rows of the key (or of the whole table) in arrival order, through
+// the index on q.Keys, or else the table's first index, whose TTL applies,
+// and, with q.TS set, storage.FinishScan keeps those in the time range,
+// ordered by time.
 func (s *Store) Scan(ctx context.Context, q eval.Query) (*types.Block, error) {
 	t, err := s.table(ctx, q.Table)
 	if err != nil {
@@ -208,7 +209,7 @@ func (s *Store) Scan(ctx context.Context, q eval.Query) (*types.Block, error) {
 		}
 	}
 	slices.SortFunc(keep, func(a, b int) int { return compareSeq(seqs[a], seqs[b]) })
-	return rows.Gather(keep), ctx.Err()
+	return storage.FinishScan(rows.Gather(keep), q), ctx.Err()
 }
 
 func compareSeq(a, b uint64) int {
