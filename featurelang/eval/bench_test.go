@@ -141,24 +141,3 @@ func BenchmarkRequest1000(b *testing.B) {
 	b.ReportMetric(float64(lat[len(lat)/2].Nanoseconds()), "p50-ns")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Nanoseconds()), "p99-ns")
 }
-
-// TestRequestAllocationsIndependentOfHistory checks that request mode
-// allocates nothing per history row: 10 and 1,000 history rows cost the
-// same number of allocations.
-func TestRequestAllocationsIndependentOfHistory(t *testing.T) {
-	ev := benchEvaluator(t)
-	ctx := context.Background()
-	allocs := func(n int) float64 {
-		src := newHistorySource(n)
-		req := src.request()
-		return testing.AllocsPerRun(50, func() {
-			if _, err := ev.Request(ctx, req, src); err != nil {
-				t.Fatal(err)
-			}
-		})
-	}
-	small, large := allocs(10), allocs(1000)
-	if large > small {
-		t.Errorf("1,000 history rows cost %.0f allocations, 10 rows %.0f: something allocates per row", large, small)
-	}
-}
