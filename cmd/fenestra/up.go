@@ -127,16 +127,26 @@ func identicalRow(row []types.Value, b *types.Block, i int) bool {
 	return true
 }
 
-// synthesize makes the example's tables: cards with a home country and a
-// credit limit (some unknown), and transactions in time order, mostly at
-// home, with log-normal amounts and bursts.
+// synthesize makes the example's tables: merchants with a category (some
+// unknown), cards with a home country and a credit limit (some unknown),
+// and transactions in time order, mostly at home, with log-normal amounts
+// and bursts.
 func synthesize(defs []*plan.Table, nTx, nCards, days int) map[string]*types.Block {
 	r := rand.New(rand.NewPCG(7, 11))
 	countries := []string{"FR", "DE", "US", "GB", "IT", "ES", "BR", "JP"}
+	categories := []string{"grocery", "online", "travel", "fuel", "restaurant"}
+	const nMerchants = 500
 	start := time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
 	tables := map[string]*types.Block{}
 	for _, d := range defs {
 		tables[d.Name] = types.NewBlock(d.Schema, 0)
+	}
+	for m := range nMerchants {
+		category := types.StringValue(categories[r.IntN(len(categories))])
+		if r.IntN(10) == 0 {
+			category = types.NullOf(types.String)
+		}
+		tables["merchants"].AppendRow([]types.Value{types.StringValue(merchantName(m)), category})
 	}
 	home := make([]string, nCards)
 	for c := range nCards {
@@ -155,17 +165,22 @@ func synthesize(defs []*plan.Table, nTx, nCards, days int) map[string]*types.Blo
 			c = prev
 		}
 		prev = c
-		country := home[c]
-		if r.IntN(10) == 0 {
-			country = countries[r.IntN(len(countries))]
+		country := types.StringValue(home[c])
+		switch r.IntN(20) {
+		case 0, 1:
+			country = types.StringValue(countries[r.IntN(len(countries))])
+		case 2:
+			country = types.NullOf(types.String)
 		}
 		amount := math.Round(math.Exp(r.NormFloat64()*1.2+3)*100) / 100
 		ts += 1 + r.Int64N(2*span/int64(nTx))
 		tables["tx"].AppendRow([]types.Value{types.Int64Value(int64(i + 1)), types.StringValue(cardName(c)),
-			types.StringValue(country), types.DoubleValue(amount), types.TimestampValue(ts)})
+			types.StringValue(merchantName(r.IntN(nMerchants))), country, types.DoubleValue(amount), types.TimestampValue(ts)})
 	}
 	return tables
 }
+
+func merchantName(m int) string { return fmt.Sprintf("m%04d", m) }
 
 func cardName(c int) string { return fmt.Sprintf("c%05d", c) }
 
