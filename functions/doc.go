@@ -1,6 +1,47 @@
-// Package functions will hold the HTTP (gorilla/mux) and AWS Lambda
-// adapters that evaluate request-time features with the one evaluator over
-// stored rows.
+// Package functions is the online host of the evaluator: a feature view
+// as a function. A caller sends the request row (the transaction being
+// scored); the function reads the key's stored rows through a
+// storage.Store, evaluates the view in request mode with the same
+// evaluator as batch mode, and answers. It has one core and two thin
+// adapters:
 //
-// Not built yet: see the functions issue.
+//   - Service, the core, plain Go: built from a compiled feature file
+//     (featurelang.Module) and a storage.Store, it builds each DEPLOY
+//     view's evaluator once and computes request rows (Compute, with
+//     OpenMLDB's request-then-insert as an option) and ingests rows
+//     (Ingest), each under a deadline, with Prometheus metrics in a
+//     registry of its own.
+//   - Server, the HTTP adapter (gorilla/mux): the native routes
+//     (/v1/views/{view}:compute, /v1/views, /v1/tables/{table}/rows),
+//     OpenMLDB's APIServer routes (/dbs/{db}/deployments/{name},
+//     /dbs/{db}/tables/{table}), /healthz and /metrics; body limits,
+//     bearer-token authentication, panics recovered.
+//   - Lambda, the AWS Lambda adapter (aws-lambda-go): API Gateway REST
+//     and HTTP API proxy events go through the Server's http.Handler;
+//     direct invocations carry {"view": ..., "rows": [...]}.
+//
+// # Requests and answers
+//
+// Rows are JSON: objects keyed by column name (every column given, null
+// for NULL) or arrays in the table's column order, values as
+// internal/datafile reads JSON Lines (timestamps as epoch milliseconds or
+// text, dates "YYYY-MM-DD"). Decoding is strict: a malformed body, an
+// unknown, missing, repeated or mistyped column, a row of the wrong
+// width, text after the body are errors (*InputError) that name the
+// field, such as rows[0].amount. Answers are written in the same encoding
+// (NULL as null, NaN and infinities as strings), so they read back bit for
+// bit; a row a WHERE clause filters out is null.
+//
+// Errors map to HTTP statuses in one function, Status: 400 bad input,
+// 401 authentication, 404 unknown view, table or route, 413 body too
+// large, 503 storage unavailable, 504 deadline passed, 500 otherwise (a
+// panic included: the client gets a request id, the log the stack).
+//
+// # Arrival order
+//
+// Rows written online (Ingest, and request rows stored after their
+// answer) get arrival sequence numbers from a Sequencer: the wall clock in
+// microseconds, with the top bit set so they sort after every batch-loaded
+// row of the same time (loads number rows file<<40 | line), and a random
+// instance number so that processes writing at once do not collide.
 package functions

@@ -278,7 +278,7 @@ func runMaterialize(ctx context.Context, args []string, stdout, stderr io.Writer
 	if mod == nil {
 		return code
 	}
-	project, inst, err := bigtableInstance(*instance)
+	project, inst, err := bigtable.ParseInstance(*instance)
 	if err != nil {
 		fmt.Fprintf(stderr, "fenestra materialize: %v\n", err)
 		return 2

@@ -8,6 +8,7 @@
 //	fenestra materialize --sql FILE.sql --table NAME=PATH ... [--bigtable PROJECT/INSTANCE] [beam flags]
 //	fenestra storage init --sql FILE.sql [--bigtable PROJECT/INSTANCE]
 //	fenestra emulator bigtable [--addr HOST:PORT]
+//	fenestra serve --sql FILE.sql [--addr :8080] [--bigtable PROJECT/INSTANCE]
 //
 // main only parses flags and wires packages together.
 package main
@@ -40,6 +41,7 @@ var commands = map[string]command{
 	"materialize": {"load data files into the online store, Bigtable (Beam)", runMaterialize},
 	"storage":     {"init: create the Bigtable tables of a feature file", runStorage},
 	"emulator":    {"bigtable: run a local Bigtable emulator until interrupted", runEmulator},
+	"serve":       {"serve feature views over HTTP, history in Bigtable", runServe},
 }
 
 func main() {

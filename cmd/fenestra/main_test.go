@@ -41,6 +41,7 @@ func TestCLI(t *testing.T) {
 			lastLine: `^1 passed, 0 failed, 0 skipped$`},
 		{name: "conformance bad mode", args: []string{"conformance", "--mode", "online", "x.jsonl"}, code: 2, stderr: []string{"--mode must be batch, request or both"}},
 		{name: "up", args: []string{"up", "--tx", "2000", "--cards", "50"}, code: 0, stdout: []string{"online == offline: 2000 of 2000 rows identical"}},
+		{name: "serve without a file", args: []string{"serve"}, code: 2, stderr: []string{"usage: fenestra serve"}},
 		{name: "up bad flag", args: []string{"up", "--tx", "0"}, code: 2, stderr: []string{"must be positive"}},
 	}
 	for _, tt := range tests {

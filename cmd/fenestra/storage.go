@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"strings"
 	"time"
 
 	"github.com/fenestra-dev/fenestra/storage/bigtable"
@@ -36,7 +34,7 @@ func runStorage(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		fs.Usage()
 		return 2
 	}
-	project, inst, err := bigtableInstance(*instance)
+	project, inst, err := bigtable.ParseInstance(*instance)
 	if err != nil {
 		fmt.Fprintf(stderr, "fenestra storage init: %v\n", err)
 		return 2
@@ -47,22 +45,6 @@ func runStorage(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		return 1
 	}
 	return 0
-}
-
-// bigtableInstance splits PROJECT/INSTANCE; empty means local/local on
-// an emulator.
-func bigtableInstance(flagValue string) (project, instance string, err error) {
-	if flagValue == "" {
-		if os.Getenv("BIGTABLE_EMULATOR_HOST") == "" {
-			return "", "", fmt.Errorf("--bigtable PROJECT/INSTANCE is needed unless BIGTABLE_EMULATOR_HOST is set")
-		}
-		return "local", "local", nil
-	}
-	project, instance, ok := strings.Cut(flagValue, "/")
-	if !ok || project == "" || instance == "" || strings.Contains(instance, "/") {
-		return "", "", fmt.Errorf("--bigtable %q: want PROJECT/INSTANCE", flagValue)
-	}
-	return project, instance, nil
 }
 
 func storageInit(ctx context.Context, path string, cfg bigtable.Config, stdout, stderr io.Writer) error {

@@ -1,0 +1,120 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/fenestra-dev/fenestra/featurelang"
+	"github.com/fenestra-dev/fenestra/functions"
+	"github.com/fenestra-dev/fenestra/storage/bigtable"
+)
+
+// handler builds the function's Lambda adapter from the environment
+// (getenv; see the package comment), logging to logs.
+func handler(ctx context.Context, getenv func(string) string, logs io.Writer) (*functions.Lambda, error) {
+	level := slog.LevelInfo
+	if s := getenv("FENESTRA_LOG_LEVEL"); s != "" {
+		if err := level.UnmarshalText([]byte(s)); err != nil {
+			return nil, fmt.Errorf("FENESTRA_LOG_LEVEL: %w", err)
+		}
+	}
+	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: level}))
+	path := getenv("FENESTRA_SQL")
+	if path == "" {
+		return nil, fmt.Errorf("FENESTRA_SQL is not set: it names the feature file to serve")
+	}
+	text, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	mod, err := featurelang.Compile(path, string(text), featurelang.Options{})
+	if err != nil {
+		return nil, err
+	}
+	timeout, err := duration(getenv, "FENESTRA_TIMEOUT", functions.DefaultTimeout)
+	if err != nil {
+		return nil, err
+	}
+	sopts := functions.ServerOptions{Database: getenv("FENESTRA_DATABASE"), Logger: log}
+	if sopts.MaxBody, err = bytesOf(getenv, "FENESTRA_MAX_BODY", functions.DefaultMaxBody); err != nil {
+		return nil, err
+	}
+	if f := getenv("FENESTRA_AUTH_TOKEN_FILE"); f != "" {
+		if sopts.AuthToken, err = readToken(f); err != nil {
+			return nil, err
+		}
+	}
+	cfg := bigtable.Config{Project: getenv("BIGTABLE_PROJECT"), Instance: getenv("BIGTABLE_INSTANCE"),
+		Prefix: getenv("FENESTRA_PREFIX"), EmulatorHost: getenv("BIGTABLE_EMULATOR_HOST"), Logger: log,
+		Timeout: storeTimeout(timeout)}
+	if cfg.Project == "" && cfg.Instance == "" && cfg.EmulatorHost != "" {
+		cfg.Project, cfg.Instance = "local", "local"
+	}
+	if cfg.Project == "" || cfg.Instance == "" {
+		return nil, fmt.Errorf("BIGTABLE_PROJECT and BIGTABLE_INSTANCE must be set (or BIGTABLE_EMULATOR_HOST)")
+	}
+	store, err := bigtable.Open(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	svc, err := functions.New(mod, store, functions.Options{Timeout: timeout, Logger: log})
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	log.Info("serving", "views", len(svc.Views()), "sql", path, "bigtable", cfg.Project+"/"+cfg.Instance, "at", store.Addr())
+	return functions.NewLambda(functions.NewServer(svc, sopts)), nil
+}
+
+// storeTimeout bounds each call to Bigtable at three quarters of the
+// request deadline, so an unreachable Bigtable fails the call as
+// unavailable (503) before the request's deadline passes (504).
+func storeTimeout(request time.Duration) time.Duration {
+	if request <= 0 {
+		return bigtable.DefaultTimeout
+	}
+	return min(bigtable.DefaultTimeout, request*3/4)
+}
+
+func duration(getenv func(string) string, name string, def time.Duration) (time.Duration, error) {
+	s := getenv(name)
+	if s == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", name, err)
+	}
+	return d, nil
+}
+
+func bytesOf(getenv func(string) string, name string, def int64) (int64, error) {
+	s := getenv(name)
+	if s == "" {
+		return def, nil
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("%s: want a positive number of bytes, got %q", name, s)
+	}
+	return n, nil
+}
+
+// readToken reads a bearer token file: its content, trimmed.
+func readToken(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	tok := strings.TrimSpace(string(b))
+	if tok == "" {
+		return "", fmt.Errorf("the token file %s is empty", path)
+	}
+	return tok, nil
+}

@@ -1,0 +1,42 @@
+// Command fenestra-lambda serves feature views as an AWS Lambda function:
+// the functions package's Lambda adapter over a Bigtable store. It takes
+// API Gateway REST API and HTTP API proxy events, Lambda function URL
+// requests and direct invocations ({"view": ..., "rows": [...]}); see
+// functions.Lambda.
+//
+// It is configured by environment variables:
+//
+//	FENESTRA_SQL              the feature file whose DEPLOY views to serve (required;
+//	                          package it with the function, e.g. in the zip or a layer)
+//	BIGTABLE_PROJECT          the Bigtable project and instance (required unless
+//	BIGTABLE_INSTANCE         BIGTABLE_EMULATOR_HOST is set: then local/local)
+//	BIGTABLE_EMULATOR_HOST    host:port of a Bigtable emulator
+//	FENESTRA_PREFIX           prefix of the Bigtable table names (default fenestra_)
+//	FENESTRA_TIMEOUT          the deadline of a request, a Go duration (default 2s)
+//	FENESTRA_MAX_BODY         the largest request body, in bytes (default 1 MiB)
+//	FENESTRA_AUTH_TOKEN_FILE  a file holding the bearer token proxy events must carry
+//	                          (none by default: API Gateway or IAM authorizes)
+//	FENESTRA_DATABASE         the database name the OpenMLDB routes answer to (default any)
+//	FENESTRA_LOG_LEVEL        debug, info, warn or error (default info); logs are JSON on stderr
+//
+// The tables must exist (fenestra storage init). A configuration error
+// ends the process before the runtime loop starts, which Lambda reports
+// as an initialization failure.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+)
+
+func main() {
+	h, err := handler(context.Background(), os.Getenv, os.Stderr)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "fenestra-lambda: %v\n", err)
+		os.Exit(1)
+	}
+	lambda.Start(h.Handle)
+}

@@ -1,0 +1,209 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"maps"
+	"math/rand/v2"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// loadConfig is what run was asked to do.
+type loadConfig struct {
+	target, view, token string
+	rate                float64
+	duration            time.Duration
+	keys, concurrency   int
+	timeout             time.Duration
+}
+
+func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var c loadConfig
+	fs.StringVar(&c.target, "target", "http://127.0.0.1:8080", "the server's base URL")
+	fs.StringVar(&c.view, "view", "features", "the view to compute")
+	fs.StringVar(&c.token, "token", "", "a bearer token to send")
+	fs.Float64Var(&c.rate, "rate", 500, "requests per second")
+	fs.DurationVar(&c.duration, "duration", 60*time.Second, "how long to send requests")
+	fs.IntVar(&c.keys, "keys", 10_000, "number of cards (as given to setup)")
+	fs.IntVar(&c.concurrency, "concurrency", 512, "the most requests in flight")
+	fs.DurationVar(&c.timeout, "timeout", 10*time.Second, "client timeout of a request")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if c.rate <= 0 || c.duration <= 0 || c.keys < 1 || c.concurrency < 1 || fs.NArg() > 0 {
+		fs.Usage()
+		return 2
+	}
+	rep, err := load(ctx, c)
+	if err != nil {
+		fmt.Fprintf(stderr, "fenestra-load run: %v\n", err)
+		return 1
+	}
+	rep.print(stdout, c)
+	if rep.errors() > 0 {
+		return 1
+	}
+	return 0
+}
+
+// report is the outcome of a run.
+type report struct {
+	latencies           []time.Duration // of answered requests, from when they were due
+	statuses            map[int]int     // answers by status; 0 for transport errors
+	elapsed             time.Duration
+	rssBefore, rssAfter float64 // the server's resident memory, bytes (0: unknown)
+	firstErr            string
+}
+
+func (r *report) errors() int {
+	n := 0
+	for s, c := range r.statuses {
+		if s != http.StatusOK {
+			n += c
+		}
+	}
+	return n
+}
+
+func (r *report) print(w io.Writer, c loadConfig) {
+	lat := slices.Clone(r.latencies)
+	slices.Sort(lat)
+	q := func(p float64) time.Duration {
+		if len(lat) == 0 {
+			return 0
+		}
+		return lat[min(len(lat)-1, int(p*float64(len(lat))))]
+	}
+	n := len(lat)
+	fmt.Fprintf(w, "%s: %d requests in %v (%.0f/s, target %.0f/s)\n", c.target, n, r.elapsed.Round(time.Millisecond), float64(n)/r.elapsed.Seconds(), c.rate)
+	fmt.Fprintf(w, "latency p50 %v  p90 %v  p99 %v  p99.9 %v  max %v\n",
+		q(0.50).Round(time.Microsecond), q(0.90).Round(time.Microsecond), q(0.99).Round(time.Microsecond), q(0.999).Round(time.Microsecond), q(1).Round(time.Microsecond))
+	fmt.Fprintf(w, "errors %d", r.errors())
+	for _, s := range slices.Sorted(maps.Keys(r.statuses)) {
+		if s != http.StatusOK {
+			fmt.Fprintf(w, "  [status %d: %d]", s, r.statuses[s])
+		}
+	}
+	if r.firstErr != "" {
+		fmt.Fprintf(w, "  first: %s", r.firstErr)
+	}
+	fmt.Fprintln(w)
+	if r.rssBefore > 0 {
+		fmt.Fprintf(w, "server RSS before %.1f MiB, after %.1f MiB\n", r.rssBefore/(1<<20), r.rssAfter/(1<<20))
+	}
+}
+
+// load sends the requests, open loop.
+func load(ctx context.Context, c loadConfig) (*report, error) {
+	client := &http.Client{Timeout: c.timeout, Transport: &http.Transport{
+		MaxIdleConns: c.concurrency, MaxIdleConnsPerHost: c.concurrency, IdleConnTimeout: time.Minute}}
+	rep := &report{statuses: map[int]int{}}
+	var err error
+	if rep.rssBefore, err = rss(ctx, client, c); err != nil {
+		return nil, err
+	}
+	url := strings.TrimRight(c.target, "/") + "/v1/views/" + c.view + ":compute"
+	total := int(c.rate * c.duration.Seconds())
+	interval := time.Duration(float64(time.Second) / c.rate)
+	slots := make(chan struct{}, c.concurrency)
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	rnd := rand.New(rand.NewPCG(3, 4))
+	start := time.Now()
+	for i := 0; i < total && ctx.Err() == nil; i++ {
+		due := start.Add(time.Duration(i) * interval)
+		if d := time.Until(due); d > 0 {
+			time.Sleep(d)
+		}
+		body := requestBody(i, rnd.IntN(c.keys), rnd.IntN(50_000))
+		slots <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-slots; wg.Done() }()
+			status, msg := send(ctx, client, url, c.token, body)
+			lat := time.Since(due)
+			mu.Lock()
+			defer mu.Unlock()
+			rep.statuses[status]++
+			if status == http.StatusOK {
+				rep.latencies = append(rep.latencies, lat)
+			} else if rep.firstErr == "" {
+				rep.firstErr = msg
+			}
+		}()
+	}
+	wg.Wait()
+	rep.elapsed = time.Since(start)
+	rep.rssAfter, _ = rss(ctx, client, c)
+	return rep, nil
+}
+
+// requestBody is a one-row request for card k now.
+func requestBody(i, k, cents int) []byte {
+	b := append([]byte(`{"rows":[[`), strconv.Itoa(1_000_000_000+i)...)
+	b = append(b, `,"`...)
+	b = append(b, cardName(k)...)
+	b = append(b, `",`...)
+	b = strconv.AppendFloat(b, float64(cents)/100, 'g', -1, 64)
+	b = append(b, ',')
+	b = strconv.AppendInt(b, time.Now().UnixMilli(), 10)
+	return append(b, "]]}"...)
+}
+
+// send posts one request and returns its status (0 when it failed to
+// complete) and, for a failure, a description.
+func send(ctx context.Context, client *http.Client, url, token string, body []byte) (int, string) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return 0, err.Error()
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, err.Error()
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return resp.StatusCode, fmt.Sprintf("%d %s", resp.StatusCode, bytes.TrimSpace(b))
+	}
+	return resp.StatusCode, ""
+}
+
+// rss reads the server's process_resident_memory_bytes from its /metrics
+// (0 when it does not report it).
+func rss(ctx context.Context, client *http.Client, c loadConfig) (float64, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(c.target, "/")+"/metrics", nil)
+	if err != nil {
+		return 0, err
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, fmt.Errorf("reaching %s: %w", c.target, err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "process_resident_memory_bytes "); ok {
+			return strconv.ParseFloat(strings.TrimSpace(v), 64)
+		}
+	}
+	return 0, nil
+}

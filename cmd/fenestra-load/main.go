@@ -1,0 +1,53 @@
+// Command fenestra-load loads a feature function (fenestra serve, or any
+// server of the functions routes) the way the functions issue measures
+// it: history of many keys in Bigtable, then requests at a fixed rate.
+//
+//	fenestra-load setup --sql features.sql [--keys 10000] [--history 100] [--bigtable PROJECT/INSTANCE]
+//	fenestra-load run --target http://127.0.0.1:8080 [--view features] [--rate 500] [--duration 60s] [--keys 10000]
+//
+// setup creates the feature file's tables (as fenestra storage init does)
+// and writes --history rows for each of --keys cards of the first table,
+// spread over the 10 days before now. run sends POST
+// /v1/views/{view}:compute requests, one row each for a random card at
+// the current time, open loop: request i is due at start + i/rate whether
+// or not earlier ones have been answered, and its latency counts from
+// when it was due, so a slow server cannot hide its queue (no coordinated
+// omission). It prints the latency percentiles, the errors by status, and
+// the server's resident memory before and after (from its /metrics).
+//
+// A full run on one machine:
+//
+//	fenestra emulator bigtable --addr 127.0.0.1:8086 &
+//	export BIGTABLE_EMULATOR_HOST=127.0.0.1:8086
+//	fenestra-load setup --sql cmd/fenestra-load/features.sql
+//	fenestra serve --sql cmd/fenestra-load/features.sql --addr 127.0.0.1:8080 &
+//	fenestra-load run --target http://127.0.0.1:8080 --rate 500 --duration 60s
+//	fenestra-load run --target http://127.0.0.1:8080 --rate 2000 --duration 60s
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		switch args[0] {
+		case "setup":
+			return runSetup(ctx, args[1:], stdout, stderr)
+		case "run":
+			return runLoad(ctx, args[1:], stdout, stderr)
+		}
+	}
+	fmt.Fprintln(stderr, "usage: fenestra-load setup|run [flags]\n\n  setup  create the tables and write the history of --keys cards\n  run    send requests at --rate for --duration and report latencies\n\nRun 'fenestra-load <command> -h' for a command's flags.")
+	return 2
+}

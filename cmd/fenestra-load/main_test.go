@@ -1,0 +1,60 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/fenestra-dev/fenestra/emulators"
+	"github.com/fenestra-dev/fenestra/featurelang"
+	"github.com/fenestra-dev/fenestra/functions"
+	"github.com/fenestra-dev/fenestra/storage/bigtable"
+)
+
+// TestSetupAndRun writes a small history to an emulator and runs a short
+// load against a functions server on it. (Not parallel: it sets the
+// environment.)
+func TestSetupAndRun(t *testing.T) {
+	addr, stop, err := emulators.StartBigtable("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	t.Setenv("BIGTABLE_EMULATOR_HOST", addr)
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"setup", "--sql", "features.sql", "--keys", "20", "--history", "10", "--prefix", "load_"}, &out, &errOut); code != 0 {
+		t.Fatalf("setup: %d\n%s%s", code, out.String(), errOut.String())
+	}
+	if !strings.Contains(out.String(), "wrote 200 rows of tx (20 cards × 10) to Bigtable table load_tx") {
+		t.Errorf("setup said %s", out.String())
+	}
+	text, _ := os.ReadFile("features.sql")
+	mod, err := featurelang.Compile("features.sql", string(text), featurelang.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := bigtable.Open(context.Background(), bigtable.Config{Project: "local", Instance: "local", Prefix: "load_"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	svc, err := functions.New(mod, store, functions.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(functions.NewServer(svc, functions.ServerOptions{}))
+	defer ts.Close()
+	out.Reset()
+	if code := run(context.Background(), []string{"run", "--target", ts.URL, "--rate", "200", "--duration", "500ms", "--keys", "20"}, &out, &errOut); code != 0 {
+		t.Fatalf("run: %d\n%s%s", code, out.String(), errOut.String())
+	}
+	for _, want := range []string{"100 requests in", "latency p50", "errors 0", "server RSS before"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("run said\n%s\nwant %q in it", out.String(), want)
+		}
+	}
+	t.Log(out.String())
+}

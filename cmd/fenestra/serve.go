@@ -1,0 +1,140 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/fenestra-dev/fenestra/functions"
+	"github.com/fenestra-dev/fenestra/storage/bigtable"
+)
+
+// shutdownGrace bounds how long serve waits for requests in flight when
+// it stops.
+const shutdownGrace = 10 * time.Second
+
+// runServe runs fenestra serve: the views of a feature file over HTTP,
+// with history in Bigtable, until ctx is done.
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	sql := fs.String("sql", "", "the feature file whose DEPLOY views to serve")
+	addr := fs.String("addr", ":8080", "the address to listen on")
+	instance := fs.String("bigtable", "", "the Bigtable PROJECT/INSTANCE (default local/local when BIGTABLE_EMULATOR_HOST is set)")
+	prefix := fs.String("prefix", bigtable.DefaultPrefix, "prefix of the Bigtable table names")
+	tokenFile := fs.String("auth-token-file", "", "a file holding the bearer token requests must carry (none: no authentication)")
+	maxBody := fs.Int64("max-body", functions.DefaultMaxBody, "the largest request body, in bytes (larger: 413)")
+	timeout := fs.Duration("timeout", functions.DefaultTimeout, "the deadline of each request (storage included)")
+	database := fs.String("database", "", "the database name the OpenMLDB routes /dbs/{db}/... answer to (default: any)")
+	initTables := fs.Bool("init", false, "create the feature file's tables first, as fenestra storage init does")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: fenestra serve --sql FILE.sql [--addr :8080] [--bigtable PROJECT/INSTANCE] [flags]\n\nServes the DEPLOY views of a feature file over HTTP: each request row is\nevaluated against the rows stored in Bigtable, with the same evaluator as\nbatch mode. With BIGTABLE_EMULATOR_HOST set, it uses that emulator.\n\nroutes:\n  POST /v1/views/{view}:compute     {\"rows\": [...], \"store\": false}\n  GET  /v1/views, /v1/views/{view}\n  PUT  /v1/tables/{table}/rows      {\"rows\": [...]}\n  POST /dbs/{db}/deployments/{name} (OpenMLDB APIServer), GET likewise\n  PUT  /dbs/{db}/tables/{table}     (OpenMLDB APIServer)\n  GET  /healthz, /metrics\n\nflags:")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *sql == "" || fs.NArg() > 0 || *maxBody <= 0 {
+		fs.Usage()
+		return 2
+	}
+	project, inst, err := bigtable.ParseInstance(*instance)
+	if err != nil {
+		fmt.Fprintf(stderr, "fenestra serve: %v\n", err)
+		return 2
+	}
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	cfg := serveConfig{sql: *sql, addr: *addr, tokenFile: *tokenFile, init: *initTables,
+		store: bigtable.Config{Project: project, Instance: inst, Prefix: *prefix, Timeout: storeTimeout(*timeout), Logger: log},
+		opts:  functions.Options{Timeout: *timeout, Logger: log},
+		sopts: functions.ServerOptions{MaxBody: *maxBody, Database: *database, Logger: log}}
+	if err := serve(ctx, cfg, stdout, stderr); err != nil {
+		fmt.Fprintf(stderr, "fenestra serve: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// serveConfig is what fenestra serve was asked to do.
+type serveConfig struct {
+	sql, addr, tokenFile string
+	init                 bool
+	store                bigtable.Config
+	opts                 functions.Options
+	sopts                functions.ServerOptions
+}
+
+// storeTimeout bounds each call to Bigtable at three quarters of the
+// request deadline, so an unreachable Bigtable fails the call as
+// unavailable (503) before the request's deadline passes (504).
+func storeTimeout(request time.Duration) time.Duration {
+	if request <= 0 {
+		return bigtable.DefaultTimeout
+	}
+	return min(bigtable.DefaultTimeout, request*3/4)
+}
+
+// serve wires the service and serves HTTP until ctx is done, then shuts
+// down gracefully.
+func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error {
+	mods, ok := compileFiles([]string{cfg.sql}, stderr)
+	if !ok {
+		return fmt.Errorf("%s does not compile", cfg.sql)
+	}
+	if cfg.tokenFile != "" {
+		b, err := os.ReadFile(cfg.tokenFile)
+		if err != nil {
+			return err
+		}
+		if cfg.sopts.AuthToken = strings.TrimSpace(string(b)); cfg.sopts.AuthToken == "" {
+			return fmt.Errorf("the token file %s is empty", cfg.tokenFile)
+		}
+	}
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close() // if serving never starts
+	store, err := bigtable.Open(ctx, cfg.store)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if cfg.init {
+		if err := store.Init(ctx, mods[0].Tables); err != nil {
+			return err
+		}
+	}
+	svc, err := functions.New(mods[0], store, cfg.opts)
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{Handler: functions.NewServer(svc, cfg.sopts),
+		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute,
+		ErrorLog: slog.NewLogLogger(cfg.sopts.Logger.Handler(), slog.LevelWarn)}
+	fmt.Fprintf(stdout, "serving %d views of %s on http://%s (Bigtable %s/%s at %s)\n",
+		len(svc.Views()), cfg.sql, ln.Addr(), cfg.store.Project, cfg.store.Instance, store.Addr())
+	done := make(chan error, 1)
+	go func() { done <- hs.Serve(ln) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
+	defer cancel()
+	err = hs.Shutdown(sctx)
+	if serr := <-done; !errors.Is(serr, http.ErrServerClosed) {
+		err = errors.Join(err, serr)
+	}
+	fmt.Fprintln(stdout, "stopped")
+	return err
+}

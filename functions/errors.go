@@ -1,0 +1,150 @@
+package functions
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/fenestra-dev/fenestra/featurelang/eval"
+	"github.com/fenestra-dev/fenestra/storage"
+)
+
+// Errors. Operations wrap them, so errors.Is identifies the kind; Status
+// maps each kind to its HTTP status.
+var (
+	// ErrBadRequest: the request cannot be served as sent (malformed
+	// JSON, a missing, unknown or mistyped column, a row of the wrong
+	// width). *InputError wraps it and names the field.
+	ErrBadRequest = errors.New("functions: bad request")
+	// ErrNotFound: no view, table or route of that name.
+	ErrNotFound = errors.New("functions: not found")
+	// ErrTooLarge: the request body exceeds the configured limit.
+	ErrTooLarge = errors.New("functions: request body too large")
+	// ErrUnauthorized: a missing or wrong bearer token.
+	ErrUnauthorized = errors.New("functions: unauthorized")
+	// ErrMethod: the route exists, not with this HTTP method.
+	ErrMethod = errors.New("functions: method not allowed")
+	// ErrPanic: the evaluation panicked; *PanicError wraps it.
+	ErrPanic = errors.New("functions: internal error")
+)
+
+// StatusClientClosed is the status recorded (in metrics and logs) for a
+// request whose client went away before the answer: nobody reads it.
+// nginx uses the same number.
+const StatusClientClosed = 499
+
+// InputError is a request that does not fit what it addresses. Field names
+// the part of the request at fault, as a JSON path from the body's top
+// level ("rows[0].amount", "rows[2]", "rows"), or is empty when the fault
+// is the body as a whole (malformed JSON before any field).
+type InputError struct {
+	Field string
+	Msg   string
+}
+
+// Error returns "functions: Field: Msg" (or "functions: Msg").
+func (e *InputError) Error() string {
+	if e.Field == "" {
+		return "functions: " + e.Msg
+	}
+	return "functions: " + e.Field + ": " + e.Msg
+}
+
+// Unwrap returns ErrBadRequest.
+func (e *InputError) Unwrap() error { return ErrBadRequest }
+
+// inputErr returns an *InputError with a formatted message.
+func inputErr(field, format string, args ...any) *InputError {
+	return &InputError{Field: field, Msg: fmt.Sprintf(format, args...)}
+}
+
+// PanicError is a panic recovered while serving a request: its value and
+// the goroutine's stack, for the log. Clients see ErrPanic's text only.
+type PanicError struct {
+	Value any
+	Stack []byte
+}
+
+// Error describes the panic (for logs; never sent to clients).
+func (e *PanicError) Error() string { return fmt.Sprintf("functions: panic: %v", e.Value) }
+
+// Unwrap returns ErrPanic.
+func (e *PanicError) Unwrap() error { return ErrPanic }
+
+// Status returns the HTTP status of an error: the one place where error
+// kinds become statuses, for the HTTP and Lambda adapters and the metrics.
+//
+//	nil                                   200
+//	ErrBadRequest (*InputError), eval.ErrInput  400
+//	ErrUnauthorized                       401
+//	ErrNotFound                           404
+//	ErrMethod                             405
+//	ErrTooLarge (*http.MaxBytesError)     413
+//	context.Canceled (client gone)        499
+//	storage.ErrUnavailable                503
+//	context.DeadlineExceeded              504
+//	anything else (ErrPanic, storage.ErrSchema, storage.ErrNoTable, ...)  500
+//
+// An unknown view is 404, not the 400 the functions issue lists among bad
+// inputs: the view is part of the path, and a path naming no resource is
+// what 404 means (clients and load balancers treat it so: a 400 would say
+// the body is at fault and invite no fix of the URL). storage.ErrNoTable
+// and storage.ErrSchema are 500: the deployment is misconfigured (tables
+// not initialised, or initialised with another schema), not the request.
+func Status(err error) int {
+	var tooLarge *http.MaxBytesError
+	switch {
+	case err == nil:
+		return http.StatusOK
+	case errors.Is(err, ErrBadRequest), errors.Is(err, eval.ErrInput):
+		return http.StatusBadRequest
+	case errors.Is(err, ErrUnauthorized):
+		return http.StatusUnauthorized
+	case errors.Is(err, ErrNotFound):
+		return http.StatusNotFound
+	case errors.Is(err, ErrMethod):
+		return http.StatusMethodNotAllowed
+	case errors.Is(err, ErrTooLarge), errors.As(err, &tooLarge):
+		return http.StatusRequestEntityTooLarge
+	case errors.Is(err, ErrPanic):
+		return http.StatusInternalServerError
+	case errors.Is(err, storage.ErrUnavailable):
+		return http.StatusServiceUnavailable
+	case errors.Is(err, context.DeadlineExceeded):
+		return http.StatusGatewayTimeout
+	case errors.Is(err, context.Canceled):
+		return StatusClientClosed
+	}
+	return http.StatusInternalServerError
+}
+
+// publicMessage is what a client is told about err: the error's text
+// (without the package prefix) for 4xx statuses, a generic text naming
+// the kind for 5xx ones, whose details (addresses, stacks) stay in the
+// log.
+func publicMessage(err error, status int) string {
+	switch {
+	case status < 500:
+		var in *InputError
+		if errors.As(err, &in) {
+			return in.Msg
+		}
+		return strings.TrimPrefix(err.Error(), "functions: ")
+	case status == http.StatusServiceUnavailable:
+		return "storage unavailable; retry later"
+	case status == http.StatusGatewayTimeout:
+		return "the request did not complete within its deadline"
+	}
+	return "internal error"
+}
+
+// fieldOf returns the field an *InputError names, or "".
+func fieldOf(err error) string {
+	var in *InputError
+	if errors.As(err, &in) {
+		return in.Field
+	}
+	return ""
+}

@@ -1,0 +1,178 @@
+package functions
+
+import (
+	"context"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/fenestra-dev/fenestra/featurelang/eval"
+	"github.com/fenestra-dev/fenestra/featurelang/types"
+)
+
+// metrics are a Service's Prometheus metrics, in a registry of its own
+// (never the global one), so several services can live in one process and
+// tests read exact values.
+//
+//	fenestra_requests_total{route, view, code}             requests served
+//	fenestra_request_duration_seconds{route, view, code}    their latency
+//	fenestra_storage_read_duration_seconds{table}           each read (Scan) of stored rows
+//	fenestra_storage_write_duration_seconds{table}          each write of rows
+//	fenestra_storage_rows_read{view}                        stored rows read per compute request
+//
+// view is the view (or table) a request addressed, and empty for requests
+// that address none or a name that does not exist, so clients cannot grow
+// the label set. The registry also holds the Go runtime and process
+// collectors (memory, RSS, goroutines).
+type metrics struct {
+	reg       *prometheus.Registry
+	requests  *prometheus.CounterVec
+	latency   *prometheus.HistogramVec
+	reads     *prometheus.HistogramVec
+	writes    *prometheus.HistogramVec
+	rowsRead  *prometheus.HistogramVec
+	fallbacks map[string]*routeMetrics // per route, for requests naming no view or table
+}
+
+// latencyBuckets span 100µs to ~6.5s, doubling.
+var latencyBuckets = prometheus.ExponentialBuckets(0.0001, 2, 17)
+
+func newMetrics() *metrics {
+	m := &metrics{
+		reg: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "fenestra_requests_total", Help: "Requests served, by route, view (or table) and HTTP status.",
+		}, []string{"route", "view", "code"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "fenestra_request_duration_seconds", Help: "Time to serve a request, by route, view (or table) and HTTP status.",
+			Buckets: latencyBuckets,
+		}, []string{"route", "view", "code"}),
+		reads: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "fenestra_storage_read_duration_seconds", Help: "Time of each read of stored rows, by table.",
+			Buckets: latencyBuckets,
+		}, []string{"table"}),
+		writes: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "fenestra_storage_write_duration_seconds", Help: "Time of each write of rows, by table.",
+			Buckets: latencyBuckets,
+		}, []string{"table"}),
+		rowsRead: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "fenestra_storage_rows_read", Help: "Stored rows read to serve one compute request, by view.",
+			Buckets: prometheus.ExponentialBuckets(1, 4, 10),
+		}, []string{"view"}),
+		fallbacks: map[string]*routeMetrics{},
+	}
+	m.reg.MustRegister(m.requests, m.latency, m.reads, m.writes, m.rowsRead,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	for _, r := range allRoutes {
+		m.fallbacks[r] = m.route(r, "")
+	}
+	return m
+}
+
+// The routes, as the route label names them.
+const (
+	routeCompute    = "compute"
+	routeViews      = "views"
+	routeView       = "view"
+	routeIngest     = "ingest"
+	routeDeploy     = "openmldb_deployment"
+	routeDeployInfo = "openmldb_deployment_info"
+	routePut        = "openmldb_put"
+	routeInvoke     = "lambda_invoke"
+	routeHealth     = "healthz"
+	routeScrape     = "metrics"
+	routeUnknown    = "unknown"
+)
+
+var allRoutes = []string{routeCompute, routeViews, routeView, routeIngest, routeDeploy, routeDeployInfo,
+	routePut, routeInvoke, routeHealth, routeScrape, routeUnknown}
+
+// trackedCodes are the statuses whose series a routeMetrics caches.
+var trackedCodes = [...]int{200, 400, 401, 404, 405, 413, StatusClientClosed, 500, 503, 504}
+
+func codeSlot(code int) int {
+	for i, c := range trackedCodes {
+		if c == code {
+			return i
+		}
+	}
+	return -1
+}
+
+// routeMetrics records the requests of one route and view. Its series are
+// resolved once per status and cached, so recording a request does no
+// label lookup. Safe for concurrent use.
+type routeMetrics struct {
+	m           *metrics
+	route, view string
+	slots       [len(trackedCodes)]atomic.Pointer[codeMetrics]
+}
+
+type codeMetrics struct {
+	count prometheus.Counter
+	dur   prometheus.Observer
+}
+
+func (m *metrics) route(route, view string) *routeMetrics {
+	return &routeMetrics{m: m, route: route, view: view}
+}
+
+// observe records one request answered with code after d.
+func (r *routeMetrics) observe(code int, d time.Duration) {
+	cm := r.series(code)
+	cm.count.Inc()
+	cm.dur.Observe(d.Seconds())
+}
+
+func (r *routeMetrics) series(code int) *codeMetrics {
+	slot := codeSlot(code)
+	if slot >= 0 {
+		if cm := r.slots[slot].Load(); cm != nil {
+			return cm
+		}
+	}
+	c := strconv.Itoa(code)
+	cm := &codeMetrics{count: r.m.requests.WithLabelValues(r.route, r.view, c), dur: r.m.latency.WithLabelValues(r.route, r.view, c)}
+	if slot >= 0 {
+		r.slots[slot].Store(cm)
+	}
+	return cm
+}
+
+// tableMetrics are the storage series of one table.
+type tableMetrics struct {
+	name   string
+	reads  prometheus.Observer
+	writes prometheus.Observer
+}
+
+func (m *metrics) table(name string) *tableMetrics {
+	return &tableMetrics{name: name, reads: m.reads.WithLabelValues(name), writes: m.writes.WithLabelValues(name)}
+}
+
+// meteredSource is the Source of one compute request: it times each read
+// and counts the rows read. Safe for concurrent use.
+type meteredSource struct {
+	src    eval.Source
+	tables []*tableMetrics // the view's tables
+	rows   atomic.Int64
+}
+
+// Scan implements eval.Source.
+func (s *meteredSource) Scan(ctx context.Context, q eval.Query) (*types.Block, error) {
+	start := time.Now()
+	b, err := s.src.Scan(ctx, q)
+	for _, t := range s.tables {
+		if t.name == q.Table {
+			t.reads.Observe(time.Since(start).Seconds())
+			break
+		}
+	}
+	if b != nil {
+		s.rows.Add(int64(b.Len))
+	}
+	return b, err
+}

@@ -1,0 +1,357 @@
+package functions
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/fenestra-dev/fenestra/featurelang"
+	"github.com/fenestra-dev/fenestra/featurelang/eval"
+	"github.com/fenestra-dev/fenestra/featurelang/plan"
+	"github.com/fenestra-dev/fenestra/featurelang/types"
+	"github.com/fenestra-dev/fenestra/storage"
+)
+
+// DefaultTimeout bounds each operation of a Service unless
+// Options.Timeout says otherwise.
+const DefaultTimeout = 2 * time.Second
+
+// Options configure a Service.
+type Options struct {
+	// Timeout bounds each Compute and Ingest, storage reads and writes
+	// included (DefaultTimeout when zero; no bound when negative).
+	Timeout time.Duration
+	// Clock gives the time in the rows' arrival sequence numbers
+	// (time.Now when nil); see Sequencer.
+	Clock func() time.Time
+	// Logger receives the service's logs (silent when nil).
+	Logger *slog.Logger
+}
+
+// Service is the host of the evaluator behind the HTTP and Lambda
+// adapters: the views of a compiled feature file, each with its evaluator
+// (built once), evaluated in request mode against a storage.Store. A
+// Service is safe for concurrent use.
+type Service struct {
+	store   storage.Store
+	views   []*View
+	byName  map[string]*View
+	tables  []*Table
+	byTable map[string]*Table
+	seq     *Sequencer
+	timeout time.Duration
+	log     *slog.Logger
+	metrics *metrics
+	workers workers
+}
+
+// View is a servable view: a DEPLOY of the feature file.
+type View struct {
+	// Name is the DEPLOY name and Version the plan's content hash
+	// (plan.Version).
+	Name, Version string
+	// Plan is the compiled view.
+	Plan *plan.Plan
+	// Input is the request table: requests are rows of it. A view that
+	// reads no table has an Input without columns.
+	Input *plan.Table
+	// Output is the schema of the computed rows.
+	Output types.Schema
+
+	ev        *eval.Evaluator
+	tables    []*tableMetrics // of the tables the view reads
+	rowsRead  prometheus.Observer
+	http      viewRoutes
+	header    []byte // the precomputed start of a compute response
+	input     *Table // the request table, nil when the view reads none
+	inputSpec rowsSpec
+}
+
+// Table is a table of the feature file, as ingestion sees it.
+type Table struct {
+	Def     *plan.Table
+	metrics *tableMetrics
+	http    tableRoutes
+}
+
+// viewRoutes and tableRoutes are the per-route metrics of a view, a table.
+type viewRoutes struct{ compute, describe, deploy, deployInfo, invoke *routeMetrics }
+type tableRoutes struct{ ingest, put *routeMetrics }
+
+// New returns the service of mod's DEPLOY views (bare queries, which have
+// no name, are not served) over store. It builds each view's evaluator
+// once. The store must hold mod's tables (storage.Store.Init, or fenestra
+// storage init); New does not contact it.
+func New(mod *featurelang.Module, store storage.Store, opts Options) (*Service, error) {
+	if opts.Timeout == 0 {
+		opts.Timeout = DefaultTimeout
+	}
+	s := &Service{store: store, byName: map[string]*View{}, byTable: map[string]*Table{},
+		seq: NewSequencer(opts.Clock), timeout: opts.Timeout, log: opts.Logger, metrics: newMetrics()}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	for _, t := range mod.Tables {
+		tm := &Table{Def: t, metrics: s.metrics.table(t.Name)}
+		tm.http = tableRoutes{ingest: s.metrics.route(routeIngest, t.Name), put: s.metrics.route(routePut, t.Name)}
+		s.tables = append(s.tables, tm)
+		s.byTable[t.Name] = tm
+	}
+	for _, p := range mod.Views {
+		if p.Name == "" {
+			continue
+		}
+		if s.byName[p.Name] != nil {
+			return nil, fmt.Errorf("functions: two views are named %s", p.Name)
+		}
+		v, err := s.newView(p)
+		if err != nil {
+			return nil, err
+		}
+		s.views = append(s.views, v)
+		s.byName[p.Name] = v
+	}
+	return s, nil
+}
+
+// newView builds the evaluator and the precomputed parts of a view.
+func (s *Service) newView(p *plan.Plan) (*View, error) {
+	ev, err := eval.New(p)
+	if err != nil {
+		return nil, fmt.Errorf("functions: view %s: %w", p.Name, err)
+	}
+	v := &View{Name: p.Name, Version: plan.Version(p), Plan: p, Output: p.Output, ev: ev,
+		rowsRead: s.metrics.rowsRead.WithLabelValues(p.Name)}
+	v.Input = &plan.Table{}
+	if p.RequestTable != "" {
+		if v.Input = p.Table(p.RequestTable); v.Input == nil {
+			return nil, fmt.Errorf("functions: view %s: the plan does not describe its request table %s", p.Name, p.RequestTable)
+		}
+		v.input = s.byTable[p.RequestTable]
+	}
+	for _, t := range p.Tables {
+		tm := s.byTable[t.Name]
+		if tm == nil {
+			return nil, fmt.Errorf("functions: view %s reads table %s, which the feature file does not create", p.Name, t.Name)
+		}
+		v.tables = append(v.tables, tm.metrics)
+	}
+	v.inputSpec = rowsSpec{table: v.Input.Name, schema: v.Input.Schema}
+	m := s.metrics
+	v.http = viewRoutes{compute: m.route(routeCompute, p.Name), describe: m.route(routeView, p.Name),
+		deploy: m.route(routeDeploy, p.Name), deployInfo: m.route(routeDeployInfo, p.Name), invoke: m.route(routeInvoke, p.Name)}
+	v.header = computeHeader(v)
+	return v, nil
+}
+
+// Views returns the served views, in the order of the feature file.
+func (s *Service) Views() []*View { return s.views }
+
+// View returns the view named name, or nil.
+func (s *Service) View(name string) *View { return s.byName[name] }
+
+// Tables returns the feature file's tables, in order.
+func (s *Service) Tables() []*Table { return s.tables }
+
+// Table returns the table named name, or nil.
+func (s *Service) Table(name string) *Table { return s.byTable[name] }
+
+// Registry returns the registry of the service's metrics (see metrics),
+// which the HTTP adapter serves at /metrics.
+func (s *Service) Registry() *prometheus.Registry { return s.metrics.reg }
+
+// ComputeResult is what Compute returns.
+type ComputeResult struct {
+	// Rows holds one output row per request row, in order; nil for a row
+	// a WHERE clause filtered out.
+	Rows [][]types.Value
+	// RowsRead counts the stored rows read to compute them.
+	RowsRead int64
+}
+
+// Compute evaluates the view named view for each row of rows (rows of the
+// view's request table, in its column order) against the stored rows, one
+// row after the other. With store set, each request row is written to the
+// request table once it is evaluated and before the next is (OpenMLDB's
+// request-then-insert): a later row of the same call sees the earlier ones,
+// exactly as if each had come in a request of its own.
+//
+// Errors: ErrNotFound for an unknown view; ErrBadRequest for rows of
+// another schema, or store set for a view that reads no table;
+// context.DeadlineExceeded when the work outlives the service's timeout
+// (Compute then returns without waiting for the store; a row being stored
+// may still be written); storage errors as the store reports them; a
+// *PanicError if the evaluation panicked.
+func (s *Service) Compute(ctx context.Context, view string, rows *types.Block, store bool) (*ComputeResult, error) {
+	v := s.byName[view]
+	if v == nil {
+		return nil, fmt.Errorf("%w: no view named %q", ErrNotFound, view)
+	}
+	return s.compute(ctx, v, rows, store)
+}
+
+func (s *Service) compute(ctx context.Context, v *View, rows *types.Block, store bool) (*ComputeResult, error) {
+	if err := checkBlock(v.Input, rows); err != nil {
+		return nil, err
+	}
+	if store && v.input == nil {
+		return nil, inputErr("store", "the view %s reads no table to store the request in", v.Name)
+	}
+	res := &ComputeResult{Rows: make([][]types.Value, rows.Len)}
+	src := &meteredSource{src: s.store, tables: v.tables}
+	err := s.bounded(ctx, func(ctx context.Context) error {
+		var row []types.Value
+		for i := 0; i < rows.Len; i++ {
+			row = rows.Row(i, row)
+			out, err := v.ev.Request(ctx, row, src)
+			if err != nil {
+				return fmt.Errorf("functions: view %s, row %d: %w", v.Name, i, err)
+			}
+			res.Rows[i] = out
+			if store {
+				if err := s.write(ctx, v.input, oneRow(rows, i)); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	res.RowsRead = src.rows.Load()
+	v.rowsRead.Observe(float64(res.RowsRead))
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// oneRow returns row i of b as a block (b itself when it has one row).
+func oneRow(b *types.Block, i int) *types.Block {
+	if b.Len == 1 {
+		return b
+	}
+	return b.Gather([]int{i})
+}
+
+// Ingest writes rows (of the table's columns, in order) to the table
+// named table with fresh arrival sequence numbers, in order, so that
+// later requests see them. Errors: ErrNotFound for an unknown table,
+// ErrBadRequest for rows of another schema, the store's errors,
+// context.DeadlineExceeded after the service's timeout.
+func (s *Service) Ingest(ctx context.Context, table string, rows *types.Block) error {
+	t := s.byTable[table]
+	if t == nil {
+		return fmt.Errorf("%w: no table named %q", ErrNotFound, table)
+	}
+	return s.ingest(ctx, t, rows)
+}
+
+func (s *Service) ingest(ctx context.Context, t *Table, rows *types.Block) error {
+	if err := checkBlock(t.Def, rows); err != nil {
+		return err
+	}
+	if rows.Len == 0 {
+		return nil
+	}
+	return s.bounded(ctx, func(ctx context.Context) error { return s.write(ctx, t, rows) })
+}
+
+// write stores rows with fresh sequence numbers, timing the write.
+func (s *Service) write(ctx context.Context, t *Table, rows *types.Block) error {
+	seqs := make([]uint64, rows.Len)
+	for i := range seqs {
+		seqs[i] = s.seq.Next()
+	}
+	start := time.Now()
+	err := s.store.Write(ctx, t.Def.Name, rows, seqs)
+	t.metrics.writes.Observe(time.Since(start).Seconds())
+	if err != nil {
+		return fmt.Errorf("functions: storing rows of %s: %w", t.Def.Name, err)
+	}
+	return nil
+}
+
+// checkBlock reports a block whose columns are not the table's.
+func checkBlock(t *plan.Table, b *types.Block) error {
+	if len(b.Cols) != len(t.Schema) {
+		return inputErr("rows", "rows of %d columns; a %s row has %d (%s)", len(b.Cols), t.Name, len(t.Schema), t.Schema)
+	}
+	for i, f := range t.Schema {
+		if b.Cols[i].Type != f.Type {
+			return inputErr("rows", "column %d (%s) is %s, want %s", i, f.Name, b.Cols[i].Type, f.Type)
+		}
+	}
+	return nil
+}
+
+// bounded runs f under the service's timeout in a goroutine of its own,
+// and returns f's error or, if the deadline passes (or ctx ends) first,
+// the context's error without waiting for f: a store that ignores its
+// context cannot hang a request. A panic in f is recovered and returned as
+// a *PanicError.
+func (s *Service) bounded(ctx context.Context, f func(context.Context) error) error {
+	if s.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, s.timeout)
+		defer cancel()
+	}
+	done := make(chan error, 1)
+	s.workers.run(func() {
+		defer func() {
+			if v := recover(); v != nil {
+				done <- &PanicError{Value: v, Stack: debug.Stack()}
+			}
+		}()
+		done <- f(ctx)
+	})
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		select {
+		case err := <-done: // finished as the deadline passed
+			return err
+		default:
+			return fmt.Errorf("functions: %w", ctx.Err())
+		}
+	}
+}
+
+// workers runs functions on goroutines that outlive them: a request's
+// work goes to an idle worker when there is one, else to a new one. A
+// reused goroutine's stack has already grown to what the evaluator needs,
+// where a fresh goroutine per request would grow (copy) its stack every
+// time. A worker idle for workerIdle ends.
+type workers struct {
+	tasks chan func() // unbuffered: a send succeeds only to an idle worker
+	once  sync.Once
+}
+
+const workerIdle = 30 * time.Second
+
+func (w *workers) run(f func()) {
+	w.once.Do(func() { w.tasks = make(chan func()) })
+	select {
+	case w.tasks <- f:
+	default:
+		go w.work(f)
+	}
+}
+
+func (w *workers) work(f func()) {
+	idle := time.NewTimer(workerIdle)
+	defer idle.Stop()
+	for {
+		f()
+		idle.Reset(workerIdle)
+		select {
+		case f = <-w.tasks:
+		case <-idle.C:
+			return
+		}
+	}
+}
