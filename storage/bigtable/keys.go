@@ -7,9 +7,13 @@ import (
 	"github.com/fenestra-dev/fenestra/featurelang/types"
 )
 
-// Row keys (see docs/storage-format.md, "Row keys"):
+// Row keys and cell qualifiers (see docs/storage-format.md, "Row keys"):
 //
-//	index ordinal u8 | encoded index key | ^ts [8]byte | ^seq [8]byte
+//	row key:   index ordinal u8 | encoded index key | ^day [8]byte
+//	qualifier: ^ts [8]byte | ^seq [8]byte
+//
+// A Bigtable row holds one key's rows of one day (of its TS value), a
+// cell each, so a window is a scan of a few Bigtable rows.
 //
 // Key values are encoded so that bytewise order is value order, NULL
 // first, and no encoding is a prefix of another's: a tag byte, then the
@@ -107,19 +111,45 @@ func appendTS(dst []byte, ts int64) []byte {
 	return binary.BigEndian.AppendUint64(dst, ^(uint64(ts) ^ 1<<63))
 }
 
+// dayWidth is the span of TS values one Bigtable row holds: a day of
+// milliseconds.
+const dayWidth = 86_400_000
+
+// dayOf returns the day of a TS value: floor(ts / dayWidth), as an int64
+// (math.MinInt64, the order value of NULL, has a day of its own too).
+func dayOf(ts int64) int64 {
+	d := ts / dayWidth
+	if ts%dayWidth < 0 {
+		d--
+	}
+	return d
+}
+
+// appendDay appends ^day, encoded as appendTS encodes times: newer days
+// sort first.
+func appendDay(dst []byte, ts int64) []byte { return appendTS(dst, dayOf(ts)) }
+
 // appendSeq appends ^seq: later arrivals sort first.
 func appendSeq(dst []byte, seq uint64) []byte {
 	return binary.BigEndian.AppendUint64(dst, ^seq)
 }
 
-// keyTS and keySeq read the time and sequence number back from a row key
-// of an index (at least 17 bytes long).
-func keyTS(key string) int64 {
-	return int64(^be64(key[len(key)-16:]) ^ 1<<63)
+// qualifierLen is the length of a row's cell qualifier: ^ts | ^seq.
+const qualifierLen = 16
+
+// appendQualifier appends the qualifier of a row's cell.
+func appendQualifier(dst []byte, ts int64, seq uint64) []byte {
+	return appendSeq(appendTS(dst, ts), seq)
 }
 
-func keySeq(key string) uint64 {
-	return ^be64(key[len(key)-8:])
+// qualTS and qualSeq read the time and sequence number back from a cell
+// qualifier (qualifierLen bytes).
+func qualTS(q string) int64 {
+	return int64(^be64(q) ^ 1<<63)
+}
+
+func qualSeq(q string) uint64 {
+	return ^be64(q[8:])
 }
 
 // be64 reads 8 big-endian bytes of s.

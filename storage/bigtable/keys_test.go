@@ -3,7 +3,9 @@ package bigtable
 import (
 	"bytes"
 	"cmp"
+	"encoding/hex"
 	"math"
+	"math/big"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -147,9 +149,10 @@ func TestKeyWidths(t *testing.T) {
 	}
 }
 
-// TestRowKeyOrder: full row keys order by key ascending, then time
-// descending (NULL as the oldest), then sequence descending, so an
-// ascending scan reads each key's rows newest first.
+// TestRowKeyOrder: rows order by their Bigtable row key, then their cell
+// qualifier, as key ascending, then time descending (NULL as the oldest),
+// then sequence descending, so an ascending scan reads each key's rows
+// newest first; a qualifier decodes back to its time and sequence.
 func TestRowKeyOrder(t *testing.T) {
 	t.Parallel()
 	type row struct {
@@ -159,30 +162,46 @@ func TestRowKeyOrder(t *testing.T) {
 	}
 	rng := rand.New(rand.NewPCG(3, 5))
 	schema := []types.Type{types.String, types.Int64}
-	times := []int64{math.MinInt64, math.MinInt64 + 1, -1, 0, 1, 1704038400000, math.MaxInt64}
-	seqs := []uint64{0, 1, 2, 1 << 32, math.MaxInt64}
+	times := []int64{math.MinInt64, math.MinInt64 + 1, -dayWidth - 1, -dayWidth, -1, 0, 1, dayWidth - 1, dayWidth, 1704038400000, 1704038400001, math.MaxInt64 - 1, math.MaxInt64}
+	seqs := []uint64{0, 1, 2, 1 << 32, math.MaxInt64, math.MaxUint64}
 	var rows []row
 	for range 400 {
 		k := []types.Value{randKeyValue(rng, types.String), randKeyValue(rng, types.Int64)}
 		rows = append(rows, row{k, times[rng.IntN(len(times))], seqs[rng.IntN(len(seqs))]})
 	}
-	encode := func(r row) []byte {
-		b := append([]byte{3}, encodeKey(schema, r.key)...)
-		return appendSeq(appendTS(b, r.ts), r.seq)
+	encode := func(r row) (key, qual []byte) {
+		key = appendDay(append([]byte{3}, encodeKey(schema, r.key)...), r.ts)
+		return key, appendQualifier(nil, r.ts, r.seq)
 	}
 	for _, a := range rows {
-		ka := encode(a)
-		if keyTS(string(ka)) != a.ts || keySeq(string(ka)) != a.seq {
-			t.Fatalf("%x: decodes as ts %d seq %d, want %d %d", ka, keyTS(string(ka)), keySeq(string(ka)), a.ts, a.seq)
+		ka, qa := encode(a)
+		if qualTS(string(qa)) != a.ts || qualSeq(string(qa)) != a.seq || len(qa) != qualifierLen {
+			t.Fatalf("%x: decodes as ts %d seq %d, want %d %d", qa, qualTS(string(qa)), qualSeq(string(qa)), a.ts, a.seq)
 		}
 		for _, b := range rows {
 			want := compareKey(a.key, b.key)
 			if want == 0 {
 				want = cmp.Or(cmp.Compare(b.ts, a.ts), cmp.Compare(b.seq, a.seq))
 			}
-			if got := bytes.Compare(ka, encode(b)); got != want {
+			kb, qb := encode(b)
+			if got := cmp.Or(bytes.Compare(ka, kb), bytes.Compare(qa, qb)); got != want {
 				t.Fatalf("%+v vs %+v: %d, want %d", a, b, got, want)
 			}
+		}
+	}
+}
+
+// TestDayOf: days are floor divisions, so every time falls in the day
+// whose range holds it, negative times and the extremes included.
+func TestDayOf(t *testing.T) {
+	t.Parallel()
+	for _, ts := range []int64{math.MinInt64, math.MinInt64 + 1, -dayWidth - 1, -dayWidth, -1, 0, 1, dayWidth - 1, dayWidth, math.MaxInt64} {
+		d := dayOf(ts)
+		// d*dayWidth <= ts < (d+1)*dayWidth, in big integers.
+		lo := new(big.Int).Mul(big.NewInt(d), big.NewInt(dayWidth))
+		hi := new(big.Int).Add(lo, big.NewInt(dayWidth))
+		if v := big.NewInt(ts); lo.Cmp(v) > 0 || v.Cmp(hi) >= 0 {
+			t.Errorf("dayOf(%d) = %d: [%v, %v) does not hold it", ts, d, lo, hi)
 		}
 	}
 }
@@ -195,6 +214,30 @@ func TestPrefixSuccessor(t *testing.T) {
 		}
 		if want != "" && !(strings.Compare(in+"\xff\xff\xff", want) < 0) {
 			t.Errorf("%q does not bound the keys with prefix %q", want, in)
+		}
+	}
+}
+
+// TestDocumentedKeys pins the examples of docs/storage-format.md: the row
+// key and qualifier of card "a" at 2024-01-01 00:00:01 (UTC+8), sequence
+// 7, and of card "a\x00b" with a NULL ts.
+func TestDocumentedKeys(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		card      string
+		ts        int64
+		key, qual string
+	}{
+		{"a", 1704038401000, "00" + "01610001" + "7fffffffffffb2f5", "7ffffe733f657c17" + "fffffffffffffff8"},
+		{"a\x00b", math.MinInt64, "00" + "016100ff620001" + "80000018daea1d7f", "ffffffffffffffff" + "fffffffffffffff8"},
+	} {
+		key := appendDay(appendKey([]byte{0}, types.String, types.StringValue(c.card)), c.ts)
+		qual := appendQualifier(nil, c.ts, 7)
+		if got := hex.EncodeToString(key); got != c.key {
+			t.Errorf("%q: row key %s, the document says %s", c.card, got, c.key)
+		}
+		if got := hex.EncodeToString(qual); got != c.qual {
+			t.Errorf("%q: qualifier %s, the document says %s", c.card, got, c.qual)
 		}
 	}
 }

@@ -21,10 +21,12 @@ import (
 const (
 	metaKey     = "\xffschema"
 	metaFamily  = "m"
-	defColumn   = "def"     // metaFormat | plan.Table as JSON
-	schemaQual  = "schema:" // + fingerprint hex: the schema's text
-	metaFormat  = 1
-	valueColumn = "r" // the qualifier of a row's cell in its index family
+	defColumn  = "def"     // metaFormat | plan.Table as JSON
+	schemaQual = "schema:" // + fingerprint hex: the schema's text
+	// metaFormat is the layout version: 2 stores a key's rows of a day in
+	// one Bigtable row, a cell each; 1 (no longer read) stored each row in
+	// a Bigtable row of its own.
+	metaFormat = 2
 )
 
 // encodeDef returns the metadata value of a definition.
@@ -38,7 +40,8 @@ func encodeDef(def *plan.Table) ([]byte, error) {
 
 func decodeDef(name string, v []byte) (*plan.Table, error) {
 	if len(v) == 0 || v[0] != metaFormat {
-		return nil, fmt.Errorf("bigtable: table %s: metadata format %v, this build reads %d", name, v[:min(len(v), 1)], metaFormat)
+		return nil, fmt.Errorf("%w: table %s is in storage layout %v, this build reads layout %d: delete the Bigtable table and load it again (fenestra materialize)",
+			storage.ErrSchema, name, v[:min(len(v), 1)], metaFormat)
 	}
 	var def plan.Table
 	if err := json.Unmarshal(v[1:], &def); err != nil {

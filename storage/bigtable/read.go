@@ -18,14 +18,15 @@ import (
 	"github.com/fenestra-dev/fenestra/storage"
 )
 
-// Read implements storage.Store with one range scan of the key's rows,
-// which are stored newest first: the scan starts at the newest row at or
-// before r.To and ends after the oldest at or after r.From, and a Limit
-// of N reads N rows. TTLs are enforced as storage.Mem enforces them: an
-// absolute TTL against the Clock, a latest TTL by rank within the key, so
-// when one applies the scan starts at the key's newest row to count ranks.
-// Expired rows come last in a key's scan (they are older and ranked
-// further down), so the scan stops at the first.
+// Read implements storage.Store with one range scan of the key's
+// Bigtable rows, a day of its rows each, whose cells are stored newest
+// first: the scan starts at the day of r.To and ends after the day of
+// r.From, a column range filter keeps the cells of [r.From, r.To], and a
+// Limit of N stops after N cells. TTLs are enforced as storage.Mem
+// enforces them: an absolute TTL against the Clock, a latest TTL by rank
+// within the key, so when one applies the scan starts at the key's newest
+// row to count ranks. Expired rows come last in a key's scan (they are
+// older and ranked further down), so the scan stops at the first.
 func (s *Store) Read(ctx context.Context, r storage.Range) (*types.Block, error) {
 	t, err := s.table(ctx, r.Table)
 	if err != nil {
@@ -76,12 +77,15 @@ func (s *Store) readKey(ctx context.Context, t *table, ord int, ix *plan.Index, 
 	now := s.now()
 	_, latest := storage.TTLBounds(ix, now)
 	byRank := latest > 0 // ranks count the key's rows newer than r.To
-	start := prefix
+	start, first := prefix, ""
 	if !byRank {
-		start = appendTS(prefix[:len(prefix):len(prefix)], r.To)
+		start, first = appendDay(prefix[:len(prefix):len(prefix)], r.To), string(appendTS(nil, r.To))
 	}
-	end := prefixSuccessor(appendTS(prefix[:len(prefix):len(prefix)], r.From))
-	var opts []bigtable.ReadOption
+	end := prefixSuccessor(appendDay(prefix[:len(prefix):len(prefix)], r.From))
+	filter := bigtable.ColumnRangeFilter(t.families[ord], first, prefixSuccessor(appendTS(nil, r.From)))
+	opts := []bigtable.ReadOption{bigtable.RowFilter(filter)}
+	// Every Bigtable row returned holds at least one cell wanted, so N
+	// rows hold the N cells a limit asks for.
 	switch {
 	case !byRank && r.Limit > 0:
 		opts = append(opts, bigtable.LimitRows(int64(r.Limit)))
@@ -90,8 +94,8 @@ func (s *Store) readKey(ctx context.Context, t *table, ord int, ix *plan.Index, 
 	}
 	sc := scan{t: t, out: out, seqs: seqs}
 	rank, n := 0, 0
-	err = s.scan(ctx, t, t.families[ord], bigtable.NewRange(string(start), end), func(key string, value []byte) bool {
-		ts := keyTS(key)
+	err = s.scan(ctx, t, t.families[ord], bigtable.NewRange(string(start), end), func(_, qual string, value []byte) bool {
+		ts := qualTS(qual)
 		if storage.Expired(ix, now, ts, rank) {
 			return false
 		}
@@ -99,7 +103,7 @@ func (s *Store) readKey(ctx context.Context, t *table, ord int, ix *plan.Index, 
 		if ts > r.To {
 			return true
 		}
-		if !sc.add(key, value) {
+		if !sc.add(qual, value) {
 			return false
 		}
 		n++
@@ -117,7 +121,7 @@ type scan struct {
 	out  *types.Block
 	seqs *[]uint64
 	err  error  // a row that did not decode
-	key  string // its key
+	qual string // its cell qualifier
 }
 
 // failed returns the error of a row that did not decode, naming the
@@ -130,29 +134,41 @@ func (sc *scan) failed(ctx context.Context, s *Store) error {
 	if errors.As(sc.err, &se) && se.Got == nil {
 		se.Got = s.knownSchema(ctx, sc.t.def.Name, se.GotFP)
 	}
-	return fmt.Errorf("bigtable: reading %s: %w (row key %x)", sc.t.def.Name, sc.err, sc.key)
+	return fmt.Errorf("bigtable: reading %s: %w (cell %x)", sc.t.def.Name, sc.err, sc.qual)
 }
 
-// add decodes one stored row; false (with sc.err set) on a bad row.
-func (sc *scan) add(key string, value []byte) bool {
+// add decodes one stored row, the cell of qualifier qual; false (with
+// sc.err set) on a bad row.
+func (sc *scan) add(qual string, value []byte) bool {
 	if err := sc.t.codec.Decode(value, sc.out); err != nil {
-		sc.err, sc.key = err, key
+		sc.err, sc.qual = err, qual
 		return false
 	}
 	if sc.seqs != nil {
-		*sc.seqs = append(*sc.seqs, keySeq(key))
+		*sc.seqs = append(*sc.seqs, qualSeq(qual))
 	}
 	return true
 }
 
-// scan reads the rows of rg of t, calling f with each row's key and the
-// value of its cell in family fam, until f returns false.
-func (s *Store) scan(ctx context.Context, t *table, fam string, rg bigtable.RowRange, f func(key string, value []byte) bool, opts ...bigtable.ReadOption) error {
+// scan reads the Bigtable rows of rg of t and calls f with each stored
+// row: the Bigtable row's key, the cell's qualifier and its value, in
+// family fam, newest first, until f returns false. A cell of another
+// length of qualifier is not a row and is passed over, as are older
+// versions of a cell.
+func (s *Store) scan(ctx context.Context, t *table, fam string, rg bigtable.RowRange, f func(key, qual string, value []byte) bool, opts ...bigtable.ReadOption) error {
 	cctx, cancel := s.call(ctx)
 	defer cancel()
+	colStart := len(fam) + 1 // items name their column "family:qualifier"
 	err := t.bt.ReadRows(cctx, rg, func(row bigtable.Row) bool {
-		if items := row[fam]; len(items) > 0 && len(items[0].Row) > 16 {
-			return f(items[0].Row, items[0].Value)
+		prev := ""
+		for _, it := range row[fam] {
+			if len(it.Column) != colStart+qualifierLen || it.Column == prev {
+				continue
+			}
+			prev = it.Column
+			if !f(it.Row, it.Column[colStart:], it.Value) {
+				return false
+			}
 		}
 		return true
 	}, opts...)
@@ -229,15 +245,15 @@ func (s *Store) readIndex(ctx context.Context, t *table, ord int, ix *plan.Index
 	sc := scan{t: t, out: out, seqs: seqs}
 	var last string
 	rank := 0
-	err := s.scan(ctx, t, t.families[ord], bigtable.PrefixRange(string([]byte{byte(ord)})), func(key string, value []byte) bool {
-		if k := key[:len(key)-16]; k != last {
+	err := s.scan(ctx, t, t.families[ord], bigtable.PrefixRange(string([]byte{byte(ord)})), func(key, qual string, value []byte) bool {
+		if k := key[:len(key)-8]; k != last { // the key, without the day
 			last, rank = k, 0
 		}
 		rank++
-		if storage.Expired(ix, now, keyTS(key), rank-1) {
+		if storage.Expired(ix, now, qualTS(qual), rank-1) {
 			return true
 		}
-		return sc.add(key, value)
+		return sc.add(qual, value)
 	})
 	if err == nil {
 		err = sc.failed(ctx, s)

@@ -38,7 +38,7 @@ func (s *Store) Write(ctx context.Context, name string, rows *types.Block, seqs 
 	}
 	w := &writer{s: s, t: t, rows: rows, seqs: seqs, failed: &WriteError{Table: name, Rows: rows.Len}}
 	superseded := supersededRows(seqs)
-	var key []byte
+	var key, qual []byte
 	for i := 0; i < rows.Len; i++ {
 		if superseded != nil && superseded[i] {
 			continue
@@ -47,8 +47,10 @@ func (s *Store) Write(ctx context.Context, name string, rows *types.Block, seqs 
 		w.arena = t.codec.Append(w.arena, rows, i)
 		val := w.arena[start:len(w.arena):len(w.arena)] // shared by the row's index copies
 		for ix := range t.def.Indexes {
-			key = t.rowKey(key[:0], ix, rows, i, seqs[i])
-			w.add(string(key), ix, i, t.cellTime(ix, rows, i), val)
+			ts := orderValue(rows, t.tsCols[ix], i)
+			key = t.rowKey(key[:0], ix, rows, i, ts)
+			qual = appendQualifier(qual[:0], ts, seqs[i])
+			w.add(string(key), ix, i, string(qual), cellTime(ts), val)
 		}
 		if w.full() {
 			if err := w.flush(ctx); err != nil {
@@ -91,14 +93,14 @@ func supersededRows(seqs []uint64) []bool {
 	return out
 }
 
-// rowKey appends the row key of row i of b under index ix.
-func (t *table) rowKey(dst []byte, ix int, b *types.Block, i int, seq uint64) []byte {
+// rowKey appends the key of the Bigtable row that holds row i of b under
+// index ix, whose order value is ts: the index key and ts's day.
+func (t *table) rowKey(dst []byte, ix int, b *types.Block, i int, ts int64) []byte {
 	dst = append(dst, byte(ix))
 	for _, c := range t.keyCols[ix] {
 		dst = appendKey(dst, b.Schema[c].Type, b.Cols[c].Value(i))
 	}
-	dst = appendTS(dst, orderValue(b, t.tsCols[ix], i))
-	return appendSeq(dst, seq)
+	return appendDay(dst, ts)
 }
 
 // orderValue is a row's TS, NULL (or no TS column) as math.MinInt64, as
@@ -110,11 +112,10 @@ func orderValue(b *types.Block, col, i int) int64 {
 	return b.Cols[col].I[i]
 }
 
-// cellTime is the cell timestamp of row i under index ix: its event time
-// in microseconds, clamped to Bigtable's range (times before 1970 and NULL
-// are 0), so an age GC policy ages rows by event time.
-func (t *table) cellTime(ix int, b *types.Block, i int) bigtable.Timestamp {
-	ms := orderValue(b, t.tsCols[ix], i)
+// cellTime is the cell timestamp of a row whose order value is ms: its
+// event time in microseconds, clamped to Bigtable's range (times before
+// 1970 and NULL are 0), so an age GC policy ages rows by event time.
+func cellTime(ms int64) bigtable.Timestamp {
 	switch {
 	case ms <= 0:
 		return 0
@@ -144,13 +145,13 @@ type entryRef struct {
 	index int
 }
 
-func (w *writer) add(key string, ix, row int, ts bigtable.Timestamp, val []byte) {
+func (w *writer) add(key string, ix, row int, qual string, ts bigtable.Timestamp, val []byte) {
 	m := bigtable.NewMutation()
-	m.Set(w.t.families[ix], valueColumn, ts, val)
+	m.Set(w.t.families[ix], qual, ts, val)
 	w.keys = append(w.keys, key)
 	w.muts = append(w.muts, m)
 	w.refs = append(w.refs, entryRef{row: row, index: ix})
-	w.bytes += len(key) + len(val) + 32
+	w.bytes += len(key) + len(qual) + len(val) + 32
 }
 
 func (w *writer) full() bool {
