@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"strings"
 	"time"
@@ -35,6 +36,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	timeout := fs.Duration("timeout", functions.DefaultTimeout, "the deadline of each request (storage included)")
 	database := fs.String("database", "", "the database name the OpenMLDB routes /dbs/{db}/... answer to (default: any)")
 	initTables := fs.Bool("init", false, "create the feature file's tables first, as fenestra storage init does")
+	debugAddr := fs.String("debug-addr", "", "an address to serve Go's profiles on, /debug/pprof/ (none: off); keep it private")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: fenestra serve --sql FILE.sql [--addr :8080] [--bigtable PROJECT/INSTANCE] [flags]\n\nServes the DEPLOY views of a feature file over HTTP: each request row is\nevaluated against the rows stored in Bigtable, with the same evaluator as\nbatch mode. With BIGTABLE_EMULATOR_HOST set, it uses that emulator.\n\nroutes:\n  POST /v1/views/{view}:compute     {\"rows\": [...], \"store\": false}\n  GET  /v1/views, /v1/views/{view}\n  PUT  /v1/tables/{table}/rows      {\"rows\": [...]}\n  POST /dbs/{db}/deployments/{name} (OpenMLDB APIServer), GET likewise\n  PUT  /dbs/{db}/tables/{table}     (OpenMLDB APIServer)\n  GET  /healthz, /metrics\n\nflags:")
 		fs.PrintDefaults()
@@ -52,7 +54,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return 2
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	cfg := serveConfig{sql: *sql, addr: *addr, tokenFile: *tokenFile, init: *initTables,
+	cfg := serveConfig{sql: *sql, addr: *addr, debugAddr: *debugAddr, tokenFile: *tokenFile, init: *initTables,
 		store: bigtable.Config{Project: project, Instance: inst, Prefix: *prefix, Timeout: storeTimeout(*timeout), Logger: log},
 		opts:  functions.Options{Timeout: *timeout, Logger: log},
 		sopts: functions.ServerOptions{MaxBody: *maxBody, Database: *database, Logger: log}}
@@ -66,6 +68,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 // serveConfig is what fenestra serve was asked to do.
 type serveConfig struct {
 	sql, addr, tokenFile string
+	debugAddr            string
 	init                 bool
 	store                bigtable.Config
 	opts                 functions.Options
@@ -122,6 +125,13 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 		ErrorLog: slog.NewLogLogger(cfg.sopts.Logger.Handler(), slog.LevelWarn)}
 	fmt.Fprintf(stdout, "serving %d views of %s on http://%s (Bigtable %s/%s at %s)\n",
 		len(svc.Views()), cfg.sql, ln.Addr(), cfg.store.Project, cfg.store.Instance, store.Addr())
+	if cfg.debugAddr != "" {
+		stop, err := serveDebug(cfg.debugAddr, stdout)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	done := make(chan error, 1)
 	go func() { done <- hs.Serve(ln) }()
 	select {
@@ -137,4 +147,23 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 	}
 	fmt.Fprintln(stdout, "stopped")
 	return err
+}
+
+// serveDebug serves Go's profiles (net/http/pprof) on addr, apart from
+// the service's routes, until stop is called.
+func serveDebug(addr string, stdout io.Writer) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("--debug-addr: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go hs.Serve(ln)
+	fmt.Fprintf(stdout, "profiles on http://%s/debug/pprof/\n", ln.Addr())
+	return func() { hs.Close() }, nil
 }
