@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"encoding/hex"
+	"errors"
 	"math"
 	"math/big"
 	"math/rand/v2"
@@ -11,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/fenestra-dev/fenestra/featurelang/types"
+	"github.com/fenestra-dev/fenestra/storage"
 )
 
 // keyTypes are the types an index key can have.
@@ -239,5 +241,19 @@ func TestDocumentedKeys(t *testing.T) {
 		if got := hex.EncodeToString(qual); got != c.qual {
 			t.Errorf("%q: qualifier %s, the document says %s", c.card, got, c.qual)
 		}
+	}
+}
+
+// TestOldLayoutRefused: a table whose metadata names layout 1 (a Bigtable
+// row per fenestra row) is refused as a schema mismatch that says what to
+// do, never read with the wrong layout.
+func TestOldLayoutRefused(t *testing.T) {
+	t.Parallel()
+	_, err := decodeDef("tx", []byte("\x01{\"name\":\"tx\"}"))
+	if !errors.Is(err, storage.ErrSchema) || !strings.Contains(err.Error(), "load it again") {
+		t.Errorf("layout 1: %v, want storage.ErrSchema saying to load the table again", err)
+	}
+	if def, err := decodeDef("tx", []byte("\x02{\"name\":\"tx\"}")); err != nil || def.Name != "tx" {
+		t.Errorf("layout 2: %v, %v", def, err)
 	}
 }
