@@ -34,6 +34,12 @@
 // by every worker. A view whose windows share no partition column cannot
 // be split (package bucket says why) and runs in a single bucket.
 //
+// Materialize routes a table's rows to its writers by the key of the
+// table's first index, and a writer stores up to 262,144 rows of a table
+// in one write, so that a key's rows of a day land in one storage segment
+// or a few (see docs/storage-format.md); a writer holds that many rows in
+// memory.
+//
 // Each bucket writes its output rows, encoded and tagged with their
 // FROM-table rows' sequence numbers, to a part file beside the output (so
 // the output's directory must be one every worker can reach: a shared file

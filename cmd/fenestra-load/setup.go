@@ -72,7 +72,7 @@ func setup(ctx context.Context, path string, cfg bigtable.Config, keys, history 
 		return err
 	}
 	start, total := time.Now(), keys*history
-	const block = 20_000
+	const block = 100_000
 	b := types.NewBlock(t.Schema, block)
 	seqs := make([]uint64, 0, block)
 	for i := 0; i < total; i++ {

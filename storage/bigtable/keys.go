@@ -134,24 +134,6 @@ func appendSeq(dst []byte, seq uint64) []byte {
 	return binary.BigEndian.AppendUint64(dst, ^seq)
 }
 
-// qualifierLen is the length of a row's cell qualifier: ^ts | ^seq.
-const qualifierLen = 16
-
-// appendQualifier appends the qualifier of a row's cell.
-func appendQualifier(dst []byte, ts int64, seq uint64) []byte {
-	return appendSeq(appendTS(dst, ts), seq)
-}
-
-// qualTS and qualSeq read the time and sequence number back from a cell
-// qualifier (qualifierLen bytes).
-func qualTS(q string) int64 {
-	return int64(^be64(q) ^ 1<<63)
-}
-
-func qualSeq(q string) uint64 {
-	return ^be64(q[8:])
-}
-
 // be64 reads 8 big-endian bytes of s.
 func be64(s string) uint64 {
 	_ = s[7]

@@ -19,8 +19,8 @@ import (
 
 // The metadata row (see docs/storage-format.md, "Metadata row").
 const (
-	metaKey     = "\xffschema"
-	metaFamily  = "m"
+	metaKey    = "\xffschema"
+	metaFamily = "m"
 	defColumn  = "def"     // metaFormat | plan.Table as JSON
 	schemaQual = "schema:" // + fingerprint hex: the schema's text
 	// metaFormat is the layout version: 2 stores a key's rows of a day in

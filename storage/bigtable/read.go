@@ -77,51 +77,72 @@ func (s *Store) readKey(ctx context.Context, t *table, ord int, ix *plan.Index, 
 	now := s.now()
 	_, latest := storage.TTLBounds(ix, now)
 	byRank := latest > 0 // ranks count the key's rows newer than r.To
-	start, first := prefix, ""
+	start := prefix
 	if !byRank {
-		start, first = appendDay(prefix[:len(prefix):len(prefix)], r.To), string(appendTS(nil, r.To))
+		start = appendDay(prefix[:len(prefix):len(prefix)], r.To)
 	}
 	end := prefixSuccessor(appendDay(prefix[:len(prefix):len(prefix)], r.From))
-	filter := bigtable.ColumnRangeFilter(t.families[ord], first, prefixSuccessor(appendTS(nil, r.From)))
-	opts := []bigtable.ReadOption{bigtable.RowFilter(filter)}
-	// Every Bigtable row returned holds at least one cell wanted, so N
-	// rows hold the N cells a limit asks for.
+	// Segments whose newest row is older than r.From hold no row wanted.
+	filter := bigtable.RowFilter(bigtable.ColumnRangeFilter(t.families[ord], "", prefixSuccessor(appendTS(nil, r.From))))
+	// Pages of Bigtable rows: a limit of N rows needs at most N+1 of them
+	// (every one holds a row in range, but the first may hold only rows
+	// newer than r.To), unless copies of rows were dropped, so the scan
+	// goes on page by page; a latest TTL of N hides every row past N
+	// Bigtable rows (each holds at least one row), so one page does.
+	page := 0
 	switch {
 	case !byRank && r.Limit > 0:
-		opts = append(opts, bigtable.LimitRows(int64(r.Limit)))
+		page = r.Limit + 1
 	case byRank && ix.TTLType != "absorlat":
-		opts = append(opts, bigtable.LimitRows(int64(latest))) // later ranks have expired
+		page = latest
 	}
 	sc := scan{t: t, out: out, seqs: seqs}
 	rank, n := 0, 0
-	err = s.scan(ctx, t, t.families[ord], bigtable.NewRange(string(start), end), func(_, qual string, value []byte) bool {
-		ts := qualTS(qual)
-		if storage.Expired(ix, now, ts, rank) {
-			return false
+	each := func(_ string, rows []stored) bool {
+		for _, row := range rows {
+			if row.ts < r.From || storage.Expired(ix, now, row.ts, rank) {
+				return false
+			}
+			rank++
+			if row.ts > r.To {
+				continue
+			}
+			if !sc.add(row) {
+				return false
+			}
+			n++
+			if r.Limit > 0 && n >= r.Limit {
+				return false
+			}
 		}
-		rank++
-		if ts > r.To {
-			return true
-		}
-		if !sc.add(qual, value) {
-			return false
-		}
-		n++
-		return r.Limit <= 0 || n < r.Limit
-	}, opts...)
-	if err == nil {
-		err = sc.failed(ctx, s)
+		return true
 	}
-	return err
+	from := string(start)
+	for {
+		opts := []bigtable.ReadOption{filter}
+		if page > 0 {
+			opts = append(opts, bigtable.LimitRows(int64(page)))
+		}
+		res, err := s.scan(ctx, &sc, t.families[ord], bigtable.NewRange(from, end), each, opts...)
+		if err != nil {
+			return err
+		}
+		if res.stopped || page == 0 || res.rows < page || byRank {
+			return nil
+		}
+		from = res.last + "\x00" // the next page starts after the last row read
+	}
 }
 
-// scan decodes rows into a block.
+// scan decodes stored rows into a block.
 type scan struct {
 	t    *table
 	out  *types.Block
 	seqs *[]uint64
-	err  error  // a row that did not decode
-	qual string // its cell qualifier
+	rows []stored // scratch: the rows of one Bigtable row
+	err  error    // a row or segment that did not decode
+	key  string   // its Bigtable row
+	qual string   // and its cell's qualifier
 }
 
 // failed returns the error of a row that did not decode, naming the
@@ -134,44 +155,77 @@ func (sc *scan) failed(ctx context.Context, s *Store) error {
 	if errors.As(sc.err, &se) && se.Got == nil {
 		se.Got = s.knownSchema(ctx, sc.t.def.Name, se.GotFP)
 	}
-	return fmt.Errorf("bigtable: reading %s: %w (cell %x)", sc.t.def.Name, sc.err, sc.qual)
+	return fmt.Errorf("bigtable: reading %s: %w (row key %x, cell %x)", sc.t.def.Name, sc.err, sc.key, sc.qual)
 }
 
-// add decodes one stored row, the cell of qualifier qual; false (with
-// sc.err set) on a bad row.
-func (sc *scan) add(qual string, value []byte) bool {
-	if err := sc.t.codec.Decode(value, sc.out); err != nil {
-		sc.err, sc.qual = err, qual
+// add decodes one stored row; false (with sc.err set) on a bad row.
+func (sc *scan) add(r stored) bool {
+	if err := sc.t.codec.Decode(r.val, sc.out); err != nil {
+		sc.err = err
 		return false
 	}
 	if sc.seqs != nil {
-		*sc.seqs = append(*sc.seqs, qualSeq(qual))
+		*sc.seqs = append(*sc.seqs, r.seq)
 	}
 	return true
 }
 
-// scan reads the Bigtable rows of rg of t and calls f with each stored
-// row: the Bigtable row's key, the cell's qualifier and its value, in
-// family fam, newest first, until f returns false. A cell of another
-// length of qualifier is not a row and is passed over, as are older
-// versions of a cell.
-func (s *Store) scan(ctx context.Context, t *table, fam string, rg bigtable.RowRange, f func(key, qual string, value []byte) bool, opts ...bigtable.ReadOption) error {
+// scanned is what a scan read.
+type scanned struct {
+	rows    int    // Bigtable rows
+	last    string // the last one's key
+	stopped bool   // f asked to stop
+}
+
+// scan reads the Bigtable rows of rg of t and calls f with each one's key
+// and its stored rows (its segments' rows in family fam, merged: newest
+// first, the latest copy of each sequence number), until f returns false.
+// Cells whose qualifier is not a segment's are passed over, as are older
+// versions of a cell. A segment that does not decode stops the scan with
+// its error.
+func (s *Store) scan(ctx context.Context, sc *scan, fam string, rg bigtable.RowRange, f func(key string, rows []stored) bool, opts ...bigtable.ReadOption) (scanned, error) {
 	cctx, cancel := s.call(ctx)
 	defer cancel()
+	var res scanned
 	colStart := len(fam) + 1 // items name their column "family:qualifier"
-	err := t.bt.ReadRows(cctx, rg, func(row bigtable.Row) bool {
-		prev := ""
+	err := sc.t.bt.ReadRows(cctx, rg, func(row bigtable.Row) bool {
+		res.rows++
+		res.last = row.Key()
+		sc.rows = sc.rows[:0]
+		prev, segments := "", 0
 		for _, it := range row[fam] {
 			if len(it.Column) != colStart+qualifierLen || it.Column == prev {
 				continue
 			}
 			prev = it.Column
-			if !f(it.Row, it.Column[colStart:], it.Value) {
+			var err error
+			if sc.rows, err = appendSegmentRows(sc.rows, it.Value); err != nil {
+				sc.err, sc.key, sc.qual = err, it.Row, it.Column[colStart:]
 				return false
 			}
+			segments++
+		}
+		if len(sc.rows) == 0 {
+			return true
+		}
+		sc.key = row.Key()
+		if !f(row.Key(), mergeSegments(sc.rows, segments == 1)) {
+			res.stopped = true
+			return false
 		}
 		return true
 	}, opts...)
+	if err == nil && sc.err != nil {
+		err = sc.failed(ctx, s)
+	}
+	if err != nil && sc.err == nil {
+		err = s.readFailed(ctx, sc.t, err)
+	}
+	return res, err
+}
+
+// readFailed describes a failed ReadRows call.
+func (s *Store) readFailed(ctx context.Context, t *table, err error) error {
 	switch {
 	case err == nil:
 		return nil
@@ -245,19 +299,18 @@ func (s *Store) readIndex(ctx context.Context, t *table, ord int, ix *plan.Index
 	sc := scan{t: t, out: out, seqs: seqs}
 	var last string
 	rank := 0
-	err := s.scan(ctx, t, t.families[ord], bigtable.PrefixRange(string([]byte{byte(ord)})), func(key, qual string, value []byte) bool {
+	_, err := s.scan(ctx, &sc, t.families[ord], bigtable.PrefixRange(string([]byte{byte(ord)})), func(key string, rows []stored) bool {
 		if k := key[:len(key)-8]; k != last { // the key, without the day
 			last, rank = k, 0
 		}
-		rank++
-		if storage.Expired(ix, now, qualTS(qual), rank-1) {
-			return true
+		for _, r := range rows {
+			rank++
+			if !storage.Expired(ix, now, r.ts, rank-1) && !sc.add(r) {
+				return false
+			}
 		}
-		return sc.add(qual, value)
+		return true
 	})
-	if err == nil {
-		err = sc.failed(ctx, s)
-	}
 	return err
 }
 

@@ -8,6 +8,7 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"cloud.google.com/go/bigtable"
@@ -76,6 +77,8 @@ type Store struct {
 	conn      *grpc.ClientConn // the emulator connection, owned
 	client    *bigtable.Client
 	admin     *bigtable.AdminClient
+
+	lastStamp atomic.Uint64 // the last write stamp given (see stamp)
 
 	mu     sync.RWMutex
 	tables map[string]*table // by fenestra table name, once initialised or described

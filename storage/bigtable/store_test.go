@@ -334,7 +334,7 @@ func TestWriteErrorFormat(t *testing.T) {
 	for i := range 10 {
 		seqs[i] = uint64(100 + i)
 		for ix := range 2 {
-			refs = append(refs, entryRef{row: i, index: ix})
+			refs = append(refs, entryRef{rows: []int{i}, index: ix})
 			var err error
 			if i%2 == 1 {
 				err = fmt.Errorf("boom %d/%d", i, ix)
@@ -346,9 +346,8 @@ func TestWriteErrorFormat(t *testing.T) {
 	e.add(refs[:14], errs[:14], seqs)
 	e.add(refs[14:], nil, seqs) // a batch that succeeded
 	e.add(refs[:2], []error{nil, plain}, seqs)
-	want := "bigtable: writing tx: 4 of 10 rows failed: row 2 (seq 101) index 0: boom 1/0; row 2 (seq 101) index 1: boom 1/1; " +
-		"row 4 (seq 103) index 0: boom 3/0; row 4 (seq 103) index 1: boom 3/1; " +
-		"row 6 (seq 105) index 0: boom 5/0; and 2 more; the write is idempotent: retry it whole"
+	want := "bigtable: writing tx: 4 of 10 rows failed: row 1 (seq 100) index 1: try again; row 2 (seq 101) index 0: boom 1/0; row 2 (seq 101) index 1: boom 1/1; " +
+		"row 4 (seq 103) index 0: boom 3/0; row 4 (seq 103) index 1: boom 3/1; and 2 more; the write is idempotent: retry it whole"
 	if got := e.Error(); got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
