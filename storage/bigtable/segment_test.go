@@ -152,3 +152,24 @@ func TestLargeDay(t *testing.T) {
 		}
 	}
 }
+
+// FuzzSegment: any bytes decode as a segment or fail, never panic, and a
+// segment that decodes has rows within its bytes.
+func FuzzSegment(f *testing.F) {
+	_, val := segmentOf(f, 42, txRows(tx("a", 1, 3000), tx("b", 2, -1)), []uint64{1, 2})
+	f.Add(val)
+	f.Add([]byte{segmentFormat, 0, 0})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		rows, err := appendSegmentRows(nil, data)
+		if err != nil {
+			return
+		}
+		total := 0
+		for _, r := range rows {
+			total += len(r.val)
+		}
+		if total > len(data) {
+			t.Fatalf("%d bytes of rows in a %d-byte segment", total, len(data))
+		}
+	})
+}
