@@ -3,7 +3,9 @@ package emulators
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"cloud.google.com/go/bigtable"
@@ -62,5 +64,74 @@ func TestStartBigtableBadAddress(t *testing.T) {
 	t.Parallel()
 	if _, _, err := StartBigtable("no-port"); err == nil || !strings.Contains(err.Error(), "no-port") {
 		t.Errorf("got %v, want an error naming the address", err)
+	}
+}
+
+// TestBigtableColumnsWhileWriting: reads of a row that writes keep adding
+// columns to see every column written before they started, each once, in
+// order (bttest alone shares a row's column list with the copies reads
+// make, and a write sorts it in place).
+func TestBigtableColumnsWhileWriting(t *testing.T) {
+	t.Parallel()
+	addr, stop, err := StartBigtable("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	conn, err := grpc.NewClient("passthrough:///"+addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	ctx := context.Background()
+	admin, err := bigtable.NewAdminClient(ctx, "p", "i", option.WithGRPCConn(conn))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := admin.CreateTableFromConf(ctx, &bigtable.TableConf{TableID: "t", ColumnFamilies: map[string]bigtable.Family{"f": {}}}); err != nil {
+		t.Fatal(err)
+	}
+	client, err := bigtable.NewClientWithConfig(ctx, "p", "i", bigtable.ClientConfig{MetricsProvider: bigtable.NoopMetricsProvider{}}, option.WithGRPCConn(conn))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tbl := client.Open("t")
+	const columns = 300
+	var written atomic.Int64
+	done := make(chan error, 1)
+	go func() {
+		for i := range columns {
+			m := bigtable.NewMutation()
+			// Descending names: each new column sorts first, moving the others.
+			m.Set("f", fmt.Sprintf("c%04d", columns-i), 0, []byte{1})
+			if err := tbl.Apply(ctx, "r", m); err != nil {
+				done <- err
+				return
+			}
+			written.Add(1)
+		}
+		done <- nil
+	}()
+	for reads := 0; ; reads++ {
+		before := written.Load()
+		row, err := tbl.ReadRow(ctx, "r")
+		if err != nil {
+			t.Fatal(err)
+		}
+		items := row["f"]
+		if int64(len(items)) < before {
+			t.Fatalf("read %d: %d columns, but %d were written before it started", reads, len(items), before)
+		}
+		for j := 1; j < len(items); j++ {
+			if items[j-1].Column >= items[j].Column {
+				t.Fatalf("read %d: columns %s then %s", reads, items[j-1].Column, items[j].Column)
+			}
+		}
+		if before == columns {
+			break
+		}
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }

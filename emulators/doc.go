@@ -12,6 +12,8 @@
 // storage/bigtable's Config.EmulatorHost in tests.
 //
 // The emulator keeps everything in memory: its tables vanish when it stops.
+// It runs writes one at a time, apart from reads: bttest alone lets a read
+// of a row miss cells while a write adds a column to that row.
 //
 // StartLambda runs a local AWS Lambda Runtime API (version 2018-06-01):
 // the HTTP API on which a Lambda runtime asks for the next event and posts
