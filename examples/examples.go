@@ -1,10 +1,105 @@
-// Package examples embeds the example feature files, so `fenestra up` runs
-// on a fresh machine with nothing but the binary.
+// Package examples holds the example feature files, embedded so that
+// `fenestra up` runs on a fresh machine with nothing but the binary, and a
+// deterministic data generator for each (`fenestra gen`).
 package examples
 
-import "embed"
+import (
+	"embed"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/fenestra-dev/fenestra/featurelang"
+	"github.com/fenestra-dev/fenestra/featurelang/plan"
+	"github.com/fenestra-dev/fenestra/featurelang/types"
+)
 
 // FS holds the examples: cards/features.sql is the README example.
 //
 //go:embed cards/features.sql
 var FS embed.FS
+
+// Example is an example: its feature file and its data generator.
+type Example struct {
+	// Name names the example (fenestra up --example NAME).
+	Name string
+	// Path is the feature file's path in FS; SQL its text.
+	Path, SQL string
+	// Module is the compiled feature file.
+	Module *featurelang.Module
+	// View is the view the example serves and backfills, and Key the
+	// column a request's key is in.
+	View, Key string
+	// Days is the span of the generated data.
+	Days int
+
+	generate func(tables map[string]*plan.Table, cfg Config) map[string]*types.Block
+}
+
+// Config shapes generated data.
+type Config struct {
+	// Rows is the number of rows of the example's main (request) table.
+	Rows int
+	// Seed selects the data: the same Config always gives the same rows.
+	Seed uint64
+	// Start is when the data starts (the cards: 30 days of transactions
+	// from Start). Online stores expire rows by TTL against the wall
+	// clock, so data to serve now should end about now.
+	Start time.Time
+}
+
+// DefaultStart returns a Start for data that ends today: midnight UTC,
+// days days before now's day.
+func DefaultStart(now time.Time, days int) time.Time {
+	y, m, d := now.UTC().Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC).AddDate(0, 0, -days)
+}
+
+// Generate returns the example's tables, by name, for cfg: the same cfg
+// always gives the same rows, in the same (arrival) order.
+func (e *Example) Generate(cfg Config) (map[string]*types.Block, error) {
+	if cfg.Rows < 1 {
+		return nil, fmt.Errorf("examples: %d rows: want at least 1", cfg.Rows)
+	}
+	if cfg.Start.IsZero() {
+		return nil, fmt.Errorf("examples: no start time")
+	}
+	tables := map[string]*plan.Table{}
+	for _, t := range e.Module.Tables {
+		tables[t.Name] = t
+	}
+	return e.generate(tables, cfg), nil
+}
+
+// Names returns the examples' names, sorted.
+func Names() []string {
+	names := make([]string, 0, len(registry))
+	for _, e := range registry {
+		names = append(names, e.Name)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// Lookup returns the example named name, compiled.
+func Lookup(name string) (*Example, error) {
+	i := slices.IndexFunc(registry, func(e Example) bool { return e.Name == name })
+	if i < 0 {
+		return nil, fmt.Errorf("examples: no example %q (there is %s)", name, strings.Join(Names(), ", "))
+	}
+	e := registry[i]
+	text, err := FS.ReadFile(e.Path)
+	if err != nil {
+		return nil, err
+	}
+	e.SQL = string(text)
+	if e.Module, err = featurelang.Compile("examples/"+e.Path, e.SQL, featurelang.Options{}); err != nil {
+		return nil, err
+	}
+	return &e, nil
+}
+
+var registry = []Example{
+	{Name: "cards", Path: "cards/features.sql", View: "card_features", Key: "card", Days: CardsDays, generate: generateCards},
+}

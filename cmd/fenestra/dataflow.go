@@ -108,18 +108,25 @@ func (pf *pipelineFlags) parse(args []string, stderr io.Writer) (mod *featurelan
 		fmt.Fprintf(stderr, "%s: --bad-rows: want fail or skip, got %q\n", pf.fs.Name(), pf.badRows)
 		return nil, 0, 2
 	}
-	beam.Init()
-	// After beam.Init, which installs Beam's default log.
-	var h slog.Handler = doFnWarnings{new(sync.Mutex), stderr}
-	if pf.verbose {
-		h = slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo})
-	}
-	slog.SetDefault(slog.New(h))
+	initBeam(stderr, pf.verbose)
 	mods, ok := compileFiles([]string{pf.sql}, stderr)
 	if !ok {
 		return nil, 0, 1
 	}
 	return mods[0], policy, 0
+}
+
+// initBeam readies Beam (after the flags are parsed, as Beam requires)
+// and makes the default log print only the pipeline's own warnings, or
+// the runner's messages too when verbose.
+func initBeam(stderr io.Writer, verbose bool) {
+	beam.Init()
+	// After beam.Init, which installs Beam's default log.
+	var h slog.Handler = doFnWarnings{new(sync.Mutex), stderr}
+	if verbose {
+		h = slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo})
+	}
+	slog.SetDefault(slog.New(h))
 }
 
 // doFnWarnings prints only the warnings of the pipeline's own code
@@ -321,8 +328,17 @@ func initTables(ctx context.Context, t dataflow.BigtableTarget, tables []*plan.T
 
 // runPipeline runs p, with live progress on stderr when it is a terminal,
 // and prints the summary line: rows read, bad rows skipped, rows written,
-// time and rate.
+// time and rate. It returns the exit code.
 func runPipeline(ctx context.Context, cmd string, p *beam.Pipeline, where string, stdout, stderr io.Writer) int {
+	if err := execPipeline(ctx, cmd, p, where, stdout, stderr); err != nil {
+		fmt.Fprintf(stderr, "fenestra %s: %v\n", cmd, err)
+		return 1
+	}
+	return 0
+}
+
+// execPipeline is runPipeline returning the pipeline's error.
+func execPipeline(ctx context.Context, cmd string, p *beam.Pipeline, where string, stdout, stderr io.Writer) error {
 	dataflow.Progress.Read.Store(0)
 	dataflow.Progress.Bad.Store(0)
 	dataflow.Progress.Written.Store(0)
@@ -334,14 +350,13 @@ func runPipeline(ctx context.Context, cmd string, p *beam.Pipeline, where string
 	r, err := dataflow.Run(ctx, p)
 	elapsed := time.Since(start)
 	if err != nil {
-		fmt.Fprintf(stderr, "fenestra %s: %v\n", cmd, err)
-		return 1
+		return err
 	}
 	read, bad, written := counts(r)
 	rate := float64(read) / max(elapsed.Seconds(), 1e-9)
 	fmt.Fprintf(stdout, "%s: %d rows read, %d bad rows skipped, %d rows written %s in %v (%s rows/s, runner %s)\n",
 		cmd, read, bad, written, where, elapsed.Round(time.Millisecond), humanCount(rate), runnerName())
-	return 0
+	return nil
 }
 
 // counts returns the pipeline's row counters: from Beam metrics when the

@@ -1,6 +1,7 @@
 // Command fenestra is the command line of the fenestra feature platform.
 //
-//	fenestra up                       run the embedded example end to end
+//	fenestra up [--example NAME]      run the whole system on an example
+//	fenestra gen --example NAME --rows N --out DIR
 //	fenestra check FILE.sql           print each view's output schema and version
 //	fenestra explain FILE.sql         print each view's plan
 //	fenestra conformance [flags] CASES.jsonl
@@ -33,7 +34,8 @@ type command struct {
 }
 
 var commands = map[string]command{
-	"up":          {"run the embedded example: batch and request mode, side by side", runUp},
+	"up":          {"run the whole system on an example: data, Bigtable emulator, materialize, backfill, HTTP function", runUp},
+	"gen":         {"write an example's feature file and generated data (CSV)", runGen},
 	"check":       {"check feature files; print each view's output schema and version", runCheck},
 	"explain":     {"print the plan of each view of feature files", runExplain},
 	"conformance": {"run SQL conformance cases (JSON lines) in batch and/or request mode", runConformance},

@@ -40,9 +40,10 @@ func TestCLI(t *testing.T) {
 		{name: "conformance batch only", args: []string{"conformance", "--mode", "batch", "--run", "sum3s", "../../conformance/testdata/mini.jsonl"}, code: 0,
 			lastLine: `^1 passed, 0 failed, 0 skipped$`},
 		{name: "conformance bad mode", args: []string{"conformance", "--mode", "online", "x.jsonl"}, code: 2, stderr: []string{"--mode must be batch, request or both"}},
-		{name: "up", args: []string{"up", "--tx", "2000", "--cards", "50"}, code: 0, stdout: []string{"online == offline: 2000 of 2000 rows identical"}},
 		{name: "serve without a file", args: []string{"serve"}, code: 2, stderr: []string{"usage: fenestra serve"}},
-		{name: "up bad flag", args: []string{"up", "--tx", "0"}, code: 2, stderr: []string{"must be positive"}},
+		{name: "up bad flag", args: []string{"up", "--rows", "0"}, code: 2, stderr: []string{"usage: fenestra up"}},
+		{name: "up unknown example", args: []string{"up", "--example", "nope"}, code: 1, stderr: []string{`no example "nope"`}},
+		{name: "gen without a directory", args: []string{"gen"}, code: 2, stderr: []string{"usage: fenestra gen"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

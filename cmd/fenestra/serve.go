@@ -132,17 +132,35 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 		}
 		defer stop()
 	}
-	done := make(chan error, 1)
-	go func() { done <- hs.Serve(ln) }()
+	return startHTTP(hs, ln).wait(ctx, stdout)
+}
+
+// serving is an HTTP server serving in the background.
+type serving struct {
+	hs   *http.Server
+	done chan error
+}
+
+// startHTTP starts hs serving ln in the background.
+func startHTTP(hs *http.Server, ln net.Listener) *serving {
+	s := &serving{hs: hs, done: make(chan error, 1)}
+	go func() { s.done <- hs.Serve(ln) }()
+	return s
+}
+
+// wait serves until ctx is done, then shuts down gracefully (requests in
+// flight get shutdownGrace) and prints "stopped"; or returns the error
+// that stopped serving first.
+func (s *serving) wait(ctx context.Context, stdout io.Writer) error {
 	select {
-	case err := <-done:
+	case err := <-s.done:
 		return err
 	case <-ctx.Done():
 	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
 	defer cancel()
-	err = hs.Shutdown(sctx)
-	if serr := <-done; !errors.Is(serr, http.ErrServerClosed) {
+	err := s.hs.Shutdown(sctx)
+	if serr := <-s.done; !errors.Is(serr, http.ErrServerClosed) {
 		err = errors.Join(err, serr)
 	}
 	fmt.Fprintln(stdout, "stopped")

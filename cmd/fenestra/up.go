@@ -1,205 +1,317 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"math"
-	"math/rand/v2"
-	"slices"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+
+	"github.com/fenestra-dev/fenestra/dataflow"
+	"github.com/fenestra-dev/fenestra/emulators"
 	"github.com/fenestra-dev/fenestra/examples"
-	"github.com/fenestra-dev/fenestra/featurelang"
-	"github.com/fenestra-dev/fenestra/featurelang/eval"
 	"github.com/fenestra-dev/fenestra/featurelang/plan"
 	"github.com/fenestra-dev/fenestra/featurelang/types"
+	"github.com/fenestra-dev/fenestra/functions"
+	"github.com/fenestra-dev/fenestra/internal/datafile"
+	"github.com/fenestra-dev/fenestra/storage/bigtable"
 )
 
-// runUp runs the embedded example end to end: synthetic card transactions
-// are turned into training features offline (batch mode) and served online
-// (one request per transaction, against the rows stored before it), and
-// the two are compared bit for bit.
+// upConfig is what fenestra up was asked to do.
+type upConfig struct {
+	example, addr, dir string
+	rows               int
+	seed               uint64
+	once, verbose      bool
+}
+
+// runUp runs fenestra up: the whole system on one machine, on an
+// example.
 func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("up", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	nTx := fs.Int("tx", 100_000, "number of synthetic transactions")
-	nCards := fs.Int("cards", 2_000, "number of cards")
-	days := fs.Int("days", 30, "days the transactions span")
+	var c upConfig
+	fs.StringVar(&c.example, "example", "cards", "the example ("+strings.Join(examples.Names(), ", ")+")")
+	fs.StringVar(&c.addr, "addr", ":8080", "the address the feature function listens on")
+	fs.IntVar(&c.rows, "rows", 100_000, "rows of the example's main table (cards: transactions)")
+	fs.Uint64Var(&c.seed, "seed", 1, "the seed of the generated data")
+	fs.StringVar(&c.dir, "dir", filepath.Join(os.TempDir(), "fenestra-up"), "the directory for the data and the training set (a folder per example)")
+	fs.BoolVar(&c.once, "once", false, "stop after answering the printed request, instead of serving until interrupted")
+	fs.BoolVar(&c.verbose, "v", false, "log the Beam runner's messages")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: fenestra up [flags]\n\nRuns the embedded example (examples/cards/features.sql) on synthetic card\ntransactions: offline in batch mode, online one request per transaction, and\nchecks that both give identical features.\n\nflags:")
+		fmt.Fprintln(stderr, `usage: fenestra up [--example NAME] [--addr :8080] [--rows N] [flags]
+
+Runs the whole system on this machine: it generates an example's data,
+starts a Bigtable emulator in process, loads the data into it with the Beam
+pipeline (materialize, on prism), writes the training set with the same
+views (backfill), serves the views over HTTP, and prints a request to try.
+Ctrl-C stops everything.
+
+flags:`)
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if *nTx < 1 || *nCards < 1 || *days < 1 {
-		fmt.Fprintln(stderr, "fenestra up: --tx, --cards and --days must be positive")
+	if c.rows < 1 || fs.NArg() > 0 {
+		fs.Usage()
 		return 2
 	}
-	if err := up(ctx, stdout, *nTx, *nCards, *days); err != nil {
+	if err := up(ctx, c, stdout, stderr); err != nil {
 		fmt.Fprintf(stderr, "fenestra up: %v\n", err)
 		return 1
 	}
 	return 0
 }
 
-func up(ctx context.Context, w io.Writer, nTx, nCards, days int) error {
-	src, err := examples.FS.ReadFile("cards/features.sql")
+func up(ctx context.Context, c upConfig, stdout, stderr io.Writer) error {
+	e, err := examples.Lookup(c.example)
 	if err != nil {
 		return err
 	}
-	mod, err := featurelang.Compile("examples/cards/features.sql", string(src), featurelang.Options{})
+	view, err := pickView(e.Module, e.View, e.Path)
 	if err != nil {
 		return err
 	}
-	view := mod.Views[0]
-	ev, err := eval.New(view)
+	dir := filepath.Join(c.dir, e.Name)
+	fmt.Fprintf(stdout, "fenestra up: example %s, %d rows, in %s\n\n", e.Name, c.rows, dir)
+	cfg, err := exampleConfig(e, c.rows, c.seed, "")
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "view %s, plan %s\n", view.Name, plan.Version(view))
-	tables := synthesize(mod.Tables, nTx, nCards, days)
-
-	t0 := time.Now()
-	offline, err := ev.Batch(ctx, tables)
+	ef, err := writeExampleFiles(e, cfg, dir)
 	if err != nil {
-		return fmt.Errorf("offline: %w", err)
+		return err
 	}
-	batchTime := time.Since(t0)
-	fmt.Fprintf(w, "offline (batch):   %d rows in %v (%.0f rows/s)\n", offline.Len, batchTime.Round(time.Millisecond), float64(nTx)/batchTime.Seconds())
-
-	lat, same, err := online(ctx, ev, view, tables, offline)
+	for _, t := range ef.Tables {
+		fmt.Fprintf(stdout, "data: %d rows of %s in %s\n", t.Rows, t.Table, t.Path)
+	}
+	emu, stopEmu, err := emulators.StartBigtable("")
 	if err != nil {
-		return fmt.Errorf("online: %w", err)
+		return err
 	}
-	fmt.Fprintf(w, "online (request):  %d requests, p50 %v, p99 %v\n", len(lat), lat[len(lat)/2], lat[len(lat)*99/100])
-	fmt.Fprintf(w, "online == offline: %d of %d rows identical\n", same, offline.Len)
-	printSample(w, offline, 8)
-	if same != offline.Len {
-		return fmt.Errorf("%d rows differ between online and offline", offline.Len-same)
+	defer stopEmu()
+	fmt.Fprintf(stdout, "bigtable: emulator at %s\n", emu)
+	target := dataflow.BigtableTarget{Project: "local", Instance: "local", Prefix: bigtable.DefaultPrefix, EmulatorHost: emu}
+	if err := initTables(ctx, target, e.Module.Tables); err != nil {
+		return err
 	}
-	return nil
+	initBeam(stderr, c.verbose)
+	inputs := make([]dataflow.Input, len(ef.Tables))
+	for i, t := range ef.Tables {
+		inputs[i] = dataflow.Input{Table: t.Table, Path: t.Path}
+	}
+	p, s := beam.NewPipelineWithRoot()
+	if _, err := dataflow.Materialize(s, dataflow.MaterializeJob{Tables: e.Module.Tables, Inputs: inputs, Target: target}); err != nil {
+		return err
+	}
+	if err := execPipeline(ctx, "materialize", p, "to the Bigtable emulator", stdout, stderr); err != nil {
+		return fmt.Errorf("materialize: %w", err)
+	}
+	train := filepath.Join(dir, "train.csv")
+	p, s = beam.NewPipelineWithRoot()
+	if _, err := dataflow.Backfill(s, dataflow.BackfillJob{View: view, Inputs: inputs, Out: train}); err != nil {
+		return err
+	}
+	if err := execPipeline(ctx, "backfill", p, "to "+train, stdout, stderr); err != nil {
+		return fmt.Errorf("backfill: %w", err)
+	}
+	return serveExample(ctx, c, e, view, ef, emu, train, stdout, stderr)
 }
 
-// online serves every transaction as a request against the rows stored
-// before it, storing it afterwards, and compares with the offline rows.
-func online(ctx context.Context, ev *eval.Evaluator, view *plan.Plan, tables map[string]*types.Block, offline *types.Block) ([]time.Duration, int, error) {
-	store := eval.NewMemSource()
-	for name, b := range tables {
-		store.Create(name, b.Schema)
-		if name != view.RequestTable {
-			if err := store.Insert(name, b.Rows()...); err != nil {
-				return nil, 0, err
+// serveExample serves the example's views over the emulator, prints a
+// request for a real key and its answer, and serves until ctx is done
+// (or, with c.once, returns).
+func serveExample(ctx context.Context, c upConfig, e *examples.Example, view *plan.Plan, ef *exampleFiles, emu, train string, stdout, stderr io.Writer) error {
+	store, err := bigtable.Open(ctx, bigtable.Config{Project: "local", Instance: "local", EmulatorHost: emu})
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	svc, err := functions.New(e.Module, store, functions.Options{Logger: log})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{Handler: functions.NewServer(svc, functions.ServerOptions{Logger: log}), ReadHeaderTimeout: 10 * time.Second}
+	srv := startHTTP(hs, ln)
+	defer hs.Close()
+	base := "http://" + hostPort(ln.Addr())
+	fmt.Fprintf(stdout, "serving: %s (plan %s) on %s\n\n", view.Name, plan.Version(view), base)
+
+	body, key, err := exampleRequest(e, view, ef)
+	if err != nil {
+		return err
+	}
+	url := base + "/v1/views/" + view.Name + ":compute"
+	answer, err := post(ctx, url, body)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "The training set is %s: a row per transaction, the features as of its time.\n\n", train)
+	fmt.Fprintf(stdout, "Features for %s %s now, online (the request is a new transaction, the history is in Bigtable):\n\n", e.Key, key)
+	fmt.Fprintf(stdout, "  curl -s -X POST %s \\\n    -d '%s'\n\n", url, body)
+	fmt.Fprintf(stdout, "answered:\n\n%s\n", describeAnswer(answer))
+	var tables []string
+	for _, t := range ef.Tables {
+		tables = append(tables, fmt.Sprintf("--table %s=%s", t.Table, t.Path))
+	}
+	fmt.Fprintf(stdout, "Check that online equals offline on every transaction:\n\n  go run ./cmd/fenestra verify --sql %s %s\n\n", ef.SQL, strings.Join(tables, " "))
+	if c.once {
+		return nil
+	}
+	fmt.Fprintln(stdout, "Serving until Ctrl-C.")
+	return srv.wait(ctx, stdout)
+}
+
+// exampleRequest builds a request for the example's busiest key: its
+// latest row of the request table, a minute later, with a new id.
+func exampleRequest(e *examples.Example, view *plan.Plan, ef *exampleFiles) (body []byte, key string, err error) {
+	var path string
+	for _, t := range ef.Tables {
+		if t.Table == view.RequestTable {
+			path = t.Path
+		}
+	}
+	in := view.Table(view.RequestTable)
+	if in == nil || path == "" {
+		return nil, "", fmt.Errorf("the view %s has no request table", view.Name)
+	}
+	rows, err := readCSVFile(path, in.Schema)
+	if err != nil {
+		return nil, "", err
+	}
+	kc := in.Schema.Index(e.Key)
+	if kc < 0 || rows.Len == 0 {
+		return nil, "", fmt.Errorf("no %s to ask for in %s", e.Key, path)
+	}
+	count := map[string]int{}
+	best, last := "", map[string]int{}
+	for i := 0; i < rows.Len; i++ {
+		k := rows.Cols[kc].Value(i).String()
+		count[k]++
+		last[k] = i
+		if count[k] > count[best] {
+			best = k
+		}
+	}
+	row := rows.Row(last[best], nil)
+	var maxTS, maxID int64
+	for i := 0; i < rows.Len; i++ {
+		for j, f := range in.Schema {
+			switch {
+			case f.Type == types.Timestamp && !rows.Cols[j].IsNull(i):
+				maxTS = max(maxTS, rows.Cols[j].I[i])
+			case f.Type == types.Int64 && j == 0 && !rows.Cols[j].IsNull(i):
+				maxID = max(maxID, rows.Cols[j].I[i])
 			}
 		}
 	}
-	reqs := tables[view.RequestTable]
-	lat := make([]time.Duration, 0, reqs.Len)
-	same := 0
-	var row []types.Value
-	for i := 0; i < reqs.Len; i++ {
-		row = reqs.Row(i, row)
-		t0 := time.Now()
-		out, err := ev.Request(ctx, row, store)
-		if err != nil {
-			return nil, 0, err
+	body = []byte(`{"rows":[{`)
+	for j, f := range in.Schema {
+		v := row[j]
+		switch {
+		case f.Type == types.Timestamp:
+			v = types.TimestampValue(maxTS + 60_000)
+		case f.Type == types.Int64 && j == 0:
+			v = types.Int64Value(maxID + 1)
 		}
-		lat = append(lat, time.Since(t0))
-		if identicalRow(out, offline, i) {
-			same++
-		}
-		if err := store.Insert(view.RequestTable, slices.Clone(row)); err != nil {
-			return nil, 0, err
-		}
-	}
-	slices.Sort(lat)
-	return lat, same, nil
-}
-
-func identicalRow(row []types.Value, b *types.Block, i int) bool {
-	for j := range b.Cols {
-		if !types.Identical(row[j], b.Cols[j].Value(i)) {
-			return false
-		}
-	}
-	return true
-}
-
-// synthesize makes the example's tables: merchants with a category (some
-// unknown), cards with a home country and a credit limit (some unknown),
-// and transactions in time order, mostly at home, with log-normal amounts
-// and bursts.
-func synthesize(defs []*plan.Table, nTx, nCards, days int) map[string]*types.Block {
-	r := rand.New(rand.NewPCG(7, 11))
-	countries := []string{"FR", "DE", "US", "GB", "IT", "ES", "BR", "JP"}
-	categories := []string{"grocery", "online", "travel", "fuel", "restaurant"}
-	const nMerchants = 500
-	start := time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
-	tables := map[string]*types.Block{}
-	for _, d := range defs {
-		tables[d.Name] = types.NewBlock(d.Schema, 0)
-	}
-	for m := range nMerchants {
-		category := types.StringValue(categories[r.IntN(len(categories))])
-		if r.IntN(10) == 0 {
-			category = types.NullOf(types.String)
-		}
-		tables["merchants"].AppendRow([]types.Value{types.StringValue(merchantName(m)), category})
-	}
-	home := make([]string, nCards)
-	for c := range nCards {
-		home[c] = countries[r.IntN(len(countries))]
-		limit := types.DoubleValue(float64(500 * (1 + r.IntN(20))))
-		if r.IntN(10) == 0 {
-			limit = types.NullOf(types.Double)
-		}
-		tables["cards"].AppendRow([]types.Value{types.StringValue(cardName(c)), types.StringValue(home[c]), limit, types.TimestampValue(start)})
-	}
-	span := int64(days) * 86_400_000
-	ts, prev := start, 0
-	for i := range nTx {
-		c := r.IntN(nCards)
-		if i > 0 && r.IntN(5) == 0 { // a burst on the previous card
-			c = prev
-		}
-		prev = c
-		country := types.StringValue(home[c])
-		switch r.IntN(20) {
-		case 0, 1:
-			country = types.StringValue(countries[r.IntN(len(countries))])
-		case 2:
-			country = types.NullOf(types.String)
-		}
-		amount := math.Round(math.Exp(r.NormFloat64()*1.2+3)*100) / 100
-		ts += 1 + r.Int64N(2*span/int64(nTx))
-		tables["tx"].AppendRow([]types.Value{types.Int64Value(int64(i + 1)), types.StringValue(cardName(c)),
-			types.StringValue(merchantName(r.IntN(nMerchants))), country, types.DoubleValue(amount), types.TimestampValue(ts)})
-	}
-	return tables
-}
-
-func merchantName(m int) string { return fmt.Sprintf("m%04d", m) }
-
-func cardName(c int) string { return fmt.Sprintf("c%05d", c) }
-
-func printSample(w io.Writer, b *types.Block, n int) {
-	fmt.Fprintln(w, "\nfirst features:")
-	for j, f := range b.Schema {
 		if j > 0 {
-			fmt.Fprint(w, "  ")
+			body = append(body, ',')
 		}
-		fmt.Fprintf(w, "%14s", f.Name)
+		body = datafile.AppendJSONString(body, f.Name)
+		body = append(body, ':')
+		body = datafile.AppendJSONValue(body, v)
 	}
-	fmt.Fprintln(w)
-	for i := 0; i < min(n, b.Len); i++ {
-		for j := range b.Cols {
-			if j > 0 {
-				fmt.Fprint(w, "  ")
+	return append(body, "}]}"...), best, nil
+}
+
+// readCSVFile reads a whole CSV file of schema.
+func readCSVFile(path string, schema types.Schema) (*types.Block, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	r, err := datafile.NewReader(f, path, datafile.CSV, schema)
+	if err != nil {
+		return nil, err
+	}
+	b := types.NewBlock(schema, 0)
+	var lines []int64
+	for {
+		if _, err := r.Next(b, &lines, 1<<16); err != nil {
+			if errors.Is(err, io.EOF) {
+				return b, nil
 			}
-			fmt.Fprintf(w, "%14s", b.Cols[j].Value(i).String())
+			return nil, err
 		}
-		fmt.Fprintln(w)
 	}
+}
+
+// post sends a compute request and returns the answer's body.
+func post(ctx context.Context, url string, body []byte) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return "", err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("POST %s: %s: %s", url, resp.Status, bytes.TrimSpace(b))
+	}
+	return string(bytes.TrimSpace(b)), nil
+}
+
+// hostPort renders a listener's address for a URL: the loopback address
+// when it listens on every interface.
+func hostPort(a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// describeAnswer lays a compute answer out a feature a line, or returns it
+// as it is when it is not one.
+func describeAnswer(answer string) string {
+	var a struct {
+		Columns []struct{ Name, Type string }
+		Rows    [][]json.RawMessage
+	}
+	if err := json.Unmarshal([]byte(answer), &a); err != nil || len(a.Rows) != 1 || len(a.Rows[0]) != len(a.Columns) {
+		return "  " + answer + "\n"
+	}
+	var b strings.Builder
+	for i, c := range a.Columns {
+		fmt.Fprintf(&b, "  %-18s %-8s %s\n", c.Name, c.Type, a.Rows[0][i])
+	}
+	return b.String()
 }

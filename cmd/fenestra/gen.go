@@ -1,0 +1,148 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/fenestra-dev/fenestra/examples"
+	"github.com/fenestra-dev/fenestra/featurelang/types"
+	"github.com/fenestra-dev/fenestra/internal/datafile"
+)
+
+// runGen runs fenestra gen: an example's data, as CSV files.
+func runGen(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("gen", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	name := fs.String("example", "cards", "the example ("+strings.Join(examples.Names(), ", ")+")")
+	rows := fs.Int("rows", 100_000, "rows of the example's main table (cards: transactions)")
+	seed := fs.Uint64("seed", 1, "the seed: the same seed and rows give the same files")
+	out := fs.String("out", "", "the directory to write the files to (created if needed)")
+	start := fs.String("start", "", "the day the data starts, YYYY-MM-DD (default: so that it ends today)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: fenestra gen [--example NAME] [--rows N] [--seed S] --out DIR\n\nWrites an example's feature file (features.sql) and generated data, a CSV\nfile per table, to DIR. The data is deterministic and has what makes\nfeature pipelines go wrong: busy keys, equal timestamps, NULLs, late rows.\n\nflags:")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *out == "" || fs.NArg() > 0 || *rows < 1 {
+		fs.Usage()
+		return 2
+	}
+	e, err := examples.Lookup(*name)
+	if err != nil {
+		fmt.Fprintf(stderr, "fenestra gen: %v\n", err)
+		return 2
+	}
+	cfg, err := exampleConfig(e, *rows, *seed, *start)
+	if err != nil {
+		fmt.Fprintf(stderr, "fenestra gen: %v\n", err)
+		return 2
+	}
+	t0 := time.Now()
+	files, err := writeExample(e, cfg, *out)
+	if err != nil {
+		fmt.Fprintf(stderr, "fenestra gen: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "wrote example %s (%d rows, seed %d, from %s) to %s in %v:\n", e.Name, *rows, *seed, cfg.Start.Format(time.DateOnly), *out, time.Since(t0).Round(time.Millisecond))
+	for _, f := range files {
+		fmt.Fprintf(stdout, "  %s\n", f)
+	}
+	return 0
+}
+
+// exampleConfig is the generator's configuration for a --start flag:
+// YYYY-MM-DD (UTC), or empty for data that ends today.
+func exampleConfig(e *examples.Example, rows int, seed uint64, start string) (examples.Config, error) {
+	cfg := examples.Config{Rows: rows, Seed: seed, Start: examples.DefaultStart(time.Now(), e.Days)}
+	if start != "" {
+		t, err := time.Parse(time.DateOnly, start)
+		if err != nil {
+			return cfg, fmt.Errorf("--start %q: want YYYY-MM-DD", start)
+		}
+		cfg.Start = t
+	}
+	return cfg, nil
+}
+
+// exampleFiles are the files writeExample wrote: the feature file, then a
+// CSV file per table, in the feature file's order.
+type exampleFiles struct {
+	SQL    string
+	Tables []tableFile
+}
+
+type tableFile struct {
+	Table, Path string
+	Rows        int
+}
+
+// writeExample generates e's data for cfg and writes it to dir: the
+// feature file as features.sql and each table as TABLE.csv.
+func writeExample(e *examples.Example, cfg examples.Config, dir string) ([]string, error) {
+	ef, err := writeExampleFiles(e, cfg, dir)
+	if err != nil {
+		return nil, err
+	}
+	out := []string{ef.SQL}
+	for _, t := range ef.Tables {
+		out = append(out, fmt.Sprintf("%s (%d rows of %s)", t.Path, t.Rows, t.Table))
+	}
+	return out, nil
+}
+
+func writeExampleFiles(e *examples.Example, cfg examples.Config, dir string) (*exampleFiles, error) {
+	tables, err := e.Generate(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	ef := &exampleFiles{SQL: filepath.Join(dir, "features.sql")}
+	if err := os.WriteFile(ef.SQL, []byte(e.SQL), 0o644); err != nil {
+		return nil, err
+	}
+	for _, t := range e.Module.Tables {
+		path := filepath.Join(dir, t.Name+".csv")
+		if err := writeCSV(path, tables[t.Name]); err != nil {
+			return nil, err
+		}
+		ef.Tables = append(ef.Tables, tableFile{Table: t.Name, Path: path, Rows: tables[t.Name].Len})
+	}
+	return ef, nil
+}
+
+// writeCSV writes b to path as CSV with a header, through a temporary
+// file renamed into place.
+func writeCSV(path string, b *types.Block) (err error) {
+	tmp := path + ".tmp"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	bw := bufio.NewWriterSize(f, 1<<20)
+	w := datafile.NewWriter(bw, datafile.CSV, b.Schema)
+	if err := errors.Join(w.Write(b), w.Flush(), bw.Flush()); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}

@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestUp runs fenestra up once on a small example: it generates, loads,
+// backfills, serves, and answers its own printed request with the busiest
+// card's history.
+func TestUp(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	code, out, errOut := runCmd("up", "--rows", "3000", "--once", "--addr", "127.0.0.1:0", "--dir", dir)
+	if code != 0 {
+		t.Fatalf("exit code %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	for _, want := range []string{
+		"materialize: ", "rows written to the Bigtable emulator",
+		"backfill: ", "3000 rows written to " + filepath.Join(dir, "cards", "train.csv"),
+		"curl -s -X POST http://127.0.0.1:", "/v1/views/card_features:compute",
+		"answered:", "spend_10d", "fenestra verify --sql " + filepath.Join(dir, "cards", "features.sql"),
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, out)
+		}
+	}
+	// The busiest card has history: its 10-day count of merchants is more
+	// than the request's own.
+	if !strings.Contains(out, "merchants_10d") || strings.Contains(out, "merchants_10d      int64    1\n") {
+		t.Errorf("the request found no history:\n%s", out)
+	}
+	train, err := os.ReadFile(filepath.Join(dir, "cards", "train.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lines := strings.Count(string(train), "\n"); lines != 3001 {
+		t.Errorf("train.csv has %d lines, want a header and 3000 rows", lines)
+	}
+}
+
+// TestGen writes an example twice with one seed and once with another:
+// the same files, then others.
+func TestGen(t *testing.T) {
+	t.Parallel()
+	dirs := []string{t.TempDir(), t.TempDir(), t.TempDir()}
+	seeds := []string{"7", "7", "8"}
+	for i, dir := range dirs {
+		code, out, errOut := runCmd("gen", "--rows", "2000", "--seed", seeds[i], "--start", "2024-05-01", "--out", dir)
+		if code != 0 || !strings.Contains(out, "tx.csv (2000 rows of tx)") || !strings.Contains(out, "from 2024-05-01") {
+			t.Fatalf("gen: exit code %d\n%s%s", code, out, errOut)
+		}
+	}
+	read := func(dir, name string) string {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	for _, f := range []string{"features.sql", "tx.csv", "cards.csv", "merchants.csv"} {
+		if read(dirs[0], f) != read(dirs[1], f) {
+			t.Errorf("%s differs between two runs of one seed", f)
+		}
+	}
+	if read(dirs[0], "tx.csv") == read(dirs[2], "tx.csv") {
+		t.Error("two seeds wrote the same transactions")
+	}
+	if !strings.HasPrefix(read(dirs[0], "tx.csv"), "tx_id,card,merchant,country,amount,ts\n1,") {
+		t.Errorf("tx.csv starts %q", read(dirs[0], "tx.csv")[:60])
+	}
+	if code, _, errOut := runCmd("gen", "--out", dirs[0], "--start", "May 1"); code != 2 || !strings.Contains(errOut, "want YYYY-MM-DD") {
+		t.Errorf("a bad --start: exit code %d, %s", code, errOut)
+	}
+}
+
+// TestUpStopsOnInterrupt: without --once, up serves until its context
+// ends (Ctrl-C), then stops cleanly, exiting 0.
+func TestUpStopsOnInterrupt(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errOut syncBuffer
+	done := make(chan int)
+	go func() {
+		done <- run(ctx, []string{"up", "--rows", "500", "--addr", "127.0.0.1:0", "--dir", t.TempDir()}, &out, &errOut)
+	}()
+	for deadline := time.Now().Add(60 * time.Second); !strings.Contains(out.String(), "Serving until Ctrl-C."); time.Sleep(20 * time.Millisecond) {
+		select {
+		case code := <-done:
+			t.Fatalf("up exited with %d before serving\nstdout:\n%s\nstderr:\n%s", code, out.String(), errOut.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("up did not start serving\nstdout:\n%s\nstderr:\n%s", out.String(), errOut.String())
+		}
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 || !strings.HasSuffix(out.String(), "stopped\n") {
+			t.Errorf("exit code %d, stdout ends %q", code, out.String()[max(0, len(out.String())-40):])
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("up did not stop")
+	}
+}
