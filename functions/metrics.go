@@ -165,8 +165,42 @@ type meteredSource struct {
 func (s *meteredSource) Scan(ctx context.Context, q eval.Query) (*types.Block, error) {
 	start := time.Now()
 	b, err := s.src.Scan(ctx, q)
+	s.observe(q.Table, start, b)
+	return b, err
+}
+
+// ScanMany implements eval.MultiSource: through the store's ScanMany when
+// it has one (one read for many keys), else a Scan per query.
+func (s *meteredSource) ScanMany(ctx context.Context, qs []eval.Query) ([]*types.Block, error) {
+	ms, ok := s.src.(eval.MultiSource)
+	if !ok {
+		out := make([]*types.Block, len(qs))
+		for i, q := range qs {
+			b, err := s.Scan(ctx, q)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = b
+		}
+		return out, nil
+	}
+	start := time.Now()
+	out, err := ms.ScanMany(ctx, qs)
+	if len(qs) > 0 {
+		s.observe(qs[0].Table, start, nil)
+	}
+	for _, b := range out {
+		if b != nil {
+			s.rows.Add(int64(b.Len))
+		}
+	}
+	return out, err
+}
+
+// observe records a read of table that started at start and returned b.
+func (s *meteredSource) observe(table string, start time.Time, b *types.Block) {
 	for _, t := range s.tables {
-		if t.name == q.Table {
+		if t.name == table {
 			t.reads.Observe(time.Since(start).Seconds())
 			break
 		}
@@ -174,5 +208,4 @@ func (s *meteredSource) Scan(ctx context.Context, q eval.Query) (*types.Block, e
 	if b != nil {
 		s.rows.Add(int64(b.Len))
 	}
-	return b, err
 }

@@ -152,7 +152,33 @@ func (c *genCase) checkRequest(ctx context.Context, ev *eval.Evaluator, ri int) 
 	if !identicalRows(got, want) {
 		return fmt.Sprintf("Request and Batch differ:\n  request: %s\n  batch:   %s", fmtRow(got), fmtRow(want))
 	}
+	many := &multiSource{Source: c.source()}
+	if got, err = ev.Request(ctx, req, many); err != nil {
+		return fmt.Sprintf("Request over a MultiSource: %v", err)
+	}
+	if !identicalRows(got, want) {
+		return fmt.Sprintf("Request over a MultiSource (%d ScanMany calls) and Batch differ:\n  request: %s\n  batch:   %s", many.calls, fmtRow(got), fmtRow(want))
+	}
 	return ""
+}
+
+// multiSource is a Source with ScanMany, answering each query with Scan.
+type multiSource struct {
+	eval.Source
+	calls int
+}
+
+func (m *multiSource) ScanMany(ctx context.Context, qs []eval.Query) ([]*types.Block, error) {
+	m.calls++
+	out := make([]*types.Block, len(qs))
+	for i, q := range qs {
+		b, err := m.Scan(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = b
+	}
+	return out, nil
 }
 
 // batchRow returns the Batch output row of req appended to t1, or nil when

@@ -32,6 +32,16 @@ type Source interface {
 	Scan(ctx context.Context, q Query) (*types.Block, error)
 }
 
+// MultiSource is a Source that answers several queries in one call, such
+// as a remote store reading them in one round trip. Request mode uses it,
+// when the Source has it, to look up the keys a LAST JOIN needs for all
+// the rows of a window at once.
+type MultiSource interface {
+	Source
+	// ScanMany returns, for each query of qs, what Scan returns for it.
+	ScanMany(ctx context.Context, qs []Query) ([]*types.Block, error)
+}
+
 // Query selects stored rows of one table.
 type Query struct {
 	Table string

@@ -109,11 +109,20 @@ func (r *requestRun) join(n *node, left *types.Block) (*types.Block, error) {
 	match := make([]int, left.Len)
 	var rights []*types.Block
 	out := types.NewBlock(n.p.Right.Schema, left.Len)
+	keys := make([][]types.Value, left.Len)
 	for c.row = 0; c.row < left.Len; c.row++ {
-		keys := make([]types.Value, len(n.leftKeys))
+		keys[c.row] = make([]types.Value, len(n.leftKeys))
 		for i, k := range n.leftKeys {
-			keys[i] = k(c)
+			keys[c.row][i] = k(c)
 		}
+	}
+	if ms, ok := r.src.(MultiSource); ok && left.Len > 1 {
+		if err := r.prefetch(n, ms, keys); err != nil {
+			return nil, err
+		}
+	}
+	for c.row = 0; c.row < left.Len; c.row++ {
+		keys := keys[c.row]
 		cands, err := r.cachedCandidates(n, keys)
 		if err != nil {
 			return nil, err
@@ -144,11 +153,7 @@ func nullRow(s types.Schema) []types.Value {
 // cachedCandidates is candidates, remembered per join and key for the
 // rest of the request.
 func (r *requestRun) cachedCandidates(n *node, keys []types.Value) (*types.Block, error) {
-	var enc []byte
-	for _, k := range keys {
-		enc = AppendKey(enc, k)
-	}
-	jk := joinKey{n: n, key: string(enc)}
+	jk := joinKeyOf(n, keys)
 	if b, ok := r.joins[jk]; ok {
 		return b, nil
 	}
@@ -156,11 +161,65 @@ func (r *requestRun) cachedCandidates(n *node, keys []types.Value) (*types.Block
 	if err != nil {
 		return nil, err
 	}
+	r.remember(jk, b)
+	return b, nil
+}
+
+func joinKeyOf(n *node, keys []types.Value) joinKey {
+	var enc []byte
+	for _, k := range keys {
+		enc = AppendKey(enc, k)
+	}
+	return joinKey{n: n, key: string(enc)}
+}
+
+func (r *requestRun) remember(jk joinKey, b *types.Block) {
 	if r.joins == nil {
 		r.joins = map[joinKey]*types.Block{}
 	}
 	r.joins[jk] = b
-	return b, nil
+}
+
+// prefetch reads the candidates of the keys (one per left row) that are
+// not cached yet in one ScanMany call, when the join's right side is a
+// pushed-down fetch, and caches them.
+func (r *requestRun) prefetch(n *node, ms MultiSource, keys [][]types.Value) error {
+	var qs []Query
+	var jks []joinKey
+	var steps []*node
+	seen := map[joinKey]bool{}
+	for _, k := range keys {
+		jk := joinKeyOf(n, k)
+		if _, ok := r.joins[jk]; ok || seen[jk] {
+			continue
+		}
+		q, st, ok := r.candidateQuery(n, k)
+		if !ok {
+			return nil // not a fetch: candidates reads it once
+		}
+		seen[jk] = true
+		qs, jks, steps = append(qs, q), append(jks, jk), st
+	}
+	if len(qs) < 2 {
+		return nil
+	}
+	blocks, err := ms.ScanMany(r.ctx, qs)
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", qs[0].Table, err)
+	}
+	if len(blocks) != len(qs) {
+		return fmt.Errorf("reading %s from the source: %d blocks for %d queries", qs[0].Table, len(blocks), len(qs))
+	}
+	for i, b := range blocks {
+		if err := r.checkScanned(qs[i], b); err != nil {
+			return err
+		}
+		if b, err = r.finishFetch(qs[i], steps, true, b); err != nil {
+			return err
+		}
+		r.remember(jks[i], b)
+	}
+	return nil
 }
 
 // candidates returns rows of the join's right side whose keys may equal
@@ -168,11 +227,22 @@ func (r *requestRun) cachedCandidates(n *node, keys []types.Value) (*types.Block
 // side reading the request table sees the request row as its latest
 // arrival, as batch mode over the stored rows plus the request would.
 func (r *requestRun) candidates(n *node, keys []types.Value) (*types.Block, error) {
-	base, steps, ok := rowChain(n.right)
+	q, steps, ok := r.candidateQuery(n, keys)
 	if !ok {
 		return r.batchAll(n.right, true)
 	}
-	q := Query{Table: base.p.Table}
+	return r.fetch(q, steps, true)
+}
+
+// candidateQuery returns the query that fetches the candidates of keys,
+// and the row-by-row steps to apply to what it reads; ok is false when the
+// right side is not a fetch.
+func (r *requestRun) candidateQuery(n *node, keys []types.Value) (q Query, steps []*node, ok bool) {
+	base, steps, ok := rowChain(n.right)
+	if !ok {
+		return Query{}, nil, false
+	}
+	q = Query{Table: base.p.Table}
 	for i, k := range n.p.RightKeys {
 		name, ok := traceCol(n.right, k)
 		if !ok {
@@ -190,7 +260,7 @@ func (r *requestRun) candidates(n *node, keys []types.Value) (*types.Block, erro
 		!n.p.OrderDesc && !hasFilter(steps) && base.p.Table != r.plan.RequestTable {
 		q.TS, q.From, q.To, q.Limit = ts, math.MinInt64, math.MaxInt64, 1
 	}
-	return r.fetch(q, steps, true)
+	return q, steps, true
 }
 
 // pickJoin picks the last candidate that matches left row i.
@@ -537,22 +607,34 @@ func (r *requestRun) scan(q Query) (*types.Block, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", q.Table, err)
 	}
+	if err := r.checkScanned(q, b); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// checkScanned reports a block the Source returned for q that does not
+// fit q's table.
+func (r *requestRun) checkScanned(q Query, b *types.Block) error {
+	if b == nil {
+		return fmt.Errorf("reading %s from the source: no block", q.Table)
+	}
 	t := r.plan.Table(q.Table)
 	if t == nil {
-		return nil, fmt.Errorf("eval: the plan does not describe table %q", q.Table)
+		return fmt.Errorf("eval: the plan does not describe table %q", q.Table)
 	}
 	if err := checkSchema(t, b.Schema); err != nil {
-		return nil, fmt.Errorf("reading %s from the source: %w", q.Table, err)
+		return fmt.Errorf("reading %s from the source: %w", q.Table, err)
 	}
 	if len(b.Cols) != len(b.Schema) || b.Len < 0 {
-		return nil, fmt.Errorf("reading %s from the source: a malformed block", q.Table)
+		return fmt.Errorf("reading %s from the source: a malformed block", q.Table)
 	}
 	for i := range b.Cols {
 		if b.Cols[i].Len() != b.Len || b.Cols[i].Nulls != nil && len(b.Cols[i].Nulls) != b.Len {
-			return nil, fmt.Errorf("reading %s from the source: column %s has %d values for %d rows", q.Table, b.Schema[i].Name, b.Cols[i].Len(), b.Len)
+			return fmt.Errorf("reading %s from the source: column %s has %d values for %d rows", q.Table, b.Schema[i].Name, b.Cols[i].Len(), b.Len)
 		}
 	}
-	return b, nil
+	return nil
 }
 
 // fetch scans the Source and applies the row-by-row steps, innermost
@@ -563,6 +645,11 @@ func (r *requestRun) fetch(q Query, steps []*node, withReq bool) (*types.Block, 
 	if err != nil {
 		return nil, err
 	}
+	return r.finishFetch(q, steps, withReq, b)
+}
+
+// finishFetch is fetch after the scan: b is what the Source read for q.
+func (r *requestRun) finishFetch(q Query, steps []*node, withReq bool, b *types.Block) (_ *types.Block, err error) {
 	if withReq && q.Table == r.plan.RequestTable {
 		b.AppendRow(r.req)
 	}

@@ -98,11 +98,26 @@ func TestAgainstMem(t *testing.T) {
 			}
 		}
 		clock = clock.Add(time.Duration(rng.IntN(10)) * time.Minute)
+		for range 20 { // ScanMany answers as Scan does, whatever the mix of queries
+			qs := make([]eval.Query, 1+rng.IntN(8))
+			for i := range qs {
+				qs[i] = randQuery(rng, keyK, keyN, keyB, keyV)
+			}
+			got, err := bt.ScanMany(ctx, qs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, q := range qs {
+				if g, w := run(got[i], nil), run(mem.Scan(ctx, q)); g != w {
+					t.Fatalf("round %d, ScanMany query %d of %d, %+v at %v:\n--- bigtable\n%s--- mem\n%s", round, i, len(qs), q, clock, g, w)
+				}
+			}
+		}
 		for q := range 150 {
 			var desc string
 			var got, want string
 			if q%5 == 4 {
-				sq := randQuery(rng, keyK, keyB, keyV)
+				sq := randQuery(rng, keyK, keyN, keyB, keyV)
 				desc = fmt.Sprintf("scan %+v", sq)
 				got, want = run(bt.Scan(ctx, sq)), run(mem.Scan(ctx, sq))
 			} else {
@@ -161,10 +176,10 @@ func randRange(rng *rand.Rand, base int64, keyK, keyN, keyB, keyD []types.Value)
 	return r
 }
 
-func randQuery(rng *rand.Rand, keyK, keyB, keyV []types.Value) eval.Query {
+func randQuery(rng *rand.Rand, keyK, keyN, keyB, keyV []types.Value) eval.Query {
 	pick := func(vals []types.Value) types.Value { return vals[rng.IntN(len(vals))] }
 	q := eval.Query{Table: "ev", From: math.MinInt64, To: math.MaxInt64}
-	switch rng.IntN(5) {
+	switch rng.IntN(7) {
 	case 0: // the whole table
 	case 1:
 		q.Keys, q.Values = []string{"k"}, []types.Value{pick(keyK)}
@@ -174,6 +189,10 @@ func randQuery(rng *rand.Rand, keyK, keyB, keyV []types.Value) eval.Query {
 		q.Keys, q.Values = []string{"v"}, []types.Value{pick(keyV)}
 	case 4: // no index on these keys: the first index, filtered
 		q.Keys, q.Values = []string{"k", "v"}, []types.Value{pick(keyK), pick(keyV)}
+	case 5: // a whole key of the index with a latest TTL
+		q.Keys, q.Values = []string{"n", "k"}, []types.Value{pick(keyN), pick(keyK)}
+	case 6: // a whole key of the index with an absorlat TTL
+		q.Keys, q.Values = []string{"k", "b"}, []types.Value{pick(keyK), pick(keyB)}
 	}
 	return q
 }

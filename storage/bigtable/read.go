@@ -7,6 +7,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"time"
 
 	"cloud.google.com/go/bigtable"
 	"google.golang.org/grpc/codes"
@@ -97,26 +98,8 @@ func (s *Store) readKey(ctx context.Context, t *table, ord int, ix *plan.Index, 
 		page = latest
 	}
 	sc := scan{t: t, out: out, seqs: seqs}
-	rank, n := 0, 0
-	each := func(_ string, rows []stored) bool {
-		for _, row := range rows {
-			if row.ts < r.From || storage.Expired(ix, now, row.ts, rank) {
-				return false
-			}
-			rank++
-			if row.ts > r.To {
-				continue
-			}
-			if !sc.add(row) {
-				return false
-			}
-			n++
-			if r.Limit > 0 && n >= r.Limit {
-				return false
-			}
-		}
-		return true
-	}
+	ks := keyScan{sc: &sc, ix: ix, now: now, from: r.From, to: r.To, limit: r.Limit}
+	each := func(_ string, rows []stored) bool { return ks.add(rows) }
 	from := string(start)
 	for {
 		opts := []bigtable.ReadOption{filter}
@@ -132,6 +115,40 @@ func (s *Store) readKey(ctx context.Context, t *table, ord int, ix *plan.Index, 
 		}
 		from = res.last + "\x00" // the next page starts after the last row read
 	}
+}
+
+// keyScan keeps, of one key's stored rows coming newest first, the live
+// ones in [from, to], at most limit of them (when positive), decoding them
+// into its scan's block.
+type keyScan struct {
+	sc       *scan
+	ix       *plan.Index
+	now      time.Time
+	from, to int64
+	limit    int
+	rank, n  int // rows seen (for latest TTLs) and kept
+}
+
+// add takes the next rows of the key, newest first; false once no later
+// row can be kept (or one did not decode).
+func (k *keyScan) add(rows []stored) bool {
+	for _, row := range rows {
+		if row.ts < k.from || storage.Expired(k.ix, k.now, row.ts, k.rank) {
+			return false
+		}
+		k.rank++
+		if row.ts > k.to {
+			continue
+		}
+		if !k.sc.add(row) {
+			return false
+		}
+		k.n++
+		if k.limit > 0 && k.n >= k.limit {
+			return false
+		}
+	}
+	return true
 }
 
 // scan decodes stored rows into a block.
@@ -183,7 +200,7 @@ type scanned struct {
 // Cells whose qualifier is not a segment's are passed over, as are older
 // versions of a cell. A segment that does not decode stops the scan with
 // its error.
-func (s *Store) scan(ctx context.Context, sc *scan, fam string, rg bigtable.RowRange, f func(key string, rows []stored) bool, opts ...bigtable.ReadOption) (scanned, error) {
+func (s *Store) scan(ctx context.Context, sc *scan, fam string, rg bigtable.RowSet, f func(key string, rows []stored) bool, opts ...bigtable.ReadOption) (scanned, error) {
 	cctx, cancel := s.call(ctx)
 	defer cancel()
 	var res scanned
