@@ -49,11 +49,13 @@ type Config struct {
 	Start time.Time
 }
 
-// DefaultStart returns a Start for data that ends today: midnight UTC,
-// days days before now's day.
+// DefaultStart returns a Start for data of days days that ends with
+// today (UTC): midnight, days-1 days before today. Rows are then younger
+// than days days for the rest of the day, so an online store whose TTL is
+// that long holds them all.
 func DefaultStart(now time.Time, days int) time.Time {
 	y, m, d := now.UTC().Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC).AddDate(0, 0, -days)
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC).AddDate(0, 0, 1-days)
 }
 
 // Generate returns the example's tables, by name, for cfg: the same cfg

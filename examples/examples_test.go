@@ -159,7 +159,7 @@ func TestLookup(t *testing.T) {
 		t.Error("no start: no error")
 	}
 	now := time.Date(2026, 12, 1, 22, 5, 0, 0, time.FixedZone("X", 3600))
-	if got := DefaultStart(now, 30); !got.Equal(time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)) {
+	if got := DefaultStart(now, 30); !got.Equal(time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)) {
 		t.Errorf("DefaultStart = %v", got)
 	}
 }

@@ -64,14 +64,7 @@ func appendRow(b []byte, r []types.Value) []byte {
 	if r == nil {
 		return append(b, "null"...)
 	}
-	b = append(b, '[')
-	for j, v := range r {
-		if j > 0 {
-			b = append(b, ',')
-		}
-		b = datafile.AppendJSONValue(b, v)
-	}
-	return append(b, ']')
+	return datafile.AppendJSONArray(b, r)
 }
 
 // appendObjectRow appends one row as a JSON object keyed by the schema's

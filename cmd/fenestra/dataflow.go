@@ -390,8 +390,19 @@ func runnerName() string {
 	return *runners.Runner
 }
 
-// showProgress rewrites one status line on w twice a second until stop.
+// showProgress rewrites one status line on w twice a second until stop:
+// the pipeline's row counts.
 func showProgress(w io.Writer, start time.Time) (stop func()) {
+	return showStatus(w, start, func(el time.Duration) string {
+		read := dataflow.Progress.Read.Load()
+		return fmt.Sprintf("%d rows read (%s rows/s), %d bad, %d written",
+			read, humanCount(float64(read)/el.Seconds()), dataflow.Progress.Bad.Load(), dataflow.Progress.Written.Load())
+	})
+}
+
+// showStatus rewrites one status line on w twice a second until stop: the
+// time since start, then status.
+func showStatus(w io.Writer, start time.Time, status func(elapsed time.Duration) string) (stop func()) {
 	done := make(chan struct{})
 	finished := make(chan struct{})
 	go func() {
@@ -405,9 +416,7 @@ func showProgress(w io.Writer, start time.Time) (stop func()) {
 				return
 			case <-t.C:
 				el := time.Since(start)
-				read := dataflow.Progress.Read.Load()
-				fmt.Fprintf(w, "\r\033[K%v  %d rows read (%s rows/s), %d bad, %d written",
-					el.Round(time.Second), read, humanCount(float64(read)/el.Seconds()), dataflow.Progress.Bad.Load(), dataflow.Progress.Written.Load())
+				fmt.Fprintf(w, "\r\033[K%v  %s", el.Round(time.Second), status(el))
 			}
 		}
 	}()

@@ -25,7 +25,7 @@ func runGen(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	rows := fs.Int("rows", 100_000, "rows of the example's main table (cards: transactions)")
 	seed := fs.Uint64("seed", 1, "the seed: the same seed and rows give the same files")
 	out := fs.String("out", "", "the directory to write the files to (created if needed)")
-	start := fs.String("start", "", "the day the data starts, YYYY-MM-DD (default: so that it ends today)")
+	start := fs.String("start", "", "the day the data starts, YYYY-MM-DD (default: so that it ends with today)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: fenestra gen [--example NAME] [--rows N] [--seed S] --out DIR\n\nWrites an example's feature file (features.sql) and generated data, a CSV\nfile per table, to DIR. The data is deterministic and has what makes\nfeature pipelines go wrong: busy keys, equal timestamps, NULLs, late rows.\n\nflags:")
 		fs.PrintDefaults()

@@ -2,6 +2,7 @@
 //
 //	fenestra up [--example NAME]      run the whole system on an example
 //	fenestra gen --example NAME --rows N --out DIR
+//	fenestra verify --sql FILE.sql --table NAME=PATH ... [--online URL]
 //	fenestra check FILE.sql           print each view's output schema and version
 //	fenestra explain FILE.sql         print each view's plan
 //	fenestra conformance [flags] CASES.jsonl
@@ -36,6 +37,7 @@ type command struct {
 var commands = map[string]command{
 	"up":          {"run the whole system on an example: data, Bigtable emulator, materialize, backfill, HTTP function", runUp},
 	"gen":         {"write an example's feature file and generated data (CSV)", runGen},
+	"verify":      {"check that online features equal the training set, request by request", runVerify},
 	"check":       {"check feature files; print each view's output schema and version", runCheck},
 	"explain":     {"print the plan of each view of feature files", runExplain},
 	"conformance": {"run SQL conformance cases (JSON lines) in batch and/or request mode", runConformance},

@@ -109,3 +109,39 @@ func TestUpStopsOnInterrupt(t *testing.T) {
 		t.Fatal("up did not stop")
 	}
 }
+
+// TestVerify runs fenestra verify on generated data: zero mismatches, then
+// a deliberately different online definition (a 9-day window for the
+// 10-day one) is caught, exiting 1.
+func TestVerify(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if code, out, errOut := runCmd("gen", "--rows", "2000", "--out", dir); code != 0 {
+		t.Fatalf("gen: %d\n%s%s", code, out, errOut)
+	}
+	args := []string{"verify", "--sql", filepath.Join(dir, "features.sql")}
+	for _, tb := range []string{"tx", "cards", "merchants"} {
+		args = append(args, "--table", tb+"="+filepath.Join(dir, tb+".csv"))
+	}
+	code, out, errOut := runCmd(args...)
+	if code != 0 || !strings.Contains(out, "online == offline: 2000 of 2000 rows identical") || !strings.Contains(out, "replay: 2000 requests in process") {
+		t.Fatalf("verify: exit code %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	sql, err := os.ReadFile(filepath.Join(dir, "features.sql"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := filepath.Join(dir, "changed.sql")
+	if err := os.WriteFile(changed, []byte(strings.Replace(string(sql), "BETWEEN 10d PRECEDING", "BETWEEN 9d PRECEDING", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut = runCmd(append(args, "--online-sql", changed)...)
+	if code != 1 || !strings.Contains(out, "online != offline") {
+		t.Fatalf("verify of a changed definition: exit code %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	for _, line := range strings.Split(out, "\n") {
+		if f := strings.Fields(line); len(f) > 3 && f[0] == "spend_10d" && f[3] == "0" {
+			t.Errorf("spend_10d shows no mismatch: %s", line)
+		}
+	}
+}

@@ -145,3 +145,15 @@ func AppendJSONValue(dst []byte, v types.Value) []byte { return appendJSON(dst, 
 // AppendJSONString appends s as a JSON string, with the escapes JSON
 // requires; bytes that are not UTF-8 are kept as they are.
 func AppendJSONString(dst []byte, s string) []byte { return appendJSONString(dst, s) }
+
+// AppendJSONArray appends row as a JSON array of values by the same rules.
+func AppendJSONArray(dst []byte, row []types.Value) []byte {
+	dst = append(dst, '[')
+	for j, v := range row {
+		if j > 0 {
+			dst = append(dst, ',')
+		}
+		dst = appendJSON(dst, v)
+	}
+	return append(dst, ']')
+}

@@ -1,0 +1,110 @@
+package verify
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/fenestra-dev/fenestra/emulators"
+	"github.com/fenestra-dev/fenestra/featurelang"
+	"github.com/fenestra-dev/fenestra/featurelang/plan"
+	"github.com/fenestra-dev/fenestra/featurelang/types"
+	"github.com/fenestra-dev/fenestra/functions"
+	"github.com/fenestra-dev/fenestra/storage/bigtable"
+)
+
+// InProcess is the online path in this process: the functions core
+// (functions.Service) over a Bigtable store on an emulator of its own.
+// Each session has its own store client whose TTL clock is the replayed
+// request's time, so rows expire as they would have when the request
+// came; the tables have no GC policy (the emulator's collector uses the
+// wall clock).
+type InProcess struct {
+	mod  *featurelang.Module
+	view string
+	emu  string
+	stop func()
+	init *bigtable.Store // loads the tables
+}
+
+// NewInProcess starts an emulator and creates mod's tables in it; view
+// names the DEPLOY view of mod to serve. Close stops the emulator.
+func NewInProcess(ctx context.Context, mod *featurelang.Module, view string) (*InProcess, error) {
+	emu, stop, err := emulators.StartBigtable("")
+	if err != nil {
+		return nil, err
+	}
+	p := &InProcess{mod: mod, view: view, emu: emu, stop: stop}
+	if p.init, err = p.open(ctx, nil); err != nil {
+		stop()
+		return nil, err
+	}
+	if err := p.init.Init(ctx, mod.Tables); err != nil {
+		p.Close()
+		return nil, err
+	}
+	return p, nil
+}
+
+func (p *InProcess) open(ctx context.Context, clock func() time.Time) (*bigtable.Store, error) {
+	return bigtable.Open(ctx, bigtable.Config{Project: "verify", Instance: "verify", EmulatorHost: p.emu, Clock: clock, NoGC: true})
+}
+
+// Close stops the emulator.
+func (p *InProcess) Close() error {
+	err := p.init.Close()
+	p.stop()
+	return err
+}
+
+// Load implements Online.
+func (p *InProcess) Load(ctx context.Context, table string, rows *types.Block, seqs []uint64) error {
+	return p.init.Write(ctx, table, rows, seqs)
+}
+
+// Session implements Online.
+func (p *InProcess) Session(ctx context.Context) (Session, error) {
+	s := &inProcessSession{view: p.view}
+	store, err := p.open(ctx, func() time.Time { return time.UnixMilli(s.now.Load()) })
+	if err != nil {
+		return nil, err
+	}
+	s.store = store
+	if s.svc, err = functions.New(p.mod, store, functions.Options{Timeout: time.Minute}); err != nil {
+		store.Close()
+		return nil, err
+	}
+	v := s.svc.View(p.view)
+	if v == nil {
+		store.Close()
+		return nil, fmt.Errorf("verify: the online feature file deploys no view %s", p.view)
+	}
+	s.in = v.Input
+	return s, nil
+}
+
+type inProcessSession struct {
+	view  string
+	in    *plan.Table
+	now   atomic.Int64 // the TTL clock, epoch ms
+	store *bigtable.Store
+	svc   *functions.Service
+	blk   *types.Block
+}
+
+func (s *inProcessSession) Compute(ctx context.Context, row []types.Value, now int64) ([]types.Value, error) {
+	s.now.Store(now)
+	if s.blk == nil {
+		s.blk = types.NewBlock(s.in.Schema, 1)
+	}
+	s.blk.Reset()
+	s.blk.AppendRow(row)
+	res, err := s.svc.Compute(ctx, s.view, s.blk, true)
+	if err != nil {
+		return nil, err
+	}
+	return res.Rows[0], nil
+}
+
+func (s *inProcessSession) Close() error { return s.store.Close() }

@@ -1,0 +1,176 @@
+// Package verify checks that a view's online answers equal its training
+// set: it replays a table's rows as requests through the online path, in
+// time order, each stored after its answer (OpenMLDB's request, then
+// insert), and compares every answer with the backfill's row for it. The
+// online path is the functions core in process, over a Bigtable emulator
+// of its own (InProcess), or a running feature function over HTTP (HTTP).
+package verify
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"github.com/fenestra-dev/fenestra/dataflow/bucket"
+	"github.com/fenestra-dev/fenestra/featurelang/plan"
+	"github.com/fenestra-dev/fenestra/featurelang/types"
+)
+
+// Online is the online path of one view.
+type Online interface {
+	// Load stores rows of a table other than the requests', with their
+	// arrival sequence numbers, before the replay.
+	Load(ctx context.Context, table string, rows *types.Block, seqs []uint64) error
+	// Session returns a session for one replay worker.
+	Session(ctx context.Context) (Session, error)
+}
+
+// Session answers requests one at a time, in the order given.
+type Session interface {
+	// Compute answers a request row (a row of the view's request table)
+	// as of time now (the TTL clock, epoch milliseconds), then stores the
+	// row. It returns nil for a row the view filters out.
+	Compute(ctx context.Context, row []types.Value, now int64) ([]types.Value, error)
+	Close() error
+}
+
+// Table is a table's rows in arrival order, with their sequence numbers.
+type Table struct {
+	Rows *types.Block
+	Seqs []uint64
+}
+
+// Replay loads the tables other than view's request table into online,
+// then sends every row of the request table, in time order (arrival order
+// within a time), and returns the answers in the request table's arrival
+// order. When the view's rows split by key (dataflow/bucket), the keys'
+// requests go to workers sessions at once, each key's in order; else one
+// session sends them all. done counts the requests answered.
+func Replay(ctx context.Context, online Online, view *plan.Plan, tables map[string]*Table, workers int, done *atomic.Int64) ([][]types.Value, error) {
+	req := tables[view.RequestTable]
+	if req == nil {
+		return nil, fmt.Errorf("verify: no rows of the request table %s", view.RequestTable)
+	}
+	for _, t := range view.Tables {
+		if tb := tables[t.Name]; t.Name != view.RequestTable && tb != nil && tb.Rows.Len > 0 {
+			if err := online.Load(ctx, t.Name, tb.Rows, tb.Seqs); err != nil {
+				return nil, fmt.Errorf("verify: loading %s: %w", t.Name, err)
+			}
+		}
+	}
+	parts := partition(view, req, max(1, workers))
+	answers := make([][]types.Value, req.Rows.Len)
+	var wg sync.WaitGroup
+	errs := make([]error, len(parts))
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	for p, rows := range parts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if errs[p] = replayPart(ctx, online, view, req, rows, answers, done); errs[p] != nil {
+				cancel()
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return answers, nil
+}
+
+// replayPart sends rows (positions in req, in replay order) through one
+// session.
+func replayPart(ctx context.Context, online Online, view *plan.Plan, req *Table, rows []int, answers [][]types.Value, done *atomic.Int64) error {
+	s, err := online.Session(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	tsCol := requestTS(view)
+	clock := firstTime(req.Rows, tsCol, rows)
+	var row []types.Value
+	for _, i := range rows {
+		row = req.Rows.Row(i, row)
+		if t := orderValue(req.Rows, tsCol, i); t > clock {
+			clock = t
+		}
+		out, err := s.Compute(ctx, row, clock)
+		if err != nil {
+			return fmt.Errorf("verify: request %d (row %d of %s): %w", i+1, i+1, view.RequestTable, err)
+		}
+		answers[i] = out
+		if done != nil {
+			done.Add(1)
+		}
+	}
+	return nil
+}
+
+// partition splits the request rows into replay orders: sorted by time,
+// then arrival, and, when the view splits by key, one part per worker by
+// the key's hash.
+func partition(view *plan.Plan, req *Table, workers int) [][]int {
+	tsCol := requestTS(view)
+	order := make([]int, req.Rows.Len)
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		return cmp.Or(cmp.Compare(orderValue(req.Rows, tsCol, a), orderValue(req.Rows, tsCol, b)), cmp.Compare(req.Seqs[a], req.Seqs[b]))
+	})
+	l := bucket.Plan(view)
+	r, ok := l.Routes[view.RequestTable]
+	if workers == 1 || !l.Split || !ok || r.Kind != bucket.Keyed {
+		return [][]int{order}
+	}
+	h := bucket.NewHasher(r.Cols, workers)
+	parts := make([][]int, workers)
+	for _, i := range order {
+		p := h.Bucket(req.Rows, i)
+		parts[p] = append(parts[p], i)
+	}
+	return parts
+}
+
+// requestTS returns the column that orders the request table's rows in
+// time: the TS of its first index with one, else -1 (arrival order only).
+func requestTS(view *plan.Plan) int {
+	t := view.Table(view.RequestTable)
+	if t == nil {
+		return -1
+	}
+	for _, ix := range t.Indexes {
+		if ix.TS != "" {
+			return t.Schema.Index(ix.TS)
+		}
+	}
+	return -1
+}
+
+// orderValue is a row's time, NULL (or no time column) as math.MinInt64,
+// as windows order rows.
+func orderValue(b *types.Block, col, i int) int64 {
+	if col < 0 || b.Cols[col].IsNull(i) {
+		return math.MinInt64
+	}
+	return b.Cols[col].I[i]
+}
+
+// firstTime is the clock of a session before its first timed row: the
+// earliest time among rows (0 when none has one).
+func firstTime(b *types.Block, col int, rows []int) int64 {
+	for _, i := range rows {
+		if t := orderValue(b, col, i); t != math.MinInt64 {
+			return t
+		}
+	}
+	return 0
+}
