@@ -89,35 +89,39 @@ type httpSession struct {
 func (s *httpSession) Compute(ctx context.Context, row []types.Value, _ int64) ([]types.Value, error) {
 	s.body = datafile.AppendJSONArray(append(s.body[:0], `{"rows":[`...), row)
 	s.body = append(s.body, `],"store":true}`...)
-	var resp struct{ Rows []json.RawMessage }
+	var resp answer
 	if err := s.h.call(ctx, http.MethodPost, "/v1/views/"+s.h.view+":compute", s.body, &resp); err != nil {
 		return nil, err
 	}
-	if len(resp.Rows) != 1 {
-		return nil, fmt.Errorf("verify: %d rows in the answer to one request", len(resp.Rows))
-	}
-	return s.decodeRow(resp.Rows[0])
+	return resp.row(&s.vals, s.h.out)
 }
 
-// decodeRow reads an answer row, a JSON array of the view's output
-// values in the functions encoding, or null.
-func (s *httpSession) decodeRow(raw json.RawMessage) ([]types.Value, error) {
+// answer is a compute answer, its rows left in JSON.
+type answer struct{ Rows []json.RawMessage }
+
+// row decodes the answer to one request: a JSON array of the view's
+// output values (out) in the functions encoding, or null.
+func (a *answer) row(vals *datafile.JSONValues, out types.Schema) ([]types.Value, error) {
+	if len(a.Rows) != 1 {
+		return nil, fmt.Errorf("verify: %d rows in the answer to one request", len(a.Rows))
+	}
+	raw := a.Rows[0]
 	if string(raw) == "null" {
 		return nil, nil
 	}
-	var vals []json.RawMessage
-	if err := json.Unmarshal(raw, &vals); err != nil || len(vals) != len(s.h.out) {
-		return nil, fmt.Errorf("verify: an answer row %s: want %d values (%v)", raw, len(s.h.out), err)
+	var cells []json.RawMessage
+	if err := json.Unmarshal(raw, &cells); err != nil || len(cells) != len(out) {
+		return nil, fmt.Errorf("verify: an answer row %s: want %d values (%v)", raw, len(out), err)
 	}
-	out := make([]types.Value, len(vals))
-	for j, v := range vals {
-		c := types.NewColumn(s.h.out[j].Type, 1)
-		if _, msg := s.vals.Append(&c, v, 0); msg != "" {
-			return nil, fmt.Errorf("verify: answer column %s: %s", s.h.out[j].Name, msg)
+	row := make([]types.Value, len(cells))
+	for j, v := range cells {
+		c := types.NewColumn(out[j].Type, 1)
+		if _, msg := vals.Append(&c, v, 0); msg != "" {
+			return nil, fmt.Errorf("verify: answer column %s: %s", out[j].Name, msg)
 		}
-		out[j] = c.Value(0)
+		row[j] = c.Value(0)
 	}
-	return out, nil
+	return row, nil
 }
 
 func (s *httpSession) Close() error { return nil }
