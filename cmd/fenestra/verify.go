@@ -114,10 +114,8 @@ func runVerification(ctx context.Context, c verifyConfig, stdout, stderr io.Writ
 	}
 	replayStart := time.Now()
 	var done atomic.Int64
-	if isTerminal(stderr) {
-		stop := showReplay(stderr, replayStart, &done, tables[c.view.RequestTable].Rows.Len)
-		defer stop()
-	}
+	stop := showReplay(stderr, replayStart, &done, tables[c.view.RequestTable].Rows.Len)
+	defer stop()
 	answers, err := verify.Replay(ctx, path, c.view, tables, c.workers, &done)
 	if err != nil {
 		return false, err
@@ -188,10 +186,31 @@ func describeRequest(view *plan.Plan, req *types.Block) func(i int) string {
 	}
 }
 
-// showReplay rewrites a progress line on w twice a second until stop.
+// showReplay shows the replay's progress on w until stop: a status line
+// rewritten twice a second on a terminal, else a line every 30 seconds
+// (for logs).
 func showReplay(w io.Writer, start time.Time, done *atomic.Int64, total int) (stop func()) {
-	return showStatus(w, start, func(el time.Duration) string {
+	status := func(el time.Duration) string {
 		n := done.Load()
 		return fmt.Sprintf("replayed %d of %d requests (%s/s)", n, total, humanCount(float64(n)/el.Seconds()))
-	})
+	}
+	if isTerminal(w) {
+		return showStatus(w, start, status)
+	}
+	quit, finished := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(30 * time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-quit:
+				return
+			case <-t.C:
+				el := time.Since(start)
+				fmt.Fprintf(w, "%v  %s\n", el.Round(time.Second), status(el))
+			}
+		}
+	}()
+	return func() { close(quit); <-finished }
 }
