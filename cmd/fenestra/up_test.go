@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -79,7 +80,8 @@ func TestGen(t *testing.T) {
 }
 
 // TestUpStopsOnInterrupt: without --once, up serves until its context
-// ends (Ctrl-C), then stops cleanly, exiting 0.
+// ends (Ctrl-C), answering the curl it printed, then stops cleanly,
+// exiting 0.
 func TestUpStopsOnInterrupt(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -98,6 +100,15 @@ func TestUpStopsOnInterrupt(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("up did not start serving\nstdout:\n%s\nstderr:\n%s", out.String(), errOut.String())
 		}
+	}
+	// The printed curl works against the running function.
+	m := regexp.MustCompile(`curl -s -X POST (\S+) \\\n\s+-d '([^']+)'`).FindStringSubmatch(out.String())
+	if m == nil {
+		t.Fatalf("no curl in the output:\n%s", out.String())
+	}
+	answer, err := post(context.Background(), m[1], []byte(m[2]))
+	if err != nil || !strings.Contains(answer, `"view":"card_features"`) || !strings.Contains(answer, `"rows":[[`) {
+		t.Errorf("the printed curl: %s, %v", answer, err)
 	}
 	cancel()
 	select {
