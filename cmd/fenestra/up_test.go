@@ -2,12 +2,18 @@ package main
 
 import (
 	"context"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/fenestra-dev/fenestra/emulators"
+	"github.com/fenestra-dev/fenestra/featurelang"
+	"github.com/fenestra-dev/fenestra/functions"
+	"github.com/fenestra-dev/fenestra/storage/bigtable"
 )
 
 // TestUp runs fenestra up once on a small example: it generates, loads,
@@ -154,5 +160,60 @@ func TestVerify(t *testing.T) {
 		if f := strings.Fields(line); len(f) > 3 && f[0] == "spend_10d" && f[3] == "0" {
 			t.Errorf("spend_10d shows no mismatch: %s", line)
 		}
+	}
+}
+
+// TestVerifyOnline runs fenestra verify --online against running feature
+// functions: one serving the file's definition (zero mismatches), one a
+// changed one (a warning that the plans differ, and exit code 1).
+func TestVerifyOnline(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if code, out, errOut := runCmd("gen", "--rows", "1500", "--out", dir); code != 0 {
+		t.Fatalf("gen: %d\n%s%s", code, out, errOut)
+	}
+	sql, err := os.ReadFile(filepath.Join(dir, "features.sql"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	serve := func(text string) string {
+		mod, err := featurelang.Compile("features.sql", text, featurelang.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		emu, stop, err := emulators.StartBigtable("")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(stop)
+		store, err := bigtable.Open(context.Background(), bigtable.Config{Project: "p", Instance: "i", EmulatorHost: emu})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { store.Close() })
+		if err := store.Init(context.Background(), mod.Tables); err != nil {
+			t.Fatal(err)
+		}
+		svc, err := functions.New(mod, store, functions.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(functions.NewServer(svc, functions.ServerOptions{}))
+		t.Cleanup(srv.Close)
+		return srv.URL
+	}
+	args := []string{"verify", "--sql", filepath.Join(dir, "features.sql")}
+	for _, tb := range []string{"tx", "cards", "merchants"} {
+		args = append(args, "--table", tb+"="+filepath.Join(dir, tb+".csv"))
+	}
+	same := serve(string(sql))
+	code, out, errOut := runCmd(append(args, "--online", same)...)
+	if code != 0 || !strings.Contains(out, "replay: 1500 requests through "+same) || !strings.Contains(out, "online == offline: 1500 of 1500 rows identical") {
+		t.Fatalf("verify --online: exit code %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	changed := serve(strings.Replace(string(sql), "BETWEEN 1h PRECEDING", "BETWEEN 2h PRECEDING", 1))
+	code, out, errOut = runCmd(append(args, "--online", changed)...)
+	if code != 1 || !strings.Contains(out, "the definitions differ") || !strings.Contains(out, "online != offline") {
+		t.Fatalf("verify --online of a changed function: exit code %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
 }
