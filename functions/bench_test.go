@@ -63,7 +63,12 @@ func benchService(b *testing.B, store storage.Store) *Service {
 // history rows of its key, history in storage.Mem (the reference store,
 // which filters its rows linearly: 1,000 rows here).
 func BenchmarkCompute(b *testing.B) {
-	svc := benchService(b, storage.NewMem(epoch))
+	benchCompute(b, benchService(b, storage.NewMem(epoch)))
+}
+
+// benchCompute computes a request row of one of the benchmark's keys per
+// iteration, each answer checked.
+func benchCompute(b *testing.B, svc *Service) {
 	ctx := context.Background()
 	reqs := make([]*types.Block, benchKeys)
 	for k := range reqs {
@@ -107,20 +112,7 @@ func (s indexedStore) Read(ctx context.Context, r storage.Range) (*types.Block, 
 // BenchmarkComputeIndexed is BenchmarkCompute over an indexed in-memory
 // store: what the host and the evaluator cost, the store's cost aside.
 func BenchmarkComputeIndexed(b *testing.B) {
-	svc := benchService(b, indexedStore{eval.NewMemSource()})
-	ctx := context.Background()
-	reqs := make([]*types.Block, benchKeys)
-	for k := range reqs {
-		reqs[k] = txBlock(tx(1_000_000+int64(k), cardName(k), 12.5, t0))
-	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; b.Loop(); i++ {
-		res, err := svc.Compute(ctx, "features", reqs[i%benchKeys], false)
-		if err != nil || res.Rows[0][2].I != 1 {
-			b.Fatal(err)
-		}
-	}
+	benchCompute(b, benchService(b, indexedStore{eval.NewMemSource()}))
 }
 
 // BenchmarkHTTPComputeIndexed is BenchmarkHTTPCompute over the indexed
@@ -182,19 +174,7 @@ func BenchmarkHandlerCompute(b *testing.B) {
 // Bigtable emulator, over gRPC on loopback.
 func BenchmarkComputeBigtable(b *testing.B) {
 	mod := compile(b, txSQL)
-	svc := benchService(b, bigtableStore(b, startEmulator(b), mod))
-	ctx := context.Background()
-	reqs := make([]*types.Block, benchKeys)
-	for k := range reqs {
-		reqs[k] = txBlock(tx(1_000_000+int64(k), cardName(k), 12.5, t0))
-	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; b.Loop(); i++ {
-		if _, err := svc.Compute(ctx, "features", reqs[i%benchKeys], false); err != nil {
-			b.Fatal(err)
-		}
-	}
+	benchCompute(b, benchService(b, bigtableStore(b, startEmulator(b), mod)))
 }
 
 // BenchmarkDecodeCompute decodes a one-row compute body.

@@ -1,9 +1,7 @@
 package integration
 
 import (
-	"bufio"
 	"context"
-	"errors"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -53,13 +51,7 @@ func writeDataset(t *testing.T, sqlText string, blocks map[string]*types.Block) 
 	}
 	for _, tb := range mod.Tables {
 		path := filepath.Join(dir, tb.Name+".csv")
-		f, err := os.Create(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		bw := bufio.NewWriter(f)
-		w := datafile.NewWriter(bw, datafile.CSV, tb.Schema)
-		if err := errors.Join(w.Write(blocks[tb.Name]), w.Flush(), bw.Flush(), f.Close()); err != nil {
+		if err := datafile.WriteFile(path, blocks[tb.Name]); err != nil {
 			t.Fatal(err)
 		}
 		d.inputs = append(d.inputs, dataflow.Input{Table: tb.Name, Path: path})

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -13,7 +11,6 @@ import (
 	"time"
 
 	"github.com/fenestra-dev/fenestra/examples"
-	"github.com/fenestra-dev/fenestra/featurelang/types"
 	"github.com/fenestra-dev/fenestra/internal/datafile"
 )
 
@@ -48,14 +45,14 @@ func runGen(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	t0 := time.Now()
-	files, err := writeExample(e, cfg, *out)
+	ef, err := writeExampleFiles(e, cfg, *out)
 	if err != nil {
 		fmt.Fprintf(stderr, "fenestra gen: %v\n", err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "wrote example %s (%d rows, seed %d, from %s) to %s in %v:\n", e.Name, *rows, *seed, cfg.Start.Format(time.DateOnly), *out, time.Since(t0).Round(time.Millisecond))
-	for _, f := range files {
-		fmt.Fprintf(stdout, "  %s\n", f)
+	fmt.Fprintf(stdout, "wrote example %s (%d rows, seed %d, from %s) to %s in %v:\n  %s\n", e.Name, *rows, *seed, cfg.Start.Format(time.DateOnly), *out, time.Since(t0).Round(time.Millisecond), ef.SQL)
+	for _, t := range ef.Tables {
+		fmt.Fprintf(stdout, "  %s (%d rows of %s)\n", t.Path, t.Rows, t.Table)
 	}
 	return 0
 }
@@ -86,20 +83,8 @@ type tableFile struct {
 	Rows        int
 }
 
-// writeExample generates e's data for cfg and writes it to dir: the
+// writeExampleFiles generates e's data for cfg and writes it to dir: the
 // feature file as features.sql and each table as TABLE.csv.
-func writeExample(e *examples.Example, cfg examples.Config, dir string) ([]string, error) {
-	ef, err := writeExampleFiles(e, cfg, dir)
-	if err != nil {
-		return nil, err
-	}
-	out := []string{ef.SQL}
-	for _, t := range ef.Tables {
-		out = append(out, fmt.Sprintf("%s (%d rows of %s)", t.Path, t.Rows, t.Table))
-	}
-	return out, nil
-}
-
 func writeExampleFiles(e *examples.Example, cfg examples.Config, dir string) (*exampleFiles, error) {
 	tables, err := e.Generate(cfg)
 	if err != nil {
@@ -114,35 +99,10 @@ func writeExampleFiles(e *examples.Example, cfg examples.Config, dir string) (*e
 	}
 	for _, t := range e.Module.Tables {
 		path := filepath.Join(dir, t.Name+".csv")
-		if err := writeCSV(path, tables[t.Name]); err != nil {
+		if err := datafile.WriteFile(path, tables[t.Name]); err != nil {
 			return nil, err
 		}
 		ef.Tables = append(ef.Tables, tableFile{Table: t.Name, Path: path, Rows: tables[t.Name].Len})
 	}
 	return ef, nil
-}
-
-// writeCSV writes b to path as CSV with a header, through a temporary
-// file renamed into place.
-func writeCSV(path string, b *types.Block) (err error) {
-	tmp := path + ".tmp"
-	f, err := os.Create(tmp)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	bw := bufio.NewWriterSize(f, 1<<20)
-	w := datafile.NewWriter(bw, datafile.CSV, b.Schema)
-	if err := errors.Join(w.Write(b), w.Flush(), bw.Flush()); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
 }

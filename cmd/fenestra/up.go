@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -25,6 +24,7 @@ import (
 	"github.com/fenestra-dev/fenestra/featurelang/types"
 	"github.com/fenestra-dev/fenestra/functions"
 	"github.com/fenestra-dev/fenestra/internal/datafile"
+	"github.com/fenestra-dev/fenestra/internal/verify"
 	"github.com/fenestra-dev/fenestra/storage/bigtable"
 )
 
@@ -192,10 +192,11 @@ func exampleRequest(e *examples.Example, view *plan.Plan, ef *exampleFiles) (bod
 	if in == nil || path == "" {
 		return nil, "", fmt.Errorf("the view %s has no request table", view.Name)
 	}
-	rows, err := readCSVFile(path, in.Schema)
+	t, err := verify.ReadTable(in.Schema, []string{path})
 	if err != nil {
 		return nil, "", err
 	}
+	rows := t.Rows
 	kc := in.Schema.Index(e.Key)
 	if kc < 0 || rows.Len == 0 {
 		return nil, "", fmt.Errorf("no %s to ask for in %s", e.Key, path)
@@ -239,29 +240,6 @@ func exampleRequest(e *examples.Example, view *plan.Plan, ef *exampleFiles) (bod
 		body = datafile.AppendJSONValue(body, v)
 	}
 	return append(body, "}]}"...), best, nil
-}
-
-// readCSVFile reads a whole CSV file of schema.
-func readCSVFile(path string, schema types.Schema) (*types.Block, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	r, err := datafile.NewReader(f, path, datafile.CSV, schema)
-	if err != nil {
-		return nil, err
-	}
-	b := types.NewBlock(schema, 0)
-	var lines []int64
-	for {
-		if _, err := r.Next(b, &lines, 1<<16); err != nil {
-			if errors.Is(err, io.EOF) {
-				return b, nil
-			}
-			return nil, err
-		}
-	}
 }
 
 // post sends a compute request and returns the answer's body.

@@ -1,9 +1,12 @@
 package datafile
 
 import (
+	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"strconv"
 
 	"github.com/fenestra-dev/fenestra/featurelang/types"
@@ -370,4 +373,34 @@ func (w *Writer) Flush() error {
 	}
 	w.buf = w.buf[:0]
 	return nil
+}
+
+// WriteFile writes b to a local file at path, in the format its name
+// says (.csv with a header, or JSON Lines), through a temporary file
+// renamed into place, so a failed write leaves no file that looks whole.
+func WriteFile(path string, b *types.Block) (err error) {
+	f, err := FormatOf(path)
+	if err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	out, err := os.Create(tmp)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			out.Close()
+			os.Remove(tmp)
+		}
+	}()
+	bw := bufio.NewWriterSize(out, 1<<20)
+	w := NewWriter(bw, f, b.Schema)
+	if err := errors.Join(w.Write(b), w.Flush(), bw.Flush()); err != nil {
+		return fmt.Errorf("datafile: writing %s: %w", path, err)
+	}
+	if err := out.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
 }
