@@ -370,8 +370,23 @@ func (ex *exchange) computeBody(v *View, body []byte, names []string) error {
 	if err != nil {
 		return err
 	}
-	ex.reply(http.StatusOK, appendCompute(ex.buffer(), v, res))
+	body = appendCompute(ex.buffer(), v, res)
+	ex.serverTiming(res)
+	ex.reply(http.StatusOK, body)
 	return nil
+}
+
+// serverTiming sets the Server-Timing header of a compute response: the
+// time spent reading storage (summed over the reads) and the time since
+// the request came in, in milliseconds, e.g.
+// "storage;dur=0.412, total;dur=0.735".
+func (ex *exchange) serverTiming(res *ComputeResult) {
+	var buf [48]byte
+	b := append(buf[:0], "storage;dur="...)
+	b = strconv.AppendFloat(b, float64(res.StorageTime)/1e6, 'f', 3, 64)
+	b = append(b, ", total;dur="...)
+	b = strconv.AppendFloat(b, float64(time.Since(ex.start))/1e6, 'f', 3, 64)
+	ex.w.Header()["Server-Timing"] = []string{string(b)}
 }
 
 // decodeCompute decodes a compute body: rows of the view's request

@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -395,4 +397,42 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// TestServerTiming: compute answers, native and OpenMLDB, carry a
+// Server-Timing header whose storage part is the time the store took and
+// whose total is at least that.
+func TestServerTiming(t *testing.T) {
+	t.Parallel()
+	const delay = 20 * time.Millisecond
+	fs := &faultyStore{}
+	fs.scan = func(ctx context.Context, q eval.Query) (*types.Block, error) {
+		time.Sleep(delay)
+		return fs.Store.Scan(ctx, q)
+	}
+	srv := faultyServer(t, fs, Options{}, ServerOptions{})
+	format := regexp.MustCompile(`^storage;dur=([0-9]+\.[0-9]{3}), total;dur=([0-9]+\.[0-9]{3})$`)
+	for _, c := range []struct{ path, body string }{
+		{"/v1/views/features:compute", `{"rows": [` + txRow(1, "c1", 10, t0) + `]}`},
+		{"/dbs/demo/deployments/features", `{"input": [` + txRow(1, "c1", 10, t0) + `]}`},
+	} {
+		start := time.Now()
+		resp := serve(srv, "POST", c.path, c.body)
+		elapsed := time.Since(start)
+		h := resp.header.Get("Server-Timing")
+		m := format.FindStringSubmatch(h)
+		if resp.status != http.StatusOK || m == nil {
+			t.Errorf("%s: status %d, Server-Timing %q", c.path, resp.status, h)
+			continue
+		}
+		storage, _ := strconv.ParseFloat(m[1], 64)
+		total, _ := strconv.ParseFloat(m[2], 64)
+		// One read of the key's window: the store's delay, at least.
+		if storage < delay.Seconds()*1e3 || total < storage || total > elapsed.Seconds()*1e3 {
+			t.Errorf("%s: Server-Timing %q, want storage ≥ %v ≤ total ≤ the %v the request took", c.path, h, delay, elapsed)
+		}
+	}
+	if resp := serve(srv, "GET", "/v1/views/features", ""); resp.header.Get("Server-Timing") != "" {
+		t.Errorf("a describe answer has Server-Timing %q", resp.header.Get("Server-Timing"))
+	}
 }

@@ -154,11 +154,13 @@ func (m *metrics) table(name string) *tableMetrics {
 }
 
 // meteredSource is the Source of one compute request: it times each read
-// and counts the rows read. Safe for concurrent use.
+// and counts the rows read and the time spent reading. Safe for
+// concurrent use.
 type meteredSource struct {
 	src    eval.Source
 	tables []*tableMetrics // the view's tables
 	rows   atomic.Int64
+	nanos  atomic.Int64 // time in reads
 }
 
 // Scan implements eval.Source.
@@ -199,9 +201,11 @@ func (s *meteredSource) ScanMany(ctx context.Context, qs []eval.Query) ([]*types
 
 // observe records a read of table that started at start and returned b.
 func (s *meteredSource) observe(table string, start time.Time, b *types.Block) {
+	d := time.Since(start)
+	s.nanos.Add(int64(d))
 	for _, t := range s.tables {
 		if t.name == table {
-			t.reads.Observe(time.Since(start).Seconds())
+			t.reads.Observe(d.Seconds())
 			break
 		}
 	}

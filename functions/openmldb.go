@@ -102,6 +102,7 @@ func (s *Server) deploy(ex *exchange) error {
 			b = appendRow(b, r)
 		}
 	}
+	ex.serverTiming(res)
 	ex.reply(http.StatusOK, append(b, "]}}"...))
 	return nil
 }

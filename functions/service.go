@@ -170,8 +170,10 @@ type ComputeResult struct {
 	// Rows holds one output row per request row, in order; nil for a row
 	// a WHERE clause filtered out.
 	Rows [][]types.Value
-	// RowsRead counts the stored rows read to compute them.
-	RowsRead int64
+	// RowsRead counts the stored rows read to compute them, and
+	// StorageTime is the time spent reading them.
+	RowsRead    int64
+	StorageTime time.Duration
 }
 
 // Compute evaluates the view named view for each row of rows (rows of the
@@ -221,7 +223,7 @@ func (s *Service) compute(ctx context.Context, v *View, rows *types.Block, store
 		}
 		return nil
 	})
-	res.RowsRead = src.rows.Load()
+	res.RowsRead, res.StorageTime = src.rows.Load(), time.Duration(src.nanos.Load())
 	v.rowsRead.Observe(float64(res.RowsRead))
 	if err != nil {
 		return nil, err

@@ -59,11 +59,18 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 // report is the outcome of a run.
 type report struct {
-	latencies           []time.Duration // of answered requests, from when they were due
-	statuses            map[int]int     // answers by status; 0 for transport errors
+	samples             []sample    // of the answered requests
+	statuses            map[int]int // answers by status; 0 for transport errors
 	elapsed             time.Duration
 	rssBefore, rssAfter float64 // the server's resident memory, bytes (0: unknown)
 	firstErr            string
+}
+
+// sample is the timing of one answered request.
+type sample struct {
+	latency time.Duration // from sending it to its answer
+	lag     time.Duration // from when it was due to when it was sent
+	server  time.Duration // the server's own time (Server-Timing total; -1: none)
 }
 
 func (r *report) errors() int {
@@ -76,19 +83,35 @@ func (r *report) errors() int {
 	return n
 }
 
-func (r *report) print(w io.Writer, c loadConfig) {
-	lat := slices.Clone(r.latencies)
-	slices.Sort(lat)
-	q := func(p float64) time.Duration {
-		if len(lat) == 0 {
+// quantiles returns a function giving the p-quantile of the durations f
+// picks from the samples (0 when there are none).
+func (r *report) quantiles(f func(sample) time.Duration) func(p float64) time.Duration {
+	d := make([]time.Duration, 0, len(r.samples))
+	for _, s := range r.samples {
+		if v := f(s); v >= 0 {
+			d = append(d, v)
+		}
+	}
+	slices.Sort(d)
+	return func(p float64) time.Duration {
+		if len(d) == 0 {
 			return 0
 		}
-		return lat[min(len(lat)-1, int(p*float64(len(lat))))]
+		return d[min(len(d)-1, int(p*float64(len(d))))].Round(time.Microsecond)
 	}
-	n := len(lat)
+}
+
+func (r *report) print(w io.Writer, c loadConfig) {
+	n := len(r.samples)
 	fmt.Fprintf(w, "%s: %d requests in %v (%.0f/s, target %.0f/s)\n", c.target, n, r.elapsed.Round(time.Millisecond), float64(n)/r.elapsed.Seconds(), c.rate)
-	fmt.Fprintf(w, "latency p50 %v  p90 %v  p99 %v  p99.9 %v  max %v\n",
-		q(0.50).Round(time.Microsecond), q(0.90).Round(time.Microsecond), q(0.99).Round(time.Microsecond), q(0.999).Round(time.Microsecond), q(1).Round(time.Microsecond))
+	q := r.quantiles(func(s sample) time.Duration { return s.latency })
+	fmt.Fprintf(w, "latency p50 %v  p90 %v  p99 %v  p99.9 %v  max %v\n", q(0.50), q(0.90), q(0.99), q(0.999), q(1))
+	q = r.quantiles(func(s sample) time.Duration { return s.lag + s.latency })
+	lag := r.quantiles(func(s sample) time.Duration { return s.lag })
+	fmt.Fprintf(w, "from schedule p50 %v  p99 %v  (the sender's lag behind it: p50 %v  p99 %v  max %v)\n", q(0.50), q(0.99), lag(0.50), lag(0.99), lag(1))
+	if q = r.quantiles(func(s sample) time.Duration { return s.server }); q(1) > 0 {
+		fmt.Fprintf(w, "server time p50 %v  p90 %v  p99 %v  p99.9 %v  (its Server-Timing total)\n", q(0.50), q(0.90), q(0.99), q(0.999))
+	}
 	fmt.Fprintf(w, "errors %d", r.errors())
 	for _, s := range slices.Sorted(maps.Keys(r.statuses)) {
 		if s != http.StatusOK {
@@ -104,7 +127,13 @@ func (r *report) print(w io.Writer, c loadConfig) {
 	}
 }
 
-// load sends the requests, open loop.
+// load sends the requests, open loop: request i is due at start +
+// i/rate. The sender sleeps until a request is due, or sends at once when
+// it is late, so the server sees the rate asked for however late the
+// sender wakes. A request's latency runs from when it is sent, the wait
+// for a free slot (--concurrency) included, so a server that falls behind
+// cannot hide its queue; the sender's own lateness (Go's timers wake up
+// to a millisecond late on Linux) is reported apart, as its lag.
 func load(ctx context.Context, c loadConfig) (*report, error) {
 	client := &http.Client{Timeout: c.timeout, Transport: &http.Transport{
 		MaxIdleConns: c.concurrency, MaxIdleConnsPerHost: c.concurrency, IdleConnTimeout: time.Minute}}
@@ -126,18 +155,19 @@ func load(ctx context.Context, c loadConfig) (*report, error) {
 		if d := time.Until(due); d > 0 {
 			time.Sleep(d)
 		}
+		sent := time.Now()
 		body := requestBody(i, rnd.IntN(c.keys), rnd.IntN(50_000))
 		slots <- struct{}{}
 		wg.Add(1)
 		go func() {
 			defer func() { <-slots; wg.Done() }()
-			status, msg := send(ctx, client, url, c.token, body)
-			lat := time.Since(due)
+			status, server, msg := send(ctx, client, url, c.token, body)
+			lat := time.Since(sent)
 			mu.Lock()
 			defer mu.Unlock()
 			rep.statuses[status]++
 			if status == http.StatusOK {
-				rep.latencies = append(rep.latencies, lat)
+				rep.samples = append(rep.samples, sample{latency: lat, lag: max(0, sent.Sub(due)), server: server})
 			} else if rep.firstErr == "" {
 				rep.firstErr = msg
 			}
@@ -162,11 +192,12 @@ func requestBody(i, k, cents int) []byte {
 }
 
 // send posts one request and returns its status (0 when it failed to
-// complete) and, for a failure, a description.
-func send(ctx context.Context, client *http.Client, url, token string, body []byte) (int, string) {
+// complete), the server's own time (from its Server-Timing header; -1
+// when it gives none) and, for a failure, a description.
+func send(ctx context.Context, client *http.Client, url, token string, body []byte) (int, time.Duration, string) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
-		return 0, err.Error()
+		return 0, -1, err.Error()
 	}
 	req.Header.Set("Content-Type", "application/json")
 	if token != "" {
@@ -174,14 +205,33 @@ func send(ctx context.Context, client *http.Client, url, token string, body []by
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return 0, err.Error()
+		return 0, -1, err.Error()
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != http.StatusOK {
-		return resp.StatusCode, fmt.Sprintf("%d %s", resp.StatusCode, bytes.TrimSpace(b))
+		return resp.StatusCode, -1, fmt.Sprintf("%d %s", resp.StatusCode, bytes.TrimSpace(b))
 	}
-	return resp.StatusCode, ""
+	return resp.StatusCode, serverTotal(resp.Header.Get("Server-Timing")), ""
+}
+
+// serverTotal reads the total;dur=MS metric of a Server-Timing header
+// (-1 when it has none).
+func serverTotal(h string) time.Duration {
+	for m := range strings.SplitSeq(h, ",") {
+		name, params, _ := strings.Cut(strings.TrimSpace(m), ";")
+		if name != "total" {
+			continue
+		}
+		for p := range strings.SplitSeq(params, ";") {
+			if v, ok := strings.CutPrefix(strings.TrimSpace(p), "dur="); ok {
+				if ms, err := strconv.ParseFloat(v, 64); err == nil && ms >= 0 {
+					return time.Duration(ms * float64(time.Millisecond))
+				}
+			}
+		}
+	}
+	return -1
 }
 
 // rss reads the server's process_resident_memory_bytes from its /metrics

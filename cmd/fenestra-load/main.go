@@ -10,9 +10,13 @@
 // spread over the 10 days before now. run sends POST
 // /v1/views/{view}:compute requests, one row each for a random card at
 // the current time, open loop: request i is due at start + i/rate whether
-// or not earlier ones have been answered, and its latency counts from
-// when it was due, so a slow server cannot hide its queue (no coordinated
-// omission). It prints the latency percentiles, the errors by status, and
+// or not earlier ones have been answered (a late sender catches up at
+// once), and its latency counts from when it is sent, the wait for one of
+// --concurrency slots included, so a slow server cannot hide its queue (no
+// coordinated omission). It prints the latency percentiles; the same
+// counted from when each request was due, with the sender's own lag (Go's
+// timers wake up to a millisecond late on Linux); the server's own time,
+// from the Server-Timing header of its answers; the errors by status; and
 // the server's resident memory before and after (from its /metrics).
 //
 // A full run on one machine:

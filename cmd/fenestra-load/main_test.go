@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fenestra-dev/fenestra/emulators"
 	"github.com/fenestra-dev/fenestra/featurelang"
@@ -51,10 +52,31 @@ func TestSetupAndRun(t *testing.T) {
 	if code := run(context.Background(), []string{"run", "--target", ts.URL, "--rate", "200", "--duration", "500ms", "--keys", "20"}, &out, &errOut); code != 0 {
 		t.Fatalf("run: %d\n%s%s", code, out.String(), errOut.String())
 	}
-	for _, want := range []string{"100 requests in", "latency p50", "errors 0", "server RSS before"} {
+	for _, want := range []string{"100 requests in", "latency p50", "from schedule p50", "server time p50", "errors 0", "server RSS before"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("run said\n%s\nwant %q in it", out.String(), want)
 		}
 	}
 	t.Log(out.String())
+}
+
+// TestServerTotal reads the total of Server-Timing headers.
+func TestServerTotal(t *testing.T) {
+	for _, c := range []struct {
+		header string
+		want   time.Duration
+	}{
+		{"storage;dur=0.412, total;dur=0.735", 735 * time.Microsecond},
+		{"total;dur=12", 12 * time.Millisecond},
+		{`total;desc="all";dur=1.5`, 1500 * time.Microsecond},
+		{"db;dur=3", -1},
+		{"total", -1},
+		{"total;dur=abc", -1},
+		{"total;dur=-1", -1},
+		{"", -1},
+	} {
+		if got := serverTotal(c.header); got != c.want {
+			t.Errorf("serverTotal(%q) = %v, want %v", c.header, got, c.want)
+		}
+	}
 }
