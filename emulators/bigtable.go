@@ -6,6 +6,7 @@ import (
 	"net"
 	"sync"
 
+	btpb "cloud.google.com/go/bigtable/apiv2/bigtablepb"
 	"cloud.google.com/go/bigtable/bttest"
 	"google.golang.org/grpc"
 )
@@ -20,7 +21,9 @@ const MaxMessageSize = 256 << 20
 // addr) picks a free port. It returns the address it listens on, for
 // BIGTABLE_EMULATOR_HOST, and stop, which shuts it down (safe to call more
 // than once). Every instance and table exists only in this emulator's
-// memory.
+// memory. Beyond bttest, the emulator sends the rows of a read in
+// responses of up to BatchBytes, as the service does, and serializes
+// writes against reads (see rowLock).
 func StartBigtable(addr string) (hostport string, stop func(), err error) {
 	laddr, err := loopback(addr)
 	if err != nil {
@@ -45,7 +48,7 @@ type rowLock struct{ mu sync.RWMutex }
 
 // reads are the methods that change no row.
 var reads = map[string]bool{
-	"/google.bigtable.v2.Bigtable/ReadRows":                   true,
+	readRows: true,
 	"/google.bigtable.v2.Bigtable/SampleRowKeys":              true,
 	"/google.bigtable.v2.Bigtable/PingAndWarm":                true,
 	"/google.bigtable.admin.v2.BigtableTableAdmin/GetTable":   true,
@@ -68,7 +71,67 @@ func (l *rowLock) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo
 
 func (l *rowLock) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 	defer l.lock(info.FullMethod)()
-	return handler(srv, ss)
+	if info.FullMethod != readRows {
+		return handler(srv, ss)
+	}
+	b := &batchedRows{ServerStream: ss}
+	err := handler(srv, b)
+	if ferr := b.flush(); err == nil {
+		err = ferr
+	}
+	return err
+}
+
+const readRows = "/google.bigtable.v2.Bigtable/ReadRows"
+
+// batchedRows sends the rows of a ReadRows stream together, in responses
+// of up to BatchBytes (a larger row alone), as the Bigtable service does:
+// bttest sends a response per row, which costs a gRPC message per row to
+// both ends. A response that is not only rows (last scanned row key,
+// request stats) is sent as it comes, after the rows before it.
+type batchedRows struct {
+	grpc.ServerStream
+	pending *btpb.ReadRowsResponse
+	size    int
+}
+
+// BatchBytes bounds the rows (keys, names and values) the emulator puts
+// in one ReadRows response.
+const BatchBytes = 1 << 20
+
+func (b *batchedRows) SendMsg(m any) error {
+	r, ok := m.(*btpb.ReadRowsResponse)
+	if !ok || r.RequestStats != nil || len(r.LastScannedRowKey) > 0 || len(r.Chunks) == 0 {
+		if err := b.flush(); err != nil {
+			return err
+		}
+		return b.ServerStream.SendMsg(m)
+	}
+	n := 0
+	for _, c := range r.Chunks {
+		n += len(c.RowKey) + len(c.GetFamilyName().GetValue()) + len(c.GetQualifier().GetValue()) + len(c.Value)
+	}
+	if b.pending != nil && b.size+n > BatchBytes {
+		if err := b.flush(); err != nil {
+			return err
+		}
+	}
+	if b.pending == nil {
+		b.pending = &btpb.ReadRowsResponse{}
+	}
+	b.pending.Chunks = append(b.pending.Chunks, r.Chunks...)
+	b.size += n
+	return nil
+}
+
+// flush sends the rows pending, if any.
+func (b *batchedRows) flush() error {
+	if b.pending == nil {
+		return nil
+	}
+	p := b.pending
+	b.pending, b.size = nil, 0
+	return b.ServerStream.SendMsg(p)
 }
 
 // loopback fills in a missing host (127.0.0.1) and port (0).

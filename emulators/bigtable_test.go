@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -105,10 +106,11 @@ func TestBigtableColumnsWhileWriting(t *testing.T) {
 
 // tableT connects to the emulator at addr, with the largest messages it
 // takes, and creates table t with family f.
-func tableT(t *testing.T, addr string) *bigtable.Table {
+func tableT(t *testing.T, addr string, opts ...grpc.DialOption) *bigtable.Table {
 	t.Helper()
-	conn, err := grpc.NewClient("passthrough:///"+addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
+	opts = append(opts, grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(MaxMessageSize), grpc.MaxCallSendMsgSize(MaxMessageSize)))
+	conn, err := grpc.NewClient("passthrough:///"+addr, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,4 +128,84 @@ func tableT(t *testing.T, addr string) *bigtable.Table {
 		t.Fatal(err)
 	}
 	return client.Open("t")
+}
+
+// TestReadRowsBatched: a read gets its rows in responses of up to
+// BatchBytes, every row intact and in order, where bttest alone sends a
+// response per row.
+func TestReadRowsBatched(t *testing.T) {
+	t.Parallel()
+	addr, stop, err := StartBigtable("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	var responses atomic.Int64
+	count := func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+		s, err := streamer(ctx, desc, cc, method, opts...)
+		if method == readRows {
+			s = countedStream{s, &responses}
+		}
+		return s, err
+	}
+	tbl := tableT(t, addr, grpc.WithStreamInterceptor(count))
+	ctx := context.Background()
+	want := map[string][]byte{}
+	var keys []string
+	put := func(key string, value []byte) {
+		m := bigtable.NewMutation()
+		m.Set("f", "c", 0, value)
+		if err := tbl.Apply(ctx, key, m); err != nil {
+			t.Fatal(err)
+		}
+		want[key] = value
+		keys = append(keys, key)
+	}
+	for i := range 300 {
+		put(fmt.Sprintf("a%03d", i), bytes.Repeat([]byte{byte(i)}, 100))
+	}
+	// Two rows of 700 KB: the first fits the first response, the second
+	// does not.
+	put("b1", bytes.Repeat([]byte("1"), 700<<10))
+	put("b2", bytes.Repeat([]byte("2"), 700<<10))
+	for _, c := range []struct {
+		name      string
+		rows      bigtable.RowSet
+		keys      []string
+		responses int64
+	}{
+		{"300 small rows", bigtable.PrefixRange("a"), keys[:300], 1},
+		{"all rows", bigtable.InfiniteRange(""), keys, 2},
+		{"one row", bigtable.SingleRow("a007"), keys[7:8], 1},
+	} {
+		responses.Store(0)
+		var got []string
+		err := tbl.ReadRows(ctx, c.rows, func(r bigtable.Row) bool {
+			if v := r["f"]; len(v) != 1 || !bytes.Equal(v[0].Value, want[r.Key()]) {
+				t.Errorf("%s: row %s read back wrong", c.name, r.Key())
+			}
+			got = append(got, r.Key())
+			return true
+		})
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if !slices.Equal(got, c.keys) || responses.Load() != c.responses {
+			t.Errorf("%s: %d rows in %d responses, want %d in %d", c.name, len(got), responses.Load(), len(c.keys), c.responses)
+		}
+	}
+}
+
+// countedStream counts the messages a client stream receives.
+type countedStream struct {
+	grpc.ClientStream
+	n *atomic.Int64
+}
+
+func (s countedStream) RecvMsg(m any) error {
+	err := s.ClientStream.RecvMsg(m)
+	if err == nil {
+		s.n.Add(1)
+	}
+	return err
 }
