@@ -4,6 +4,7 @@
 //
 //	fenestra-load setup --sql features.sql [--keys 10000] [--history 100] [--bigtable PROJECT/INSTANCE]
 //	fenestra-load run --target http://127.0.0.1:8080 [--view features] [--rate 500] [--duration 60s] [--keys 10000]
+//	fenestra-load noop [--addr 127.0.0.1:8090]
 //
 // setup creates the feature file's tables (as fenestra storage init does)
 // and writes --history rows for each of --keys cards of the first table,
@@ -18,6 +19,12 @@
 // timers wake up to a millisecond late on Linux); the server's own time,
 // from the Server-Timing header of its answers; the errors by status; and
 // the server's resident memory before and after (from its /metrics).
+//
+// noop serves a fixed answer to every compute request, at once: a run
+// against it measures what the machine, its loopback and HTTP cost at
+// that rate, the floor under any server's figures. On a shared machine,
+// whose noise comes and goes, compare runs of the two made one after the
+// other.
 //
 // A full run on one machine:
 //
@@ -50,8 +57,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return runSetup(ctx, args[1:], stdout, stderr)
 		case "run":
 			return runLoad(ctx, args[1:], stdout, stderr)
+		case "noop":
+			return runNoop(ctx, args[1:], stdout, stderr)
 		}
 	}
-	fmt.Fprintln(stderr, "usage: fenestra-load setup|run [flags]\n\n  setup  create the tables and write the history of --keys cards\n  run    send requests at --rate for --duration and report latencies\n\nRun 'fenestra-load <command> -h' for a command's flags.")
+	fmt.Fprintln(stderr, "usage: fenestra-load setup|run|noop [flags]\n\n  setup  create the tables and write the history of --keys cards\n  run    send requests at --rate for --duration and report latencies\n  noop   serve a fixed answer to every compute request: what the\n         machine and HTTP cost, to compare a run of the server with\n\nRun 'fenestra-load <command> -h' for a command's flags.")
 	return 2
 }

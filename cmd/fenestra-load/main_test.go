@@ -80,3 +80,31 @@ func TestServerTotal(t *testing.T) {
 		}
 	}
 }
+
+// TestNoop runs a short load against the no-op server's handler, and the
+// command itself until interrupted.
+func TestNoop(t *testing.T) {
+	ts := httptest.NewServer(noopHandler())
+	defer ts.Close()
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"run", "--target", ts.URL, "--rate", "200", "--duration", "250ms"}, &out, &errOut); code != 0 {
+		t.Fatalf("run: %d\n%s%s", code, out.String(), errOut.String())
+	}
+	for _, want := range []string{"50 requests in", "errors 0", "server RSS before"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("run said\n%s\nwant %q in it", out.String(), want)
+		}
+	}
+	if strings.Contains(out.String(), "server time") {
+		t.Errorf("run reports a server time the no-op server does not give:\n%s", out.String())
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int)
+	out.Reset()
+	go func() { done <- run(ctx, []string{"noop", "--addr", "127.0.0.1:0"}, &out, &errOut) }()
+	time.Sleep(100 * time.Millisecond)
+	cancel()
+	if code := <-done; code != 0 || !strings.Contains(out.String(), "no-op server on http://127.0.0.1:") {
+		t.Errorf("noop: %d, said %q %q", code, out.String(), errOut.String())
+	}
+}
