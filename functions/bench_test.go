@@ -189,3 +189,27 @@ func BenchmarkDecodeCompute(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkComputeBigtableOnline is BenchmarkComputeBigtable with the
+// history written a row at a time, as online ingestion (and store: true)
+// writes it: a storage segment per row, where a bulk write leaves one per
+// key and day.
+func BenchmarkComputeBigtableOnline(b *testing.B) {
+	mod := compile(b, txSQL)
+	store := bigtableStore(b, startEmulator(b), mod)
+	ctx := context.Background()
+	if err := store.Init(ctx, mod.Tables); err != nil {
+		b.Fatal(err)
+	}
+	svc, err := New(mod, store, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := historyBlock(benchKeys)
+	for i := range h.Len {
+		if err := svc.Ingest(ctx, "tx", oneRow(h, i)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	benchCompute(b, svc)
+}
