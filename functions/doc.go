@@ -30,7 +30,9 @@
 // width, text after the body are errors (*InputError) that name the
 // field, such as rows[0].amount. Answers are written in the same encoding
 // (NULL as null, NaN and infinities as strings), so they read back bit for
-// bit; a row a WHERE clause filters out is null.
+// bit; a row a WHERE clause filters out is null. A compute answer over
+// HTTP carries a Server-Timing header: the milliseconds spent reading
+// storage and in the server ("storage;dur=0.412, total;dur=0.735").
 //
 // Errors map to HTTP statuses in one function, Status: 400 bad input,
 // 401 authentication, 404 unknown view, table or route, 413 body too
