@@ -47,9 +47,7 @@ type span struct {
 // decoder decodes request bodies. It keeps scratch state between calls
 // and is not safe for concurrent use: take one from decoders.
 type decoder struct {
-	vals  datafile.JSONValues
-	seen  []uint32 // per column: the stamp of the last object row that had it
-	stamp uint32
+	json datafile.JSONRows // the one row decoder, shared with Kafka records
 }
 
 var decoders = sync.Pool{New: func() any { return new(decoder) }}
@@ -70,7 +68,7 @@ func (d *decoder) members(body []byte, names []string, spans []span, skipUnknown
 		return trailing(body, i+1)
 	}
 	for {
-		key, j, msg := d.vals.String(body, i)
+		key, j, msg := d.json.Values.String(body, i)
 		if msg != "" {
 			return inputErr("", "%s", bodyMsg(msg))
 		}
@@ -86,7 +84,7 @@ func (d *decoder) members(body []byte, names []string, spans []span, skipUnknown
 			return inputErr(name, "%s", malformed(body, i, "':'"))
 		}
 		start := datafile.SkipJSONSpace(body, i+1)
-		end, msg := d.vals.Skip(body, start)
+		end, msg := d.json.Values.Skip(body, start)
 		if msg != "" {
 			return inputErr(name, "%s", bodyMsg(msg))
 		}
@@ -160,7 +158,7 @@ func (d *decoder) text(body []byte, sp span, name string) (string, error) {
 	if !sp.ok {
 		return "", nil
 	}
-	s, _, msg := d.vals.String(body, sp.start)
+	s, _, msg := d.json.Values.String(body, sp.start)
 	if msg != "" {
 		return "", inputErr(name, "want a string, found %s", clip(body[sp.start:sp.end]))
 	}
@@ -196,7 +194,6 @@ func (d *decoder) rows(body []byte, sp span, spec rowsSpec) (*types.Block, rowSt
 		return nil, styleNone, inputErr(spec.name, "want an array of rows, found %s", clip(body[sp.start:sp.end]))
 	}
 	b := types.NewBlock(spec.schema, 1)
-	d.reset(len(spec.schema))
 	style := styleNone
 	if i = datafile.SkipJSONSpace(body, i+1); body[i] == ']' {
 		return b, style, nil
@@ -227,100 +224,37 @@ func (d *decoder) rows(body []byte, sp span, spec rowsSpec) (*types.Block, rowSt
 	}
 }
 
-// reset prepares the per-column state for a table of n columns.
-func (d *decoder) reset(n int) {
-	if cap(d.seen) < n {
-		d.seen = make([]uint32, n)
-		d.stamp = 0
-	}
-	d.seen = d.seen[:n]
-}
-
 // objectRow decodes the object row k at body[i] into b and returns the
 // position after it.
 func (d *decoder) objectRow(body []byte, i int, b *types.Block, spec rowsSpec, k int) (int, error) {
-	d.stamp++
-	if d.stamp == 0 { // wrapped: clear the stamps
-		clear(d.seen)
-		d.stamp = 1
-	}
-	i = datafile.SkipJSONSpace(body, i+1)
-	next := 0 // the column expected next: keys usually come in schema order
-	for body[i] != '}' {
-		key, j, _ := d.vals.String(body, i) // well-formed: checked by members
-		c := column(spec.schema, key, next)
-		i = datafile.SkipJSONSpace(body, datafile.SkipJSONSpace(body, j)+1) // past ':'
-		switch {
-		case c < 0 && spec.allowUnknown:
-			i, _ = d.vals.Skip(body, i)
-		case c < 0:
-			return i, inputErr(rowField(spec.name, k)+"."+string(key), "not a column of %s (%s)", spec.table, spec.schema)
-		case d.seen[c] == d.stamp:
-			return i, inputErr(colField(spec, k, c), "the object has this column twice")
-		default:
-			d.seen[c], next = d.stamp, c+1
-			var msg string
-			if i, msg = d.vals.Append(&b.Cols[c], body, i); msg != "" {
-				return i, inputErr(colField(spec, k, c), "%s", msg)
-			}
-		}
-		if i = datafile.SkipJSONSpace(body, i); body[i] == ',' {
-			i = datafile.SkipJSONSpace(body, i+1)
-		}
-	}
-	for c := range spec.schema {
-		if d.seen[c] != d.stamp {
-			return i, inputErr(colField(spec, k, c), "missing; every column of %s must be given (null for NULL)", spec.table)
-		}
-	}
-	b.Len++
-	return i + 1, nil
-}
-
-// column returns the column named key: an exact match, trying next first,
-// else a case-insensitive one; -1 when none.
-func column(schema types.Schema, key []byte, next int) int {
-	if next < len(schema) && schema[next].Name == string(key) {
-		return next
-	}
-	for c, f := range schema {
-		if f.Name == string(key) {
-			return c
-		}
-	}
-	return schema.Index(string(key))
+	i, p := d.json.Object(body, i, b, spec.rowSpec())
+	return i, spec.problem(p, k)
 }
 
 // arrayRow decodes the array row k at body[i] into b and returns the
 // position after it.
 func (d *decoder) arrayRow(body []byte, i int, b *types.Block, spec rowsSpec, k int) (int, error) {
-	n := len(spec.schema)
-	i = datafile.SkipJSONSpace(body, i+1)
-	c := 0
-	for ; body[i] != ']'; c++ {
-		if c == n {
-			return i, inputErr(rowField(spec.name, k), "more than %d values; a %s row has %d columns (%s)", n, spec.table, n, spec.schema)
-		}
-		var msg string
-		if i, msg = d.vals.Append(&b.Cols[c], body, i); msg != "" {
-			return i, inputErr(colField(spec, k, c), "%s", msg)
-		}
-		if i = datafile.SkipJSONSpace(body, i); body[i] == ',' {
-			i = datafile.SkipJSONSpace(body, i+1)
-		}
+	i, p := d.json.Array(body, i, b, spec.rowSpec())
+	return i, spec.problem(p, k)
+}
+
+func (spec rowsSpec) rowSpec() datafile.RowSpec {
+	return datafile.RowSpec{Table: spec.table, Schema: spec.schema, AllowUnknown: spec.allowUnknown}
+}
+
+// problem names the field of row k a problem concerns; nil for none.
+func (spec rowsSpec) problem(p *datafile.RowProblem, k int) error {
+	if p == nil {
+		return nil
 	}
-	if c != n {
-		return i, inputErr(rowField(spec.name, k), "%d values; a %s row has %d columns (%s)", c, spec.table, n, spec.schema)
+	field := rowField(spec.name, k)
+	if p.Column != "" {
+		field += "." + p.Column
 	}
-	b.Len++
-	return i + 1, nil
+	return inputErr(field, "%s", p.Msg)
 }
 
 func rowField(name string, k int) string { return name + "[" + strconv.Itoa(k) + "]" }
-
-func colField(spec rowsSpec, k, c int) string {
-	return rowField(spec.name, k) + "." + spec.schema[c].Name
-}
 
 // found describes the byte at body[i] for a message.
 func found(body []byte, i int) string {
