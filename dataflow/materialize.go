@@ -128,7 +128,7 @@ func (f *storeFn) process(ctx context.Context, _ int, elems func(*[]byte) bool) 
 		if blk == nil || blk.Len == 0 {
 			return nil
 		}
-		if err := f.write(ctx, f.Names[table], blk, pendingSeqs[table]); err != nil {
+		if err := writeRetrying(ctx, f.store, f.Names[table], blk, pendingSeqs[table]); err != nil {
 			return err
 		}
 		n += blk.Len
@@ -182,9 +182,9 @@ func columns(schema types.Schema, names []string) []int {
 	return out
 }
 
-// write stores rows, retrying a write that failed in part or timed out
-// (writes are idempotent, so repeating one whole is safe).
-func (f *storeFn) write(ctx context.Context, table string, blk *types.Block, seqs []uint64) error {
+// writeRetrying stores rows, retrying a write that failed in part or timed
+// out (writes are idempotent, so repeating one whole is safe).
+func writeRetrying(ctx context.Context, store storage.Store, table string, blk *types.Block, seqs []uint64) error {
 	var err error
 	for attempt := range 4 {
 		if attempt > 0 {
@@ -194,7 +194,7 @@ func (f *storeFn) write(ctx context.Context, table string, blk *types.Block, seq
 			case <-time.After(time.Duration(attempt*attempt) * 250 * time.Millisecond):
 			}
 		}
-		err = f.store.Write(ctx, table, blk, seqs)
+		err = store.Write(ctx, table, blk, seqs)
 		var we *bigtable.WriteError
 		if err == nil || !(errors.As(err, &we) || errors.Is(err, storage.ErrUnavailable)) {
 			return err

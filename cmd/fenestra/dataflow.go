@@ -58,6 +58,15 @@ func newPipelineFlags(name, usage string, stderr io.Writer) *pipelineFlags {
 	fs.Var(&pf.tables, "table", "a table's data file, NAME=PATH (CSV with a header, or JSON Lines; a glob matches several files; repeat for more files, in arrival order)")
 	fs.StringVar(&pf.badRows, "bad-rows", "fail", "what a malformed data row does: fail (stop, naming file and line) or skip (count it in the summary)")
 	fs.BoolVar(&pf.verbose, "v", false, "log the runner's progress messages")
+	addBeamFlags(fs, usage, stderr)
+	return pf
+}
+
+// addBeamFlags adds to fs Beam's own flags (--runner, --endpoint,
+// --environment_type, ...), which Beam registers on flag.CommandLine,
+// except those fs defines already, and a usage that prints usage, fs's
+// flags and the main Beam flags.
+func addBeamFlags(fs *flag.FlagSet, usage string, stderr io.Writer) {
 	ours := map[string]bool{}
 	fs.VisitAll(func(f *flag.Flag) { ours[f.Name] = true })
 	flag.CommandLine.VisitAll(func(f *flag.Flag) {
@@ -74,7 +83,6 @@ func newPipelineFlags(name, usage string, stderr io.Writer) *pipelineFlags {
 			}
 		})
 	}
-	return pf
 }
 
 // beamFlagsShown are the Beam flags -h lists; the others work too.

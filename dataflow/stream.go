@@ -1,0 +1,274 @@
+package dataflow
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"reflect"
+	"time"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/sdf"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/rtrackers/offsetrange"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/fenestra-dev/fenestra/featurelang/plan"
+	"github.com/fenestra-dev/fenestra/featurelang/types"
+	"github.com/fenestra-dev/fenestra/internal/records"
+	"github.com/fenestra-dev/fenestra/storage/bigtable"
+)
+
+func init() {
+	beam.RegisterType(reflect.TypeOf((*kafkaPartition)(nil)).Elem())
+	beam.RegisterType(reflect.TypeOf((*recordBatch)(nil)).Elem())
+	register.DoFn4x2[context.Context, *sdf.LockRTracker, kafkaPartition, func(recordBatch), sdf.ProcessContinuation, error](&kafkaReadFn{})
+	register.Emitter1[recordBatch]()
+	register.DoFn3x1[context.Context, recordBatch, func(int), error](&streamWriteFn{})
+	register.Function1x0(discardInt)
+}
+
+// StreamJob streams tables' rows from Kafka topics into the online store.
+type StreamJob struct {
+	// Tables are the definitions of the tables written; each must have
+	// been initialised in the store with the same definition (fenestra
+	// storage init).
+	Tables []*plan.Table
+	// Topics[i] is the topic whose records are rows of Tables[i].
+	Topics []string
+	// Brokers is the comma-separated list of seed brokers.
+	Brokers string
+	// Group is the consumer group whose committed offsets are the
+	// stream's progress: a partition is read from its committed offset
+	// (else from its earliest), and an offset is committed only once the
+	// rows before it are stored.
+	Group      string
+	Target     BigtableTarget
+	BadRecords records.Policy
+}
+
+// Stream adds to the pipeline of s an unbounded read of the job's topics
+// whose rows are written to Bigtable as they arrive, with arrival sequence
+// numbers derived from partition and offset (records.Seq): a record read
+// again, after a restart or a retried bundle, overwrites its own row, so
+// every record is stored exactly once. It lists the topics' partitions and
+// the group's offsets now, when the pipeline is built.
+//
+// The read is a splittable DoFn over each partition's offsets; the write
+// follows it in the same stage (fused), so a record is stored as soon as
+// it is read and an offset committed only after its rows are.
+func Stream(ctx context.Context, s beam.Scope, job StreamJob) error {
+	s = s.Scope("dataflow.Stream")
+	if len(job.Topics) != len(job.Tables) {
+		return fmt.Errorf("stream: %d topics for %d tables", len(job.Topics), len(job.Tables))
+	}
+	parts, err := startPositions(ctx, job.Brokers, job.Group, job.Topics)
+	if err != nil {
+		return err
+	}
+	names := make([]string, len(job.Tables))
+	schemas := make([]types.Schema, len(job.Tables))
+	for i, t := range job.Tables {
+		names[i], schemas[i] = t.Name, t.Schema
+	}
+	elems := beam.CreateList(s, parts)
+	batches := beam.ParDo(s, &kafkaReadFn{Brokers: job.Brokers}, elems)
+	written := beam.ParDo(s, &streamWriteFn{Names: names, Schemas: schemas, Topics: job.Topics, Target: job.Target,
+		Brokers: job.Brokers, Group: job.Group, Policy: job.BadRecords.String()}, batches)
+	// The writer never emits: a stage whose last DoFn has no output makes
+	// prism spin, so its (empty) output goes on to a discard.
+	beam.ParDo0(s, discardInt, beam.Reshuffle(s, written))
+	return nil
+}
+
+func discardInt(int) {}
+
+// recordBatch is the records one call of the reading SDF read from one
+// partition: the element between read and write.
+type recordBatch struct {
+	Table     int
+	Topic     string
+	Partition int32
+	// Next is the offset after the batch's last record: the partition's
+	// progress once the batch is stored.
+	Next    int64
+	Offsets []int64
+	Times   []int64 // record timestamps, Unix milliseconds
+	Keys    [][]byte
+	Values  [][]byte
+	// Lag is the partition's records after Next when it was read.
+	Lag int64
+}
+
+// Reading bounds: a call of the reading SDF returns after one poll, which
+// waits at most pollWait for records and takes at most maxBatch of them,
+// so each partition's element yields often to the others of its bundle.
+const (
+	pollWait = 20 * time.Millisecond
+	maxBatch = 20000
+)
+
+// kafkaReadFn reads a Kafka partition: a splittable DoFn whose restriction
+// is the partition's offsets from the start to infinity.
+type kafkaReadFn struct {
+	Brokers string
+}
+
+func (f *kafkaReadFn) CreateInitialRestriction(p kafkaPartition) offsetrange.Restriction {
+	return offsetrange.Restriction{Start: p.Start, End: math.MaxInt64}
+}
+
+func (f *kafkaReadFn) SplitRestriction(_ kafkaPartition, rest offsetrange.Restriction) []offsetrange.Restriction {
+	return []offsetrange.Restriction{rest}
+}
+
+func (f *kafkaReadFn) RestrictionSize(_ kafkaPartition, rest offsetrange.Restriction) float64 {
+	return 1
+}
+
+func (f *kafkaReadFn) CreateTracker(rest offsetrange.Restriction) *sdf.LockRTracker {
+	return sdf.NewLockRTracker(offsetrange.NewTracker(rest))
+}
+
+// TruncateRestriction ends the read when the pipeline drains.
+func (f *kafkaReadFn) TruncateRestriction(_ *sdf.LockRTracker, _ kafkaPartition) offsetrange.Restriction {
+	return offsetrange.Restriction{}
+}
+
+// ProcessElement reads the records the partition has now (waiting briefly
+// when it has none), claims their offsets and emits them as one batch,
+// then asks to resume.
+func (f *kafkaReadFn) ProcessElement(ctx context.Context, rt *sdf.LockRTracker, p kafkaPartition, emit func(recordBatch)) (sdf.ProcessContinuation, error) {
+	start := rt.GetRestriction().(offsetrange.Restriction).Start
+	r, err := takeReader(readerKey{brokers: f.Brokers, topic: p.Topic, partition: p.Partition}, start)
+	if err != nil {
+		return sdf.StopProcessing(), fail(err)
+	}
+	defer putReader(r)
+	recs, hw, err := r.poll(ctx, pollWait)
+	if err != nil {
+		if ctx.Err() != nil {
+			return sdf.StopProcessing(), ctx.Err()
+		}
+		return sdf.ResumeProcessingIn(time.Second), nil // the client retries; so do we
+	}
+	b := recordBatch{Table: p.Table, Topic: p.Topic, Partition: p.Partition, Next: start}
+	for _, rec := range recs {
+		if !rt.TryClaim(rec.Offset) {
+			if err := rt.GetError(); err != nil {
+				return sdf.StopProcessing(), fail(fmt.Errorf("kafka: topic %s partition %d offset %d: %w", p.Topic, p.Partition, rec.Offset, err))
+			}
+			return sdf.StopProcessing(), nil
+		}
+		b.Offsets = append(b.Offsets, rec.Offset)
+		b.Times = append(b.Times, rec.Timestamp.UnixMilli())
+		b.Keys = append(b.Keys, rec.Key)
+		b.Values = append(b.Values, rec.Value)
+		b.Next = rec.Offset + 1
+	}
+	if hw >= 0 {
+		b.Lag = max(hw-b.Next, 0)
+	}
+	streamRead(p.Topic, p.Partition, len(recs), b.Lag)
+	if len(recs) > 0 {
+		emit(b)
+	}
+	return sdf.ResumeProcessingIn(0), nil
+}
+
+// streamWriteFn decodes batches of records with their tables' schemas,
+// stores their rows, and then commits their partition's offset.
+type streamWriteFn struct {
+	Names   []string
+	Schemas []types.Schema
+	Topics  []string
+	Target  BigtableTarget
+	Brokers string
+	Group   string
+	Policy  string // records.Policy, as text
+
+	store    *bigtable.Store
+	kafka    *kafkaSink
+	policy   records.Policy
+	decoders []*records.Decoder
+}
+
+func (f *streamWriteFn) Setup(ctx context.Context) error {
+	var err error
+	if f.policy, err = records.ParsePolicy(f.Policy); err != nil {
+		return fail(err)
+	}
+	f.decoders = make([]*records.Decoder, len(f.Names))
+	for i, name := range f.Names {
+		f.decoders[i] = records.NewDecoder(name, f.Schemas[i])
+	}
+	if f.kafka, err = newKafkaSink(f.Brokers, f.Group); err != nil {
+		return fail(err)
+	}
+	f.store, err = bigtable.Open(ctx, bigtable.Config{Project: f.Target.Project, Instance: f.Target.Instance,
+		Prefix: f.Target.Prefix, EmulatorHost: f.Target.EmulatorHost, Timeout: f.Target.Timeout})
+	return fail(err)
+}
+
+func (f *streamWriteFn) Teardown() error {
+	if f.kafka != nil {
+		f.kafka.close()
+	}
+	if f.store == nil {
+		return nil
+	}
+	return f.store.Close()
+}
+
+// ProcessElement records its error as the pipeline's failure (see Run).
+func (f *streamWriteFn) ProcessElement(ctx context.Context, b recordBatch, _ func(int)) error {
+	return fail(f.process(ctx, b))
+}
+
+func (f *streamWriteFn) process(ctx context.Context, b recordBatch) error {
+	if b.Table < 0 || b.Table >= len(f.Names) {
+		return fmt.Errorf("stream: batch of table %d of %d", b.Table, len(f.Names))
+	}
+	dec := f.decoders[b.Table]
+	blk := types.NewBlock(dec.Schema(), len(b.Values))
+	seqs := make([]uint64, 0, len(b.Values))
+	times := make([]int64, 0, len(b.Values))
+	var dead []*kgo.Record
+	for i, v := range b.Values {
+		rec := records.Record{Topic: b.Topic, Partition: b.Partition, Offset: b.Offsets[i], Value: v}
+		var err error
+		n := len(seqs)
+		if seqs, err = dec.Append(blk, seqs, rec); err != nil {
+			streamBad(b.Topic)
+			switch f.policy.Mode {
+			case records.Fail:
+				return fmt.Errorf("bad record: %w (--bad-records=skip or dead-letter=TOPIC to go on)", err)
+			case records.DeadLetter:
+				dead = append(dead, deadLetter(f.policy.Topic, b, i, err))
+			}
+			continue
+		}
+		if len(seqs) > n {
+			times = append(times, b.Times[i])
+		}
+	}
+	if err := f.kafka.deadLetter(ctx, dead); err != nil {
+		return err
+	}
+	if blk.Len > 0 {
+		if err := writeRetrying(ctx, f.store, f.Names[b.Table], blk, seqs); err != nil {
+			return err
+		}
+	}
+	streamWritten(f.Names[b.Table], times, time.Now())
+	return f.kafka.commit(ctx, b.Topic, b.Partition, b.Next)
+}
+
+// deadLetter is the dead letter of record i of b: its key and value, the
+// reason and its origin in headers.
+func deadLetter(topic string, b recordBatch, i int, err error) *kgo.Record {
+	return &kgo.Record{Topic: topic, Key: b.Keys[i], Value: b.Values[i], Headers: []kgo.RecordHeader{
+		{Key: records.ErrorHeader, Value: []byte(err.Error())},
+		{Key: records.SourceHeader, Value: fmt.Appendf(nil, "%s/%d/%d", b.Topic, b.Partition, b.Offsets[i])},
+	}}
+}
