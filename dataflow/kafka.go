@@ -110,6 +110,9 @@ func newPartitionReader(key readerKey, offset int64) (*partitionReader, error) {
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{key.topic: {key.partition: kgo.NewOffset().At(offset)}}),
 		kgo.FetchMaxWait(250*time.Millisecond),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		// An offset out of range is an error, never a silent jump to
+		// another offset: startPositions starts no earlier than the log.
+		kgo.ConsumeResetOffset(kgo.NoResetOffset()),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("kafka %s: %w", key.brokers, err)
@@ -232,3 +235,34 @@ func (k *kafkaSink) deadLetter(ctx context.Context, recs []*kgo.Record) error {
 }
 
 func (k *kafkaSink) close() { k.cl.Close() }
+
+// StreamLag returns how many records of the topics lie after the group's
+// committed offsets (all of them where it committed none): 0 once a stream
+// of that group has stored every record produced so far.
+func StreamLag(ctx context.Context, brokers, group string, topics []string) (int64, error) {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(seeds(brokers)...))
+	if err != nil {
+		return 0, fmt.Errorf("kafka %s: %w", brokers, err)
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	ctx, cancel := context.WithTimeout(ctx, kafkaTimeout)
+	defer cancel()
+	ends, err := adm.ListEndOffsets(ctx, topics...)
+	if err != nil {
+		return 0, fmt.Errorf("kafka %s: listing offsets: %w", brokers, err)
+	}
+	starts, err := startPositions(ctx, brokers, group, topics)
+	if err != nil {
+		return 0, err
+	}
+	var lag int64
+	for _, p := range starts {
+		end, ok := ends.Lookup(p.Topic, p.Partition)
+		if !ok || end.Err != nil {
+			return 0, fmt.Errorf("kafka %s: no end offset of topic %s partition %d", brokers, p.Topic, p.Partition)
+		}
+		lag += max(end.Offset-p.Start, 0)
+	}
+	return lag, nil
+}

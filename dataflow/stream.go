@@ -127,8 +127,26 @@ func (f *kafkaReadFn) RestrictionSize(_ kafkaPartition, rest offsetrange.Restric
 }
 
 func (f *kafkaReadFn) CreateTracker(rest offsetrange.Restriction) *sdf.LockRTracker {
-	return sdf.NewLockRTracker(offsetrange.NewTracker(rest))
+	return sdf.NewLockRTracker(&partitionTracker{offsetrange.NewTracker(rest)})
 }
+
+// partitionTracker tracks the offsets of a partition read: an unbounded
+// offset range that splits only where the reading stopped (a checkpoint,
+// fraction 0). A runner's dynamic split at a fraction of "the rest" would
+// cut the range at an arbitrary far offset and have a second reader of
+// the partition start there.
+type partitionTracker struct {
+	*offsetrange.Tracker
+}
+
+func (t *partitionTracker) TrySplit(fraction float64) (primary, residual any, err error) {
+	if fraction > 0 {
+		return t.GetRestriction(), nil, nil
+	}
+	return t.Tracker.TrySplit(0)
+}
+
+func (t *partitionTracker) IsBounded() bool { return false }
 
 // TruncateRestriction ends the read when the pipeline drains.
 func (f *kafkaReadFn) TruncateRestriction(_ *sdf.LockRTracker, _ kafkaPartition) offsetrange.Restriction {
