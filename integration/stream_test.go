@@ -309,4 +309,3 @@ func seqRange(lo, hi int) []int {
 	}
 	return out
 }
-

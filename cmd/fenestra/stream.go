@@ -195,4 +195,3 @@ func serveStreamMetrics(addr string, stdout io.Writer) (stop func(), err error) 
 	fmt.Fprintf(stdout, "metrics on http://%s/metrics\n", ln.Addr())
 	return func() { hs.Close() }, nil
 }
-
