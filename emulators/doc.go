@@ -15,6 +15,25 @@
 // It runs writes one at a time, apart from reads: bttest alone lets a read
 // of a row miss cells while a write adds a column to that row.
 //
+// StartKafka runs a Kafka emulator (github.com/twmb/franz-go/pkg/kfake)
+// in process: one broker, speaking Kafka's protocol over TCP, that any
+// Kafka client reaches with the address StartKafka returns as its seed
+// broker:
+//
+//	export KAFKA_BROKERS=127.0.0.1:9092
+//
+// (fenestra emulator kafka prints that line). It creates a topic the first
+// time a client asks for it with auto-creation allowed (franz-go's
+// kgo.AllowAutoTopicCreation), with the emulator's default partition
+// count; CreateTopic creates one with a given count, on the emulator or
+// on any Kafka cluster. Consumer groups work, and so do offsets committed
+// for a group with no members (kadm's CommitOffsets), as a consumer that
+// assigns itself partitions keeps its progress. Unlike Kafka, which
+// answers no offsets, the emulator answers kerr.GroupIDNotFound when asked
+// for the offsets of a group that has committed none. Like the Bigtable
+// emulator, it keeps everything in memory: its topics, records and
+// offsets vanish when it stops.
+//
 // StartLambda runs a local AWS Lambda Runtime API (version 2018-06-01):
 // the HTTP API on which a Lambda runtime asks for the next event and posts
 // the function's response or error. A function binary built with

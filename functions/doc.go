@@ -9,7 +9,8 @@
 //     (featurelang.Module) and a storage.Store, it builds each DEPLOY
 //     view's evaluator once and computes request rows (Compute, with
 //     OpenMLDB's request-then-insert as an option) and ingests rows
-//     (Ingest), each under a deadline, with Prometheus metrics in a
+//     (Ingest, with fresh arrival sequence numbers, or Write, with the
+//     caller's), each under a deadline, with Prometheus metrics in a
 //     registry of its own.
 //   - Server, the HTTP adapter (gorilla/mux): the native routes
 //     (/v1/views/{view}:compute, /v1/views, /v1/tables/{table}/rows),
@@ -18,7 +19,12 @@
 //     bearer-token authentication, panics recovered.
 //   - Lambda, the AWS Lambda adapter (aws-lambda-go): API Gateway REST
 //     and HTTP API proxy events go through the Server's http.Handler;
-//     direct invocations carry {"view": ..., "rows": [...]}.
+//     direct invocations carry {"view": ..., "rows": [...]}; Kafka events
+//     of an MSK or self-managed Kafka event source mapping carry records
+//     whose values are rows of the table their topic is mapped to
+//     (LambdaOptions.Topics), decoded and numbered as the streaming
+//     pipeline does (package internal/records), with a bad-records
+//     policy of fail or skip.
 //
 // # Requests and answers
 //
@@ -46,4 +52,11 @@
 // microseconds, with the top bit set so they sort after every batch-loaded
 // row of the same time (loads number rows file<<40 | line), and a random
 // instance number so that processes writing at once do not collide.
+//
+// Rows of Kafka records are numbered by where the record sits in Kafka,
+// records.Seq(partition, offset) (bit 62 set: after loaded rows, before
+// online ones), by the Lambda's Kafka trigger and the streaming pipeline
+// alike. A record delivered twice, in one event, in a retried batch, or
+// to both, is written twice with the same key, time and number, and
+// storage keeps one row.
 package functions

@@ -151,3 +151,13 @@ func jsonField(t testing.TB, body []byte, name string) string {
 	}
 	return string(m[name])
 }
+
+// newLambda returns the Lambda adapter of srv.
+func newLambda(t testing.TB, srv *Server, opts LambdaOptions) *Lambda {
+	t.Helper()
+	l, err := NewLambda(srv, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}

@@ -445,7 +445,7 @@ func (s *Server) ingest(ex *exchange) error {
 	if err != nil {
 		return err
 	}
-	if err := s.svc.ingest(ex.r.Context(), t, rows); err != nil {
+	if err := s.svc.ingest(ex.r.Context(), t, rows, nil); err != nil {
 		return err
 	}
 	b := append(ex.buffer(), `{"table":`...)

@@ -20,7 +20,7 @@ import (
 )
 
 // Lambda is the AWS Lambda adapter of a Server. Its Handle method is what
-// a Lambda's main passes to lambda.Start; it takes three payloads:
+// a Lambda's main passes to lambda.Start; it takes four payloads:
 //
 //   - API Gateway REST API proxy events (payload format 1.0,
 //     events.APIGatewayProxyRequest), answered with
@@ -28,6 +28,11 @@ import (
 //   - API Gateway HTTP API events (payload format 2.0, "version": "2.0",
 //     events.APIGatewayV2HTTPRequest), answered with
 //     events.APIGatewayV2HTTPResponse;
+//   - Kafka events of an event source mapping, Amazon MSK ("eventSource":
+//     "aws:kafka") or self-managed Kafka ("SelfManagedKafka"),
+//     events.KafkaEvent: their records are rows to ingest, of the tables
+//     LambdaOptions.Topics maps their topics to, answered with a summary
+//     (see below);
 //   - direct invocation (the SDK's Invoke, a Lambda function URL is an
 //     HTTP API event) with a JSON body of its own, {"view": name, "rows":
 //     [...], "store": bool} to compute — answered with the body of the HTTP
@@ -40,12 +45,49 @@ import (
 // as the HTTP service does. Direct invocations skip authentication (IAM
 // authorizes them) but not the body limit. A Lambda is safe for
 // concurrent use.
+//
+// A Kafka event holds a batch of records, grouped by topic and partition.
+// Each record's value (base64 in the event) is one row of the table its
+// topic is mapped to, decoded by records.Decoder exactly as the streaming
+// pipeline decodes it, and numbered records.Seq(partition, offset): a
+// record delivered twice — in one batch, in a retried batch, or to both
+// the pipeline and the Lambda — lands on the same stored row. The rows of
+// a table are written once per invocation, under the service's timeout.
+// The answer is {"records": n, "rows": {"table": n, ...}, "bad": n}: the
+// records of the event, the rows written per table (a record delivered
+// twice counts twice; storage keeps one), the records skipped. The rows
+// written are counted in fenestra_records_ingested_total{table}.
+//
+// A bad record — a value that is not base64, not a JSON row of its
+// table's columns, a partition or offset records.Seq cannot number, a
+// topic mapped to no table — follows LambdaOptions.BadRecords. Under
+// records.Fail, the invocation fails with an *InvokeError (status 400)
+// naming the record's topic, partition and offset, and stores nothing, so
+// Lambda retries the batch, as the event source mapping's retry settings
+// and on-failure destination say. Under records.Skip the record is counted
+// in fenestra_records_bad_total{topic, reason} (reason is one of
+// unknown_table, range, base64, value and column: a column missing,
+// unknown, repeated or of the wrong type), logged at warning level, and
+// the rest are stored. A storage failure fails the invocation; tables
+// written before it are written again by the retry, which is harmless.
+// Kafka events are not subject to the body limit: Lambda bounds their
+// batches (6 MB).
 type Lambda struct {
-	srv *Server
+	srv   *Server
+	kafka *kafkaTrigger
 }
 
-// NewLambda returns the Lambda adapter of srv.
-func NewLambda(srv *Server) *Lambda { return &Lambda{srv: srv} }
+// NewLambda returns the Lambda adapter of srv. It refuses options that
+// cannot work: a topic mapped to a table the feature file does not create,
+// two topics mapped to one table, a bad-records policy other than
+// records.Fail or records.Skip.
+func NewLambda(srv *Server, opts LambdaOptions) (*Lambda, error) {
+	k, err := newKafkaTrigger(srv.svc, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &Lambda{srv: srv, kafka: k}, nil
+}
 
 // InvokeError is the error of a direct invocation: the HTTP status the
 // same failure has on the HTTP routes, the message a client may see, the
@@ -70,8 +112,9 @@ func (e *InvokeError) Error() string {
 	return s
 }
 
-// payloadKind tells the three payloads apart.
+// payloadKind tells the four payloads apart.
 type payloadKind struct {
+	EventSource    string `json:"eventSource"`
 	Version        string `json:"version"`
 	HTTPMethod     string `json:"httpMethod"`
 	RequestContext struct {
@@ -82,14 +125,16 @@ type payloadKind struct {
 }
 
 // Handle serves one Lambda invocation (see Lambda). It returns an error
-// only for a payload it cannot read and for failed direct invocations;
-// proxy events always get a response, errors included.
+// only for a payload it cannot read and for failed direct invocations and
+// Kafka events; proxy events always get a response, errors included.
 func (l *Lambda) Handle(ctx context.Context, payload json.RawMessage) (any, error) {
 	var kind payloadKind
 	if err := json.Unmarshal(payload, &kind); err != nil {
 		return nil, &InvokeError{Status: http.StatusBadRequest, Message: "the payload is not a JSON object: " + err.Error()}
 	}
 	switch {
+	case kind.EventSource == eventSourceMSK || kind.EventSource == eventSourceKafka:
+		return l.kafkaEvent(ctx, payload)
 	case kind.Version == "2.0" || kind.RequestContext.HTTP.Method != "":
 		var ev events.APIGatewayV2HTTPRequest
 		if err := json.Unmarshal(payload, &ev); err != nil {
@@ -257,11 +302,7 @@ func (l *Lambda) invoke(ctx context.Context, payload []byte) (out any, err error
 		if v := recover(); v != nil {
 			out, err = nil, recovered(v)
 		}
-		status := Status(err)
-		route.observe(status, time.Since(start))
-		if err != nil {
-			err = l.invokeError(ctx, err, status)
-		}
+		err = l.finish(ctx, route, start, err)
 	}()
 	if int64(len(payload)) > l.srv.maxBody {
 		return nil, fmt.Errorf("%w: %d bytes; the limit is %d", ErrTooLarge, len(payload), l.srv.maxBody)
@@ -327,7 +368,7 @@ func (l *Lambda) invokeIngest(ctx context.Context, d *decoder, payload []byte, s
 	if err != nil {
 		return nil, err
 	}
-	if err := l.srv.svc.ingest(ctx, t, rows); err != nil {
+	if err := l.srv.svc.ingest(ctx, t, rows, nil); err != nil {
 		return nil, err
 	}
 	b := append([]byte(`{"table":`), appendJSONString(nil, t.Def.Name)...)
@@ -335,8 +376,19 @@ func (l *Lambda) invokeIngest(ctx context.Context, d *decoder, payload []byte, s
 	return json.RawMessage(append(b, '}')), nil
 }
 
-// invokeError turns the error of a direct invocation into an
-// *InvokeError, logging 5xx ones.
+// finish records an invocation of route that started at start and ended
+// with err, and returns err as an *InvokeError (nil when err is).
+func (l *Lambda) finish(ctx context.Context, route *routeMetrics, start time.Time, err error) error {
+	status := Status(err)
+	route.observe(status, time.Since(start))
+	if err == nil {
+		return nil
+	}
+	return l.invokeError(ctx, err, status)
+}
+
+// invokeError turns the error of a direct invocation or a Kafka event into
+// an *InvokeError, logging 5xx ones.
 func (l *Lambda) invokeError(ctx context.Context, err error, status int) *InvokeError {
 	var ie *InvokeError
 	if errors.As(err, &ie) {

@@ -46,7 +46,7 @@ func httpEvent(method, stage, path, query, body string, b64 bool, header map[str
 func TestLambdaPayloads(t *testing.T) {
 	t.Parallel()
 	srv, _ := txServer(t, Options{}, ServerOptions{})
-	l := NewLambda(srv)
+	l := newLambda(t, srv, LambdaOptions{})
 	row := txRow(1, "c1", 10, t0)
 	compute := `{"rows": [` + row + `]}`
 	for _, c := range []lambdaCase{
@@ -114,7 +114,7 @@ func TestLambdaPayloads(t *testing.T) {
 func TestLambdaAuth(t *testing.T) {
 	t.Parallel()
 	srv, _ := txServer(t, Options{}, ServerOptions{AuthToken: "tok"})
-	l := NewLambda(srv)
+	l := newLambda(t, srv, LambdaOptions{})
 	compute := `{"rows": [` + txRow(1, "c1", 10, t0) + `]}`
 	for _, c := range []struct {
 		name    string

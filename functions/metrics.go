@@ -22,6 +22,8 @@ import (
 //	fenestra_storage_read_duration_seconds{table}           each read (Scan) of stored rows
 //	fenestra_storage_write_duration_seconds{table}          each write of rows
 //	fenestra_storage_rows_read{view}                        stored rows read per compute request
+//	fenestra_records_ingested_total{table}                  Kafka records stored (Lambda Kafka trigger)
+//	fenestra_records_bad_total{topic, reason}               Kafka records skipped as bad (see kafkaReasons)
 //
 // view is the view (or table) a request addressed, and empty for requests
 // that address none or a name that does not exist, so clients cannot grow
@@ -34,6 +36,8 @@ type metrics struct {
 	reads     *prometheus.HistogramVec
 	writes    *prometheus.HistogramVec
 	rowsRead  *prometheus.HistogramVec
+	ingested  *prometheus.CounterVec
+	bad       *prometheus.CounterVec
 	fallbacks map[string]*routeMetrics // per route, for requests naming no view or table
 }
 
@@ -62,9 +66,15 @@ func newMetrics() *metrics {
 			Name: "fenestra_storage_rows_read", Help: "Stored rows read to serve one compute request, by view.",
 			Buckets: prometheus.ExponentialBuckets(1, 4, 10),
 		}, []string{"view"}),
+		ingested: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "fenestra_records_ingested_total", Help: "Kafka records stored as rows, by table.",
+		}, []string{"table"}),
+		bad: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "fenestra_records_bad_total", Help: "Bad Kafka records skipped, by topic and reason.",
+		}, []string{"topic", "reason"}),
 		fallbacks: map[string]*routeMetrics{},
 	}
-	m.reg.MustRegister(m.requests, m.latency, m.reads, m.writes, m.rowsRead,
+	m.reg.MustRegister(m.requests, m.latency, m.reads, m.writes, m.rowsRead, m.ingested, m.bad,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for _, r := range allRoutes {
 		m.fallbacks[r] = m.route(r, "")
@@ -82,13 +92,14 @@ const (
 	routeDeployInfo = "openmldb_deployment_info"
 	routePut        = "openmldb_put"
 	routeInvoke     = "lambda_invoke"
+	routeKafka      = "lambda_kafka"
 	routeHealth     = "healthz"
 	routeScrape     = "metrics"
 	routeUnknown    = "unknown"
 )
 
 var allRoutes = []string{routeCompute, routeViews, routeView, routeIngest, routeDeploy, routeDeployInfo,
-	routePut, routeInvoke, routeHealth, routeScrape, routeUnknown}
+	routePut, routeInvoke, routeKafka, routeHealth, routeScrape, routeUnknown}
 
 // trackedCodes are the statuses whose series a routeMetrics caches.
 var trackedCodes = [...]int{200, 400, 401, 404, 405, 413, StatusClientClosed, 500, 503, 504}

@@ -145,7 +145,7 @@ func (s *Server) put(ex *exchange) error {
 	if err != nil {
 		return err
 	}
-	if err := s.svc.ingest(ex.r.Context(), t, rows); err != nil {
+	if err := s.svc.ingest(ex.r.Context(), t, rows, nil); err != nil {
 		return err
 	}
 	ex.reply(http.StatusOK, append(ex.buffer(), `{"code":0,"msg":"ok"}`...))

@@ -190,7 +190,7 @@ type env struct {
 }
 
 func newEnv(t testing.TB, srv *Server) *env {
-	e := &env{srv: srv, http: httptest.NewServer(srv), lambda: NewLambda(srv)}
+	e := &env{srv: srv, http: httptest.NewServer(srv), lambda: newLambda(t, srv, LambdaOptions{})}
 	t.Cleanup(e.http.Close)
 	return e
 }

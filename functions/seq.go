@@ -10,8 +10,9 @@ import (
 // request-then-insert). storage orders the rows of one key at one time by
 // sequence number, compared unsigned, and a row written again with the
 // same key, time and sequence number overwrites the stored one. Batch
-// loads number rows file<<40 | line, numbers below 2^63. Online numbers
-// are
+// loads number rows file<<40 | line, numbers below 2^62; Kafka records are
+// numbered records.Seq(partition, offset), numbers with bit 62 set and
+// bit 63 clear. Online numbers are
 //
 //	bit 63       1: online rows sort after every loaded row of the same time
 //	bits 62..10  microseconds since the Unix epoch (53 bits: until year 2255)

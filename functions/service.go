@@ -216,7 +216,7 @@ func (s *Service) compute(ctx context.Context, v *View, rows *types.Block, store
 			}
 			res.Rows[i] = out
 			if store {
-				if err := s.write(ctx, v.input, oneRow(rows, i)); err != nil {
+				if err := s.write(ctx, v.input, oneRow(rows, i), nil); err != nil {
 					return err
 				}
 			}
@@ -249,24 +249,46 @@ func (s *Service) Ingest(ctx context.Context, table string, rows *types.Block) e
 	if t == nil {
 		return fmt.Errorf("%w: no table named %q", ErrNotFound, table)
 	}
-	return s.ingest(ctx, t, rows)
+	return s.ingest(ctx, t, rows, nil)
 }
 
-func (s *Service) ingest(ctx context.Context, t *Table, rows *types.Block) error {
+// Write writes rows (of the table's columns, in order) to the table named
+// table with the arrival sequence numbers seqs, one per row, chosen by the
+// caller: those of records.Seq for Kafka records. A row written again with
+// the same key, time and sequence number overwrites the stored one, so
+// writing the same rows twice stores them once. Errors are those of
+// Ingest, and ErrBadRequest when seqs and rows differ in length.
+func (s *Service) Write(ctx context.Context, table string, rows *types.Block, seqs []uint64) error {
+	t := s.byTable[table]
+	if t == nil {
+		return fmt.Errorf("%w: no table named %q", ErrNotFound, table)
+	}
+	if len(seqs) != rows.Len {
+		return inputErr("seqs", "%d sequence numbers for %d rows", len(seqs), rows.Len)
+	}
+	return s.ingest(ctx, t, rows, seqs)
+}
+
+// ingest writes rows to t under the service's timeout, with seqs or, when
+// seqs is nil, fresh sequence numbers.
+func (s *Service) ingest(ctx context.Context, t *Table, rows *types.Block, seqs []uint64) error {
 	if err := checkBlock(t.Def, rows); err != nil {
 		return err
 	}
 	if rows.Len == 0 {
 		return nil
 	}
-	return s.bounded(ctx, func(ctx context.Context) error { return s.write(ctx, t, rows) })
+	return s.bounded(ctx, func(ctx context.Context) error { return s.write(ctx, t, rows, seqs) })
 }
 
-// write stores rows with fresh sequence numbers, timing the write.
-func (s *Service) write(ctx context.Context, t *Table, rows *types.Block) error {
-	seqs := make([]uint64, rows.Len)
-	for i := range seqs {
-		seqs[i] = s.seq.Next()
+// write stores rows with seqs, or with fresh sequence numbers when seqs is
+// nil, timing the write.
+func (s *Service) write(ctx context.Context, t *Table, rows *types.Block, seqs []uint64) error {
+	if seqs == nil {
+		seqs = make([]uint64, rows.Len)
+		for i := range seqs {
+			seqs[i] = s.seq.Next()
+		}
 	}
 	start := time.Now()
 	err := s.store.Write(ctx, t.Def.Name, rows, seqs)

@@ -6,12 +6,15 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/fenestra-dev/fenestra/featurelang"
+	"github.com/fenestra-dev/fenestra/featurelang/plan"
 	"github.com/fenestra-dev/fenestra/functions"
+	"github.com/fenestra-dev/fenestra/internal/records"
 	"github.com/fenestra-dev/fenestra/storage/bigtable"
 )
 
@@ -34,6 +37,10 @@ func handler(ctx context.Context, getenv func(string) string, logs io.Writer) (*
 		return nil, err
 	}
 	mod, err := featurelang.Compile(path, string(text), featurelang.Options{})
+	if err != nil {
+		return nil, err
+	}
+	lopts, err := lambdaOptions(getenv, mod, path)
 	if err != nil {
 		return nil, err
 	}
@@ -68,8 +75,54 @@ func handler(ctx context.Context, getenv func(string) string, logs io.Writer) (*
 		store.Close()
 		return nil, err
 	}
-	log.Info("serving", "views", len(svc.Views()), "sql", path, "bigtable", cfg.Project+"/"+cfg.Instance, "at", store.Addr())
-	return functions.NewLambda(functions.NewServer(svc, sopts)), nil
+	l, err := functions.NewLambda(functions.NewServer(svc, sopts), lopts)
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	log.Info("serving", "views", len(svc.Views()), "sql", path, "bigtable", cfg.Project+"/"+cfg.Instance, "at", store.Addr(),
+		"topics", getenv("FENESTRA_TOPICS"), "bad_records", lopts.BadRecords.String())
+	return l, nil
+}
+
+// lambdaOptions reads the Kafka trigger's settings: FENESTRA_TOPICS,
+// TABLE=TOPIC pairs separated by commas, each table one of mod's and each
+// table and topic given once, and FENESTRA_BAD_RECORDS, fail or skip.
+func lambdaOptions(getenv func(string) string, mod *featurelang.Module, path string) (functions.LambdaOptions, error) {
+	var opts functions.LambdaOptions
+	switch s := getenv("FENESTRA_BAD_RECORDS"); s {
+	case "", "fail":
+	case "skip":
+		opts.BadRecords = records.Policy{Mode: records.Skip}
+	default:
+		if p, err := records.ParsePolicy(s); err == nil && p.Mode == records.DeadLetter {
+			return opts, fmt.Errorf("FENESTRA_BAD_RECORDS: %s is not available in the Lambda, which has no Kafka producer; "+
+				"use fail, with the event source mapping's on-failure destination keeping the batches that fail, or skip", s)
+		}
+		return opts, fmt.Errorf("FENESTRA_BAD_RECORDS: %q: want fail or skip", s)
+	}
+	s := getenv("FENESTRA_TOPICS")
+	if strings.TrimSpace(s) == "" {
+		return opts, nil
+	}
+	opts.Topics = map[string]string{}
+	tables := map[string]string{} // table -> topic
+	for _, pair := range strings.Split(s, ",") {
+		table, topic, ok := strings.Cut(strings.TrimSpace(pair), "=")
+		table, topic = strings.TrimSpace(table), strings.TrimSpace(topic)
+		switch {
+		case !ok || table == "" || topic == "":
+			return opts, fmt.Errorf("FENESTRA_TOPICS: %q: want TABLE=TOPIC pairs separated by commas", pair)
+		case !slices.ContainsFunc(mod.Tables, func(t *plan.Table) bool { return t.Name == table }):
+			return opts, fmt.Errorf("FENESTRA_TOPICS: %s creates no table %s", path, table)
+		case tables[table] != "":
+			return opts, fmt.Errorf("FENESTRA_TOPICS: table %s is given two topics, %s and %s; a table takes records from one topic", table, tables[table], topic)
+		case opts.Topics[topic] != "":
+			return opts, fmt.Errorf("FENESTRA_TOPICS: topic %s is given to two tables, %s and %s", topic, opts.Topics[topic], table)
+		}
+		tables[table], opts.Topics[topic] = topic, table
+	}
+	return opts, nil
 }
 
 // storeTimeout bounds each call to Bigtable at three quarters of the

@@ -1,7 +1,11 @@
 // Command fenestra-lambda serves feature views as an AWS Lambda function:
 // the functions package's Lambda adapter over a Bigtable store. It takes
 // API Gateway REST API and HTTP API proxy events, Lambda function URL
-// requests and direct invocations ({"view": ..., "rows": [...]}); see
+// requests, direct invocations ({"view": ..., "rows": [...]}) and the
+// Kafka events of an Amazon MSK or self-managed Kafka event source
+// mapping, whose records it stores as rows of the tables FENESTRA_TOPICS
+// names, numbered by partition and offset as the streaming pipeline
+// numbers them, so a record delivered again is stored once; see
 // functions.Lambda.
 //
 // It is configured by environment variables:
@@ -18,6 +22,14 @@
 //	                          (none by default: API Gateway or IAM authorizes)
 //	FENESTRA_DATABASE         the database name the OpenMLDB routes answer to (default any)
 //	FENESTRA_LOG_LEVEL        debug, info, warn or error (default info); logs are JSON on stderr
+//	FENESTRA_TOPICS           the Kafka topic of each table that takes records, TABLE=TOPIC pairs
+//	                          separated by commas (tx=transactions,users=users); a table takes
+//	                          one topic, a topic feeds one table
+//	FENESTRA_BAD_RECORDS      what a Kafka event's bad record does: fail (the default: the
+//	                          invocation fails, stores nothing, and Lambda retries the batch;
+//	                          give the event source mapping an on-failure destination) or skip
+//	                          (counted in fenestra_records_bad_total, logged, the rest stored);
+//	                          not dead-letter, which needs a producer the function lacks
 //
 // The tables must exist (fenestra storage init). A configuration error
 // ends the process before the runtime loop starts, which Lambda reports

@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -59,10 +61,42 @@ func bigtableWithTables(t *testing.T, prefix string) string {
 	return addr
 }
 
+// mskEvent returns the JSON text of an Amazon MSK event as Lambda sends
+// it, with records of topic transactions: partition, offset and value
+// (JSON text, base64 in the event), grouped by "topic-partition".
+func mskEvent(records ...struct {
+	partition, offset int
+	value             string
+}) string {
+	var keys []string
+	groups := map[string][]string{}
+	for _, r := range records {
+		key := fmt.Sprintf("transactions-%d", r.partition)
+		if groups[key] == nil {
+			keys = append(keys, key)
+		}
+		groups[key] = append(groups[key], fmt.Sprintf(`{"topic": "transactions", "partition": %d, "offset": %d, "timestamp": 1714528800500, `+
+			`"timestampType": "CREATE_TIME", "key": "Yzk=", "value": %q, "headers": []}`, r.partition, r.offset, base64.StdEncoding.EncodeToString([]byte(r.value))))
+	}
+	var b strings.Builder
+	b.WriteString(`{"eventSource": "aws:kafka", "eventSourceArn": "arn:aws:kafka:us-east-1:123456789012:cluster/fenestra/a1b2c3d4-1", ` +
+		`"bootstrapServers": "b-1.fenestra.abc123.c2.kafka.us-east-1.amazonaws.com:9098", "records": {`)
+	for i, key := range keys {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%q: [%s]", key, strings.Join(groups[key], ", "))
+	}
+	b.WriteString("}}")
+	return b.String()
+}
+
 // TestLambdaBinary builds this command and runs its real lambda.Start
 // loop as a child process of the Lambda Runtime API emulator, with
 // history in the Bigtable emulator: ingestion, request-then-insert, the
-// three payloads and an error.
+// four payloads and errors. A Kafka event, its record delivered twice in
+// it and the event again, stores each record once: a compute request
+// afterwards counts each once.
 func TestLambdaBinary(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the Lambda binary")
@@ -74,7 +108,7 @@ func TestLambdaBinary(t *testing.T) {
 	}
 	addr := bigtableWithTables(t, "fn_")
 	l, err := emulators.RunLambda(t.Context(), bin, "FENESTRA_SQL="+writeSQL(t), "BIGTABLE_EMULATOR_HOST="+addr,
-		"FENESTRA_PREFIX=fn_", "BIGTABLE_PROJECT=", "BIGTABLE_INSTANCE=")
+		"FENESTRA_PREFIX=fn_", "BIGTABLE_PROJECT=", "BIGTABLE_INSTANCE=", "FENESTRA_TOPICS=tx=transactions")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,6 +118,16 @@ func TestLambdaBinary(t *testing.T) {
 	httpAPI, _ := json.Marshal(events.APIGatewayV2HTTPRequest{Version: "2.0", RawPath: "/v1/views/features:compute",
 		Body:           `{"rows": [{"tx_id": 5, "card": "c1", "amount": 2, "ts": "2024-05-01 10:00:04"}]}`,
 		RequestContext: events.APIGatewayV2HTTPRequestContext{HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: "POST"}}})
+	type record = struct {
+		partition, offset int
+		value             string
+	}
+	kafka := mskEvent(
+		record{0, 0, `{"tx_id": 20, "card": "c9", "amount": 100, "ts": 1714528800000}`},
+		record{0, 1, `{"tx_id": 21, "card": "c9", "amount": 200, "ts": "2024-05-01 10:00:01"}`},
+		record{0, 0, `{"tx_id": 20, "card": "c9", "amount": 100, "ts": 1714528800000}`}, // delivered twice
+		record{1, 0, `[23, "c9", 1000, 1714528799000]`})
+	badKafka := mskEvent(record{0, 2, `{"tx_id": 24, "card": "c9", "amount": "x", "ts": 1714528802000}`})
 	for _, c := range []struct {
 		name, event string
 		want        string // a substring of the answer
@@ -96,6 +140,10 @@ func TestLambdaBinary(t *testing.T) {
 		{"HTTP API event", string(httpAPI), `\"rows\":[[5,37,4]]`, ""},
 		{"unknown view", `{"view": "nope", "rows": []}`, `404 Not Found: not found: no view named "nope"`, "InvokeError"},
 		{"bad row", `{"view": "features", "rows": [[1, "c1", "x", 1]]}`, `400 Bad Request: rows[0].amount: cannot read "x" as double`, "InvokeError"},
+		{"Kafka event", kafka, `{"records":4,"rows":{"tx":4},"bad":0}`, ""},
+		{"Kafka event again", kafka, `{"records":4,"rows":{"tx":4},"bad":0}`, ""},
+		{"bad Kafka record", badKafka, `400 Bad Request: bad record: topic transactions partition 0 offset 2: amount: cannot read "x" as double`, "InvokeError"},
+		{"compute after Kafka", `{"view": "features", "rows": [[22, "c9", 1, 1714528802000]]}`, `"rows":[[22,1301,4]]`, ""},
 	} {
 		got, err := l.Invoke(t.Context(), []byte(c.event))
 		var le *emulators.LambdaError
@@ -136,6 +184,13 @@ func TestHandlerConfig(t *testing.T) {
 		{"bad body limit", map[string]string{"FENESTRA_SQL": sql, "BIGTABLE_EMULATOR_HOST": addr, "FENESTRA_MAX_BODY": "-1"}, "FENESTRA_MAX_BODY"},
 		{"empty token", map[string]string{"FENESTRA_SQL": sql, "BIGTABLE_EMULATOR_HOST": addr, "FENESTRA_AUTH_TOKEN_FILE": empty}, "is empty"},
 		{"bad log level", map[string]string{"FENESTRA_SQL": sql, "BIGTABLE_EMULATOR_HOST": addr, "FENESTRA_LOG_LEVEL": "loud"}, "FENESTRA_LOG_LEVEL"},
+		{"topics, skip", map[string]string{"FENESTRA_SQL": sql, "BIGTABLE_EMULATOR_HOST": addr, "FENESTRA_TOPICS": " tx = transactions ", "FENESTRA_BAD_RECORDS": "skip"}, ""},
+		{"topics, fail", map[string]string{"FENESTRA_SQL": sql, "BIGTABLE_EMULATOR_HOST": addr, "FENESTRA_TOPICS": "tx=transactions", "FENESTRA_BAD_RECORDS": "fail"}, ""},
+		{"topic of no table", map[string]string{"FENESTRA_SQL": sql, "BIGTABLE_EMULATOR_HOST": addr, "FENESTRA_TOPICS": "tx=transactions,users=users"}, "FENESTRA_TOPICS: " + sql + " creates no table users"},
+		{"bad topic pair", map[string]string{"FENESTRA_SQL": sql, "BIGTABLE_EMULATOR_HOST": addr, "FENESTRA_TOPICS": "tx"}, `FENESTRA_TOPICS: "tx": want TABLE=TOPIC pairs`},
+		{"two topics of a table", map[string]string{"FENESTRA_SQL": sql, "BIGTABLE_EMULATOR_HOST": addr, "FENESTRA_TOPICS": "tx=a,tx=b"}, "FENESTRA_TOPICS: table tx is given two topics, a and b"},
+		{"dead letter", map[string]string{"FENESTRA_SQL": sql, "BIGTABLE_EMULATOR_HOST": addr, "FENESTRA_BAD_RECORDS": "dead-letter=dlq"}, "on-failure destination"},
+		{"bad policy", map[string]string{"FENESTRA_SQL": sql, "BIGTABLE_EMULATOR_HOST": addr, "FENESTRA_BAD_RECORDS": "ignore"}, `FENESTRA_BAD_RECORDS: "ignore": want fail or skip`},
 	} {
 		var logs strings.Builder
 		h, err := handler(context.Background(), func(k string) string { return c.env[k] }, &logs)

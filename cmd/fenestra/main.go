@@ -10,7 +10,9 @@
 //	fenestra materialize --sql FILE.sql --table NAME=PATH ... [--bigtable PROJECT/INSTANCE] [beam flags]
 //	fenestra storage init --sql FILE.sql [--bigtable PROJECT/INSTANCE]
 //	fenestra emulator bigtable [--addr HOST:PORT]
+//	fenestra emulator kafka [--addr HOST:PORT] [--partitions N]
 //	fenestra serve --sql FILE.sql [--addr :8080] [--bigtable PROJECT/INSTANCE]
+//	fenestra stream --sql FILE.sql --brokers HOST:PORT --topic TABLE=TOPIC ... [--group ID] [beam flags]
 //
 // main only parses flags and wires packages together.
 package main
@@ -44,8 +46,9 @@ var commands = map[string]command{
 	"backfill":    {"compute a feature view over data files into a training set (Beam)", runBackfill},
 	"materialize": {"load data files into the online store, Bigtable (Beam)", runMaterialize},
 	"storage":     {"init: create the Bigtable tables of a feature file", runStorage},
-	"emulator":    {"bigtable: run a local Bigtable emulator until interrupted", runEmulator},
+	"emulator":    {"bigtable, kafka: run a local Bigtable or Kafka emulator until interrupted", runEmulator},
 	"serve":       {"serve feature views over HTTP, history in Bigtable", runServe},
+	"stream":      {"stream rows from Kafka topics into the online store, Bigtable (Beam, until interrupted)", runStream},
 }
 
 func main() {

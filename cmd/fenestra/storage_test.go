@@ -137,7 +137,7 @@ func TestEmulatorCommand(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("the emulator did not stop when interrupted")
 	}
-	if code, _, errOut := runCmd("emulator", "kafka"); code != 2 || !strings.Contains(errOut, "usage: fenestra emulator bigtable") {
+	if code, _, errOut := runCmd("emulator", "nope"); code != 2 || !strings.Contains(errOut, "Emulators: bigtable, kafka.") {
 		t.Errorf("unknown emulator: %d %s", code, errOut)
 	}
 }
