@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 )
 
 // StreamProgress counts the records of streams whose workers run in this
@@ -50,7 +51,8 @@ var (
 )
 
 func init() {
-	StreamMetrics.MustRegister(streamReadTotal, streamWrittenTotal, streamBadTotal, streamLag, streamFreshness)
+	StreamMetrics.MustRegister(streamReadTotal, streamWrittenTotal, streamBadTotal, streamLag, streamFreshness,
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), collectors.NewGoCollector())
 }
 
 // streamRead counts n records read from a partition and its lag.

@@ -5,12 +5,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/fenestra-dev/fenestra/emulators"
 )
 
 const emulatorUsage = `usage: fenestra emulator bigtable [--addr HOST:PORT] [--debug-addr HOST:PORT]
-       fenestra emulator kafka [--addr HOST:PORT] [--partitions N] [--debug-addr HOST:PORT]
+       fenestra emulator kafka [--addr HOST:PORT] [--partitions N] [--topic NAME ...] [--debug-addr HOST:PORT]
 
 Runs an emulator until interrupted. Emulators: bigtable, kafka.`
 
@@ -58,8 +59,10 @@ func runKafkaEmulator(ctx context.Context, args []string, stdout, stderr io.Writ
 	addr := fs.String("addr", "127.0.0.1:9092", "address to listen on (port 0: any free port)")
 	partitions := fs.Int("partitions", 1, "partitions of a topic created on first use")
 	debugAddr := fs.String("debug-addr", "", "an address to serve Go's profiles on, /debug/pprof/ (none: off)")
+	var topics stringList
+	fs.Var(&topics, "topic", "a topic to create at start, with --partitions partitions (repeat for more)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: fenestra emulator kafka [--addr HOST:PORT] [--partitions N] [--debug-addr HOST:PORT]\n\nRuns a Kafka broker in memory until interrupted, and prints the\nKAFKA_BROKERS setting that points Kafka clients at it. A topic is\ncreated, with --partitions partitions, when a client first asks for it.\n\nflags:")
+		fmt.Fprintln(stderr, "usage: fenestra emulator kafka [--addr HOST:PORT] [--partitions N] [--topic NAME ...] [--debug-addr HOST:PORT]\n\nRuns a Kafka broker in memory until interrupted, and prints the\nKAFKA_BROKERS setting that points Kafka clients at it. A topic is\ncreated, with --partitions partitions, at start (--topic) or when a\nclient first asks for it.\n\nflags:")
 		fs.PrintDefaults()
 	}
 	if !parseEmulatorFlags(fs, args) {
@@ -75,6 +78,12 @@ func runKafkaEmulator(ctx context.Context, args []string, stdout, stderr io.Writ
 		return 1
 	}
 	defer stop()
+	for _, topic := range topics {
+		if err := emulators.CreateTopic(ctx, hostport, topic, *partitions); err != nil {
+			fmt.Fprintf(stderr, "fenestra emulator: %v\n", err)
+			return 1
+		}
+	}
 	per := "1 partition"
 	if *partitions > 1 {
 		per = fmt.Sprintf("%d partitions", *partitions)
@@ -113,3 +122,9 @@ func untilInterrupted(ctx context.Context, debugAddr, banner string, stdout, std
 	fmt.Fprintln(stderr, "fenestra emulator: stopped")
 	return 0
 }
+
+// stringList collects a repeated flag's values.
+type stringList []string
+
+func (l *stringList) String() string     { return strings.Join(*l, ",") }
+func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
