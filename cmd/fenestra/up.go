@@ -154,10 +154,11 @@ func serveExample(ctx context.Context, c upConfig, e *examples.Example, view *pl
 	base := "http://" + hostPort(ln.Addr())
 	fmt.Fprintf(stdout, "serving: %s (plan %s) on %s\n\n", view.Name, plan.Version(view), base)
 
-	body, key, err := exampleRequest(e, view, ef)
+	rq, err := exampleRequest(e, view, ef)
 	if err != nil {
 		return err
 	}
+	body, key := rq.body, rq.key
 	url := base + "/v1/views/" + view.Name + ":compute"
 	answer, err := post(ctx, url, body)
 	if err != nil {
@@ -167,6 +168,30 @@ func serveExample(ctx context.Context, c upConfig, e *examples.Example, view *pl
 	fmt.Fprintf(stdout, "Features for %s %s now, online (the request is a new transaction, the history is in Bigtable):\n\n", e.Key, key)
 	fmt.Fprintf(stdout, "  curl -s -X POST %s \\\n    -d '%s'\n\n", url, body)
 	fmt.Fprintf(stdout, "answered:\n\n%s\n", describeAnswer(answer))
+
+	ls, err := startLiveStream(ctx, view, rq.table, rq.rows, rq.keyValue, rq.keyCol, rq.maxTS, rq.maxID+1_000_000, emu, stdout)
+	if err != nil {
+		return fmt.Errorf("streaming: %w", err)
+	}
+	defer ls.stop()
+	select {
+	case <-ctx.Done():
+		return nil
+	case <-time.After(liveWait):
+	}
+	n, err := ls.caughtUp(ctx)
+	if err != nil {
+		return err
+	}
+	again, err := post(ctx, url, body)
+	if err != nil {
+		return err
+	}
+	changed := "nothing changed"
+	if c := changedFeatures(answer, again); len(c) > 0 {
+		changed = strings.Join(c, ", ") + " moved"
+	}
+	fmt.Fprintf(stdout, "\nThe same request after %d new transactions streamed in (%s):\n\n%s\n", n, changed, describeAnswer(again))
 	var tables []string
 	for _, t := range ef.Tables {
 		tables = append(tables, fmt.Sprintf("--table %s=%s", t.Table, t.Path))
@@ -179,9 +204,23 @@ func serveExample(ctx context.Context, c upConfig, e *examples.Example, view *pl
 	return srv.wait(ctx, stdout)
 }
 
+// exampleReq is the request fenestra up prints, and what streaming new
+// events needs to know of the data.
+type exampleReq struct {
+	body     []byte
+	key      string      // the key asked for, as text
+	keyValue types.Value // the key asked for
+	keyCol   int         // the key's column of the request table
+	table    *plan.Table // the request table
+	rows     *types.Block
+	// maxTS and maxID are the largest time and id of the request table's
+	// rows; the request is a minute after maxTS.
+	maxTS, maxID int64
+}
+
 // exampleRequest builds a request for the example's busiest key: its
 // latest row of the request table, a minute later, with a new id.
-func exampleRequest(e *examples.Example, view *plan.Plan, ef *exampleFiles) (body []byte, key string, err error) {
+func exampleRequest(e *examples.Example, view *plan.Plan, ef *exampleFiles) (*exampleReq, error) {
 	var path string
 	for _, t := range ef.Tables {
 		if t.Table == view.RequestTable {
@@ -190,16 +229,16 @@ func exampleRequest(e *examples.Example, view *plan.Plan, ef *exampleFiles) (bod
 	}
 	in := view.Table(view.RequestTable)
 	if in == nil || path == "" {
-		return nil, "", fmt.Errorf("the view %s has no request table", view.Name)
+		return nil, fmt.Errorf("the view %s has no request table", view.Name)
 	}
 	t, err := verify.ReadTable(in.Schema, []string{path})
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	rows := t.Rows
 	kc := in.Schema.Index(e.Key)
 	if kc < 0 || rows.Len == 0 {
-		return nil, "", fmt.Errorf("no %s to ask for in %s", e.Key, path)
+		return nil, fmt.Errorf("no %s to ask for in %s", e.Key, path)
 	}
 	count := map[string]int{}
 	best, last := "", map[string]int{}
@@ -223,7 +262,7 @@ func exampleRequest(e *examples.Example, view *plan.Plan, ef *exampleFiles) (bod
 			}
 		}
 	}
-	body = []byte(`{"rows":[{`)
+	body := []byte(`{"rows":[{`)
 	for j, f := range in.Schema {
 		v := row[j]
 		switch {
@@ -239,7 +278,8 @@ func exampleRequest(e *examples.Example, view *plan.Plan, ef *exampleFiles) (bod
 		body = append(body, ':')
 		body = datafile.AppendJSONValue(body, v)
 	}
-	return append(body, "}]}"...), best, nil
+	return &exampleReq{body: append(body, "}]}"...), key: best, keyValue: rows.Cols[kc].Value(last[best]), keyCol: kc,
+		table: in, rows: rows, maxTS: maxTS, maxID: maxID}, nil
 }
 
 // post sends a compute request and returns the answer's body.

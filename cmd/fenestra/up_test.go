@@ -31,6 +31,7 @@ func TestUp(t *testing.T) {
 		"backfill: ", "3000 rows written to " + filepath.Join(dir, "cards", "train.csv"),
 		"curl -s -X POST http://127.0.0.1:", "/v1/views/card_features:compute",
 		"answered:", "spend_10d", "fenestra verify --sql " + filepath.Join(dir, "cards", "features.sql"),
+		"streaming: Kafka emulator at 127.0.0.1:", "new transactions streamed in (",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, out)
@@ -40,6 +41,11 @@ func TestUp(t *testing.T) {
 	// than the request's own.
 	if !strings.Contains(out, "merchants_10d") || strings.Contains(out, "merchants_10d      int64    1\n") {
 		t.Errorf("the request found no history:\n%s", out)
+	}
+	// Half the streamed transactions are the busiest card's: its hour's
+	// count moves.
+	if m := regexp.MustCompile(`streamed in \(([^)]*) moved\)`).FindStringSubmatch(out); m == nil || !strings.Contains(m[1], "tx_1h") {
+		t.Errorf("the second answer does not show tx_1h moved:\n%s", out)
 	}
 	train, err := os.ReadFile(filepath.Join(dir, "cards", "train.csv"))
 	if err != nil {
