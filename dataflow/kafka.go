@@ -100,8 +100,8 @@ type partitionReader struct {
 }
 
 type readerKey struct {
-	brokers, topic string
-	partition      int32
+	job, brokers, topic string
+	partition           int32
 }
 
 func newPartitionReader(key readerKey, offset int64) (*partitionReader, error) {
@@ -176,6 +176,22 @@ func takeReader(key readerKey, offset int64) (*partitionReader, error) {
 		r.close()
 	}
 	return newPartitionReader(key, offset)
+}
+
+// closeReaders closes the idle readers of a job.
+func closeReaders(job string) {
+	readers.Lock()
+	var idle []*partitionReader
+	for k, r := range readers.idle {
+		if k.job == job {
+			idle = append(idle, r)
+			delete(readers.idle, k)
+		}
+	}
+	readers.Unlock()
+	for _, r := range idle {
+		r.close()
+	}
 }
 
 // putReader returns a reader for the next call on its partition.

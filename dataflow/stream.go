@@ -2,9 +2,12 @@ package dataflow
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"reflect"
+	"sync"
 	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
@@ -54,6 +57,9 @@ type StreamJob struct {
 // every record is stored exactly once. It lists the topics' partitions and
 // the group's offsets now, when the pipeline is built.
 //
+// When ctx ends, a pipeline running in this process drains and ends: Run
+// it with a context of its own, which ends only to abandon the drain.
+//
 // The read is a splittable DoFn over each partition's offsets; the write
 // follows it in the same stage (fused), so a record is stored as soon as
 // it is read and an offset committed only after its rows are.
@@ -71,9 +77,10 @@ func Stream(ctx context.Context, s beam.Scope, job StreamJob) error {
 	for i, t := range job.Tables {
 		names[i], schemas[i] = t.Name, t.Schema
 	}
+	token := newStreamToken(ctx)
 	elems := beam.CreateList(s, parts)
-	batches := beam.ParDo(s, &kafkaReadFn{Brokers: job.Brokers}, elems)
-	written := beam.ParDo(s, &streamWriteFn{Names: names, Schemas: schemas, Topics: job.Topics, Target: job.Target,
+	batches := beam.ParDo(s, &kafkaReadFn{Job: token, Brokers: job.Brokers}, elems)
+	written := beam.ParDo(s, &streamWriteFn{Job: token, Names: names, Schemas: schemas, Topics: job.Topics, Target: job.Target,
 		Brokers: job.Brokers, Group: job.Group, Policy: job.BadRecords.String()}, batches)
 	// The writer never emits: a stage whose last DoFn has no output makes
 	// prism spin, so its (empty) output goes on to a discard.
@@ -82,6 +89,28 @@ func Stream(ctx context.Context, s beam.Scope, job StreamJob) error {
 }
 
 func discardInt(int) {}
+
+// streams maps the token of each stream built in this process to the
+// context it was built with. When that context ends, the stream drains:
+// each partition's read stops (its restriction done), the rows read are
+// written and their offsets committed, and the pipeline then ends by
+// itself, so Run returns nil. Workers in other processes do not know the
+// token and run until their runner stops them (a Dataflow drain, say).
+var streams sync.Map // token -> context.Context
+
+func newStreamToken(ctx context.Context) string {
+	token := fmt.Sprintf("%016x", rand.Uint64())
+	streams.Store(token, ctx)
+	context.AfterFunc(ctx, func() { closeReaders(token) })
+	return token
+}
+
+// streamEnded reports whether the stream of token was built in this
+// process and its context has ended.
+func streamEnded(token string) bool {
+	ctx, ok := streams.Load(token)
+	return ok && ctx.(context.Context).Err() != nil
+}
 
 // recordBatch is the records one call of the reading SDF read from one
 // partition: the element between read and write.
@@ -111,6 +140,7 @@ const (
 // kafkaReadFn reads a Kafka partition: a splittable DoFn whose restriction
 // is the partition's offsets from the start to infinity.
 type kafkaReadFn struct {
+	Job     string // the stream's token
 	Brokers string
 }
 
@@ -157,8 +187,12 @@ func (f *kafkaReadFn) TruncateRestriction(_ *sdf.LockRTracker, _ kafkaPartition)
 // when it has none), claims their offsets and emits them as one batch,
 // then asks to resume.
 func (f *kafkaReadFn) ProcessElement(ctx context.Context, rt *sdf.LockRTracker, p kafkaPartition, emit func(recordBatch)) (sdf.ProcessContinuation, error) {
+	if streamEnded(f.Job) {
+		rt.TryClaim(int64(math.MaxInt64)) // the rest of the partition is for the next run
+		return sdf.StopProcessing(), nil
+	}
 	start := rt.GetRestriction().(offsetrange.Restriction).Start
-	r, err := takeReader(readerKey{brokers: f.Brokers, topic: p.Topic, partition: p.Partition}, start)
+	r, err := takeReader(readerKey{job: f.Job, brokers: f.Brokers, topic: p.Topic, partition: p.Partition}, start)
 	if err != nil {
 		return sdf.StopProcessing(), fail(err)
 	}
@@ -197,6 +231,7 @@ func (f *kafkaReadFn) ProcessElement(ctx context.Context, rt *sdf.LockRTracker, 
 // streamWriteFn decodes batches of records with their tables' schemas,
 // stores their rows, and then commits their partition's offset.
 type streamWriteFn struct {
+	Job     string // the stream's token
 	Names   []string
 	Schemas []types.Schema
 	Topics  []string
@@ -289,4 +324,26 @@ func deadLetter(topic string, b recordBatch, i int, err error) *kgo.Record {
 		{Key: records.ErrorHeader, Value: []byte(err.Error())},
 		{Key: records.SourceHeader, Value: fmt.Appendf(nil, "%s/%d/%d", b.Topic, b.Partition, b.Offsets[i])},
 	}}
+}
+
+// RunStream runs p, whose streams were built with ctx, until ctx ends and
+// the streams have drained (nil), or the pipeline fails. A drain that
+// takes longer than drain is abandoned: the runner is cancelled, and the
+// records read but not yet committed are read again by the next run.
+func RunStream(ctx context.Context, p *beam.Pipeline, drain time.Duration) error {
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	stop := context.AfterFunc(ctx, func() {
+		t := time.AfterFunc(drain, cancel)
+		context.AfterFunc(runCtx, func() { t.Stop() })
+	})
+	defer stop()
+	_, err := Run(runCtx, p)
+	if err != nil && runCtx.Err() != nil {
+		return fmt.Errorf("the stream did not drain within %v; stopped: %w", drain, err)
+	}
+	if err == nil && ctx.Err() == nil {
+		return errors.New("the stream ended by itself")
+	}
+	return err
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -33,7 +32,8 @@ numbered from its partition and offset, so a record read twice is stored
 once; the group's offsets are committed only after the rows before them
 are stored, and a restart resumes from them. Producers must key records by
 the view's partition key: rows of one key at one time keep the order of
-their offsets only within a partition. It runs until interrupted.`
+their offsets only within a partition. It runs until interrupted; it then stops reading, writes the rows
+it has read, commits their offsets and exits (within 30 s).`
 
 // topicFlags collects repeated --topic TABLE=TOPIC flags, in order.
 type topicFlags [][2]string
@@ -141,16 +141,16 @@ func stream(ctx context.Context, job dataflow.StreamJob, every time.Duration, st
 		stop := streamProgress(stderr, every)
 		defer stop()
 	}
-	_, err := dataflow.Run(ctx, p)
-	if ctx.Err() != nil {
-		fmt.Fprintf(stdout, "stream: stopped after %v: %s\n", time.Since(start).Round(time.Millisecond), streamCounts())
-		return nil
+	if err := dataflow.RunStream(ctx, p, streamDrain); err != nil {
+		return err
 	}
-	if err == nil {
-		err = errors.New("the pipeline ended")
-	}
-	return err
+	fmt.Fprintf(stdout, "stream: stopped after %v: %s\n", time.Since(start).Round(time.Millisecond), streamCounts())
+	return nil
 }
+
+// streamDrain bounds the drain after an interrupt: the rows read are
+// written and their offsets committed, then the stream ends.
+const streamDrain = 30 * time.Second
 
 // streamCounts words the stream's counters.
 func streamCounts() string {

@@ -62,10 +62,7 @@ func startLiveStream(ctx context.Context, view *plan.Plan, in *plan.Table, rows 
 		return nil, err
 	}
 	ran := make(chan error, 1)
-	go func() {
-		_, err := dataflow.Run(ctx, p)
-		ran <- err
-	}()
+	go func() { ran <- dataflow.RunStream(ctx, p, 10*time.Second) }()
 	prod, err := producer.New(brokers, topic, in)
 	if err != nil {
 		cancel()
