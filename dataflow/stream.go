@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"math/rand/v2"
 	"reflect"
@@ -14,6 +15,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/sdf"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/rtrackers/offsetrange"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/fenestra-dev/fenestra/featurelang/plan"
@@ -198,11 +200,16 @@ func (f *kafkaReadFn) ProcessElement(ctx context.Context, rt *sdf.LockRTracker, 
 	}
 	defer putReader(r)
 	recs, hw, err := r.poll(ctx, pollWait)
-	if err != nil {
-		if ctx.Err() != nil {
-			return sdf.StopProcessing(), ctx.Err()
-		}
-		return sdf.ResumeProcessingIn(time.Second), nil // the client retries; so do we
+	switch {
+	case err == nil:
+	case ctx.Err() != nil:
+		return sdf.StopProcessing(), ctx.Err()
+	case errors.Is(err, kerr.OffsetOutOfRange):
+		return sdf.StopProcessing(), fail(fmt.Errorf("%w: the records from offset %d on are gone from topic %s partition %d (retention?); "+
+			"to skip them, commit a later offset for the group", err, start, p.Topic, p.Partition))
+	default:
+		slog.WarnContext(ctx, "stream: reading, will retry", "topic", p.Topic, "partition", p.Partition, "offset", start, "error", err)
+		return sdf.ResumeProcessingIn(time.Second), nil
 	}
 	b := recordBatch{Table: p.Table, Topic: p.Topic, Partition: p.Partition, Next: start}
 	for _, rec := range recs {
