@@ -12,6 +12,7 @@
 //	fenestra emulator bigtable [--addr HOST:PORT]
 //	fenestra emulator kafka [--addr HOST:PORT] [--partitions N]
 //	fenestra serve --sql FILE.sql [--addr :8080] [--bigtable PROJECT/INSTANCE]
+//	fenestra produce --sql FILE.sql --table NAME=PATH --topic TOPIC --brokers HOST:PORT [--rate N]
 //	fenestra stream --sql FILE.sql --brokers HOST:PORT --topic TABLE=TOPIC ... [--group ID] [beam flags]
 //
 // main only parses flags and wires packages together.
@@ -48,6 +49,7 @@ var commands = map[string]command{
 	"storage":     {"init: create the Bigtable tables of a feature file", runStorage},
 	"emulator":    {"bigtable, kafka: run a local Bigtable or Kafka emulator until interrupted", runEmulator},
 	"serve":       {"serve feature views over HTTP, history in Bigtable", runServe},
+	"produce":     {"produce a data file's rows to a Kafka topic as the records stream reads", runProduce},
 	"stream":      {"stream rows from Kafka topics into the online store, Bigtable (Beam, until interrupted)", runStream},
 }
 

@@ -2,8 +2,17 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/fenestra-dev/fenestra/emulators"
 )
 
 // TestStreamFlags checks stream's refusals.
@@ -30,5 +39,67 @@ func TestStreamFlags(t *testing.T) {
 		if code != c.code || !strings.Contains(errOut.String(), c.stderr) {
 			t.Errorf("%s: exit code %d, stderr:\n%s\nwant %d and %q", c.name, code, errOut.String(), c.code, c.stderr)
 		}
+	}
+}
+
+// TestProduce produces a CSV file's rows to a topic of the Kafka emulator
+// and reads them back: every row, in file order per key, keyed by card.
+func TestProduce(t *testing.T) {
+	t.Parallel()
+	brokers, stop, err := emulators.StartKafka("127.0.0.1:0", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	if err := emulators.CreateTopic(context.Background(), brokers, "tx", 3); err != nil {
+		t.Fatal(err)
+	}
+	csv := filepath.Join(t.TempDir(), "tx.csv")
+	rows := "id,card,amount,ts\n"
+	for i := range 300 {
+		rows += fmt.Sprintf("%d,c%d,%d.5,%d\n", i, i%7, i, 1_700_000_000_000+int64(i))
+	}
+	if err := os.WriteFile(csv, []byte(rows), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCmd("produce", "--sql", "testdata/ok.sql", "--table", "tx="+csv, "--topic", "tx", "--brokers", brokers)
+	if code != 0 || !strings.Contains(out, "produce: 300 rows of tx to topic tx") {
+		t.Fatalf("exit code %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers), kgo.ConsumeTopics("tx"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	last := map[string]int{}
+	partition := map[string]int32{}
+	for n := 0; n < 300; {
+		fs := cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			t.Fatalf("%d of 300 records read", n)
+		}
+		for _, r := range fs.Records() {
+			n++
+			var row struct {
+				ID   int    `json:"id"`
+				Card string `json:"card"`
+			}
+			if err := json.Unmarshal(r.Value, &row); err != nil || string(r.Key) != row.Card {
+				t.Fatalf("record %s key %s: %v", r.Value, r.Key, err)
+			}
+			if p, ok := partition[row.Card]; ok && p != r.Partition {
+				t.Errorf("card %s in partitions %d and %d", row.Card, p, r.Partition)
+			}
+			if prev, ok := last[row.Card]; ok && row.ID <= prev {
+				t.Errorf("card %s: row %d after row %d", row.Card, row.ID, prev)
+			}
+			partition[row.Card], last[row.Card] = r.Partition, row.ID
+		}
+	}
+	code, _, errOut = runCmd("produce", "--sql", "testdata/ok.sql", "--table", "nope="+csv, "--topic", "tx", "--brokers", brokers)
+	if code != 2 || !strings.Contains(errOut, "has no table nope") {
+		t.Errorf("an unknown table: exit code %d, stderr %s", code, errOut)
 	}
 }
