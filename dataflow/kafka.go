@@ -120,13 +120,14 @@ func newPartitionReader(key readerKey, offset int64) (*partitionReader, error) {
 	return &partitionReader{cl: cl, key: key, next: offset}, nil
 }
 
-// poll returns the records fetched since the last poll, waiting up to wait
-// when none are buffered, and the partition's high watermark (-1 when no
-// fetch said). No records and no error means none came in time.
-func (r *partitionReader) poll(ctx context.Context, wait time.Duration) ([]*kgo.Record, int64, error) {
+// poll returns up to most of the records fetched since the last poll,
+// waiting up to wait when none are buffered, and the partition's high
+// watermark (-1 when no fetch said). No records and no error means none
+// came in time.
+func (r *partitionReader) poll(ctx context.Context, wait time.Duration, most int) ([]*kgo.Record, int64, error) {
 	pctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
-	fetches := r.cl.PollFetches(pctx)
+	fetches := r.cl.PollRecords(pctx, most)
 	if err := ctx.Err(); err != nil {
 		return nil, -1, err
 	}

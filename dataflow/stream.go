@@ -82,7 +82,7 @@ func Stream(ctx context.Context, s beam.Scope, job StreamJob) error {
 	token := newStreamToken(ctx)
 	elems := beam.CreateList(s, parts)
 	batches := beam.ParDo(s, &kafkaReadFn{Job: token, Brokers: job.Brokers}, elems)
-	written := beam.ParDo(s, &streamWriteFn{Job: token, Names: names, Schemas: schemas, Topics: job.Topics, Target: job.Target,
+	written := beam.ParDo(s, &streamWriteFn{Job: token, Names: names, Schemas: schemas, Target: job.Target,
 		Brokers: job.Brokers, Group: job.Group, Policy: job.BadRecords.String()}, batches)
 	// The writer never emits: a stage whose last DoFn has no output makes
 	// prism spin, so its (empty) output goes on to a discard.
@@ -127,8 +127,6 @@ type recordBatch struct {
 	Times   []int64 // record timestamps, Unix milliseconds
 	Keys    [][]byte
 	Values  [][]byte
-	// Lag is the partition's records after Next when it was read.
-	Lag int64
 }
 
 // Reading bounds: a call of the reading SDF returns after one poll, which
@@ -199,7 +197,7 @@ func (f *kafkaReadFn) ProcessElement(ctx context.Context, rt *sdf.LockRTracker, 
 		return sdf.StopProcessing(), fail(err)
 	}
 	defer putReader(r)
-	recs, hw, err := r.poll(ctx, pollWait)
+	recs, hw, err := r.poll(ctx, pollWait, maxBatch)
 	switch {
 	case err == nil:
 	case ctx.Err() != nil:
@@ -225,10 +223,11 @@ func (f *kafkaReadFn) ProcessElement(ctx context.Context, rt *sdf.LockRTracker, 
 		b.Values = append(b.Values, rec.Value)
 		b.Next = rec.Offset + 1
 	}
+	lag := int64(0)
 	if hw >= 0 {
-		b.Lag = max(hw-b.Next, 0)
+		lag = max(hw-b.Next, 0)
 	}
-	streamRead(p.Topic, p.Partition, len(recs), b.Lag)
+	streamRead(p.Topic, p.Partition, len(recs), lag)
 	if len(recs) > 0 {
 		emit(b)
 	}
@@ -241,7 +240,6 @@ type streamWriteFn struct {
 	Job     string // the stream's token
 	Names   []string
 	Schemas []types.Schema
-	Topics  []string
 	Target  BigtableTarget
 	Brokers string
 	Group   string
