@@ -38,7 +38,10 @@ type Case struct {
 	} `json:"modes"`
 	Todo  bool `json:"todo"`
 	Level int  `json:"level"`
-	Line  int  `json:"-"` // 1-based line in the cases file
+	// LongWindow is OpenMLDB's longWindow for the case: the value of
+	// DEPLOY ... OPTIONS(long_windows="...") it is deployed with.
+	LongWindow string `json:"long_window"`
+	Line       int    `json:"-"` // 1-based line in the cases file
 }
 
 // Input is a table of a case, or its batch_request rows.

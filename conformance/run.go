@@ -80,7 +80,8 @@ func result(c *Case, m Mode, s Status, format string, args ...any) Result {
 	return Result{ID: c.ID, Category: c.Category, Mode: m, Status: s, Reason: fmt.Sprintf(format, args...)}
 }
 
-// compile compiles the case's query over its input tables.
+// compile compiles the case's query over its input tables, with its long
+// windows as if deployed with OPTIONS(long_windows=...).
 func compile(c *Case) (*plan.Plan, []*plan.Table, error) {
 	var tables []*plan.Table
 	for _, in := range c.Inputs {
@@ -90,7 +91,7 @@ func compile(c *Case) (*plan.Plan, []*plan.Table, error) {
 		}
 		tables = append(tables, t)
 	}
-	p, err := featurelang.CompileQuery(c.ID, c.SQL, tables, featurelang.Options{})
+	p, err := featurelang.CompileQuery(c.ID, c.SQL, tables, featurelang.Options{LongWindows: c.LongWindow})
 	return p, tables, err
 }
 

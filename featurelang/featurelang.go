@@ -27,6 +27,11 @@ type Options struct {
 	// CELCostLimit bounds each evaluation of each CEL expression (0: the
 	// default, celexpr.DefaultCostLimit).
 	CELCostLimit uint64
+	// LongWindows, for CompileQuery, is a long_windows value such as
+	// "w1:1d,w2:1h": the query is checked as if deployed with
+	// DEPLOY ... OPTIONS(long_windows=...), and its plan records the
+	// option. Compile takes it from each DEPLOY statement instead.
+	LongWindows string
 }
 
 // Module is a compiled feature file.
@@ -67,7 +72,9 @@ func Compile(name, text string, opts Options) (*Module, error) {
 			cat[t.Name] = t
 			m.Tables = append(m.Tables, t)
 		case *ast.Deploy:
-			if p := check.Query(src, st.Query, cat, st.Name.Last(), check.Options{CELCostLimit: opts.CELCostLimit}, &errs); p != nil {
+			lws := check.DeployOptions(src, st.Options, &errs)
+			copts := check.Options{CELCostLimit: opts.CELCostLimit, LongWindows: lws}
+			if p := check.Query(src, st.Query, cat, st.Name.Last(), copts, &errs); p != nil {
 				p.Options = options(st.Options)
 				m.Views = append(m.Views, p)
 			}
@@ -92,8 +99,18 @@ func CompileQuery(name, text string, tables []*plan.Table, opts Options) (*plan.
 		cat[t.Name] = t
 	}
 	var errs diag.List
-	p := check.Query(src, q, cat, "", check.Options{CELCostLimit: opts.CELCostLimit}, &errs)
-	return p, errs.Err()
+	copts := check.Options{CELCostLimit: opts.CELCostLimit}
+	if opts.LongWindows != "" {
+		copts.LongWindows = check.LongWindows(opts.LongWindows, &errs)
+	}
+	p := check.Query(src, q, cat, "", copts, &errs)
+	if err := errs.Err(); err != nil {
+		return nil, err
+	}
+	if opts.LongWindows != "" {
+		p.Options = map[string]string{"long_windows": opts.LongWindows}
+	}
+	return p, nil
 }
 
 // options renders DEPLOY OPTIONS as strings (literal values by their text).

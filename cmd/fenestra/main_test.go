@@ -34,6 +34,8 @@ func TestCLI(t *testing.T) {
 		{name: "check missing file", args: []string{"check", "testdata/nope.sql"}, code: 1, stderr: []string{"no such file"}},
 		{name: "explain", args: []string{"explain", "testdata/ok.sql"}, code: 0,
 			stdout: []string{"project: id = id, spend_1d = sum(amount) over w", "window w: partition by card order by ts rows_range between 1d preceding and current row", "scan tx"}},
+		{name: "explain long windows", args: []string{"explain", "testdata/long_windows.sql"}, code: 0,
+			stdout: []string{"long window: 1d buckets", "sum(amount) over w30d: tiles (window w30d, 1d buckets)", "median(amount) over w30d: raw rows: median has no mergeable per-bucket state"}},
 		{name: "explain json", args: []string{"explain", "--json", "testdata/ok.sql"}, code: 0, stdout: []string{`"op": "project"`, `"format": 1`}},
 		{name: "conformance", args: []string{"conformance", "../../conformance/testdata/mini.jsonl"}, code: 1,
 			stdout: []string{"FAIL mini#wrong batch: row 1 column id: got 1, want 2"}, lastLine: `^5 passed, 1 failed, 1 skipped$`},

@@ -37,6 +37,10 @@ type Options struct {
 	// CELCostLimit bounds each evaluation of each CEL expression (0: the
 	// celexpr default).
 	CELCostLimit uint64
+	// LongWindows are the view's long windows (DeployOptions or
+	// LongWindows parse them). Each must be a window of the query; the
+	// plan records how it and each aggregate over it would be tiled.
+	LongWindows []LongWindow
 }
 
 // checker holds the state of checking one statement.
@@ -46,6 +50,10 @@ type checker struct {
 	opts Options
 	errs *diag.List
 	used []*plan.Table // tables read, in first-use order
+	// sets and aggs are every SELECT's windows and every aggregate call,
+	// for the long-window check.
+	sets []*windowSet
+	aggs []aggUse
 }
 
 func (c *checker) errorf(p diag.Pos, format string, args ...any) {
@@ -71,6 +79,11 @@ func Query(src *diag.Source, q *ast.Select, cat Catalog, name string, opts Optio
 	rel := c.query(q)
 	if rel == nil || errs.Len() > before {
 		return nil
+	}
+	if len(opts.LongWindows) > 0 {
+		if c.longWindows(opts.LongWindows); errs.Len() > before {
+			return nil
+		}
 	}
 	return &plan.Plan{
 		Format:       plan.Format,

@@ -551,7 +551,9 @@ func (c *checker) aggregate(n *ast.Call, name string, win int, sc *scope) *plan.
 		c.errorf(n.At, "%s", err)
 		return nil
 	}
-	return &plan.Expr{Op: plan.Agg, Fn: f.Name, Type: f.Result, Args: args, Window: win}
+	e := &plan.Expr{Op: plan.Agg, Fn: f.Name, Type: f.Result, Args: args, Window: win}
+	c.aggs = append(c.aggs, aggUse{call: n, e: e, ws: sc.windows, in: sc.rel})
+	return e
 }
 
 // windowOf returns the index of the window a call names (or defines inline).

@@ -41,6 +41,7 @@ func (c *checker) query(q *ast.Select) *relation {
 	sc := &scope{rel: in}
 	if in != nil {
 		sc.windows = c.windows(q.Windows, in)
+		c.sets = append(c.sets, sc.windows)
 	} else if len(q.Windows) > 0 {
 		c.errorf(q.Windows[0].At, "WINDOW needs a FROM clause")
 	}

@@ -36,6 +36,7 @@ func explainNode(b *strings.Builder, n *Node, depth int) {
 				explainNode(b, u, depth+3)
 			}
 		}
+		explainTiles(b, pad, n, in)
 	case Filter:
 		fmt.Fprintf(b, "%sfilter %s\n", pad, ExprString(n.Cond, in, nil))
 	case Limit:
@@ -60,6 +61,47 @@ func explainNode(b *strings.Builder, n *Node, depth int) {
 	}
 	if n.Input != nil {
 		explainNode(b, n.Input, depth+1)
+	}
+}
+
+// explainTiles writes, for each aggregate over a long window, whether it
+// is served from tiles or raw rows, and why not when not.
+func explainTiles(b *strings.Builder, pad string, n *Node, in types.Schema) {
+	long := false
+	for _, w := range n.Windows {
+		long = long || w.Tiles != nil
+	}
+	if !long {
+		return
+	}
+	seen := map[string]bool{}
+	for _, e := range n.Exprs {
+		walkExpr(e, func(x *Expr) {
+			if x.Op != Agg || x.Window >= len(n.Windows) {
+				return
+			}
+			w := n.Windows[x.Window]
+			line := ExprString(x, in, n.Windows) + ": "
+			switch {
+			case x.Tile == nil:
+				line += "raw rows: " + w.Name + " is not a long window"
+			case x.Tile.Tiled && w.Tiles != nil:
+				line += fmt.Sprintf("tiles (window %s, %s buckets)", w.Name, w.Tiles.Bucket())
+			default:
+				line += "raw rows: " + x.Tile.Why
+			}
+			if !seen[line] {
+				seen[line] = true
+				fmt.Fprintf(b, "%s  %s\n", pad, line)
+			}
+		})
+	}
+}
+
+func walkExpr(e *Expr, f func(*Expr)) {
+	f(e)
+	for _, a := range e.Args {
+		walkExpr(a, f)
 	}
 }
 
@@ -96,6 +138,9 @@ func explainWindow(w *Window, in types.Schema) string {
 	}
 	if w.MaxSize > 0 {
 		s += fmt.Sprintf(" maxsize %d", w.MaxSize)
+	}
+	if w.Tiles != nil {
+		s += ", long window: " + w.Tiles.Bucket() + " buckets"
 	}
 	return s
 }

@@ -131,6 +131,34 @@ type Window struct {
 	ExcludeCurrentTime  bool  `json:"exclude_current_time,omitempty"`
 	InstanceNotInWindow bool  `json:"instance_not_in_window,omitempty"`
 	MaxSize             int64 `json:"maxsize,omitempty"`
+	// Tiles is set on a long window (DEPLOY OPTIONS(long_windows=...)):
+	// the window may later be served from pre-aggregated tiles. nil for
+	// every other window, so plans without long windows are unchanged.
+	Tiles *Tiles `json:"tiles,omitempty"`
+}
+
+// Tiles is the tiling of a long window: per partition, buckets of
+// BucketMs milliseconds of the order value, or of BucketRows rows
+// (OpenMLDB's bare-number form, "w1:100"). Exactly one of the two is set.
+// Whether each aggregate over the window is tiled is on its Expr (Tile).
+type Tiles struct {
+	BucketMs   int64 `json:"bucket_ms,omitempty"`
+	BucketRows int64 `json:"bucket_rows,omitempty"`
+}
+
+// Bucket writes the bucket width as a user would: "1d", "90m", "100-row".
+func (t *Tiles) Bucket() string {
+	if t.BucketRows > 0 {
+		return OffsetString(t.BucketRows, true) + "-row"
+	}
+	return OffsetString(t.BucketMs, false)
+}
+
+// Tile is the decision for one aggregate over a long window: served from
+// the window's tiles, or from raw rows for the reason Why.
+type Tile struct {
+	Tiled bool   `json:"tiled"`
+	Why   string `json:"why,omitempty"`
 }
 
 // Bound is one end of a frame, counted back from the current row: Offset
@@ -167,6 +195,8 @@ type Expr struct {
 	Args   []*Expr      `json:"args,omitempty"`
 	Window int          `json:"window,omitempty"`
 	CEL    *CELExpr     `json:"cel,omitempty"`
+	// Tile is set on an aggregate over a long window (Agg only).
+	Tile *Tile `json:"tile,omitempty"`
 }
 
 // CELExpr is an embedded CEL expression: its source and the columns it may
