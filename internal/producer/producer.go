@@ -17,6 +17,9 @@ import (
 	"github.com/fenestra-dev/fenestra/internal/datafile"
 )
 
+// deliveryTimeout bounds the wait for a record's acknowledgement.
+const deliveryTimeout = 30 * time.Second
+
 // Producer produces rows of one table to one topic. It is safe for
 // concurrent use.
 type Producer struct {
@@ -30,7 +33,10 @@ type Producer struct {
 // (no key when the table has no index).
 func New(brokers, topic string, table *plan.Table) (*Producer, error) {
 	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(brokers, ",")...),
-		kgo.ProducerLinger(time.Millisecond), kgo.AllowAutoTopicCreation())
+		kgo.ProducerLinger(time.Millisecond), kgo.AllowAutoTopicCreation(),
+		// Brokers that never answer fail a record after this long, rather
+		// than holding it (and Send) forever.
+		kgo.RecordDeliveryTimeout(deliveryTimeout))
 	if err != nil {
 		return nil, fmt.Errorf("kafka %s: %w", brokers, err)
 	}
@@ -81,7 +87,10 @@ func (p *Producer) Send(ctx context.Context, recs []*kgo.Record) error {
 // rows acknowledged.
 func (p *Producer) SendRows(ctx context.Context, b *types.Block, rate float64) (int, error) {
 	if rate <= 0 {
-		return b.Len, p.Send(ctx, p.Records(b, 0, b.Len))
+		if err := p.Send(ctx, p.Records(b, 0, b.Len)); err != nil {
+			return 0, err
+		}
+		return b.Len, nil
 	}
 	const tick = 10 * time.Millisecond
 	start := time.Now()
