@@ -32,19 +32,28 @@ func resolveDistinctCount(name string, args []types.Type, consts []*types.Value)
 	if !args[0].IsScalar() || args[0] == types.Null {
 		return nil, argError(name, "cannot count distinct values of %s", args[0])
 	}
-	nulls := nullsAsZero
-	if args[0] == types.Date {
-		nulls = nullsApart
-	}
+	nulls := distinctNulls(args[0])
 	return newFunc(name, args, types.Int64, consts, func(c []*types.Column) Acc {
-		return newFreqAcc(c[0], nulls, func(f freqSummary) types.Value {
-			n := int64(f.keys) + f.nan
-			if f.nulls > 0 {
-				n++
-			}
-			return types.Int64Value(n)
-		})
+		return newFreqAcc(c[0], nulls, distinctCount)
 	}), nil
+}
+
+// distinctNulls is how distinct_count of values of type t counts NULLs.
+func distinctNulls(t types.Type) nullsMode {
+	if t == types.Date {
+		return nullsApart
+	}
+	return nullsAsZero
+}
+
+// distinctCount is distinct_count's result: the keys, each NaN, and the
+// NULLs when they are a value of their own.
+func distinctCount(f freqSummary) types.Value {
+	n := int64(f.keys) + f.nan
+	if f.nulls > 0 {
+		n++
+	}
+	return types.Int64Value(n)
 }
 
 // nullsMode is how a freqAcc counts NULLs.
@@ -69,17 +78,22 @@ const (
 // alike and leaves the order of keys and their ratios as OpenMLDB, which
 // counts the pieces of its list once, has them.
 type freqAcc[K cmp.Ordered] struct {
+	freqCounts[K]
 	col   *types.Column
 	key   func(row int) K       // a scalar column's key of a non-NULL, non-NaN row
 	keyOf func(v types.Value) K // an array element's key
 	isNaN func(row int) bool    // nil unless the column is float
 	elems bool                  // the column is an array; its elements are counted
+	out   func(freqSummary) types.Value
+}
+
+// freqCounts are the counts by key of a freqAcc or a freqPartial.
+type freqCounts[K cmp.Ordered] struct {
 	m     map[K]int64
 	nan   int64 // NaN values
 	nulls nullsMode
 	null  int64 // NULLs, when nulls is nullsApart
 	rows  int64 // values counted, NULLs included
-	out   func(freqSummary) types.Value
 }
 
 // freqSummary is what an output function sees of a freqAcc.
@@ -109,22 +123,32 @@ func newFreqAcc(col *types.Column, nulls nullsMode, out func(freqSummary) types.
 	}
 	switch {
 	case t == types.String:
-		return &freqAcc[string]{col: col, elems: elems, m: map[string]int64{}, nulls: nulls, out: out,
+		return &freqAcc[string]{freqCounts: newFreqCounts[string](nulls), col: col, elems: elems, out: out,
 			key:   func(r int) string { return col.S[r] },
-			keyOf: func(v types.Value) string { return v.S },
+			keyOf: stringKey,
 		}
 	case t.IsFloat():
-		return &freqAcc[float64]{col: col, elems: elems, m: map[float64]int64{}, nulls: nulls, out: out,
+		return &freqAcc[float64]{freqCounts: newFreqCounts[float64](nulls), col: col, elems: elems, out: out,
 			key:   func(r int) float64 { return canonicalZero(col.F[r]) },
-			keyOf: func(v types.Value) float64 { return canonicalZero(v.F) },
+			keyOf: floatKey,
 			isNaN: func(r int) bool { return math.IsNaN(col.F[r]) },
 		}
 	}
-	return &freqAcc[int64]{col: col, elems: elems, m: map[int64]int64{}, nulls: nulls, out: out,
+	return &freqAcc[int64]{freqCounts: newFreqCounts[int64](nulls), col: col, elems: elems, out: out,
 		key:   func(r int) int64 { return col.I[r] },
-		keyOf: func(v types.Value) int64 { return v.I },
+		keyOf: intKey,
 	}
 }
+
+// newFreqCounts returns empty counts that count NULLs as nulls says.
+func newFreqCounts[K cmp.Ordered](nulls nullsMode) freqCounts[K] {
+	return freqCounts[K]{m: map[K]int64{}, nulls: nulls}
+}
+
+// The keys of non-NULL, non-NaN values by key type.
+func stringKey(v types.Value) string { return v.S }
+func floatKey(v types.Value) float64 { return canonicalZero(v.F) }
+func intKey(v types.Value) int64     { return v.I }
 
 // canonicalZero returns f, with -0 as +0.
 func canonicalZero(f float64) float64 {
@@ -134,9 +158,11 @@ func canonicalZero(f float64) float64 {
 	return f
 }
 
-func (a *freqAcc[K]) Reset() {
-	clear(a.m)
-	a.nan, a.null, a.rows = 0, 0, 0
+func (a *freqAcc[K]) Reset() { a.reset() }
+
+func (c *freqCounts[K]) reset() {
+	clear(c.m)
+	c.nan, c.null, c.rows = 0, 0, 0
 }
 
 // count adds (d = 1) or removes (d = -1) the values of row.
@@ -162,25 +188,25 @@ func (a *freqAcc[K]) count(row int, d int64) {
 }
 
 // countValue counts one value with key k.
-func (a *freqAcc[K]) countValue(null, nan bool, k K, d int64) {
-	a.rows += d
+func (c *freqCounts[K]) countValue(null, nan bool, k K, d int64) {
+	c.rows += d
 	switch {
-	case null && a.nulls == nullsSkip:
+	case null && c.nulls == nullsSkip:
 		return
-	case null && a.nulls == nullsApart:
-		a.null += d
+	case null && c.nulls == nullsApart:
+		c.null += d
 		return
 	case null:
 		var zero K // the zero value of the type
 		k = zero
 	case nan:
-		a.nan += d
+		c.nan += d
 		return
 	}
-	if n := a.m[k] + d; n != 0 {
-		a.m[k] = n
+	if n := c.m[k] + d; n != 0 {
+		c.m[k] = n
 	} else {
-		delete(a.m, k)
+		delete(c.m, k)
 	}
 }
 
@@ -194,8 +220,11 @@ func (a *freqAcc[K]) AddRange(lo, hi int) {
 
 func (a *freqAcc[K]) Remove(row int) { a.count(row, -1) }
 
-func (a *freqAcc[K]) Result() types.Value {
-	return a.out(freqSummary{rows: a.rows, nan: a.nan, nulls: a.null, keys: len(a.m), entries: a.entries})
+func (a *freqAcc[K]) Result() types.Value { return a.out(a.summary()) }
+
+// summary returns what an output function sees of the counts.
+func (c *freqCounts[K]) summary() freqSummary {
+	return freqSummary{rows: c.rows, nan: c.nan, nulls: c.null, keys: len(c.m), entries: c.entries}
 }
 
 // ResultWith counts row, computes and uncounts it: counting is exactly
@@ -207,9 +236,9 @@ func (a *freqAcc[K]) ResultWith(row int) types.Value {
 	return r
 }
 
-func (a *freqAcc[K]) entries() []freqEntry {
-	es := make([]freqEntry, 0, len(a.m)+1)
-	for k, n := range a.m {
+func (c *freqCounts[K]) entries() []freqEntry {
+	es := make([]freqEntry, 0, len(c.m)+1)
+	for k, n := range c.m {
 		e := freqEntry{count: n}
 		switch k := any(k).(type) {
 		case int64:
@@ -221,8 +250,8 @@ func (a *freqAcc[K]) entries() []freqEntry {
 		}
 		es = append(es, e)
 	}
-	if a.nan > 0 {
-		es = append(es, freqEntry{f: math.NaN(), nan: true, count: a.nan})
+	if c.nan > 0 {
+		es = append(es, freqEntry{f: math.NaN(), nan: true, count: c.nan})
 	}
 	return es
 }

@@ -54,12 +54,18 @@ func resolveTopNFrequency(name string, args []types.Type, consts []*types.Value)
 	if err != nil {
 		return nil, err
 	}
+	return newFunc(name, args, types.String, consts, func(c []*types.Column) Acc {
+		return newFreqAcc(c[0], nullsSkip, topNOut(t, n))
+	}), nil
+}
+
+// topNOut returns the output function of topn_frequency over keys of type
+// t, given its argument n (capped here).
+func topNOut(t types.Type, n int64) func(freqSummary) types.Value {
 	if n < 0 || n > maxTopN {
 		n = maxTopN
 	}
-	return newFunc(name, args, types.String, consts, func(c []*types.Column) Acc {
-		return newFreqAcc(c[0], nullsSkip, func(f freqSummary) types.Value { return topNFrequency(t, int(n), f) })
-	}), nil
+	return func(f freqSummary) types.Value { return topNFrequency(t, int(n), f) }
 }
 
 // topNFrequency formats the n most frequent keys.

@@ -134,6 +134,12 @@ func (p *wherePartial) Merge(o Partial) { p.inner.Merge(o.(*wherePartial).inner)
 
 func (p *wherePartial) Result() types.Value { return p.inner.Result() }
 
+// AppendBinary appends the encoding of the core Partial: the condition
+// was applied as rows were added.
+func (p *wherePartial) AppendBinary(b []byte) ([]byte, error) { return p.inner.AppendBinary(b) }
+
+func (p *wherePartial) decode(r *decoder) { p.inner.decode(r) }
+
 // valueNonZero is isNonZero for a Value.
 func valueNonZero(v types.Value) bool {
 	if v.Null {

@@ -31,8 +31,9 @@ var preAggregated = map[string]bool{
 
 // tileable are the aggregates whose state over a bucket of rows merges
 // into the state over several buckets: the core ones and their *_where
-// forms (agg.Partial), distinct_count (a tile holds its distinct values)
-// and the frequency aggregates (a tile holds value counts).
+// forms, distinct_count (a tile holds its distinct values)
+// and the frequency aggregates (a tile holds value counts); each has an
+// agg.Partial, serializable (TestPartialsMatchTiles keeps the two in step).
 var tileable = map[string]bool{
 	"distinct_count": true, "topn_frequency": true, "top1_ratio": true,
 }
