@@ -5,6 +5,7 @@
 //	fenestra-load setup --sql features.sql [--keys 10000] [--history 100] [--bigtable PROJECT/INSTANCE]
 //	fenestra-load run --target http://127.0.0.1:8080 [--view features] [--rate 500] [--duration 60s] [--keys 10000]
 //	fenestra-load noop [--addr 127.0.0.1:8090]
+//	fenestra-load consume --brokers HOST:PORT --topic TOPIC
 //	fenestra-load stream --sql features.sql --brokers HOST:PORT [--topic tx] [--target URL] [--rate 5000] [--duration 60s] [--stream-metrics URL]
 //
 // setup creates the feature file's tables (as fenestra storage init does)
@@ -62,8 +63,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return runNoop(ctx, args[1:], stdout, stderr)
 		case "stream":
 			return runStream(ctx, args[1:], stdout, stderr)
+		case "consume":
+			return runConsume(ctx, args[1:], stdout, stderr)
 		}
 	}
-	fmt.Fprintln(stderr, "usage: fenestra-load setup|run|noop|stream [flags]\n\n  setup  create the tables and write the history of --keys cards\n  run    send requests at --rate for --duration and report latencies\n  noop   serve a fixed answer to every compute request: what the\n         machine and HTTP cost, to compare a run of the server with\n  stream produce events to Kafka at --rate for --duration and probe\n         their freshness: the time until a request sees an event\n\nRun 'fenestra-load <command> -h' for a command's flags.")
+	fmt.Fprintln(stderr, "usage: fenestra-load setup|run|noop|stream|consume [flags]\n\n  setup  create the tables and write the history of --keys cards\n  run    send requests at --rate for --duration and report latencies\n  noop   serve a fixed answer to every compute request: what the\n         machine and HTTP cost, to compare a run of the server with\n  stream produce events to Kafka at --rate for --duration and probe\n         their freshness: the time until a request sees an event\n  consume read a topic to its end with a bare Kafka consumer: the\n         baseline of the stream's catch-up rate\n\nRun 'fenestra-load <command> -h' for a command's flags.")
 	return 2
 }
