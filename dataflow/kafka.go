@@ -152,6 +152,28 @@ func (r *partitionReader) poll(ctx context.Context, wait time.Duration, most int
 	return recs, hw, nil
 }
 
+// pollLinger polls like poll, and once it has records keeps polling until
+// linger has passed since the first of them came, or it has most.
+func (r *partitionReader) pollLinger(ctx context.Context, wait, linger time.Duration, most int) ([]*kgo.Record, int64, error) {
+	recs, hw, err := r.poll(ctx, wait, most)
+	if err != nil || len(recs) == 0 || linger <= 0 {
+		return recs, hw, err
+	}
+	until := time.Now().Add(linger)
+	for len(recs) < most {
+		left := time.Until(until)
+		if left <= 0 {
+			break
+		}
+		more, mhw, err := r.poll(ctx, left, most-len(recs))
+		if err != nil {
+			return recs, hw, nil // the next call reports it; these records are good
+		}
+		recs, hw = append(recs, more...), max(hw, mhw)
+	}
+	return recs, hw, nil
+}
+
 func (r *partitionReader) close() { r.cl.Close() }
 
 // readers keeps the partition readers of this process between the calls of

