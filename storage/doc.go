@@ -19,4 +19,8 @@
 // space (Bigtable's garbage collection for absolute TTLs).
 //
 // Every Store is an eval.Source, so the evaluator reads through it directly.
+//
+// A Store may also be a TileStore, keeping pre-aggregated tiles of long
+// windows (partial aggregate states per key and time bucket) next to the
+// rows they aggregate; Mem and the Bigtable store are.
 package storage

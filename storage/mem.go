@@ -30,7 +30,11 @@ type memTable struct {
 	seqs []uint64
 	// bySeq maps a sequence number to its row, so a rewrite overwrites.
 	bySeq map[uint64]int
+	// tiles are the table's tiles, one per identity (see TileStore).
+	tiles []Tile
 }
+
+var _ TileStore = (*Mem)(nil)
 
 // NewMem returns an empty store whose TTLs use clock now (time.Now when
 // nil).

@@ -24,6 +24,8 @@ var (
 	ErrNoIndex = errors.New("storage: no index serves the read")
 	// ErrUnavailable: the store could not be reached in time.
 	ErrUnavailable = errors.New("storage: unavailable")
+	// ErrNoTiles: the index cannot hold tiles (see TileStore).
+	ErrNoTiles = errors.New("storage: index cannot hold tiles")
 )
 
 // Store keeps the rows of tables for request-time reads. Implementations

@@ -133,3 +133,53 @@ func BenchmarkDecode1000(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*rows.Len), "ns/row")
 }
+
+// BenchmarkReadTiles reads the tiles of a 30-day window of one key, 30
+// tiles of one day with 5 partial states each (the size of sum, count,
+// avg, max and a small distinct_count), from the in-process emulator,
+// next to neighbours' tiles, and reports latency percentiles: compare
+// with BenchmarkRead/rows=100.
+func BenchmarkReadTiles(b *testing.B) {
+	const day = 86_400_000
+	clock := func() time.Time { return benchStart.Add(24 * time.Hour) }
+	s := initStore(b, benchSQL, Config{Clock: clock, NoGC: true})
+	ctx := context.Background()
+	window := storage.WindowID("bench", "w30d")
+	first := benchStart.UnixMilli() - 29*day
+	var tiles []storage.Tile
+	for c := range 50 {
+		for d := range int64(31) {
+			tiles = append(tiles, storage.Tile{Window: window, Key: []types.Value{types.StringValue(fmt.Sprintf("card%05d", c))},
+				Start: first + (d-1)*day, Width: day, Rows: 3000, MaxSeq: uint64(d) << 20,
+				Partials: [][]byte{make([]byte, 12), make([]byte, 9), make([]byte, 21), make([]byte, 10), make([]byte, 64)}})
+		}
+	}
+	if err := s.WriteTiles(ctx, "tx", tiles); err != nil {
+		b.Fatal(err)
+	}
+	r := storage.TileRange{Table: "tx", Window: window, Key: []types.Value{types.StringValue("card00000")}, Width: day,
+		From: first, To: first + 30*day}
+	read := func() {
+		out, err := s.ReadTiles(ctx, r)
+		if err != nil || len(out) != 30 {
+			b.Fatalf("read %d tiles: %v", len(out), err)
+		}
+	}
+	for range 200 {
+		read()
+	}
+	lat := make([]time.Duration, 1<<16)
+	k := 0
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		t0 := time.Now()
+		read()
+		lat[k%len(lat)] = time.Since(t0)
+		k++
+	}
+	lat = lat[:min(k, len(lat))]
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2].Nanoseconds()), "p50-ns")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Nanoseconds()), "p99-ns")
+}

@@ -4,15 +4,21 @@
 //
 // Each fenestra table is one Bigtable table, named Config.Prefix + name.
 // Every row is stored once per INDEX of the table, in the index's own
-// column family, under a row key that orders a key's rows newest first:
+// column family. A Bigtable row holds one key's rows of one day, newest
+// first:
 //
-//	index ordinal u8 | encoded KEY values | ^ts (8 bytes) | ^seq (8 bytes)
+//	index ordinal u8 | encoded KEY values | ^day (8 bytes)
 //
-// so reading a window is one range scan, a Limit of N reads N rows, and
-// writing a row again (same key, time and sequence number) overwrites it.
-// The cell value is the row in a compact binary encoding (Codec) that
+// in segments: a cell per write holding that write's rows of the Bigtable
+// row, with their times and sequence numbers, under a qualifier (^ts |
+// ^seq | digest) that makes a replayed write overwrite its own cells.
+// Reading a window is one range scan of a few Bigtable rows; reads merge a
+// row's segments, the latest copy of a sequence number winning.
+// Rows are in a compact binary encoding (Codec) that
 // carries its schema's fingerprint; a metadata row holds the table's
-// definition. docs/storage-format.md describes the layout byte by byte.
+// definition. Pre-aggregated tiles (storage.TileStore) are rows of their
+// own under the first byte 0xFE, in their index's family.
+// docs/storage-format.md describes the layout byte by byte.
 //
 // Tables are created by Init (and fenestra storage init), never on the
 // request path. TTLs are enforced at read time exactly as storage.Mem does;

@@ -25,8 +25,7 @@ const (
 
 // Reserved first bytes of row keys: index ordinals are below tilePrefix.
 const (
-	// tilePrefix starts the rows of pre-aggregated tiles (reserved; not
-	// written yet).
+	// tilePrefix starts the rows of pre-aggregated tiles (tiles.go).
 	tilePrefix = 0xFE
 	// metaPrefix starts the metadata row.
 	metaPrefix = 0xFF

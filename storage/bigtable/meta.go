@@ -197,7 +197,7 @@ func (s *Store) families(t *table) map[string]bigtable.Family {
 // gcPolicy is the garbage collection of an index's family: a maximum age
 // when the TTL drops every row older than TTLAbs, even the newest of its
 // key (absolute, absandlat). A latest part cannot be collected by
-// Bigtable, whose versions are per row while every event is its own row:
+// Bigtable, whose versions count cells, not the rows a segment holds:
 // latest and absorlat are enforced at read time only.
 func (s *Store) gcPolicy(ix *plan.Index) bigtable.GCPolicy {
 	if s.cfg.NoGC || ix.TTLAbs <= 0 {

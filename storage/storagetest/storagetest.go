@@ -18,6 +18,14 @@
 //	read table keys=c1,c2 key=v1,v2 [ts=col] [from=t] [to=t] [limit=n] [newest]
 //	scan table [keys=... key=...] [ts=col from=t to=t limit=n]   eval.Source
 //	describe table
+//	write-tiles table index=n window=name width=w   input: CSV of the index's KEY
+//	                     columns, start, rows, maxseq, partials; TileStore.WriteTiles
+//	read-tiles table index=n window=name width=w [key=v1,v2] [from=t] [to=t]
+//
+// Tile commands need a storage.TileStore. A tile's window is
+// storage.WindowID("", name); its width is milliseconds or a number with a
+// unit (ms, s, m, h, d); its partials are hex, separated by spaces, "-"
+// for an empty one. read-tiles prints the tiles in the write-tiles format.
 //
 // Times are "2006-01-02 15:04:05" in UTC+8 (as CAST reads them) or epoch
 // milliseconds; "min" and "max" are the extremes. Outputs are CSV rows (see
@@ -237,6 +245,10 @@ func (r *runner) dispatch(ctx context.Context, c *testCase) (string, error) {
 		return r.read(ctx, c)
 	case "scan":
 		return r.scan(ctx, c)
+	case "write-tiles":
+		return r.writeTiles(ctx, c)
+	case "read-tiles":
+		return r.readTiles(ctx, c)
 	case "describe":
 		t, err := r.store.Describe(ctx, c.order[0])
 		if err != nil {
@@ -407,7 +419,7 @@ func describe(t *plan.Table) string {
 // errorKind names an error by the storage sentinel it wraps, so every
 // implementation prints the same text; other errors print their message.
 func errorKind(err error) string {
-	for _, k := range []error{storage.ErrNoTable, storage.ErrSchema, storage.ErrNoIndex, storage.ErrUnavailable} {
+	for _, k := range []error{storage.ErrNoTable, storage.ErrSchema, storage.ErrNoIndex, storage.ErrUnavailable, storage.ErrNoTiles} {
 		if errors.Is(err, k) {
 			return k.Error()
 		}

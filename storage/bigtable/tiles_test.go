@@ -1,0 +1,223 @@
+package bigtable
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fenestra-dev/fenestra/featurelang/types"
+	"github.com/fenestra-dev/fenestra/storage"
+)
+
+// TestDocumentedTile pins the tile example of docs/storage-format.md: the
+// tile of window storage.WindowID("v1", "w1") of card "a" over the day
+// starting 2024-01-01 00:00 UTC, 3 rows up to sequence 7, partials 01 and
+// 0203, under index 0.
+func TestDocumentedTile(t *testing.T) {
+	t.Parallel()
+	tab := &table{def: compile(t, txSQL)[0], keyCols: [][]int{{0}}}
+	tile := storage.Tile{Window: storage.WindowID("v1", "w1"), Key: []types.Value{types.StringValue("a")},
+		Start: 1704067200000, Width: 86_400_000, Rows: 3, MaxSeq: 7, Partials: [][]byte{{0x01}, {0x02, 0x03}}}
+	key, _ := tab.tilePrefixKey(nil, 0, tile.Window, tile.Width, tile.Key)
+	key = appendStart(key, tile.Start)
+	const wantKey = "fe" + "00" + "5d9e41688118edaf" + "0000000005265c00" + "01610001" + "8000018cc251f400"
+	if got := hex.EncodeToString(key); got != wantKey {
+		t.Errorf("row key %s, the document says %s", got, wantKey)
+	}
+	const wantVal = "01" + "03" + "07" + "02" + "0101" + "020203"
+	if got := hex.EncodeToString(appendTile(nil, &tile)); got != wantVal {
+		t.Errorf("value %s, the document says %s", got, wantVal)
+	}
+	if got := cellTime(tile.Start); got != 1704067200000000 {
+		t.Errorf("cell timestamp %d", got)
+	}
+}
+
+// TestTileValueCorrupt: a tile value that does not decode is an error,
+// never a tile.
+func TestTileValueCorrupt(t *testing.T) {
+	t.Parallel()
+	good := appendTile(nil, &storage.Tile{Rows: 300, MaxSeq: math.MaxUint64, Partials: [][]byte{{1, 2}, {}, bytes.Repeat([]byte{9}, 200)}})
+	var tile storage.Tile
+	if err := decodeTile(good, &tile); err != nil || tile.Rows != 300 || tile.MaxSeq != math.MaxUint64 || len(tile.Partials) != 3 || len(tile.Partials[2]) != 200 {
+		t.Fatalf("round trip: %+v, %v", tile, err)
+	}
+	for i := range len(good) {
+		if err := decodeTile(good[:i], &tile); !errors.Is(err, errTileValue) {
+			t.Errorf("value cut to %d bytes: %v", i, err)
+		}
+	}
+	if err := decodeTile(append(good, 0), &tile); !errors.Is(err, errTileValue) {
+		t.Errorf("trailing byte: %v", err)
+	}
+	if err := decodeTile(append([]byte{2}, good[1:]...), &tile); !errors.Is(err, errTileValue) {
+		t.Errorf("format 2: %v", err)
+	}
+}
+
+// TestTileKeys: a tile key of the wrong length or type fails the write
+// and the read, in both stores alike; a read key no stored key can equal
+// finds nothing.
+func TestTileKeys(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for _, s := range []interface {
+		storage.Store
+		storage.TileStore
+	}{storage.NewMem(nil), openStore(t, startEmulator(t), Config{NoGC: true})} {
+		if err := s.Init(ctx, compile(t, diffSQL)); err != nil {
+			t.Fatal(err)
+		}
+		w := storage.Tile{Index: 2, Key: []types.Value{types.StringValue("x")}, Start: time.Now().UnixMilli(), Width: 1}
+		if err := s.WriteTiles(ctx, "ev", []storage.Tile{w}); !errors.Is(err, storage.ErrSchema) {
+			t.Errorf("%T: a string key for a bigint column: %v", s, err)
+		}
+		w.Key = []types.Value{types.IntValue(types.Int16, 1), types.Int64Value(2)}
+		if err := s.WriteTiles(ctx, "ev", []storage.Tile{w}); !errors.Is(err, storage.ErrSchema) {
+			t.Errorf("%T: two values for one KEY column: %v", s, err)
+		}
+		w.Key = []types.Value{types.IntValue(types.Int16, 1)} // any integer width
+		if err := s.WriteTiles(ctx, "ev", []storage.Tile{w}); err != nil {
+			t.Errorf("%T: an int16 key for a bigint column: %v", s, err)
+		}
+		r := storage.TileRange{Table: "ev", Index: 2, Key: []types.Value{types.Int64Value(1)}, Width: 1, From: math.MinInt64, To: math.MaxInt64}
+		if got, err := s.ReadTiles(ctx, r); err != nil || len(got) != 1 {
+			t.Errorf("%T: reading key 1: %v, %v", s, got, err)
+		}
+		r.Key = []types.Value{types.DoubleValue(1.5)}
+		if got, err := s.ReadTiles(ctx, r); err != nil || len(got) != 0 {
+			t.Errorf("%T: reading key 1.5: %v, %v", s, got, err)
+		}
+		r.Key = nil
+		if _, err := s.ReadTiles(ctx, r); !errors.Is(err, storage.ErrSchema) {
+			t.Errorf("%T: reading without a key: %v", s, err)
+		}
+	}
+}
+
+// TestTilesAgainstMem writes random tiles, rewrites among them, to the
+// Bigtable store and to storage.Mem, and checks that random reads give
+// identical results as the clock moves past the TTL of index 2.
+func TestTilesAgainstMem(t *testing.T) {
+	t.Parallel()
+	clock := time.Date(2024, 1, 1, 0, 30, 0, 0, time.UTC)
+	now := func() time.Time { return clock }
+	bt := openStore(t, startEmulator(t), Config{Clock: now, NoGC: true})
+	mem := storage.NewMem(now)
+	ctx := context.Background()
+	tables := compile(t, diffSQL)
+	for _, s := range []storage.Store{bt, mem} {
+		if err := s.Init(ctx, tables); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	strs := []string{"", "a", "a\x00", "a\x00b", "\xff", "\xfe\x00", "ab", "b"}
+	keyK := []types.Value{types.NullOf(types.String)}
+	for _, s := range strs {
+		keyK = append(keyK, types.StringValue(s))
+	}
+	keyB := []types.Value{types.NullOf(types.Int64), types.Int64Value(math.MinInt64), types.Int64Value(-1), types.Int64Value(0), types.Int64Value(math.MaxInt64)}
+	// Index 0 is KEY=k TS=ts, no TTL; index 2 is KEY=b TS=ts TTL=20m.
+	indexes := []struct {
+		ord  int
+		keys []types.Value
+	}{{0, keyK}, {2, keyB}}
+	widths := []int64{60_000, 300_000, 3_600_000}
+	windows := []uint64{storage.WindowID("v1", "w1"), storage.WindowID("v1", "w2"), 0, math.MaxUint64}
+	base := clock.Add(-time.Hour).UnixMilli()
+	randTile := func() storage.Tile {
+		ix := indexes[rng.IntN(len(indexes))]
+		w := widths[rng.IntN(len(widths))]
+		start, _ := storage.BucketStart(base+rng.Int64N(90)*60_000, w)
+		if rng.IntN(20) == 0 { // before 1970 and at the extremes
+			start, _ = storage.BucketStart(-rng.Int64N(1<<40), w)
+		}
+		tile := storage.Tile{Index: ix.ord, Window: windows[rng.IntN(len(windows))], Key: []types.Value{ix.keys[rng.IntN(len(ix.keys))]},
+			Start: start, Width: w, Rows: rng.Uint64N(1000), MaxSeq: rng.Uint64()}
+		for range rng.IntN(6) {
+			p := make([]byte, rng.IntN(40))
+			for i := range p {
+				p[i] = byte(rng.Uint32())
+			}
+			tile.Partials = append(tile.Partials, p)
+		}
+		return tile
+	}
+	var written []storage.Tile
+	found := 0
+	for round := range 6 {
+		var tiles []storage.Tile
+		for range 50 + rng.IntN(50) {
+			if len(written) > 0 && rng.IntN(4) == 0 { // replace an earlier tile, or write it again
+				tile := written[rng.IntN(len(written))]
+				if rng.IntN(2) == 0 {
+					tile.Rows++
+					tile.Partials = append(slices.Clone(tile.Partials), []byte{byte(round)})
+				}
+				tiles = append(tiles, tile)
+				continue
+			}
+			tiles = append(tiles, randTile())
+		}
+		written = append(written, tiles...)
+		for _, s := range []storage.TileStore{bt, mem} {
+			if err := s.WriteTiles(ctx, "ev", tiles); err != nil {
+				t.Fatal(err)
+			}
+		}
+		clock = clock.Add(time.Duration(rng.IntN(15)) * time.Minute)
+		for q := range 200 {
+			var r storage.TileRange
+			if q%2 == 0 { // the identity of a written tile
+				w := written[rng.IntN(len(written))]
+				r = storage.TileRange{Table: "ev", Index: w.Index, Window: w.Window, Key: w.Key, Width: w.Width, From: math.MinInt64, To: math.MaxInt64}
+			} else {
+				t := randTile()
+				r = storage.TileRange{Table: "ev", Index: t.Index, Window: t.Window, Key: t.Key, Width: t.Width, From: math.MinInt64, To: math.MaxInt64}
+			}
+			switch rng.IntN(4) {
+			case 1:
+				r.From = base + rng.Int64N(90)*60_000 - 30_000
+			case 2:
+				r.To = base + rng.Int64N(90)*60_000
+			case 3:
+				r.From = base + rng.Int64N(90)*60_000
+				r.To = r.From + rng.Int64N(30)*60_000
+			}
+			got, want := runTiles(bt.ReadTiles(ctx, r)), runTiles(mem.ReadTiles(ctx, r))
+			if got != want {
+				t.Fatalf("round %d, read %+v at %v:\n--- bigtable\n%s--- mem\n%s", round, r, clock, got, want)
+			}
+			if got != "" {
+				found++
+			}
+		}
+	}
+	if found < 300 {
+		t.Errorf("only %d of 1,200 reads found tiles", found)
+	}
+}
+
+func runTiles(tiles []storage.Tile, err error) string {
+	if err != nil {
+		return "error: " + err.Error() + "\n"
+	}
+	var b strings.Builder
+	for _, t := range tiles {
+		fmt.Fprintf(&b, "%d %x %v %d/%d rows=%d maxseq=%d", t.Index, t.Window, t.Key, t.Start, t.Width, t.Rows, t.MaxSeq)
+		for _, p := range t.Partials {
+			fmt.Fprintf(&b, " [%x]", p)
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
