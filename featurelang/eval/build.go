@@ -52,6 +52,9 @@ type aggSite struct {
 	// nested is set when the arguments contain aggregates over the same
 	// window: the site is recomputed over each output row's frame.
 	nested bool
+	// tiled is set when the plan serves the call from its window's tiles
+	// (plan.Expr.Tile): the tile builder (tiles.go) computes its partials.
+	tiled bool
 }
 
 // windowGroup is the windows of a Project that share partitioning,
@@ -73,6 +76,7 @@ type windowGroup struct {
 // and its navigation functions (lag, at), which read the partition rather
 // than the frame.
 type windowEval struct {
+	index  int // the window's index in the Project's plan windows
 	frame  frame
 	slots  []int // aggregates: indices into node.aggs
 	navs   []int // navigation functions: indices into node.aggs
@@ -191,7 +195,7 @@ func (b *builder) collectAggs(n *node, ec *exprCompiler, e *plan.Expr) error {
 			return err
 		}
 	}
-	site := &aggSite{window: e.Window}
+	site := &aggSite{window: e.Window, tiled: e.Tile != nil && e.Tile.Tiled}
 	types_, consts := make([]types.Type, len(e.Args)), make([]*types.Value, len(e.Args))
 	for i, a := range e.Args {
 		f, err := ec.compile(a)
@@ -242,7 +246,7 @@ func (b *builder) groupWindows(n *node) error {
 			sigs[sig] = g
 			n.groups = append(n.groups, g)
 		}
-		we := &windowEval{frame: newFrame(w)}
+		we := &windowEval{index: wi, frame: newFrame(w)}
 		for _, slot := range slots {
 			switch site := n.aggs[slot]; {
 			case site.nested:

@@ -63,6 +63,10 @@ var (
 	// ErrInput reports a batch input or request row that does not match the
 	// plan's tables.
 	ErrInput = errors.New("eval: bad input")
+	// ErrLateRow reports rows that Tile.Add cannot add to a tile because
+	// they may precede, in window order, rows the tile holds (or be among
+	// them): the bucket must be rebuilt from its rows.
+	ErrLateRow = errors.New("eval: late row; rebuild the tile's bucket")
 )
 
 // Evaluator runs one plan. Build it with New.
