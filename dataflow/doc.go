@@ -38,7 +38,9 @@
 // table's first index, and a writer stores up to 262,144 rows of a table
 // in one write, so that a key's rows of a day land in one storage segment
 // or a few (see docs/storage-format.md); a writer holds that many rows in
-// memory.
+// memory. A writer that builds tiles of long windows (MaterializeJob.Views)
+// also keeps every row of the tiled table it stores, about the table's
+// input size divided by the writers, and builds the tiles at its end.
 //
 // Each bucket writes its output rows, encoded and tagged with their
 // FROM-table rows' sequence numbers, to a part file beside the output (so

@@ -48,6 +48,21 @@ type MaterializeJob struct {
 	// Writers is the number of parallel write shards (0: DefaultWriters).
 	Writers int
 	BadRows BadRows
+	// Views are the views whose tiled windows (DEPLOY
+	// OPTIONS(long_windows=...)) materialize writes tiles of, along with
+	// the rows: each writer builds, once it has all its rows, the tiles of
+	// its keys (eval.TiledWindow.Build) and stores them (WriteTiles) under
+	// the index on the window's PARTITION BY and ORDER BY columns, keyed by
+	// storage.WindowID(plan.Version(view), window). Rows are routed to
+	// writers by their table's first index's key, so only a window whose
+	// index has the first index's KEY can be tiled here; such a window,
+	// one with no index or whose index cannot hold tiles (storage.ErrNoTiles),
+	// is skipped with a warning through slog, and requests read its raw
+	// rows. Tiles are built from the same rows and sequence numbers each
+	// time, so materializing the same files again writes the same tiles.
+	// Memory: a writer keeps every row of a tiled table it stores until its
+	// end (about input size / Writers).
+	Views []*plan.Plan
 }
 
 // DefaultWriters is the number of write shards of a MaterializeJob that
@@ -79,9 +94,14 @@ func Materialize(s beam.Scope, job MaterializeJob) (beam.PCollection, error) {
 			routes[i] = route{Kind: bucket.Keyed, Cols: columns(tb.Schema, tb.Indexes[0].Keys)}
 		}
 	}
+	specs, plans, err := tileSpecs(job)
+	if err != nil {
+		return beam.PCollection{}, err
+	}
 	tasks := beam.CreateList(s, t.tasks)
 	keyed, _ := beam.ParDo2(s, &readFn{Names: t.names, Schemas: t.schemas, Routes: routes, Buckets: writers, BadRows: job.BadRows}, tasks)
-	return beam.ParDo(s, &storeFn{Names: t.names, Schemas: t.schemas, Target: job.Target}, beam.GroupByKey(s, keyed)), nil
+	store := &storeFn{Names: t.names, Schemas: t.schemas, Target: job.Target, Plans: plans, Tiles: specs}
+	return beam.ParDo(s, store, beam.GroupByKey(s, keyed)), nil
 }
 
 // storeFn writes chunks of rows to the store.
@@ -89,12 +109,19 @@ type storeFn struct {
 	Names   []string
 	Schemas []types.Schema
 	Target  BigtableTarget
+	// Plans (plan JSON) and Tiles are the tiled windows to build tiles of.
+	Plans [][]byte
+	Tiles []tileSpec
 
 	store *bigtable.Store
+	tiles *tileBuilder
 }
 
 func (f *storeFn) Setup(ctx context.Context) error {
 	var err error
+	if f.tiles, err = newTileBuilder(f.Plans, f.Tiles); err != nil {
+		return err
+	}
 	f.store, err = bigtable.Open(ctx, bigtable.Config{Project: f.Target.Project, Instance: f.Target.Instance,
 		Prefix: f.Target.Prefix, EmulatorHost: f.Target.EmulatorHost, Timeout: f.Target.Timeout})
 	return err
@@ -123,6 +150,9 @@ func (f *storeFn) process(ctx context.Context, _ int, elems func(*[]byte) bool) 
 	n := 0
 	pending := make([]*types.Block, len(f.Schemas))
 	pendingSeqs := make([][]uint64, len(f.Schemas))
+	// kept holds all the rows of the tables whose tiles the writer builds.
+	kept := make([]*types.Block, len(f.Schemas))
+	keptSeqs := make([][]uint64, len(f.Schemas))
 	flush := func(table int) error {
 		blk := pending[table]
 		if blk == nil || blk.Len == 0 {
@@ -158,6 +188,14 @@ func (f *storeFn) process(ctx context.Context, _ int, elems func(*[]byte) bool) 
 			if err := wire.Decode(fr, pending[h.Table], &pendingSeqs[h.Table]); err != nil {
 				return n, err
 			}
+			if f.tiles.tiled(h.Table) {
+				if kept[h.Table] == nil {
+					kept[h.Table] = types.NewBlock(f.Schemas[h.Table], h.Rows)
+				}
+				if err := wire.Decode(fr, kept[h.Table], &keptSeqs[h.Table]); err != nil {
+					return n, err
+				}
+			}
 			if pending[h.Table].Len >= storeBatchRows {
 				if err := flush(h.Table); err != nil {
 					return n, err
@@ -170,7 +208,11 @@ func (f *storeFn) process(ctx context.Context, _ int, elems func(*[]byte) bool) 
 			return n, err
 		}
 	}
-	return n, nil
+	// Tiles are written after the rows they cover, so a reader never
+	// finds a tile whose rows are not stored yet.
+	tiles, err := f.tiles.write(ctx, f.store, f.Names, kept, keptSeqs)
+	tilesWritten.Inc(ctx, int64(tiles))
+	return n, err
 }
 
 // columns returns the positions of the named columns of schema.
@@ -185,6 +227,16 @@ func columns(schema types.Schema, names []string) []int {
 // writeRetrying stores rows, retrying a write that failed in part or timed
 // out (writes are idempotent, so repeating one whole is safe).
 func writeRetrying(ctx context.Context, store storage.Store, table string, blk *types.Block, seqs []uint64) error {
+	err := retrying(ctx, func() error { return store.Write(ctx, table, blk, seqs) })
+	if retryable(err) {
+		return fmt.Errorf("writing %d rows of %s: %w", blk.Len, table, err)
+	}
+	return err
+}
+
+// retrying calls write until it succeeds, fails for good, or has failed
+// four times in part or by timing out (writes must be idempotent).
+func retrying(ctx context.Context, write func() error) error {
 	var err error
 	for attempt := range 4 {
 		if attempt > 0 {
@@ -194,11 +246,16 @@ func writeRetrying(ctx context.Context, store storage.Store, table string, blk *
 			case <-time.After(time.Duration(attempt*attempt) * 250 * time.Millisecond):
 			}
 		}
-		err = store.Write(ctx, table, blk, seqs)
-		var we *bigtable.WriteError
-		if err == nil || !(errors.As(err, &we) || errors.Is(err, storage.ErrUnavailable)) {
+		if err = write(); !retryable(err) {
 			return err
 		}
 	}
-	return fmt.Errorf("writing %d rows of %s: %w", blk.Len, table, err)
+	return err
+}
+
+// retryable reports whether err is a write that failed in part or timed
+// out.
+func retryable(err error) bool {
+	var we *bigtable.WriteError
+	return err != nil && (errors.As(err, &we) || errors.Is(err, storage.ErrUnavailable))
 }

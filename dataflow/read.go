@@ -49,6 +49,8 @@ var (
 	rowsRead    = beam.NewCounter("fenestra", "rows_read")
 	badRows     = beam.NewCounter("fenestra", "bad_rows")
 	rowsWritten = beam.NewCounter("fenestra", "rows_written")
+	// tilesWritten counts the tiles materialize stored.
+	tilesWritten = beam.NewCounter("fenestra", "tiles_written")
 )
 
 // Progress counts the rows of pipelines whose workers run in this process

@@ -315,12 +315,29 @@ func runMaterialize(ctx context.Context, args []string, stdout, stderr io.Writer
 		return 1
 	}
 	p, s := beam.NewPipelineWithRoot()
-	job := dataflow.MaterializeJob{Tables: tables, Inputs: inputs, Target: target, Writers: *writers, BadRows: policy}
+	job := dataflow.MaterializeJob{Tables: tables, Inputs: inputs, Target: target, Writers: *writers, BadRows: policy,
+		Views: tiledViews(mod, tables)}
 	if _, err := dataflow.Materialize(s, job); err != nil {
 		fmt.Fprintf(stderr, "fenestra materialize: %v\n", err)
 		return 2
 	}
 	return runPipeline(ctx, "materialize", p, fmt.Sprintf("to Bigtable %s/%s", project, inst), stdout, stderr)
+}
+
+// tiledViews returns the DEPLOY views with long windows over the tables
+// materialize loads: the views whose tiles it writes.
+func tiledViews(mod *featurelang.Module, tables []*plan.Table) []*plan.Plan {
+	var out []*plan.Plan
+	for _, v := range mod.Views {
+		long := false
+		for k, o := range v.Options {
+			long = long || strings.EqualFold(k, "long_windows") && o != ""
+		}
+		if v.Name != "" && long && slices.ContainsFunc(tables, func(t *plan.Table) bool { return t.Name == v.RequestTable }) {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // initTables creates the tables materialize loads, or checks their

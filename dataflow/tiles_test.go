@@ -1,0 +1,185 @@
+package dataflow_test
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+
+	"github.com/fenestra-dev/fenestra/dataflow"
+	"github.com/fenestra-dev/fenestra/emulators"
+	"github.com/fenestra-dev/fenestra/featurelang"
+	"github.com/fenestra-dev/fenestra/featurelang/eval"
+	"github.com/fenestra-dev/fenestra/featurelang/plan"
+	"github.com/fenestra-dev/fenestra/featurelang/types"
+	"github.com/fenestra-dev/fenestra/storage"
+	"github.com/fenestra-dev/fenestra/storage/bigtable"
+)
+
+const tilesSQL = `
+CREATE TABLE tx (card string, merchant string, amount double, ts timestamp,
+  INDEX(KEY=card, TS=ts),
+  INDEX(KEY=(card, merchant), TS=ts));
+DEPLOY v OPTIONS(long_windows="w:1d") SELECT card,
+  sum(amount) OVER w AS s, count(amount) OVER w AS c, max(amount) OVER w AS m,
+  distinct_count(merchant) OVER w AS d
+FROM tx WINDOW w AS (PARTITION BY card ORDER BY ts ROWS_RANGE BETWEEN 30d PRECEDING AND CURRENT ROW);
+DEPLOY byMerchant OPTIONS(long_windows="w:1d") SELECT card, sum(amount) OVER w AS s
+FROM tx WINDOW w AS (PARTITION BY merchant, card ORDER BY ts ROWS_RANGE BETWEEN 30d PRECEDING AND CURRENT ROW);`
+
+// TestMaterializeTiles materializes random rows over 60 days (NULL keys,
+// NULL times, ties) with a view tiling a 30-day window by day, through the
+// pipeline on prism into the Bigtable emulator, and reads every key's tiles
+// back: they must be, byte for byte, the tiles eval.TiledWindow.Build makes
+// in process from the same rows and sequence numbers (file << 40 | line),
+// on the first run and on the second. The window of the second view
+// partitions by the second index's KEY, which is not how rows are routed
+// to writers: it gets no tiles.
+func TestMaterializeTiles(t *testing.T) {
+	ctx := context.Background()
+	mod, err := featurelang.Compile("t.sql", tilesSQL, featurelang.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx := mod.Tables[0]
+	rows := randomRows(rand.New(rand.NewPCG(3, 9)), tx.Schema, 4000)
+	spreadTimes(rand.New(rand.NewPCG(4, 2)), rows, tx.Schema.Index("ts"), 60)
+
+	dir := t.TempDir()
+	var inputs []dataflow.Input
+	var seqs []uint64
+	half := rows.Len / 2
+	for f, part := range []*types.Block{rows.Gather(seq(0, half)), rows.Gather(seq(half, rows.Len))} {
+		ext, first := ".csv", uint64(2) // the header is line 1
+		if f == 1 {
+			ext, first = ".jsonl", 1
+		}
+		path := filepath.Join(dir, fmt.Sprintf("tx%d%s", f, ext))
+		writeFile(t, path, part)
+		inputs = append(inputs, dataflow.Input{Table: "tx", Path: path})
+		for i := range part.Len {
+			seqs = append(seqs, uint64(f)<<40|(first+uint64(i)))
+		}
+	}
+
+	view := mod.Views[0]
+	want := builtTiles(t, view, rows, seqs)
+	wantTiles := 0
+	for _, ts := range want {
+		wantTiles += len(ts)
+	}
+	if len(want) < 40 || wantTiles < 1000 {
+		t.Fatalf("only %d keys and %d tiles", len(want), wantTiles)
+	}
+
+	addr, stop, err := emulators.StartBigtable("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	got, err := bigtable.Open(ctx, bigtable.Config{Project: "p", Instance: "i", EmulatorHost: addr, NoGC: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { got.Close() })
+	if err := got.Init(ctx, mod.Tables); err != nil {
+		t.Fatal(err)
+	}
+
+	job := dataflow.MaterializeJob{Tables: mod.Tables, Inputs: inputs, Writers: 3, Views: mod.Views,
+		Target: dataflow.BigtableTarget{Project: "p", Instance: "i", EmulatorHost: addr}}
+	id := storage.WindowID(plan.Version(view), "w")
+	skipped := storage.WindowID(plan.Version(mod.Views[1]), "w")
+	for run := 1; run <= 2; run++ {
+		p, s := beam.NewPipelineWithRoot()
+		if _, err := dataflow.Materialize(s, job); err != nil {
+			t.Fatal(err)
+		}
+		r, err := dataflow.Run(ctx, p)
+		if err != nil {
+			t.Fatalf("run %d: %v", run, err)
+		}
+		if n := counter(r, "tiles_written"); n != int64(wantTiles) {
+			t.Errorf("run %d: tiles_written = %d, want %d", run, n, wantTiles)
+		}
+		for key, wts := range want {
+			r := storage.TileRange{Table: "tx", Index: 0, Window: id, Key: wts[0].Key, Width: wts[0].Width,
+				From: math.MinInt64, To: math.MaxInt64}
+			gts, err := got.ReadTiles(ctx, r)
+			if err != nil {
+				t.Fatalf("run %d: key %v: %v", run, wts[0].Key, err)
+			}
+			if g, w := tilesText(gts), tilesText(wts); g != w {
+				t.Errorf("run %d: key %q: tiles read back\n%s\nwant\n%s", run, key, g, w)
+			}
+			r.Window, r.Index = skipped, 1
+			r.Key = append(r.Key, types.NullOf(types.String))
+			if gts, err := got.ReadTiles(ctx, r); err != nil || len(gts) > 0 {
+				t.Errorf("run %d: tiles of the skipped window: %d, %v", run, len(gts), err)
+			}
+		}
+	}
+}
+
+// spreadTimes sets the times of column ts of b over days days from a
+// fixed start, on whole minutes (so rows tie), leaving NULLs as they are.
+func spreadTimes(rng *rand.Rand, b *types.Block, ts, days int) {
+	out := types.NewBlock(b.Schema, b.Len)
+	row := make([]types.Value, len(b.Schema))
+	for i := range b.Len {
+		row = b.Row(i, row[:0])
+		if !row[ts].Null {
+			row[ts] = types.TimestampValue(1_700_000_000_000 + rng.Int64N(int64(days)*24*60)*60_000)
+		}
+		out.AppendRow(row)
+	}
+	*b = *out
+}
+
+// builtTiles returns the tiles of the view's only tiled window over rows,
+// built in process, as stored: by key (its eval.AppendKey bytes), oldest
+// first.
+func builtTiles(t *testing.T, view *plan.Plan, rows *types.Block, seqs []uint64) map[string][]storage.Tile {
+	t.Helper()
+	ev, err := eval.New(view)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tws, err := ev.TiledWindows()
+	if err != nil || len(tws) != 1 {
+		t.Fatalf("tiled windows: %d, %v", len(tws), err)
+	}
+	tiles, err := tws[0].Build(context.Background(), rows, seqs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string][]storage.Tile{}
+	for _, tl := range tiles {
+		ps, err := tl.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		key := string(eval.AppendKey(nil, tl.Key[0]))
+		out[key] = append(out[key], storage.Tile{Key: tl.Key, Start: tl.Start, Width: tws[0].Width,
+			Partials: ps, Rows: tl.Rows, MaxSeq: tl.MaxSeq})
+	}
+	for _, ts := range out {
+		slices.SortFunc(ts, func(a, b storage.Tile) int { return cmp.Compare(a.Start, b.Start) })
+	}
+	return out
+}
+
+// tilesText renders tiles' buckets, counts and partial bytes.
+func tilesText(ts []storage.Tile) string {
+	s := ""
+	for _, t := range ts {
+		s += fmt.Sprintf("%d+%d rows=%d maxseq=%d partials=%x\n", t.Start, t.Width, t.Rows, t.MaxSeq, t.Partials)
+	}
+	return s
+}
