@@ -4,10 +4,13 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/fenestra-dev/fenestra/emulators"
+	"github.com/fenestra-dev/fenestra/featurelang"
+	"github.com/fenestra-dev/fenestra/featurelang/plan"
 	"github.com/fenestra-dev/fenestra/featurelang/types"
 	"github.com/fenestra-dev/fenestra/storage"
 	"github.com/fenestra-dev/fenestra/storage/bigtable"
@@ -172,4 +175,32 @@ func rowsText(b *types.Block) string {
 		rows = append(rows, "["+strings.Join(vs, " ")+"]")
 	}
 	return "[" + strings.Join(rows, " ") + "]"
+}
+
+// TestTiledViews picks the DEPLOY views materialize writes tiles for:
+// those with long windows whose request table is loaded.
+func TestTiledViews(t *testing.T) {
+	t.Parallel()
+	mod, err := featurelang.Compile("f.sql", `CREATE TABLE tx (id bigint, card string, amount double, ts timestamp, INDEX(KEY=card, TS=ts));
+CREATE TABLE other (k string, ts timestamp, INDEX(KEY=k, TS=ts));
+DEPLOY tiled OPTIONS(long_windows="w:1d") SELECT id, sum(amount) OVER w AS s FROM tx
+  WINDOW w AS (PARTITION BY card ORDER BY ts ROWS_RANGE BETWEEN 30d PRECEDING AND CURRENT ROW);
+DEPLOY plain SELECT id, sum(amount) OVER w AS s FROM tx
+  WINDOW w AS (PARTITION BY card ORDER BY ts ROWS_RANGE BETWEEN 30d PRECEDING AND CURRENT ROW);`, featurelang.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := func(vs []*plan.Plan) []string {
+		var out []string
+		for _, v := range vs {
+			out = append(out, v.Name)
+		}
+		return out
+	}
+	if got := names(tiledViews(mod, mod.Tables)); !slices.Equal(got, []string{"tiled"}) {
+		t.Errorf("with tx loaded: %v, want [tiled]", got)
+	}
+	if got := names(tiledViews(mod, mod.Tables[1:])); len(got) != 0 {
+		t.Errorf("without tx loaded: %v, want none", got)
+	}
 }
