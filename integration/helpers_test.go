@@ -127,31 +127,7 @@ func (d *dataset) bigtableWith(t *testing.T, except string) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(stop)
-	s := openStore(t, emu)
-	if err := s.Init(context.Background(), d.mod.Tables); err != nil {
-		t.Fatal(err)
-	}
-	var tables []*plan.Table
-	var inputs []dataflow.Input
-	for _, tb := range d.mod.Tables {
-		if tb.Name == except {
-			continue
-		}
-		tables = append(tables, tb)
-		for _, in := range d.inputs {
-			if in.Table == tb.Name {
-				inputs = append(inputs, in)
-			}
-		}
-	}
-	p, sc := beam.NewPipelineWithRoot()
-	target := dataflow.BigtableTarget{Project: "local", Instance: "local", EmulatorHost: emu}
-	if _, err := dataflow.Materialize(sc, dataflow.MaterializeJob{Tables: tables, Inputs: inputs, Target: target}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := dataflow.Run(context.Background(), p); err != nil {
-		t.Fatalf("materialize: %v", err)
-	}
+	d.load(t, emu, "", except)
 	return emu
 }
 

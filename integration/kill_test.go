@@ -14,8 +14,6 @@ import (
 	"time"
 
 	"github.com/fenestra-dev/fenestra/dataflow"
-	"github.com/fenestra-dev/fenestra/emulators"
-	"github.com/fenestra-dev/fenestra/examples"
 	"github.com/fenestra-dev/fenestra/featurelang/types"
 	"github.com/fenestra-dev/fenestra/storage"
 	"github.com/fenestra-dev/fenestra/storage/bigtable"
@@ -31,31 +29,13 @@ func TestStreamKill9(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds fenestra and runs it as a child process")
 	}
-	e, err := examples.Lookup("cards")
-	if err != nil {
-		t.Fatal(err)
-	}
-	blocks, err := e.Generate(examples.Config{Rows: 40000, Seed: 9, Start: examples.DefaultStart(time.Now(), e.Days)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := writeDataset(t, e.SQL, blocks)
-	view := d.view(t, e.View)
+	cs := newCardsStream(t, 40000, 9)
+	d, view, blocks, emu, brokers := cs.d, cs.view, cs.blocks, cs.emu, cs.brokers
 	tx := blocks[view.RequestTable]
 	bin := filepath.Join(t.TempDir(), "fenestra")
 	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/fenestra").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	emu, stop, err := emulators.StartBigtable("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stop)
-	brokers, stopKafka, err := emulators.StartKafka("127.0.0.1:0", 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stopKafka)
 	want := d.load(t, emu, "mat_", "")
 	got := d.load(t, emu, "str_", view.RequestTable)
 	p := newTopic(t, brokers, "tx", d.mod.Tables[0])

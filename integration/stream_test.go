@@ -34,30 +34,11 @@ func TestStreamEqualsMaterialize(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs Beam pipelines over 100,000 events")
 	}
-	e, err := examples.Lookup("cards")
-	if err != nil {
-		t.Fatal(err)
-	}
-	blocks, err := e.Generate(examples.Config{Rows: 100000, Seed: 5, Start: examples.DefaultStart(time.Now(), e.Days)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := writeDataset(t, e.SQL, blocks)
-	view := d.view(t, e.View)
+	env := newCardsStream(t, 100000, 5)
+	d, view, blocks, emu, brokers := env.d, env.view, env.blocks, env.emu, env.brokers
 	tx := blocks[view.RequestTable]
 	requests := cardRequests(t, view, tx)
 	want := batchAnswers(t, view, blocks, requests)
-
-	emu, stop, err := emulators.StartBigtable("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stop)
-	brokers, stopKafka, err := emulators.StartKafka("127.0.0.1:0", 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stopKafka)
 
 	d.load(t, emu, "mat_", "")
 	d.load(t, emu, "str_", view.RequestTable)
@@ -105,6 +86,42 @@ func TestStreamEqualsMaterialize(t *testing.T) {
 	if wantCards := []string{card.S[lost], card.S[doubled]}; !sameSet(cards, wantCards) {
 		t.Errorf("a lost and a doubled record: answers differ for cards %v, want exactly %v", cards, wantCards)
 	}
+}
+
+// cardsStream is the cards example's data, written as files, and the
+// Bigtable and Kafka emulators a streaming test runs against.
+type cardsStream struct {
+	d            *dataset
+	view         *plan.Plan
+	blocks       map[string]*types.Block
+	emu, brokers string
+}
+
+// newCardsStream generates rows transactions of the cards example (data
+// ending today: the functions enforce TTLs with the wall clock) and starts
+// the emulators.
+func newCardsStream(t *testing.T, rows int, seed uint64) *cardsStream {
+	t.Helper()
+	e, err := examples.Lookup("cards")
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks, err := e.Generate(examples.Config{Rows: rows, Seed: seed, Start: examples.DefaultStart(time.Now(), e.Days)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := writeDataset(t, e.SQL, blocks)
+	emu, stop, err := emulators.StartBigtable("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	brokers, stopKafka, err := emulators.StartKafka("127.0.0.1:0", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stopKafka)
+	return &cardsStream{d: d, view: d.view(t, e.View), blocks: blocks, emu: emu, brokers: brokers}
 }
 
 // load creates the tables under prefix and loads every table but except
