@@ -70,19 +70,7 @@ func TestMaterializeReadBack(t *testing.T) {
 		}
 	}
 
-	addr, stop, err := emulators.StartBigtable("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stop)
-	got, err := bigtable.Open(ctx, bigtable.Config{Project: "p", Instance: "i", EmulatorHost: addr, NoGC: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { got.Close() })
-	if err := got.Init(ctx, mod.Tables); err != nil {
-		t.Fatal(err)
-	}
+	got, addr := emulatorStore(t, mod.Tables)
 
 	job := dataflow.MaterializeJob{Tables: mod.Tables, Inputs: inputs, Writers: 3,
 		Target: dataflow.BigtableTarget{Project: "p", Instance: "i", EmulatorHost: addr}}
@@ -102,6 +90,26 @@ func TestMaterializeReadBack(t *testing.T) {
 			t.Errorf("run %d: compared %d rows", run, n)
 		}
 	}
+}
+
+// emulatorStore starts a Bigtable emulator and returns a store on it
+// (project p, instance i) holding the tables, and the emulator's address.
+func emulatorStore(t *testing.T, tables []*plan.Table) (*bigtable.Store, string) {
+	t.Helper()
+	addr, stop, err := emulators.StartBigtable("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	s, err := bigtable.Open(context.Background(), bigtable.Config{Project: "p", Instance: "i", EmulatorHost: addr, NoGC: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := s.Init(context.Background(), tables); err != nil {
+		t.Fatal(err)
+	}
+	return s, addr
 }
 
 // compareStores reads every key of every index of the tables from both

@@ -49,19 +49,7 @@ func newStreamEnv(t *testing.T, partitions map[string]int) *streamEnv {
 			t.Fatal(err)
 		}
 	}
-	addr, stopBT, err := emulators.StartBigtable("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stopBT)
-	store, err := bigtable.Open(ctx, bigtable.Config{Project: "p", Instance: "i", EmulatorHost: addr, NoGC: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	if err := store.Init(ctx, mod.Tables); err != nil {
-		t.Fatal(err)
-	}
+	store, addr := emulatorStore(t, mod.Tables)
 	return &streamEnv{mod: mod, brokers: brokers, store: store,
 		target: dataflow.BigtableTarget{Project: "p", Instance: "i", EmulatorHost: addr}}
 }

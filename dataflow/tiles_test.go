@@ -13,13 +13,11 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 
 	"github.com/fenestra-dev/fenestra/dataflow"
-	"github.com/fenestra-dev/fenestra/emulators"
 	"github.com/fenestra-dev/fenestra/featurelang"
 	"github.com/fenestra-dev/fenestra/featurelang/eval"
 	"github.com/fenestra-dev/fenestra/featurelang/plan"
 	"github.com/fenestra-dev/fenestra/featurelang/types"
 	"github.com/fenestra-dev/fenestra/storage"
-	"github.com/fenestra-dev/fenestra/storage/bigtable"
 )
 
 const tilesSQL = `
@@ -78,19 +76,7 @@ func TestMaterializeTiles(t *testing.T) {
 		t.Fatalf("only %d keys and %d tiles", len(want), wantTiles)
 	}
 
-	addr, stop, err := emulators.StartBigtable("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stop)
-	got, err := bigtable.Open(ctx, bigtable.Config{Project: "p", Instance: "i", EmulatorHost: addr, NoGC: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { got.Close() })
-	if err := got.Init(ctx, mod.Tables); err != nil {
-		t.Fatal(err)
-	}
+	got, addr := emulatorStore(t, mod.Tables)
 
 	job := dataflow.MaterializeJob{Tables: mod.Tables, Inputs: inputs, Writers: 3, Views: mod.Views,
 		Target: dataflow.BigtableTarget{Project: "p", Instance: "i", EmulatorHost: addr}}
