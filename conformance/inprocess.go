@@ -48,17 +48,32 @@ func (InProcess) Open(ctx context.Context, p *plan.Plan, tables []*plan.Table) (
 	return &memSession{ev: ev, src: src}, nil
 }
 
+// memSession serves requests from the stored rows, and, for a plan with
+// long windows, from tiles built from them as well: request mode over
+// tiles must answer every case as over raw rows.
 type memSession struct {
-	ev  *eval.Evaluator
-	src *eval.MemSource
+	ev    *eval.Evaluator
+	src   *eval.MemSource
+	tiles *eval.MemTiles // built on the first request after an insert
 }
 
 func (s *memSession) Insert(ctx context.Context, table string, rows *types.Block) error {
+	s.tiles = nil
 	return s.src.Insert(table, rows.Rows()...)
 }
 
 func (s *memSession) Request(ctx context.Context, row []types.Value) ([]types.Value, error) {
-	return s.ev.Request(ctx, row, s.src)
+	if s.ev.Plan().Options["long_windows"] == "" {
+		return s.ev.Request(ctx, row, s.src)
+	}
+	if s.tiles == nil {
+		t, err := s.src.Tiled(ctx, s.ev)
+		if err != nil {
+			return nil, err
+		}
+		s.tiles = t
+	}
+	return s.ev.Request(ctx, row, s.tiles)
 }
 
 func (s *memSession) Close() error { return nil }

@@ -70,6 +70,8 @@ type windowGroup struct {
 	// whether any of them skips NULLs (request-mode fetches need them).
 	maxNav   int
 	navNulls bool
+	// tiled is set when a window of the group is served from tiles.
+	tiled bool
 }
 
 // windowEval is one window: its frame, the aggregates computed over it,
@@ -81,6 +83,8 @@ type windowEval struct {
 	slots  []int // aggregates: indices into node.aggs
 	navs   []int // navigation functions: indices into node.aggs
 	nested []int // aggregates over nested aggregates, inner ones first
+	// tiles is set when request mode serves the window from tiles.
+	tiles *tileServe
 }
 
 type builder struct {

@@ -42,6 +42,46 @@ type MultiSource interface {
 	ScanMany(ctx context.Context, qs []Query) ([]*types.Block, error)
 }
 
+// TileSource is a Source that also keeps the tiles of long windows (see
+// TiledWindow). Request mode uses it, when the Source has it, for each
+// window the plan serves from tiles: the whole buckets inside the frame
+// come from tiles, the rest from Scan.
+type TileSource interface {
+	Source
+	// Tiles returns the tiles of one key of a tiled window whose bucket
+	// starts are in [q.From, q.To), oldest first, each holding the
+	// window's partials (TiledWindow.Funcs order) over exactly the rows
+	// Scan returns for its bucket now. A bucket whose rows changed since
+	// its tile was built, whose tile was never built or may cover expired
+	// rows has no tile: the caller reads its rows. A window no index of
+	// the Source can tile has none.
+	Tiles(ctx context.Context, q TileQuery) ([]StoredTile, error)
+}
+
+// TileQuery selects the tiles of one key of a tiled window.
+type TileQuery struct {
+	Table string
+	// Keys and Values are the window's PARTITION BY columns and the key;
+	// TS is its ORDER BY column.
+	Keys   []string
+	Values []types.Value
+	TS     string
+	// Version is the plan's version (plan.Version) and Window the
+	// window's name: together they identify the tiles.
+	Version, Window string
+	// Width is the bucket width; From and To bound the bucket starts:
+	// From <= Start < To.
+	Width, From, To int64
+}
+
+// StoredTile is a tile as a TileSource returns it: its bucket's start and
+// the encoded partials (agg.Partial.AppendBinary) of its window's tiled
+// aggregates.
+type StoredTile struct {
+	Start    int64
+	Partials [][]byte
+}
+
 // Query selects stored rows of one table.
 type Query struct {
 	Table string
@@ -73,6 +113,9 @@ var (
 type Evaluator struct {
 	plan *plan.Plan
 	root *node
+	// version is the plan's version when it has tiled windows (it names
+	// their tiles), else empty.
+	version string
 }
 
 // New builds the evaluator of p, re-resolving every function, aggregate and
@@ -90,7 +133,12 @@ func New(p *plan.Plan) (*Evaluator, error) {
 	for n := root; n != nil; n = n.input {
 		n.spine = true
 	}
-	return &Evaluator{plan: p, root: root}, nil
+	e := &Evaluator{plan: p, root: root}
+	if tiled(p) {
+		e.version = plan.Version(p)
+		e.attachTiles()
+	}
+	return e, nil
 }
 
 // Plan returns the plan the evaluator runs.
@@ -165,7 +213,7 @@ func (e *Evaluator) Request(ctx context.Context, req []types.Value, src Source) 
 	} else if len(req) != 0 {
 		return nil, fmt.Errorf("%w: the query reads no table; the request must have no values", ErrInput)
 	}
-	r := &requestRun{ctx: ctx, src: src, req: req, plan: e.plan}
+	r := &requestRun{ctx: ctx, src: src, req: req, plan: e.plan, version: e.version}
 	defer r.release()
 	out, err := r.row(e.root)
 	if err != nil || out.Len == 0 {

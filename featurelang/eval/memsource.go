@@ -152,3 +152,84 @@ func cmpInt(a, b int64) int {
 	}
 	return 0
 }
+
+// MemTiles is a MemSource with the tiles of an evaluator's tiled windows
+// built from the rows of its request table (MemSource.Tiled). It is a
+// snapshot: rows inserted afterwards are in no tile, so build it again
+// after an insert. Safe for concurrent use.
+type MemTiles struct {
+	*MemSource
+	windows map[string][]*Tile
+	// Withhold, when set, is asked for every tile a query would return;
+	// returning true leaves it out, as a store leaves out a tile that is
+	// stale or was never built.
+	Withhold func(StoredTile) bool
+}
+
+// Tiled builds the tiles of ev's tiled windows from the rows m holds now
+// in ev's request table, numbered in arrival order from 1. Windows whose
+// tiles the evaluator cannot build (TiledWindows) get none.
+func (m *MemSource) Tiled(ctx context.Context, ev *Evaluator) (*MemTiles, error) {
+	var tws []*TiledWindow
+	walkNodes(ev.root, func(n *node) {
+		for _, g := range n.groups {
+			for _, we := range g.windows {
+				if we.tiles != nil {
+					tws = append(tws, we.tiles.tw)
+				}
+			}
+		}
+	})
+	m.mu.RLock()
+	t, ok := m.tables[ev.plan.RequestTable]
+	var rows *types.Block
+	if ok {
+		rows = t.rows.Gather(seq(0, t.rows.Len))
+	}
+	m.mu.RUnlock()
+	out := &MemTiles{MemSource: m, windows: map[string][]*Tile{}}
+	if !ok {
+		return out, nil
+	}
+	seqs := make([]uint64, rows.Len)
+	for i := range seqs {
+		seqs[i] = uint64(i + 1)
+	}
+	for _, tw := range tws {
+		tiles, err := tw.Build(ctx, rows, seqs)
+		if err != nil {
+			return nil, err
+		}
+		slices.SortStableFunc(tiles, func(a, b *Tile) int { return cmpInt(a.Start, b.Start) })
+		out.windows[tw.Name] = tiles
+	}
+	return out, nil
+}
+
+// Tiles implements TileSource.
+func (s *MemTiles) Tiles(ctx context.Context, q TileQuery) ([]StoredTile, error) {
+	var want, buf []byte
+	for _, v := range q.Values {
+		want = AppendKey(want, v)
+	}
+	var out []StoredTile
+	for _, tile := range s.windows[q.Window] {
+		if tile.Window.Width != q.Width || tile.Start < q.From || tile.Start >= q.To {
+			continue
+		}
+		buf = tile.Window.appendKeyValues(buf[:0], tile.Key)
+		if string(buf) != string(want) {
+			continue
+		}
+		ps, err := tile.Encode()
+		if err != nil {
+			return nil, err
+		}
+		st := StoredTile{Start: tile.Start, Partials: ps}
+		if s.Withhold != nil && s.Withhold(st) {
+			continue
+		}
+		out = append(out, st)
+	}
+	return out, ctx.Err()
+}

@@ -20,10 +20,12 @@ import (
 // needed, already ordered. Otherwise the evaluator falls back to reading the
 // whole tables involved and filtering: always correct, only slower.
 type requestRun struct {
-	ctx  context.Context
-	src  Source
-	req  []types.Value
-	plan *plan.Plan
+	ctx context.Context
+	// version is the plan's version, which names its tiles.
+	version string
+	src     Source
+	req     []types.Value
+	plan    *plan.Plan
 	// full caches whole-table reads of the fallback path.
 	full map[string]*types.Block
 	// taken is the pooled scratch this request uses, by node.
@@ -306,7 +308,19 @@ func (r *requestRun) windows(n *node, g *windowGroup, cur *types.Block, aggCols 
 			t = tv.I
 		}
 	}
-	from, limit := fetchRange(g, t)
+	if c.err != nil {
+		return c.err
+	}
+	if ts, ok := r.src.(TileSource); ok && g.tiled && t != math.MinInt64 {
+		return r.tiledWindows(n, g, ts, cur, aggCols, key, t)
+	}
+	return r.rawWindows(n, g, g.windows, cur, aggCols, key, t)
+}
+
+// rawWindows computes windows (of group g) from the stored rows of the
+// key, read raw.
+func (r *requestRun) rawWindows(n *node, g *windowGroup, windows []*windowEval, cur *types.Block, aggCols []types.Column, key []types.Value, t int64) error {
+	from, limit := fetchRange(windows, t)
 	w, err := r.navHistory(n.input, true, g, key, t, from, limit)
 	if err != nil {
 		return err
@@ -329,52 +343,62 @@ func (r *requestRun) windows(n *node, g *windowGroup, cur *types.Block, aggCols 
 		}
 		w = types.Concat(w, append(unions, cur)...)
 	}
+	c := newCtx()
 	c.blk = w
 	ts := orderValues(g, w, c)
 	if g.order == nil {
 		t = int64(w.Len - 1)
 	}
 	seqs := windowSeq(w.Len-1, starts, ts)
-	curRow := w.Len - 1
-	for _, we := range g.windows {
-		q := seqs
-		if we.frame.instNot {
-			q = rowSeq{s: unionOnly(seqs, nOwn)}
-			q.n = len(q.s)
-		}
-		lo, hi, cEnd := we.frame.requestBounds(q, ts, t)
-		navs, err := navTargets(n, we, w, c, 1)
-		if err != nil {
+	for _, we := range windows {
+		if err := r.windowAggs(n, we, w, c, ts, seqs, nOwn, t, w.Len-1, aggCols); err != nil {
 			return err
-		}
-		for i, slot := range we.navs {
-			navs[i].out.Set(0, navs[i].value(q, cEnd, curRow))
-			aggCols[slot] = navs[i].out
-		}
-		for _, slot := range we.slots {
-			acc, err := r.acc(n, slot, w, c)
-			if err != nil {
-				return err
-			}
-			addRows(acc, q, lo, hi)
-			res := acc.Result()
-			if we.frame.includeCur {
-				res = acc.ResultWith(curRow)
-			}
-			aggCols[slot].Set(0, res)
-		}
-		c.aggs = aggCols
-		for _, slot := range we.nested {
-			cur := -1
-			if we.frame.includeCur {
-				cur = curRow
-			}
-			col := types.MakeColumn(n.aggs[slot].fn.Result, 1)
-			col.Set(0, newNestedEval(n.aggs[slot], w, c).result(q, lo, hi, cur, 0))
-			aggCols[slot] = col
 		}
 	}
 	return c.err
+}
+
+// windowAggs computes window we's aggregates and navigation functions over
+// the window rows w (the stored rows, then the request row at curRow), in
+// window order seqs, nOwn of them the own input's.
+func (r *requestRun) windowAggs(n *node, we *windowEval, w *types.Block, c *ectx, ts []int64, seqs rowSeq, nOwn int, t int64, curRow int, aggCols []types.Column) error {
+	q := seqs
+	if we.frame.instNot {
+		q = rowSeq{s: unionOnly(seqs, nOwn)}
+		q.n = len(q.s)
+	}
+	lo, hi, cEnd := we.frame.requestBounds(q, ts, t)
+	navs, err := navTargets(n, we, w, c, 1)
+	if err != nil {
+		return err
+	}
+	for i, slot := range we.navs {
+		navs[i].out.Set(0, navs[i].value(q, cEnd, curRow))
+		aggCols[slot] = navs[i].out
+	}
+	for _, slot := range we.slots {
+		acc, err := r.acc(n, slot, w, c)
+		if err != nil {
+			return err
+		}
+		addRows(acc, q, lo, hi)
+		res := acc.Result()
+		if we.frame.includeCur {
+			res = acc.ResultWith(curRow)
+		}
+		aggCols[slot].Set(0, res)
+	}
+	c.aggs = aggCols
+	for _, slot := range we.nested {
+		cur := -1
+		if we.frame.includeCur {
+			cur = curRow
+		}
+		col := types.MakeColumn(n.aggs[slot].fn.Result, 1)
+		col.Set(0, newNestedEval(n.aggs[slot], w, c).result(q, lo, hi, cur, 0))
+		aggCols[slot] = col
+	}
+	return nil
 }
 
 // reqScratch is what one node's request-mode evaluation can reuse from one
@@ -515,12 +539,12 @@ func (r *requestRun) navHistory(m *node, own bool, g *windowGroup, key []types.V
 	return r.history(m, own, g, key, t, math.MinInt64, g.maxNav+eq)
 }
 
-// fetchRange returns the lowest order value any window of g can reach back
+// fetchRange returns the lowest order value any of windows can reach back
 // to from t, and how many newest rows suffice (0: every row in range).
-func fetchRange(g *windowGroup, t int64) (from int64, limit int) {
+func fetchRange(windows []*windowEval, t int64) (from int64, limit int) {
 	from = math.MaxInt64
 	limited := true
-	for _, we := range g.windows {
+	for _, we := range windows {
 		f := &we.frame
 		if f.rows || f.unbounded {
 			from = math.MinInt64

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"reflect"
 	"slices"
@@ -15,6 +14,7 @@ import (
 	"github.com/fenestra-dev/fenestra/featurelang"
 	"github.com/fenestra-dev/fenestra/featurelang/agg"
 	"github.com/fenestra-dev/fenestra/featurelang/eval"
+	"github.com/fenestra-dev/fenestra/featurelang/eval/tiletest"
 	"github.com/fenestra-dev/fenestra/featurelang/plan"
 	"github.com/fenestra-dev/fenestra/featurelang/types"
 )
@@ -47,49 +47,6 @@ SELECT k, ` + tileAggs + ` FROM t ` + tc.where +
 		t.Fatal(err)
 	}
 	return m.Views[0], m.Views[1]
-}
-
-// tileRows returns n random rows of t in arrival order (row i has sequence
-// number i+1), with ties, NULLs, -0 and, when late, rows arriving after
-// rows of later times.
-func tileRows(r *rand.Rand, schema types.Schema, n int, late bool) [][]types.Value {
-	keys := []types.Value{types.StringValue("a"), types.StringValue("b"), types.StringValue("c"), types.NullOf(types.String)}
-	xs := []float64{0, 1.5, -2.25, 1e16, 0.1, -1e16, 3}
-	rows := make([][]types.Value, n)
-	for i := range rows {
-		ts := types.TimestampValue(-10*tileDay + int64(r.IntN(45))*tileDay +
-			[]int64{0, 1, tileDay / 2, tileDay - 1, r.Int64N(tileDay)}[r.IntN(5)])
-		if r.IntN(50) == 0 {
-			ts = types.NullOf(types.Timestamp)
-		}
-		x := types.DoubleValue(xs[r.IntN(len(xs))])
-		switch r.IntN(8) {
-		case 0:
-			x = types.NullOf(types.Double)
-		case 1:
-			x = types.DoubleValue(r.NormFloat64())
-		case 2:
-			x.F = -x.F // -0 among +0
-		}
-		y := types.IntValue(schema[4].Type, int64(r.IntN(6)))
-		if r.IntN(10) == 0 {
-			y = types.NullOf(schema[4].Type)
-		}
-		// z is -0, +0 or NULL: which zero min and max give depends on the
-		// order the rows are added in.
-		z := types.DoubleValue([]float64{0, math.Copysign(0, -1)}[r.IntN(2)])
-		if r.IntN(4) == 0 {
-			z = types.NullOf(types.Double)
-		}
-		rows[i] = []types.Value{{}, keys[r.IntN(len(keys))], ts, x, y, z}
-	}
-	if !late {
-		slices.SortStableFunc(rows, func(a, b []types.Value) int { return cmpOrder(a[2], b[2]) })
-	}
-	for i, row := range rows {
-		row[0] = types.IntValue(schema[0].Type, int64(i))
-	}
-	return rows
 }
 
 func cmpOrder(a, b types.Value) int {
@@ -151,7 +108,7 @@ func TestTilesEqualWindow(t *testing.T) {
 			tw := tws[0]
 			schema := tiled.Table("t").Schema
 			r := rand.New(rand.NewPCG(uint64(ci), 12))
-			rows := tileRows(r, schema, 400, tc.late)
+			rows := tiletest.Rows(r, schema, 400, tc.late)
 			seqs := make([]uint64, len(rows))
 			for i := range seqs {
 				seqs[i] = uint64(i + 1)
@@ -303,7 +260,7 @@ func TestTileAdd(t *testing.T) {
 			tw := tws[0]
 			schema := tiled.Table("t").Schema
 			r := rand.New(rand.NewPCG(uint64(ci), 34))
-			rows := tileRows(r, schema, 300, tc.late)
+			rows := tiletest.Rows(r, schema, 300, tc.late)
 			seqs := make([]uint64, len(rows))
 			for i := range seqs {
 				seqs[i] = uint64(i + 1)

@@ -1,0 +1,362 @@
+package eval
+
+import (
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/fenestra-dev/fenestra/featurelang/agg"
+	"github.com/fenestra-dev/fenestra/featurelang/plan"
+	"github.com/fenestra-dev/fenestra/featurelang/types"
+)
+
+// Request mode over tiles. A window the plan serves from tiles is, for a
+// request at order value t, the stored rows with order values in
+// [lower, t] (its RANGE frame ending at CURRENT ROW, without the rows at t
+// under EXCLUDE CURRENT_TIME) and the request row. The buckets that lie
+// whole inside [lower, t) — starts from A = the first multiple of the
+// width at or after lower, up to B = the start of the bucket holding t —
+// can come from tiles; the rest, and every bucket without a current tile,
+// is read raw. The window's aggregates are then the partials of the raw
+// rows and the tiles, folded in window order: raw rows before a tile, the
+// tile, the rows after it. agg.Partial.Merge folds a tile in as if its
+// rows were added there, so the result equals the raw computation bit for
+// bit. The bucket holding t is always read raw, so the rows EXCLUDE
+// CURRENT_TIME drops (those at t) are never inside a tile.
+
+// tileServe is a window served from tiles: its TiledWindow and, for each
+// of the window's aggregate slots (windowEval.slots), the position of
+// its partial in the tiles (TiledWindow.Funcs).
+type tileServe struct {
+	tw  *TiledWindow
+	pos []int
+}
+
+// attachTiles marks the windows request mode can serve from tiles. A
+// window qualifies when the plan tiles every aggregate over it, it has no
+// navigation or nested aggregate, its frame is a RANGE frame ending at
+// CURRENT ROW without MAXSIZE or INSTANCE_NOT_IN_WINDOW, its group has no
+// union sources, and the evaluator can build its tiles (TiledWindows).
+// Other windows read raw rows, as without tiles.
+func (e *Evaluator) attachTiles() {
+	walkNodes(e.root, func(n *node) {
+		if n.p.Op != plan.Project {
+			return
+		}
+		for _, g := range n.groups {
+			if len(g.unions) > 0 || g.order == nil {
+				continue
+			}
+			for _, we := range g.windows {
+				w := n.p.Windows[we.index]
+				if w.Tiles == nil || w.Tiles.BucketMs <= 0 || !servable(n, we) {
+					continue
+				}
+				tw, err := e.tiledWindow(n, we.index)
+				if err != nil || tw == nil {
+					continue
+				}
+				ts := &tileServe{tw: tw}
+				for _, slot := range we.slots {
+					ts.pos = append(ts.pos, slices.Index(tw.sites, n.aggs[slot]))
+				}
+				we.tiles = ts
+				g.tiled = true
+			}
+		}
+	})
+}
+
+// servable reports whether the shape of window we allows tiles.
+func servable(n *node, we *windowEval) bool {
+	f := &we.frame
+	if len(we.navs) > 0 || len(we.nested) > 0 || len(we.slots) == 0 ||
+		f.rows || f.end != 0 || f.instNot || f.maxSize > 0 {
+		return false
+	}
+	for _, slot := range we.slots {
+		if !n.aggs[slot].tiled {
+			return false
+		}
+	}
+	return true
+}
+
+// tiledSpan is one tile-served window of a request: its frame's lower
+// bound, the span [a, b) of bucket starts tiles may serve, and the tiles
+// the Source returned for it.
+type tiledSpan struct {
+	we    *windowEval
+	lower int64
+	a, b  int64
+	width int64
+	tiles []StoredTile
+}
+
+// tiledWindows computes the windows of group g for the request row cur
+// (key, order value t) with the tile-served ones from the tiles of src.
+// The raw rows are read in one set of ranges: the spans tiles do not
+// cover, plus, when the group's other windows only need a time range,
+// theirs; when they need more (lag, ROWS frames), they are computed from
+// their own fetch, as without tiles.
+func (r *requestRun) tiledWindows(n *node, g *windowGroup, src TileSource, cur *types.Block, aggCols []types.Column, key []types.Value, t int64) error {
+	base, _, ok := rowChain(n.input)
+	if !ok {
+		return r.rawWindows(n, g, g.windows, cur, aggCols, key, t)
+	}
+	var spans []*tiledSpan
+	var others []*windowEval
+	for _, we := range g.windows {
+		if we.tiles == nil {
+			others = append(others, we)
+			continue
+		}
+		sp, err := r.readTiles(src, n.input, base.p.Table, g, we, key, t)
+		if err != nil {
+			return err
+		}
+		spans = append(spans, sp)
+	}
+	// The raw ranges: what the tiles leave of each tiled frame.
+	var ivs []interval
+	for _, sp := range spans {
+		ivs = append(ivs, sp.rawIntervals(t)...)
+	}
+	shared := false
+	if len(others) > 0 {
+		from, limit := fetchRange(others, t)
+		if limit == 0 && g.maxNav == 0 && !g.navNulls {
+			shared = true
+			ivs = append(ivs, interval{from, t})
+		} else if err := r.rawWindows(n, g, others, cur, aggCols, key, t); err != nil {
+			return err
+		}
+	}
+	w, err := r.readIntervals(n.input, g, key, mergeIntervals(ivs))
+	if err != nil {
+		return err
+	}
+	w.AppendFrom(cur, 0)
+	c := newCtx()
+	c.blk = w
+	ts := orderValues(g, w, c)
+	q := rowSeq{n: w.Len - 1}
+	curRow := w.Len - 1
+	for _, sp := range spans {
+		if err := sp.compute(n, w, c, ts, q, t, curRow, aggCols); err != nil {
+			return err
+		}
+	}
+	if shared {
+		for _, we := range others {
+			if err := r.windowAggs(n, we, w, c, ts, q, w.Len-1, t, curRow, aggCols); err != nil {
+				return err
+			}
+		}
+	}
+	return c.err
+}
+
+// readTiles reads the tiles of window we for the request at t.
+func (r *requestRun) readTiles(src TileSource, in *node, table string, g *windowGroup, we *windowEval, key []types.Value, t int64) (*tiledSpan, error) {
+	tw := we.tiles.tw
+	lower, _ := we.frame.rangeLimits(t)
+	sp := &tiledSpan{we: we, lower: lower, width: tw.Width}
+	b, okB := bucketStart(t, tw.Width)
+	a, okA := bucketCeil(lower, tw.Width)
+	if !okA || !okB || a >= b {
+		return sp, nil
+	}
+	sp.a, sp.b = a, b
+	q := TileQuery{Table: table, Values: key, Version: r.version, Window: tw.Name, Width: tw.Width, From: a, To: b}
+	for _, p := range g.spec.PartitionBy {
+		name, ok := traceCol(in, p)
+		if !ok {
+			return sp, nil
+		}
+		q.Keys = append(q.Keys, name)
+	}
+	name, ok := traceCol(in, g.spec.OrderBy)
+	if !ok {
+		return sp, nil
+	}
+	q.TS = name
+	tiles, err := src.Tiles(r.ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("reading the tiles of window %s: %w", tw.Name, err)
+	}
+	// A Source returns tiles of [a, b), oldest first, aligned; anything
+	// else is its error, not a reason to answer wrongly.
+	for i, tile := range tiles {
+		if tile.Start < a || tile.Start >= b || tile.Start%tw.Width != 0 || (i > 0 && tile.Start <= tiles[i-1].Start) {
+			return nil, fmt.Errorf("reading the tiles of window %s: the source returned a tile at %d, outside the buckets [%d, %d) of width %d or out of order", tw.Name, tile.Start, a, b, tw.Width)
+		}
+	}
+	sp.tiles = tiles
+	return sp, nil
+}
+
+// rawIntervals returns the order-value ranges of the window's frame that
+// its tiles do not cover: [lower, t] minus each tile's bucket.
+func (sp *tiledSpan) rawIntervals(t int64) []interval {
+	var out []interval
+	from := sp.lower
+	for _, tile := range sp.tiles {
+		if tile.Start > from {
+			out = append(out, interval{from, tile.Start - 1})
+		}
+		from = tile.Start + sp.width
+	}
+	if from <= t {
+		out = append(out, interval{from, t})
+	}
+	return out
+}
+
+// compute sets the window's aggregates: the raw rows of its frame in w
+// that no tile covers, and the tiles, folded in window order, then the
+// request row when the frame includes it.
+func (sp *tiledSpan) compute(n *node, w *types.Block, c *ectx, ts []int64, q rowSeq, t int64, curRow int, aggCols []types.Column) error {
+	we := sp.we
+	tw := we.tiles.tw
+	lo, hi, _ := we.frame.requestBounds(q, ts, t)
+	parts := make([]agg.Partial, len(we.slots))
+	cols := make([][]*types.Column, len(we.slots))
+	for i, slot := range we.slots {
+		parts[i] = tw.Funcs[we.tiles.pos[i]].NewPartial()
+		var err error
+		if cols[i], err = argColumns(n.aggs[slot], w, c); err != nil {
+			return err
+		}
+	}
+	var args []types.Value
+	add := func(row int) {
+		for i := range parts {
+			args = args[:0]
+			for _, col := range cols[i] {
+				args = append(args, col.Value(row))
+			}
+			parts[i].Add(args)
+		}
+	}
+	next := 0 // the next tile to fold in
+	fold := func() error {
+		tile := sp.tiles[next]
+		next++
+		if len(tile.Partials) != len(tw.Funcs) {
+			return fmt.Errorf("%w: a tile of window %s at %d has %d partials, the window tiles %d aggregates", ErrInput, tw.Name, tile.Start, len(tile.Partials), len(tw.Funcs))
+		}
+		for i, pos := range we.tiles.pos {
+			p, err := agg.DecodePartial(tw.Funcs[pos], tile.Partials[pos])
+			if err != nil {
+				return fmt.Errorf("a tile of window %s at %d, %s: %w", tw.Name, tile.Start, tw.Funcs[pos].Name, err)
+			}
+			parts[i].Merge(p)
+		}
+		return nil
+	}
+	for i := lo; i < hi; i++ {
+		row := q.at(i)
+		v := ts[row]
+		for next < len(sp.tiles) && sp.tiles[next].Start+sp.width <= v {
+			if err := fold(); err != nil {
+				return err
+			}
+		}
+		if next < len(sp.tiles) && sp.tiles[next].Start <= v {
+			continue // in the tile's bucket: read for another window of the group
+		}
+		add(row)
+	}
+	for next < len(sp.tiles) {
+		if err := fold(); err != nil {
+			return err
+		}
+	}
+	if we.frame.includeCur {
+		add(curRow)
+	}
+	for i, slot := range we.slots {
+		aggCols[slot].Set(0, parts[i].Result())
+	}
+	return nil
+}
+
+// interval is an inclusive range of order values.
+type interval struct{ from, to int64 }
+
+// mergeIntervals returns the union of ivs as sorted, disjoint,
+// non-adjacent intervals.
+func mergeIntervals(ivs []interval) []interval {
+	slices.SortFunc(ivs, func(a, b interval) int {
+		switch {
+		case a.from < b.from:
+			return -1
+		case a.from > b.from:
+			return 1
+		}
+		return 0
+	})
+	var out []interval
+	for _, iv := range ivs {
+		if iv.from > iv.to {
+			continue
+		}
+		if k := len(out) - 1; k >= 0 && (iv.from <= out[k].to || out[k].to != math.MaxInt64 && iv.from == out[k].to+1) {
+			out[k].to = max(out[k].to, iv.to)
+			continue
+		}
+		out = append(out, iv)
+	}
+	return out
+}
+
+// readIntervals reads the stored rows of the window's input in the key
+// over each interval, oldest interval first: one block in window order.
+func (r *requestRun) readIntervals(m *node, g *windowGroup, key []types.Value, ivs []interval) (*types.Block, error) {
+	var blocks []*types.Block
+	for _, iv := range ivs {
+		b, err := r.history(m, true, g, key, iv.to, iv.from, 0)
+		if err != nil {
+			return nil, err
+		}
+		blocks = append(blocks, b)
+	}
+	switch len(blocks) {
+	case 0:
+		return types.NewBlock(m.p.Schema, 1), nil
+	case 1:
+		return blocks[0], nil
+	}
+	return types.Concat(blocks[0], blocks[1:]...), nil
+}
+
+// bucketCeil returns the smallest multiple of width at or above v; ok is
+// false when it is above math.MaxInt64.
+func bucketCeil(v, width int64) (int64, bool) {
+	q := v / width
+	if v%width > 0 {
+		q++
+	}
+	if q > math.MaxInt64/width {
+		return 0, false
+	}
+	return q * width, true
+}
+
+// tiled reports whether any window of p has tiles.
+func tiled(p *plan.Plan) bool {
+	var walk func(n *plan.Node) bool
+	walk = func(n *plan.Node) bool {
+		if n == nil {
+			return false
+		}
+		for _, w := range n.Windows {
+			if w.Tiles != nil {
+				return true
+			}
+		}
+		return walk(n.Input) || walk(n.Right)
+	}
+	return walk(p.Root)
+}
