@@ -171,7 +171,22 @@ type meteredSource struct {
 	src    eval.Source
 	tables []*tableMetrics // the view's tables
 	rows   atomic.Int64
+	tiles  atomic.Int64
 	nanos  atomic.Int64 // time in reads
+}
+
+// Tiles implements eval.TileSource: through the store's tiles when it
+// keeps them, else none (the evaluator then reads raw rows).
+func (s *meteredSource) Tiles(ctx context.Context, q eval.TileQuery) ([]eval.StoredTile, error) {
+	ts, ok := s.src.(eval.TileSource)
+	if !ok {
+		return nil, nil
+	}
+	start := time.Now()
+	out, err := ts.Tiles(ctx, q)
+	s.observe(q.Table, start, nil)
+	s.tiles.Add(int64(len(out)))
+	return out, err
 }
 
 // Scan implements eval.Source.

@@ -170,9 +170,11 @@ type ComputeResult struct {
 	// Rows holds one output row per request row, in order; nil for a row
 	// a WHERE clause filtered out.
 	Rows [][]types.Value
-	// RowsRead counts the stored rows read to compute them, and
-	// StorageTime is the time spent reading them.
+	// RowsRead counts the stored rows read to compute them, TilesRead
+	// the tiles of long windows merged instead of their rows, and
+	// StorageTime is the time spent reading both.
 	RowsRead    int64
+	TilesRead   int64
 	StorageTime time.Duration
 }
 
@@ -223,7 +225,7 @@ func (s *Service) compute(ctx context.Context, v *View, rows *types.Block, store
 		}
 		return nil
 	})
-	res.RowsRead, res.StorageTime = src.rows.Load(), time.Duration(src.nanos.Load())
+	res.RowsRead, res.TilesRead, res.StorageTime = src.rows.Load(), src.tiles.Load(), time.Duration(src.nanos.Load())
 	v.rowsRead.Observe(float64(res.RowsRead))
 	if err != nil {
 		return nil, err

@@ -55,6 +55,7 @@ type aggSite struct {
 	// tiled is set when the plan serves the call from its window's tiles
 	// (plan.Expr.Tile): the tile builder (tiles.go) computes its partials.
 	tiled bool
+	expr  *plan.Expr // the call
 }
 
 // windowGroup is the windows of a Project that share partitioning,
@@ -199,7 +200,7 @@ func (b *builder) collectAggs(n *node, ec *exprCompiler, e *plan.Expr) error {
 			return err
 		}
 	}
-	site := &aggSite{window: e.Window, tiled: e.Tile != nil && e.Tile.Tiled}
+	site := &aggSite{window: e.Window, tiled: e.Tile != nil && e.Tile.Tiled, expr: e}
 	types_, consts := make([]types.Type, len(e.Args)), make([]*types.Value, len(e.Args))
 	for i, a := range e.Args {
 		f, err := ec.compile(a)

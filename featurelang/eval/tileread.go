@@ -24,20 +24,24 @@ import (
 // bit. The bucket holding t is always read raw, so the rows EXCLUDE
 // CURRENT_TIME drops (those at t) are never inside a tile.
 
-// tileServe is a window served from tiles: its TiledWindow and, for each
-// of the window's aggregate slots (windowEval.slots), the position of
-// its partial in the tiles (TiledWindow.Funcs).
+// tileServe is how request mode serves a window from tiles: its
+// TiledWindow, the aggregate slots served from tiles (slots) with the
+// position of each one's partial in the tiles (pos), and rest: the
+// window's other aggregates and navigation functions, computed from raw
+// rows as a window of their own, or nil.
 type tileServe struct {
-	tw  *TiledWindow
-	pos []int
+	tw    *TiledWindow
+	slots []int
+	pos   []int
+	rest  *windowEval
 }
 
-// attachTiles marks the windows request mode can serve from tiles. A
-// window qualifies when the plan tiles every aggregate over it, it has no
-// navigation or nested aggregate, its frame is a RANGE frame ending at
-// CURRENT ROW without MAXSIZE or INSTANCE_NOT_IN_WINDOW, its group has no
-// union sources, and the evaluator can build its tiles (TiledWindows).
-// Other windows read raw rows, as without tiles.
+// attachTiles marks the windows request mode can serve from tiles: a
+// window with a RANGE frame ending at CURRENT ROW, without MAXSIZE or
+// INSTANCE_NOT_IN_WINDOW, in a group without union sources, whose tiles
+// the evaluator can build (TiledWindows). Its tiled aggregates (as the
+// plan decided, plan.Expr.Tile) come from tiles; the others, and its
+// lag and at, read raw rows, as without tiles.
 func (e *Evaluator) attachTiles() {
 	walkNodes(e.root, func(n *node) {
 		if n.p.Op != plan.Project {
@@ -49,7 +53,8 @@ func (e *Evaluator) attachTiles() {
 			}
 			for _, we := range g.windows {
 				w := n.p.Windows[we.index]
-				if w.Tiles == nil || w.Tiles.BucketMs <= 0 || !servable(n, we) {
+				f := &we.frame
+				if w.Tiles == nil || w.Tiles.BucketMs <= 0 || f.rows || f.end != 0 || f.instNot || f.maxSize > 0 {
 					continue
 				}
 				tw, err := e.tiledWindow(n, we.index)
@@ -57,29 +62,30 @@ func (e *Evaluator) attachTiles() {
 					continue
 				}
 				ts := &tileServe{tw: tw}
+				rest := &windowEval{index: we.index, frame: we.frame, navs: we.navs, nested: we.nested}
 				for _, slot := range we.slots {
-					ts.pos = append(ts.pos, slices.Index(tw.sites, n.aggs[slot]))
+					if i := slices.Index(tw.sites, n.aggs[slot]); i >= 0 {
+						ts.slots, ts.pos = append(ts.slots, slot), append(ts.pos, i)
+					} else {
+						rest.slots = append(rest.slots, slot)
+					}
+				}
+				if len(ts.slots) == 0 {
+					continue
+				}
+				if len(rest.slots) > 0 || len(rest.nested) > 0 || len(rest.navs) > 0 {
+					if len(rest.slots) == 0 && len(rest.nested) == 0 {
+						// Navigation reads the newest rows whatever the
+						// frame: fetch from t, navHistory reads back.
+						rest.frame.start, rest.frame.unbounded = 0, false
+					}
+					ts.rest = rest
 				}
 				we.tiles = ts
 				g.tiled = true
 			}
 		}
 	})
-}
-
-// servable reports whether the shape of window we allows tiles.
-func servable(n *node, we *windowEval) bool {
-	f := &we.frame
-	if len(we.navs) > 0 || len(we.nested) > 0 || len(we.slots) == 0 ||
-		f.rows || f.end != 0 || f.instNot || f.maxSize > 0 {
-		return false
-	}
-	for _, slot := range we.slots {
-		if !n.aggs[slot].tiled {
-			return false
-		}
-	}
-	return true
 }
 
 // tiledSpan is one tile-served window of a request: its frame's lower
@@ -110,6 +116,9 @@ func (r *requestRun) tiledWindows(n *node, g *windowGroup, src TileSource, cur *
 		if we.tiles == nil {
 			others = append(others, we)
 			continue
+		}
+		if we.tiles.rest != nil {
+			others = append(others, we.tiles.rest)
 		}
 		sp, err := r.readTiles(src, n.input, base.p.Table, g, we, key, t)
 		if err != nil {
@@ -220,10 +229,11 @@ func (sp *tiledSpan) compute(n *node, w *types.Block, c *ectx, ts []int64, q row
 	we := sp.we
 	tw := we.tiles.tw
 	lo, hi, _ := we.frame.requestBounds(q, ts, t)
-	parts := make([]agg.Partial, len(we.slots))
-	cols := make([][]*types.Column, len(we.slots))
-	for i, slot := range we.slots {
-		parts[i] = tw.Funcs[we.tiles.pos[i]].NewPartial()
+	serve := we.tiles
+	parts := make([]agg.Partial, len(serve.slots))
+	cols := make([][]*types.Column, len(serve.slots))
+	for i, slot := range serve.slots {
+		parts[i] = tw.Funcs[serve.pos[i]].NewPartial()
 		var err error
 		if cols[i], err = argColumns(n.aggs[slot], w, c); err != nil {
 			return err
@@ -246,7 +256,7 @@ func (sp *tiledSpan) compute(n *node, w *types.Block, c *ectx, ts []int64, q row
 		if len(tile.Partials) != len(tw.Funcs) {
 			return fmt.Errorf("%w: a tile of window %s at %d has %d partials, the window tiles %d aggregates", ErrInput, tw.Name, tile.Start, len(tile.Partials), len(tw.Funcs))
 		}
-		for i, pos := range we.tiles.pos {
+		for i, pos := range serve.pos {
 			p, err := agg.DecodePartial(tw.Funcs[pos], tile.Partials[pos])
 			if err != nil {
 				return fmt.Errorf("a tile of window %s at %d, %s: %w", tw.Name, tile.Start, tw.Funcs[pos].Name, err)
@@ -276,7 +286,7 @@ func (sp *tiledSpan) compute(n *node, w *types.Block, c *ectx, ts []int64, q row
 	if we.frame.includeCur {
 		add(curRow)
 	}
-	for i, slot := range we.slots {
+	for i, slot := range serve.slots {
 		aggCols[slot].Set(0, parts[i].Result())
 	}
 	return nil

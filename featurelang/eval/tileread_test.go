@@ -32,7 +32,7 @@ func TestRequestOverTiles(t *testing.T) {
 			n = 100
 		}
 	}
-	served, requests := 0, 0
+	served, requests, joins, joinServed := 0, 0, 0, 0
 	for i := range n {
 		seed := uint64(i + 1)
 		c, err := tiletest.New(seed, tiletest.Options{})
@@ -45,6 +45,13 @@ func TestRequestOverTiles(t *testing.T) {
 		if err := mem.Insert("t", c.Rows...); err != nil {
 			t.Fatal(err)
 		}
+		if c.Profiles != nil {
+			joins++
+			mem.Create("p", c.Profiles.Schema)
+			if err := mem.Insert("p", c.ProfileRows...); err != nil {
+				t.Fatal(err)
+			}
+		}
 		src, err := mem.Tiled(ctx, ev)
 		if err != nil {
 			t.Fatalf("seed %d: %v", seed, err)
@@ -55,6 +62,9 @@ func TestRequestOverTiles(t *testing.T) {
 				return true
 			}
 			served++
+			if c.Profiles != nil {
+				joinServed++
+			}
 			return false
 		}
 		for ri, req := range c.Requests {
@@ -73,8 +83,8 @@ func TestRequestOverTiles(t *testing.T) {
 		}
 	}
 	// The test means something only if tiles served a good share.
-	if served < requests {
-		t.Fatalf("%d tiles served over %d requests: the reader hardly used tiles", served, requests)
+	if served < requests || joinServed == 0 {
+		t.Fatalf("%d tiles served over %d requests (%d with a LAST JOIN): the reader hardly used tiles", served, requests, joinServed)
 	}
-	t.Logf("%d cases, %d requests, %d tiles merged", n, requests, served)
+	t.Logf("%d cases (%d with a LAST JOIN), %d requests, %d tiles merged (%d with a LAST JOIN)", n, joins, requests, served, joinServed)
 }

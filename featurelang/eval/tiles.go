@@ -138,16 +138,55 @@ func (e *Evaluator) tiledWindow(n *node, wi int) (*TiledWindow, error) {
 		}
 		tw.PartitionBy = append(tw.PartitionBy, p.Col)
 	}
+	// The window's rows are the request table's, through WHERE clauses
+	// and LAST JOINs (which keep every left row). The tiles are built
+	// from the table's own rows, so what they evaluate (the partition,
+	// the order, the tiled arguments, the WHERE conditions) must read
+	// only its columns, which come first in every row of the chain.
+	own := len(tw.table.Schema)
+	reads := []*plan.Expr{w.OrderBy}
+	reads = append(reads, w.PartitionBy...)
+	for _, site := range tw.sites {
+		reads = append(reads, site.expr.Args...)
+	}
 	in := n.input
-	for in != nil && in.p.Op == plan.Filter {
-		tw.filters = append(tw.filters, in)
+	for in != nil && (in.p.Op == plan.Filter || in.p.Op == plan.LastJoin) {
+		if in.p.Op == plan.Filter {
+			tw.filters = append(tw.filters, in)
+			reads = append(reads, in.p.Cond)
+		}
 		in = in.input
 	}
 	if in == nil || in.p.Op != plan.Scan || in.p.Table != e.plan.RequestTable || tw.table == nil || tw.g == nil {
-		return nil, fmt.Errorf("eval: tiles of window %s: only windows over the request table's rows (through WHERE clauses) are supported", w.Name)
+		return nil, fmt.Errorf("eval: tiles of window %s: only windows over the request table's rows (through WHERE clauses and LAST JOINs) are supported", w.Name)
+	}
+	for _, x := range reads {
+		if c := maxCol(x); c >= own {
+			return nil, fmt.Errorf("eval: tiles of window %s: a tiled argument, its partition, order or a WHERE reads column %d, not one of table %s's own", w.Name, c+1, tw.table.Name)
+		}
 	}
 	slices.Reverse(tw.filters)
 	return tw, nil
+}
+
+// maxCol returns the highest input column e reads, or -1.
+func maxCol(e *plan.Expr) int {
+	if e == nil {
+		return -1
+	}
+	m := -1
+	switch e.Op {
+	case plan.Col:
+		m = e.Col
+	case plan.CEL:
+		for _, v := range e.CEL.Vars {
+			m = max(m, v.Col)
+		}
+	}
+	for _, a := range e.Args {
+		m = max(m, maxCol(a))
+	}
+	return m
 }
 
 // BuildTiles builds the tiles of every tiled window of the view (see

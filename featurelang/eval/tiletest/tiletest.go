@@ -39,6 +39,10 @@ type Case struct {
 	Rows [][]types.Value
 	// Requests are request rows of t.
 	Requests [][]types.Value
+	// Profiles, when the view joins them (LAST JOIN p), is table p
+	// (pk, level, since) and ProfileRows its rows, in arrival order.
+	Profiles    *plan.Table
+	ProfileRows [][]types.Value
 }
 
 // Options shape the generated cases.
@@ -61,7 +65,9 @@ func New(seed uint64, o Options) (*Case, error) {
 	if o.TTL > 0 {
 		ttl = fmt.Sprintf(", TTL=%dm, TTL_TYPE=absolute", o.TTL)
 	}
-	ddl := "CREATE TABLE t (id bigint, k string, ts timestamp, x double, y int, z double, INDEX(KEY=k, TS=ts" + ttl + "));\n"
+	ddl := "CREATE TABLE t (id bigint, k string, ts timestamp, x double, y int, z double, INDEX(KEY=k, TS=ts" + ttl + "));\n" +
+		"CREATE TABLE p (pk string, level int, since timestamp, INDEX(KEY=pk, TS=since));\n"
+	join := r.IntN(3) == 0
 	nWin := 1 + r.IntN(3)
 	var wins, longs, items []string
 	for i := range nWin {
@@ -71,15 +77,22 @@ func New(seed uint64, o Options) (*Case, error) {
 			longs = append(longs, name+":"+pick(r, []string{"1d", "1d", "6h", "1h", "2d", "90m", "1000s", "7d"}))
 		}
 		for range 1 + r.IntN(4) {
-			items = append(items, aggregate(r, name)+fmt.Sprintf(" AS a%d", len(items)))
+			items = append(items, aggregate(r, name, join)+fmt.Sprintf(" AS a%d", len(items)))
 		}
 	}
 	if len(longs) == 0 {
 		longs = append(longs, "w0:1d")
 	}
 	where := pick(r, []string{"", "", "", "WHERE y != 1 ", "WHERE x > 0 "})
-	c.SQL = ddl + fmt.Sprintf("DEPLOY v OPTIONS(long_windows=%q) SELECT k, ts, %s FROM t %sWINDOW %s;",
-		strings.Join(longs, ","), strings.Join(items, ", "), where, strings.Join(wins, ", "))
+	from := "t "
+	if join {
+		from += "LAST JOIN p ORDER BY p.since ON t.k = p.pk AND p.since <= t.ts "
+		if r.IntN(3) == 0 {
+			where = "WHERE level IS NULL OR level != 2 " // reads the join: its windows read raw rows
+		}
+	}
+	c.SQL = ddl + fmt.Sprintf("DEPLOY v OPTIONS(long_windows=%q) SELECT k, ts, %s FROM %s%sWINDOW %s;",
+		strings.Join(longs, ","), strings.Join(items, ", "), from, where, strings.Join(wins, ", "))
 	m, err := featurelang.Compile("tiletest.sql", c.SQL, featurelang.Options{})
 	if err != nil {
 		return nil, fmt.Errorf("seed %d: %w\n%s", seed, err, c.SQL)
@@ -88,6 +101,18 @@ func New(seed uint64, o Options) (*Case, error) {
 	c.Table = c.View.Table("t")
 	c.Rows = Rows(r, c.Table.Schema, 20+r.IntN(o.Rows), true)
 	c.Requests = requests(r, c.Table.Schema, c.Rows)
+	if join {
+		c.Profiles = c.View.Table("p")
+		for range 1 + r.IntN(12) {
+			level := types.IntValue(c.Profiles.Schema[1].Type, int64(r.IntN(4)))
+			if r.IntN(6) == 0 {
+				level = types.NullOf(c.Profiles.Schema[1].Type)
+			}
+			c.ProfileRows = append(c.ProfileRows, []types.Value{
+				pick(r, []types.Value{types.StringValue("a"), types.StringValue("b"), types.StringValue("c")}),
+				level, types.TimestampValue(T0 + r.Int64N(Span))})
+		}
+	}
 	return c, nil
 }
 
@@ -137,9 +162,12 @@ func length(r *rand.Rand) string {
 
 // aggregate returns a random aggregate over window w: mostly tileable
 // ones, in the call shapes OpenMLDB pre-aggregates, sometimes one read
-// raw (median, lag).
-func aggregate(r *rand.Rand, w string) string {
+// raw (median, lag, and, with the join, one reading p's columns).
+func aggregate(r *rand.Rand, w string, join bool) string {
 	over := " OVER " + w
+	if join && r.IntN(5) == 0 {
+		return pick(r, []string{"sum_where(x, level > 1)", "max(level)", "count_where(y, level = 2)"}) + over
+	}
 	return pick(r, []string{
 		"sum(x)", "count(x)", "count(*)", "avg(x)", "max(x)", "min(x)", "max(z)", "min(y)",
 		"count_where(y, y > 3)", "sum_where(x, y <= 2)", "avg_where(x, y != 0)", "min_where(z, y < 4)", "max_where(x, y = 2)",
