@@ -116,6 +116,8 @@ func TestLongWindowTiles(t *testing.T) {
 		{"join column in condition", "w:1d", "SELECT count_where(tx.id, limit_ > 100) OVER w FROM tx LAST JOIN cards ON tx.card = cards.card WINDOW w AS (PARTITION BY tx.card ORDER BY tx.ts ROWS_RANGE BETWEEN 10d PRECEDING AND CURRENT ROW)", 86_400_000, 0, false, "read limit_ from a LAST JOIN"},
 		{"own column beside a join", "w:1d", "SELECT sum(amount) OVER w FROM tx LAST JOIN cards ON tx.card = cards.card WINDOW w AS (PARTITION BY tx.card ORDER BY tx.ts ROWS_RANGE BETWEEN 10d PRECEDING AND CURRENT ROW)", 86_400_000, 0, true, ""},
 		{"subquery aggregate column", "w:1d", "SELECT sum(s) OVER w FROM (SELECT card, ts, sum(amount) OVER v AS s FROM tx WINDOW v AS (PARTITION BY card ORDER BY ts ROWS BETWEEN 2 PRECEDING AND CURRENT ROW)) WINDOW w AS (PARTITION BY card ORDER BY ts ROWS_RANGE BETWEEN 10d PRECEDING AND CURRENT ROW)", 86_400_000, 0, false, "read s, a window aggregate of a subquery"},
+		{"partition expression", "w:1d", "SELECT sum(amount) OVER w FROM tx WINDOW w AS (PARTITION BY substr(card, 1, 2) ORDER BY ts ROWS_RANGE BETWEEN 10d PRECEDING AND CURRENT ROW)", 86_400_000, 0, false, "PARTITION BY has an expression"},
+		{"plain subquery", "w:1d", "SELECT sum(amount) OVER w FROM (SELECT card, ts, amount FROM tx) WINDOW w AS (PARTITION BY card ORDER BY ts ROWS_RANGE BETWEEN 10d PRECEDING AND CURRENT ROW)", 86_400_000, 0, false, "come from a subquery"},
 		{"where before the window", "w:1d", "SELECT sum(amount) OVER w FROM tx WHERE mcc > 1 WINDOW w AS (PARTITION BY card ORDER BY ts ROWS_RANGE BETWEEN 10d PRECEDING AND CURRENT ROW)", 86_400_000, 0, true, ""},
 	}
 	for _, tt := range tests {

@@ -200,6 +200,9 @@ func aggTile(w *plan.Window, a aggUse, windowWhy string) *plan.Tile {
 			return &plan.Tile{Why: "its arguments " + why}
 		}
 	}
+	if why := notTableRows(in); why != "" {
+		return &plan.Tile{Why: why}
+	}
 	return &plan.Tile{Tiled: true}
 }
 
@@ -235,12 +238,36 @@ func windowRawWhy(w *plan.Window, in *relation) string {
 	if why := rowsUnfixed(in.node); why != "" {
 		return "the window's rows " + why
 	}
+	if w.OrderBy.Op != plan.Col {
+		return "its ORDER BY is an expression; tiles are bucketed by a column"
+	}
+	for _, p := range w.PartitionBy {
+		if p.Op != plan.Col {
+			return "its PARTITION BY has an expression; tiles are keyed by columns"
+		}
+	}
 	for _, p := range append([]*plan.Expr{w.OrderBy}, w.PartitionBy...) {
 		if why := exprUnfixed(p, in.node); why != "" {
 			return "its partition or order " + why
 		}
 	}
 	return ""
+}
+
+// notTableRows says why the rows of n are not a table's own rows through
+// WHERE clauses and LAST JOINs (which keep every left row), the rows
+// tiles are built from, or "".
+func notTableRows(n *plan.Node) string {
+	for ; n != nil; n = n.Input {
+		switch n.Op {
+		case plan.Scan:
+			return ""
+		case plan.Filter, plan.LastJoin:
+		default:
+			return "the window's rows come from a subquery, while tiles are built from a table's rows"
+		}
+	}
+	return "the window has no table"
 }
 
 // rowsUnfixed says why the set of rows n yields for a stored row may
