@@ -323,14 +323,37 @@ func mergeIntervals(ivs []interval) []interval {
 
 // readIntervals reads the stored rows of the window's input in the key
 // over each interval, oldest interval first: one block in window order.
+// A MultiSource gets the intervals in one call.
 func (r *requestRun) readIntervals(m *node, g *windowGroup, key []types.Value, ivs []interval) (*types.Block, error) {
 	var blocks []*types.Block
-	for _, iv := range ivs {
-		b, err := r.history(m, true, g, key, iv.to, iv.from, 0)
-		if err != nil {
-			return nil, err
+	if qs, steps, ok := r.intervalQueries(m, g, key, ivs); ok && len(qs) > 1 {
+		if ms, ok := r.src.(MultiSource); ok {
+			bs, err := ms.ScanMany(r.ctx, qs)
+			if err != nil {
+				return nil, fmt.Errorf("reading %s: %w", qs[0].Table, err)
+			}
+			if len(bs) != len(qs) {
+				return nil, fmt.Errorf("reading %s from the source: %d blocks for %d queries", qs[0].Table, len(bs), len(qs))
+			}
+			for i, b := range bs {
+				if err := r.checkScanned(qs[i], b); err != nil {
+					return nil, err
+				}
+				if b, err = r.finishFetch(qs[i], steps, false, b); err != nil {
+					return nil, err
+				}
+				blocks = append(blocks, b)
+			}
 		}
-		blocks = append(blocks, b)
+	}
+	if blocks == nil {
+		for _, iv := range ivs {
+			b, err := r.history(m, true, g, key, iv.to, iv.from, 0)
+			if err != nil {
+				return nil, err
+			}
+			blocks = append(blocks, b)
+		}
 	}
 	switch len(blocks) {
 	case 0:
@@ -339,6 +362,34 @@ func (r *requestRun) readIntervals(m *node, g *windowGroup, key []types.Value, i
 		return blocks[0], nil
 	}
 	return types.Concat(blocks[0], blocks[1:]...), nil
+}
+
+// intervalQueries returns the pushed-down queries of the intervals, as
+// history builds them, when every one is pushed down.
+func (r *requestRun) intervalQueries(m *node, g *windowGroup, key []types.Value, ivs []interval) ([]Query, []*node, bool) {
+	base, steps, ok := rowChain(m)
+	if !ok || base.p.Table == "" {
+		return nil, nil, false
+	}
+	q := Query{Table: base.p.Table}
+	for i, p := range g.spec.PartitionBy {
+		name, ok := traceCol(m, p)
+		if !ok {
+			return nil, nil, false
+		}
+		q.Keys, q.Values = append(q.Keys, name), append(q.Values, key[i])
+	}
+	name, ok := traceCol(m, g.spec.OrderBy)
+	if !ok {
+		return nil, nil, false
+	}
+	q.TS = name
+	qs := make([]Query, len(ivs))
+	for i, iv := range ivs {
+		qs[i] = q
+		qs[i].From, qs[i].To = iv.from, iv.to
+	}
+	return qs, steps, true
 }
 
 // bucketCeil returns the smallest multiple of width at or above v; ok is

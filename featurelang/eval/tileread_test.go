@@ -8,9 +8,21 @@ import (
 
 	"github.com/fenestra-dev/fenestra/featurelang/eval"
 	"github.com/fenestra-dev/fenestra/featurelang/eval/tiletest"
+	"github.com/fenestra-dev/fenestra/featurelang/types"
 )
 
 var tileIters = flag.Int("tiles.iters", 0, "cases TestRequestOverTiles generates (0: 400, or 100 with -short)")
+
+// multiTiles is MemTiles with ScanMany, answering each query with Scan.
+type multiTiles struct {
+	*eval.MemTiles
+	calls int
+}
+
+func (m *multiTiles) ScanMany(ctx context.Context, qs []eval.Query) ([]*types.Block, error) {
+	m.calls++
+	return (&multiSource{Source: m.MemTiles}).ScanMany(ctx, qs)
+}
 
 // rawOnly hides a source's tiles.
 type rawOnly struct{ eval.Source }
@@ -32,7 +44,7 @@ func TestRequestOverTiles(t *testing.T) {
 			n = 100
 		}
 	}
-	served, requests, joins, joinServed := 0, 0, 0, 0
+	served, requests, joins, joinServed, manyCalls := 0, 0, 0, 0, 0
 	for i := range n {
 		seed := uint64(i + 1)
 		c, err := tiletest.New(seed, tiletest.Options{})
@@ -72,7 +84,13 @@ func TestRequestOverTiles(t *testing.T) {
 			if err != nil {
 				t.Fatalf("seed %d request %d raw: %v\n%s", seed, ri, err, c.SQL)
 			}
-			got, err := ev.Request(ctx, req, src)
+			var over eval.Source = src
+			many := &multiTiles{MemTiles: src}
+			if seed%2 == 0 {
+				over = many
+			}
+			got, err := ev.Request(ctx, req, over)
+			manyCalls += many.calls
 			if err != nil {
 				t.Fatalf("seed %d request %d over tiles: %v\n%s", seed, ri, err, c.SQL)
 			}
@@ -83,8 +101,8 @@ func TestRequestOverTiles(t *testing.T) {
 		}
 	}
 	// The test means something only if tiles served a good share.
-	if served < requests || joinServed == 0 {
+	if served < requests || joinServed == 0 || manyCalls == 0 {
 		t.Fatalf("%d tiles served over %d requests (%d with a LAST JOIN): the reader hardly used tiles", served, requests, joinServed)
 	}
-	t.Logf("%d cases (%d with a LAST JOIN), %d requests, %d tiles merged (%d with a LAST JOIN)", n, joins, requests, served, joinServed)
+	t.Logf("%d cases (%d with a LAST JOIN), %d requests, %d tiles merged (%d with a LAST JOIN), %d ScanMany calls", n, joins, requests, served, joinServed, manyCalls)
 }
