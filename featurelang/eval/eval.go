@@ -58,6 +58,18 @@ type TileSource interface {
 	Tiles(ctx context.Context, q TileQuery) ([]StoredTile, error)
 }
 
+// TileRepairer is a TileSource that wants to know which buckets request
+// mode read raw rows of although they lie whole inside a tiled window's
+// frame: their tiles are missing or stale. A host rebuilds them, in the
+// background, so that later requests read tiles. MissingTiles must not
+// block.
+type TileRepairer interface {
+	TileSource
+	// MissingTiles reports the starts of the buckets of q's key and
+	// window, within [q.From, q.To), that had rows but no tile.
+	MissingTiles(q TileQuery, starts []int64)
+}
+
 // TileQuery selects the tiles of one key of a tiled window.
 type TileQuery struct {
 	Table string

@@ -160,10 +160,6 @@ func cmpInt(a, b int64) int {
 type MemTiles struct {
 	*MemSource
 	windows map[string][]*Tile
-	// Withhold, when set, is asked for every tile a query would return;
-	// returning true leaves it out, as a store leaves out a tile that is
-	// stale or was never built.
-	Withhold func(StoredTile) bool
 }
 
 // Tiled builds the tiles of ev's tiled windows from the rows m holds now
@@ -225,11 +221,7 @@ func (s *MemTiles) Tiles(ctx context.Context, q TileQuery) ([]StoredTile, error)
 		if err != nil {
 			return nil, err
 		}
-		st := StoredTile{Start: tile.Start, Partials: ps}
-		if s.Withhold != nil && s.Withhold(st) {
-			continue
-		}
-		out = append(out, st)
+		out = append(out, StoredTile{Start: tile.Start, Partials: ps})
 	}
 	return out, ctx.Err()
 }

@@ -92,11 +92,13 @@ func (e *Evaluator) attachTiles() {
 // bound, the span [a, b) of bucket starts tiles may serve, and the tiles
 // the Source returned for it.
 type tiledSpan struct {
-	we    *windowEval
-	lower int64
-	a, b  int64
-	width int64
-	tiles []StoredTile
+	we     *windowEval
+	lower  int64
+	a, b   int64
+	width  int64
+	tiles  []StoredTile
+	q      TileQuery // the query that read them
+	missed []int64   // starts of buckets in [a, b) whose rows were read raw
 }
 
 // tiledWindows computes the windows of group g for the request row cur
@@ -151,9 +153,13 @@ func (r *requestRun) tiledWindows(n *node, g *windowGroup, src TileSource, cur *
 	ts := orderValues(g, w, c)
 	q := rowSeq{n: w.Len - 1}
 	curRow := w.Len - 1
+	rep, _ := src.(TileRepairer)
 	for _, sp := range spans {
 		if err := sp.compute(n, w, c, ts, q, t, curRow, aggCols); err != nil {
 			return err
+		}
+		if rep != nil && len(sp.missed) > 0 {
+			rep.MissingTiles(sp.q, sp.missed)
 		}
 	}
 	if shared {
@@ -201,7 +207,7 @@ func (r *requestRun) readTiles(src TileSource, in *node, table string, g *window
 			return nil, fmt.Errorf("reading the tiles of window %s: the source returned a tile at %d, outside the buckets [%d, %d) of width %d or out of order", tw.Name, tile.Start, a, b, tw.Width)
 		}
 	}
-	sp.tiles = tiles
+	sp.tiles, sp.q = tiles, q
 	return sp, nil
 }
 
@@ -277,6 +283,11 @@ func (sp *tiledSpan) compute(n *node, w *types.Block, c *ectx, ts []int64, q row
 			continue // in the tile's bucket: read for another window of the group
 		}
 		add(row)
+		if v >= sp.a && v < sp.b {
+			if s, _ := bucketStart(v, sp.width); len(sp.missed) == 0 || sp.missed[len(sp.missed)-1] != s {
+				sp.missed = append(sp.missed, s)
+			}
+		}
 	}
 	for next < len(sp.tiles) {
 		if err := fold(); err != nil {

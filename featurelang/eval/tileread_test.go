@@ -3,7 +3,9 @@ package eval_test
 import (
 	"context"
 	"flag"
+	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/fenestra-dev/fenestra/featurelang/eval"
@@ -13,15 +15,73 @@ import (
 
 var tileIters = flag.Int("tiles.iters", 0, "cases TestRequestOverTiles generates (0: 400, or 100 with -short)")
 
-// multiTiles is MemTiles with ScanMany, answering each query with Scan.
-type multiTiles struct {
+// withholding serves MemTiles' tiles but withholds a random fifth of
+// them, as a store withholds a stale or missing tile, and records which,
+// so the test can check that request mode reports exactly those as
+// missing (TileRepairer).
+type withholding struct {
 	*eval.MemTiles
+	r                 *rand.Rand
+	withheld, missing map[string][]int64 // by window and key, in one request
+	served            int
+}
+
+func tileKey(q eval.TileQuery) string {
+	var b []byte
+	for _, v := range q.Values {
+		b = eval.AppendKey(b, v)
+	}
+	return q.Window + "\x00" + string(b)
+}
+
+func (w *withholding) Tiles(ctx context.Context, q eval.TileQuery) ([]eval.StoredTile, error) {
+	all, err := w.MemTiles.Tiles(ctx, q)
+	var out []eval.StoredTile
+	for _, tile := range all {
+		if w.r.IntN(5) == 0 {
+			w.withheld[tileKey(q)] = append(w.withheld[tileKey(q)], tile.Start)
+			continue
+		}
+		out = append(out, tile)
+	}
+	w.served += len(out)
+	return out, err
+}
+
+func (w *withholding) MissingTiles(q eval.TileQuery, starts []int64) {
+	w.missing[tileKey(q)] = append(w.missing[tileKey(q)], starts...)
+}
+
+// reset starts a request.
+func (w *withholding) reset() {
+	w.withheld, w.missing = map[string][]int64{}, map[string][]int64{}
+}
+
+// mismatch reports a difference between what was withheld and what the
+// request reported missing.
+func (w *withholding) mismatch() string {
+	for k, want := range w.withheld {
+		if got := w.missing[k]; !slices.Equal(got, want) {
+			return fmt.Sprintf("window/key %q: withheld tiles %v, reported missing %v", k, want, got)
+		}
+	}
+	for k, got := range w.missing {
+		if _, ok := w.withheld[k]; !ok {
+			return fmt.Sprintf("window/key %q: reported missing %v, none withheld", k, got)
+		}
+	}
+	return ""
+}
+
+// withholdingMany adds ScanMany, answering each query with Scan.
+type withholdingMany struct {
+	*withholding
 	calls int
 }
 
-func (m *multiTiles) ScanMany(ctx context.Context, qs []eval.Query) ([]*types.Block, error) {
+func (m *withholdingMany) ScanMany(ctx context.Context, qs []eval.Query) ([]*types.Block, error) {
 	m.calls++
-	return (&multiSource{Source: m.MemTiles}).ScanMany(ctx, qs)
+	return (&multiSource{Source: m.withholding}).ScanMany(ctx, qs)
 }
 
 // rawOnly hides a source's tiles.
@@ -30,10 +90,11 @@ type rawOnly struct{ eval.Source }
 // TestRequestOverTiles is the differential test of the tile reader: on
 // random views with long windows (tiled and raw aggregates, RANGE frames
 // of minutes to weeks, UNBOUNDED and OPEN starts, EXCLUDE CURRENT_TIME,
-// windows tiles cannot serve next to ones they can, WHERE clauses) and
-// random rows (ties, NULLs, -0, late arrivals), every request answered
-// with tiles (a random fifth of them withheld) equals, bit for bit, the
-// same request over raw rows.
+// windows tiles cannot serve next to ones they can, WHERE clauses, LAST
+// JOINs) and random rows (ties, NULLs, -0, late arrivals), every request
+// answered with tiles (a random fifth of them withheld) equals, bit for
+// bit, the same request over raw rows; the buckets it reports missing are
+// exactly the withheld ones.
 func TestRequestOverTiles(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -44,7 +105,7 @@ func TestRequestOverTiles(t *testing.T) {
 			n = 100
 		}
 	}
-	served, requests, joins, joinServed, manyCalls := 0, 0, 0, 0, 0
+	var served, requests, joins, joinServed, manyCalls, missing int
 	for i := range n {
 		seed := uint64(i + 1)
 		c, err := tiletest.New(seed, tiletest.Options{})
@@ -64,33 +125,24 @@ func TestRequestOverTiles(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		src, err := mem.Tiled(ctx, ev)
+		tiles, err := mem.Tiled(ctx, ev)
 		if err != nil {
 			t.Fatalf("seed %d: %v", seed, err)
 		}
-		r := rand.New(rand.NewPCG(seed, 2))
-		src.Withhold = func(eval.StoredTile) bool {
-			if r.IntN(5) == 0 {
-				return true
-			}
-			served++
-			if c.Profiles != nil {
-				joinServed++
-			}
-			return false
-		}
+		src := &withholding{MemTiles: tiles, r: rand.New(rand.NewPCG(seed, 2))}
+		many := &withholdingMany{withholding: src}
 		for ri, req := range c.Requests {
-			want, err := ev.Request(ctx, req, rawOnly{src.MemSource})
+			want, err := ev.Request(ctx, req, rawOnly{mem})
 			if err != nil {
 				t.Fatalf("seed %d request %d raw: %v\n%s", seed, ri, err, c.SQL)
 			}
 			var over eval.Source = src
-			many := &multiTiles{MemTiles: src}
 			if seed%2 == 0 {
 				over = many
 			}
+			src.reset()
+			before := src.served
 			got, err := ev.Request(ctx, req, over)
-			manyCalls += many.calls
 			if err != nil {
 				t.Fatalf("seed %d request %d over tiles: %v\n%s", seed, ri, err, c.SQL)
 			}
@@ -98,11 +150,26 @@ func TestRequestOverTiles(t *testing.T) {
 			if !identicalRows(got, want) {
 				t.Fatalf("seed %d request %d (%s): over tiles %s, raw %s\n%s", seed, ri, fmtRow(req), fmtRow(got), fmtRow(want), c.SQL)
 			}
+			if got != nil {
+				if msg := src.mismatch(); msg != "" {
+					t.Fatalf("seed %d request %d (%s): %s\n%s", seed, ri, fmtRow(req), msg, c.SQL)
+				}
+			}
+			for _, m := range src.missing {
+				missing += len(m)
+			}
+			if c.Profiles != nil {
+				joinServed += src.served - before
+			}
 		}
+		served += src.served
+		manyCalls += many.calls
 	}
 	// The test means something only if tiles served a good share.
-	if served < requests || joinServed == 0 || manyCalls == 0 {
-		t.Fatalf("%d tiles served over %d requests (%d with a LAST JOIN): the reader hardly used tiles", served, requests, joinServed)
+	if served < requests || joinServed == 0 || manyCalls == 0 || missing == 0 {
+		t.Fatalf("%d tiles served over %d requests (%d with a LAST JOIN), %d ScanMany calls, %d reported missing: the test hardly used tiles",
+			served, requests, joinServed, manyCalls, missing)
 	}
-	t.Logf("%d cases (%d with a LAST JOIN), %d requests, %d tiles merged (%d with a LAST JOIN), %d ScanMany calls", n, joins, requests, served, joinServed, manyCalls)
+	t.Logf("%d cases (%d with a LAST JOIN), %d requests, %d tiles merged (%d with a LAST JOIN), %d withheld and reported missing, %d ScanMany calls",
+		n, joins, requests, served, joinServed, missing, manyCalls)
 }
