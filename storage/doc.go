@@ -22,5 +22,10 @@
 //
 // A Store may also be a TileStore, keeping pre-aggregated tiles of long
 // windows (partial aggregate states per key and time bucket) next to the
-// rows they aggregate; Mem and the Bigtable store are.
+// rows they aggregate; Mem and the Bigtable store are, and are
+// eval.TileSources through QueryTiles. A tile is valid only while its
+// bucket's rows are those it was built from: every tile carries the token
+// of its bucket's stored state when its builder read the rows
+// (ReadBuckets), any write into the bucket changes the token, and
+// ReadTiles returns only tiles whose token is current.
 package storage

@@ -22,12 +22,16 @@ type Mem struct {
 	mu     sync.RWMutex
 	now    Clock
 	tables map[string]*memTable
+	writes uint64 // Write calls so far: the stamp of the next is writes+1
 }
 
 type memTable struct {
 	def  *plan.Table
 	rows *types.Block
 	seqs []uint64
+	// stamps[i] is the stamp of the Write call that last wrote row i:
+	// bucket tokens (see memToken) hash them.
+	stamps []uint64
 	// bySeq maps a sequence number to its row, so a rewrite overwrites.
 	bySeq map[uint64]int
 	// tiles are the table's tiles, one per identity (see TileStore).
@@ -98,17 +102,20 @@ func (m *Mem) Write(ctx context.Context, table string, rows *types.Block, seqs [
 	if err := CheckRows(t.def, rows, seqs); err != nil {
 		return err
 	}
+	m.writes++
 	for i := 0; i < rows.Len; i++ {
 		row := rows.Row(i, nil)
 		if at, ok := t.bySeq[seqs[i]]; ok {
 			for c := range t.rows.Cols {
 				t.rows.Cols[c].Set(at, row[c])
 			}
+			t.stamps[at] = m.writes
 			continue
 		}
 		t.bySeq[seqs[i]] = t.rows.Len
 		t.rows.AppendRow(row)
 		t.seqs = append(t.seqs, seqs[i])
+		t.stamps = append(t.stamps, m.writes)
 	}
 	return ctx.Err()
 }

@@ -6,10 +6,13 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"hash/fnv"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
+	"github.com/fenestra-dev/fenestra/featurelang/eval"
 	"github.com/fenestra-dev/fenestra/featurelang/plan"
 	"github.com/fenestra-dev/fenestra/featurelang/types"
 )
@@ -27,6 +30,21 @@ import (
 // its bucket; windows over it read raw rows. Such an index, an index
 // without TS and an ordinal out of range are ErrNoTiles.
 //
+// Consistency: a tile is valid only while its bucket holds exactly the
+// rows it was built from, and the store checks that, not the writers.
+// Every bucket has a token, a fingerprint of the stored state of its rows
+// that any write of a row into the bucket changes (each store defines
+// its own; it is 0 while no row was ever stored in the bucket, or, in
+// Bigtable, in the day rows it spans). ReadBuckets returns a bucket's
+// rows with its token, read together; a builder builds the tile from
+// those rows and writes it with that token; ReadTiles returns a tile only
+// while its token is its bucket's current one. A row written after the
+// builder's ReadBuckets, by any writer, makes the tile stale: it is
+// omitted, and a reader reads the bucket's raw rows, until a builder
+// rebuilds it. So writers of rows need no protocol, and concurrent
+// builders cannot make a reader wrong (the last tile written may be a
+// stale one: slower, never wrong).
+//
 // The store never decodes partial states: they are opaque bytes (as
 // agg.Partial.AppendBinary writes them), returned as written.
 type TileStore interface {
@@ -37,10 +55,33 @@ type TileStore interface {
 	// safe to retry. Tiles that do not fit the table (CheckTiles) fail the
 	// write before anything is stored.
 	WriteTiles(ctx context.Context, table string, tiles []Tile) error
-	// ReadTiles returns the tiles of one key of one window in a range of
-	// bucket starts, oldest first, without those the index's absolute TTL
-	// expired (TileExpired). Each tile's Key is r.Key.
+	// ReadTiles returns the current tiles of one key of one window in a
+	// range of bucket starts, oldest first: those whose Token is their
+	// bucket's token now, without those the index's absolute TTL expired
+	// (TileExpired). Each tile's Key is r.Key.
 	ReadTiles(ctx context.Context, r TileRange) ([]Tile, error)
+	// ReadBuckets returns, for one key of one index, every bucket of width
+	// r.Width whose start is in [r.From, r.To) and that holds a live row,
+	// oldest first, with its rows and its token (r.Window is not used).
+	// A bucket's rows are what Read returns for the key and the bucket's
+	// TS values (TTL applied, one row per sequence number), in window
+	// order. A tile built from them and written with Token set to the
+	// bucket's Token is current until a row is written into the bucket.
+	ReadBuckets(ctx context.Context, r TileRange) ([]Bucket, error)
+}
+
+// Bucket is the stored rows of one key of an index whose TS values fall in
+// [Start, Start+Width), as ReadBuckets returns them.
+type Bucket struct {
+	Start int64
+	// Rows are in the table's column order and window order: TS
+	// ascending, then sequence number ascending. Seqs[i] is the sequence
+	// number of row i.
+	Rows *types.Block
+	Seqs []uint64
+	// Token is the bucket's token when its rows were read: a tile built
+	// from Rows carries it.
+	Token uint64
 }
 
 // Tile is one bucket of a tiled window for one key.
@@ -63,13 +104,16 @@ type Tile struct {
 	// Rows is the number of rows the tile covers.
 	Rows uint64
 	// MaxSeq is the highest arrival sequence number among the rows the
-	// tile covers. A reader counts the bucket's rows of greater sequence
-	// numbers from raw rows: the tile has not seen them yet.
+	// tile covers.
 	MaxSeq uint64
+	// Token is the token of the tile's bucket when its rows were read
+	// (Bucket.Token): ReadTiles returns the tile only while the bucket's
+	// token is still Token.
+	Token uint64
 }
 
 // TileRange selects the tiles of one key of one window: those of width
-// Width whose Start is in [From, To).
+// Width whose Start is in [From, To). ReadBuckets uses all but Window.
 type TileRange struct {
 	Table  string
 	Index  int
@@ -105,6 +149,42 @@ func BucketStart(ts, width int64) (start int64, ok bool) {
 		return 0, false
 	}
 	return q * width, true
+}
+
+// BucketSpan returns the TS values the buckets of width width whose
+// starts are in [from, to) cover: [lo, hi], both inclusive. ok is false
+// when no such bucket exists (or width is not positive).
+func BucketSpan(from, to, width int64) (lo, hi int64, ok bool) {
+	if width <= 0 || from >= to {
+		return 0, 0, false
+	}
+	first, ok := BucketStart(from, width)
+	if !ok {
+		if first, ok = BucketStart(math.MinInt64+width-1, width); !ok {
+			return 0, 0, false
+		}
+	}
+	if first < from {
+		if first > math.MaxInt64-width {
+			return 0, 0, false
+		}
+		first += width
+	}
+	last, ok := BucketStart(to-1, width)
+	if !ok || last < first {
+		return 0, 0, false
+	}
+	hi = math.MaxInt64
+	if last <= math.MaxInt64-(width-1) {
+		hi = last + width - 1
+	}
+	return first, hi, true
+}
+
+// BucketOf reports whether TS value ts falls in the bucket of width width
+// that starts at start, without overflowing.
+func BucketOf(ts, start, width int64) bool {
+	return ts >= start && uint64(ts)-uint64(start) < uint64(width)
 }
 
 // TileIndex returns index ord of def if it can hold tiles, else an error
@@ -209,23 +289,22 @@ func (m *Mem) WriteTiles(ctx context.Context, table string, tiles []Tile) error 
 	return ctx.Err()
 }
 
-// ReadTiles implements TileStore.
+// ReadTiles implements TileStore. A tile is current when its Token is
+// memToken of its bucket.
 func (m *Mem) ReadTiles(ctx context.Context, r TileRange) ([]Tile, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	t, err := m.table(r.Table)
-	if err != nil {
-		return nil, err
-	}
-	ix, err := CheckTileRange(t.def, r)
+	t, ix, err := m.tileTable(r)
 	if err != nil {
 		return nil, err
 	}
 	now := m.now()
+	rows, ts := t.windowRows(ix, r.Key)
 	var out []Tile
 	for _, tile := range t.tiles {
 		if tile.Index == r.Index && tile.Window == r.Window && tile.Width == r.Width && sameKey(tile.Key, r.Key) &&
-			tile.Start >= r.From && tile.Start < r.To && !TileExpired(ix, now, tile.Start) {
+			tile.Start >= r.From && tile.Start < r.To && !TileExpired(ix, now, tile.Start) &&
+			tile.Token == memToken(t, rows, ts, tile.Start, tile.Width) {
 			tile = cloneTile(tile)
 			tile.Key = r.Key
 			out = append(out, tile)
@@ -233,6 +312,103 @@ func (m *Mem) ReadTiles(ctx context.Context, r TileRange) ([]Tile, error) {
 	}
 	slices.SortFunc(out, func(a, b Tile) int { return cmp.Compare(a.Start, b.Start) })
 	return out, ctx.Err()
+}
+
+// tileTable returns the table and index r reads; the caller holds m.mu.
+func (m *Mem) tileTable(r TileRange) (*memTable, *plan.Index, error) {
+	t, err := m.table(r.Table)
+	if err != nil {
+		return nil, nil, err
+	}
+	ix, err := CheckTileRange(t.def, r)
+	return t, ix, err
+}
+
+// ReadBuckets implements TileStore.
+func (m *Mem) ReadBuckets(ctx context.Context, r TileRange) ([]Bucket, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	t, ix, err := m.tileTable(r)
+	if err != nil {
+		return nil, err
+	}
+	lo, hi, ok := BucketSpan(r.From, r.To, r.Width)
+	if !ok {
+		return nil, ctx.Err()
+	}
+	now := m.now()
+	rows, ts := t.windowRows(ix, r.Key)
+	var out []Bucket
+	var idx []int
+	flush := func(start int64) {
+		if len(idx) == 0 {
+			return
+		}
+		b := Bucket{Start: start, Rows: t.rows.Gather(idx), Seqs: make([]uint64, len(idx)), Token: memToken(t, rows, ts, start, r.Width)}
+		for i, row := range idx {
+			b.Seqs[i] = t.seqs[row]
+		}
+		out, idx = append(out, b), idx[:0]
+	}
+	cur := int64(0)
+	for i, row := range rows {
+		if ts[i] < lo || ts[i] > hi || Expired(ix, now, ts[i], 0) {
+			continue
+		}
+		start, _ := BucketStart(ts[i], r.Width) // lo <= ts: the bucket exists
+		if start != cur {
+			flush(cur)
+			cur = start
+		}
+		idx = append(idx, row)
+	}
+	flush(cur)
+	return out, ctx.Err()
+}
+
+// windowRows returns the stored rows of one key of index ix (its KEY
+// values in KEY order), TTL not applied, in window order (TS, then
+// sequence number, ascending), and their TS values.
+func (t *memTable) windowRows(ix *plan.Index, key []types.Value) (rows []int, ts []int64) {
+	tsCol := t.def.Schema.Index(ix.TS)
+	for i := 0; i < t.rows.Len; i++ {
+		if matches(t.rows, i, ix.Keys, key) {
+			rows = append(rows, i)
+		}
+	}
+	slices.SortFunc(rows, func(a, b int) int {
+		return cmp.Or(cmp.Compare(orderValue(t.rows, tsCol, a), orderValue(t.rows, tsCol, b)), cmp.Compare(t.seqs[a], t.seqs[b]))
+	})
+	ts = make([]int64, len(rows))
+	for i, row := range rows {
+		ts[i] = orderValue(t.rows, tsCol, row)
+	}
+	return rows, ts
+}
+
+// memToken is the token of the bucket [start, start+width) of a key
+// whose stored rows, in window order, are rows (with TS values ts): the
+// FNV-1a 64-bit hash of, for each of its rows in window order, TS,
+// sequence number and stamp (the Write call that last wrote it), 8 bytes
+// big-endian each; 0 when the bucket has no row. Every Write of a row
+// into the bucket gives it a new stamp, and a row rewritten with another
+// TS leaves one bucket for another, so any write changes the token of the
+// buckets it touches. TTLs do not enter: a tile's bucket holds no
+// expired row while the tile is not expired itself (TileExpired).
+func memToken(t *memTable, rows []int, ts []int64, start, width int64) uint64 {
+	i, _ := slices.BinarySearch(ts, start)
+	if i == len(ts) || !BucketOf(ts[i], start, width) {
+		return 0
+	}
+	h := fnv.New64a()
+	var b [24]byte
+	for ; i < len(ts) && BucketOf(ts[i], start, width); i++ {
+		binary.BigEndian.PutUint64(b[:8], uint64(ts[i]))
+		binary.BigEndian.PutUint64(b[8:16], t.seqs[rows[i]])
+		binary.BigEndian.PutUint64(b[16:], t.stamps[rows[i]])
+		h.Write(b[:])
+	}
+	return h.Sum64()
 }
 
 func sameTile(a, b Tile) bool {
@@ -271,4 +447,50 @@ func cloneTile(t Tile) Tile {
 	}
 	t.Partials = ps
 	return t
+}
+
+var _ eval.TileSource = (*Mem)(nil)
+
+// Tiles implements eval.TileSource (see QueryTiles).
+func (m *Mem) Tiles(ctx context.Context, q eval.TileQuery) ([]eval.StoredTile, error) {
+	def, err := m.Describe(ctx, q.Table)
+	if err != nil {
+		return nil, err
+	}
+	return QueryTiles(ctx, m, def, q)
+}
+
+// QueryTiles answers an eval.TileQuery from ts, a store of table def: it
+// finds the index on the window's PARTITION BY columns (q.Keys, any order)
+// and ORDER BY column (q.TS), orders the key's values as the index's KEY
+// columns, and reads the current tiles of window WindowID(q.Version,
+// q.Window) (ReadTiles). A window no index serves, or whose index cannot
+// hold tiles (ErrNoTiles), has no tiles: the result is empty and the error
+// nil, and the caller reads raw rows. Stores implement eval.TileSource
+// with it.
+func QueryTiles(ctx context.Context, ts TileStore, def *plan.Table, q eval.TileQuery) ([]eval.StoredTile, error) {
+	if len(q.Keys) != len(q.Values) {
+		return nil, fmt.Errorf("storage: tiles of window %s of table %s: %d PARTITION BY columns but %d values", q.Window, q.Table, len(q.Keys), len(q.Values))
+	}
+	ord, ix, err := FindIndex(def, q.Keys, q.TS)
+	if err != nil {
+		return nil, nil
+	}
+	if _, err := TileIndex(def, ord); err != nil {
+		return nil, nil
+	}
+	key := make([]types.Value, len(ix.Keys))
+	for j, k := range ix.Keys {
+		key[j] = q.Values[slices.IndexFunc(q.Keys, func(c string) bool { return strings.EqualFold(c, k) })]
+	}
+	tiles, err := ts.ReadTiles(ctx, TileRange{Table: q.Table, Index: ord, Window: WindowID(q.Version, q.Window), Key: key,
+		Width: q.Width, From: q.From, To: q.To})
+	if err != nil {
+		return nil, fmt.Errorf("tiles of window %s: %w", q.Window, err)
+	}
+	out := make([]eval.StoredTile, len(tiles))
+	for i, t := range tiles {
+		out[i] = eval.StoredTile{Start: t.Start, Partials: t.Partials}
+	}
+	return out, nil
 }

@@ -136,29 +136,62 @@ func BenchmarkDecode1000(b *testing.B) {
 
 // BenchmarkReadTiles reads the tiles of a 30-day window of one key, 30
 // tiles of one day with 5 partial states each (the size of sum, count,
-// avg, max and a small distinct_count), from the in-process emulator,
-// next to neighbours' tiles, and reports latency percentiles: compare
-// with BenchmarkRead/rows=100.
+// avg, max and a small distinct_count), with the qualifiers of the key's
+// 30 day rows that check their tokens (100 rows a day, written in 4
+// writes, as a load stores them, or in 100, as a stream does: a segment
+// each), from the in-process emulator, next to neighbours' tiles, and
+// reports latency percentiles: compare with BenchmarkRead/rows=100.
 func BenchmarkReadTiles(b *testing.B) {
+	for _, writes := range []int{4, 100} {
+		b.Run(fmt.Sprintf("segments=%d", writes), func(b *testing.B) { benchReadTiles(b, writes) })
+	}
+}
+
+func benchReadTiles(b *testing.B, writes int) {
 	const day = 86_400_000
 	clock := func() time.Time { return benchStart.Add(24 * time.Hour) }
 	s := initStore(b, benchSQL, Config{Clock: clock, NoGC: true})
 	ctx := context.Background()
 	window := storage.WindowID("bench", "w30d")
 	first := benchStart.UnixMilli() - 29*day
+	seq := uint64(0)
+	for d := range int64(31) {
+		for range writes {
+			rows, seqs := benchRows(100/writes, 1, seq)
+			for i := range rows.Len { // into the day, a minute apart
+				rows.Cols[4].I[i] = first + (d-1)*day + int64(seq)%1440*60_000
+				seq++
+			}
+			if err := s.Write(ctx, "tx", rows, seqs); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	r := storage.TileRange{Table: "tx", Window: window, Key: []types.Value{types.StringValue("card00000")}, Width: day,
+		From: first, To: first + 30*day}
+	bs, err := s.ReadBuckets(ctx, r)
+	if err != nil || len(bs) != 30 {
+		b.Fatalf("%d buckets: %v", len(bs), err)
+	}
+	tokens := map[int64]uint64{}
+	for _, bk := range bs {
+		tokens[bk.Start] = bk.Token
+	}
 	var tiles []storage.Tile
 	for c := range 50 {
 		for d := range int64(31) {
-			tiles = append(tiles, storage.Tile{Window: window, Key: []types.Value{types.StringValue(fmt.Sprintf("card%05d", c))},
+			tile := storage.Tile{Window: window, Key: []types.Value{types.StringValue(fmt.Sprintf("card%05d", c))},
 				Start: first + (d-1)*day, Width: day, Rows: 3000, MaxSeq: uint64(d) << 20,
-				Partials: [][]byte{make([]byte, 12), make([]byte, 9), make([]byte, 21), make([]byte, 10), make([]byte, 64)}})
+				Partials: [][]byte{make([]byte, 12), make([]byte, 9), make([]byte, 21), make([]byte, 10), make([]byte, 64)}}
+			if c == 0 {
+				tile.Token = tokens[tile.Start]
+			}
+			tiles = append(tiles, tile)
 		}
 	}
 	if err := s.WriteTiles(ctx, "tx", tiles); err != nil {
 		b.Fatal(err)
 	}
-	r := storage.TileRange{Table: "tx", Window: window, Key: []types.Value{types.StringValue("card00000")}, Width: day,
-		From: first, To: first + 30*day}
 	read := func() {
 		out, err := s.ReadTiles(ctx, r)
 		if err != nil || len(out) != 30 {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -62,6 +64,7 @@ func TestAgainstMem(t *testing.T) {
 		}
 		return types.TimestampValue(base + rng.Int64N(80)*60_000) // equal times are common
 	}
+	var built []storage.TileRange // ranges whose tiles were built
 	bySeq := map[uint64][]types.Value{}
 	var seqList []uint64
 	seq := uint64(0)
@@ -112,6 +115,18 @@ func TestAgainstMem(t *testing.T) {
 					t.Fatalf("round %d, ScanMany query %d of %d, %+v at %v:\n--- bigtable\n%s--- mem\n%s", round, i, len(qs), q, clock, g, w)
 				}
 			}
+		}
+		checkTiles(t, ctx, round, built, bt, mem)
+		for range 30 { // buckets, and tiles built from them in each store
+			r := randBucketRange(rng, base, keyK, keyB)
+			got, want := runBuckets(bt.ReadBuckets(ctx, r)), runBuckets(mem.ReadBuckets(ctx, r))
+			if got != want {
+				t.Fatalf("round %d, buckets %+v at %v:\n--- bigtable\n%s--- mem\n%s", round, r, clock, got, want)
+			}
+			for _, s := range []storage.TileStore{bt, mem} {
+				buildContentTiles(t, ctx, s, r)
+			}
+			built = append(built, r)
 		}
 		for q := range 150 {
 			var desc string
@@ -195,4 +210,94 @@ func randQuery(rng *rand.Rand, keyK, keyN, keyB, keyV []types.Value) eval.Query 
 		q.Keys, q.Values = []string{"k", "b"}, []types.Value{pick(keyK), pick(keyB)}
 	}
 	return q
+}
+
+// randBucketRange returns a range of buckets of index 0 (KEY=k) or 2
+// (KEY=b, TTL=20m), both TS=ts.
+func randBucketRange(rng *rand.Rand, base int64, keyK, keyB []types.Value) storage.TileRange {
+	widths := []int64{60_000, 300_000, 3_600_000, dayWidth, 2 * dayWidth}
+	r := storage.TileRange{Table: "ev", Key: []types.Value{keyK[rng.IntN(len(keyK))]}, Width: widths[rng.IntN(len(widths))],
+		From: math.MinInt64, To: math.MaxInt64}
+	if rng.IntN(2) == 0 {
+		r.Index, r.Key = 2, []types.Value{keyB[rng.IntN(len(keyB))]}
+	}
+	if rng.IntN(2) == 0 {
+		r.From = base + rng.Int64N(80)*60_000 - 30_000
+	}
+	if rng.IntN(2) == 0 {
+		r.To = base + rng.Int64N(80)*60_000
+	}
+	return r
+}
+
+func runBuckets(bs []storage.Bucket, err error) string {
+	if err != nil {
+		return "error: " + err.Error() + "\n"
+	}
+	var b strings.Builder
+	for _, bk := range bs {
+		fmt.Fprintf(&b, "bucket %d, seqs %v\n%s", bk.Start, bk.Seqs, rowcsv.Format(bk.Rows))
+	}
+	return b.String()
+}
+
+// buildContentTiles writes, for each bucket of r in s, a tile with its
+// token whose partial is the bucket's content (sequence numbers and rows).
+func buildContentTiles(t *testing.T, ctx context.Context, s storage.TileStore, r storage.TileRange) {
+	t.Helper()
+	bs, err := s.ReadBuckets(ctx, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tiles := make([]storage.Tile, len(bs))
+	for i, b := range bs {
+		tiles[i] = storage.Tile{Index: r.Index, Key: r.Key, Start: b.Start, Width: r.Width, Token: b.Token,
+			Partials: [][]byte{[]byte(runBuckets([]storage.Bucket{b}, nil))}}
+	}
+	if err := s.WriteTiles(ctx, "ev", tiles); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// checkTiles requires every tile of the ranges built that ReadTiles
+// returns, from either store, to hold its bucket's content now; and every
+// tile the Bigtable store returns to be current in storage.Mem too (day
+// rows invalidate more than Mem's buckets do, never less, in this test:
+// its rewrites keep their rows' times).
+func checkTiles(t *testing.T, ctx context.Context, round int, built []storage.TileRange, bt, mem storage.TileStore) {
+	t.Helper()
+	current := 0
+	for _, r := range built {
+		r.From, r.To = math.MinInt64, math.MaxInt64
+		starts := map[storage.TileStore][]int64{}
+		for _, s := range []storage.TileStore{bt, mem} {
+			tiles, err := s.ReadTiles(ctx, r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			bs, err := s.ReadBuckets(ctx, r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, tile := range tiles {
+				want := ""
+				if at := slices.IndexFunc(bs, func(b storage.Bucket) bool { return b.Start == tile.Start }); at >= 0 {
+					want = runBuckets(bs[at:at+1], nil)
+				}
+				if string(tile.Partials[0]) != want {
+					t.Fatalf("round %d, %T: the tile of %+v at %d is current but does not hold its bucket:\n%s--- bucket\n%s", round, s, r, tile.Start, tile.Partials[0], want)
+				}
+				starts[s] = append(starts[s], tile.Start)
+			}
+		}
+		for _, st := range starts[bt] {
+			if !slices.Contains(starts[mem], st) {
+				t.Fatalf("round %d: the tile of %+v at %d is current in Bigtable, not in Mem", round, r, st)
+			}
+		}
+		current += len(starts[mem])
+	}
+	if len(built) > 0 && current == 0 {
+		t.Errorf("round %d: no tile of %d ranges built is current", round, len(built))
+	}
 }

@@ -157,9 +157,13 @@ type scan struct {
 	out  *types.Block
 	seqs *[]uint64
 	rows []stored // scratch: the rows of one Bigtable row
-	err  error    // a row or segment that did not decode
-	key  string   // its Bigtable row
-	qual string   // and its cell's qualifier
+	// With keepQuals, quals holds the segment qualifiers of the Bigtable
+	// row f is called with, concatenated in qualifier order.
+	keepQuals bool
+	quals     []byte
+	err       error  // a row or segment that did not decode
+	key       string // its Bigtable row
+	qual      string // and its cell's qualifier
 }
 
 // failed returns the error of a row that did not decode, naming the
@@ -208,13 +212,16 @@ func (s *Store) scan(ctx context.Context, sc *scan, fam string, rg bigtable.RowS
 	err := sc.t.bt.ReadRows(cctx, rg, func(row bigtable.Row) bool {
 		res.rows++
 		res.last = row.Key()
-		sc.rows = sc.rows[:0]
+		sc.rows, sc.quals = sc.rows[:0], sc.quals[:0]
 		prev, segments := "", 0
 		for _, it := range row[fam] {
 			if len(it.Column) != colStart+qualifierLen || it.Column == prev {
 				continue
 			}
 			prev = it.Column
+			if sc.keepQuals {
+				sc.quals = append(sc.quals, it.Column[colStart:]...)
+			}
 			var err error
 			if sc.rows, err = appendSegmentRows(sc.rows, it.Value); err != nil {
 				sc.err, sc.key, sc.qual = err, it.Row, it.Column[colStart:]

@@ -5,9 +5,13 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/fnv"
+	"math"
+	"slices"
 
 	"cloud.google.com/go/bigtable"
 
+	"github.com/fenestra-dev/fenestra/featurelang/eval"
 	"github.com/fenestra-dev/fenestra/featurelang/types"
 	"github.com/fenestra-dev/fenestra/storage"
 )
@@ -22,10 +26,15 @@ import (
 // window are one range scan, oldest first, and the index's age GC policy
 // deletes a tile once its start is older than the TTL, when readers no
 // longer return it.
+//
+// A tile's token (storage.Tile.Token) is that of its bucket's day rows
+// (bucketToken): a hash of their days and segment qualifiers.
 const (
 	tileQualifier = "t"
-	// tileFormat starts a tile's cell value.
-	tileFormat = 0x01
+	// tileFormat starts a tile's cell value; tileFormatNoToken is the
+	// format of tiles written before tokens, never current.
+	tileFormat        = 0x02
+	tileFormatNoToken = 0x01
 )
 
 var _ storage.TileStore = (*Store)(nil)
@@ -56,9 +65,10 @@ func appendStart(dst []byte, start int64) []byte {
 
 // appendTile appends a tile's cell value:
 //
-//	format 0x01 | rows uvarint | maxseq uvarint | n uvarint | n × (len uvarint | bytes)
+//	format 0x02 | token [8]byte | rows uvarint | maxseq uvarint | n uvarint | n × (len uvarint | bytes)
 func appendTile(dst []byte, t *storage.Tile) []byte {
 	dst = append(dst, tileFormat)
+	dst = binary.BigEndian.AppendUint64(dst, t.Token)
 	dst = binary.AppendUvarint(dst, t.Rows)
 	dst = binary.AppendUvarint(dst, t.MaxSeq)
 	dst = binary.AppendUvarint(dst, uint64(len(t.Partials)))
@@ -71,13 +81,23 @@ func appendTile(dst []byte, t *storage.Tile) []byte {
 
 var errTileValue = errors.New("bigtable: corrupt tile value")
 
-// decodeTile fills a tile's Rows, MaxSeq and Partials from a cell value.
-// The partials alias v.
+// errTileNoToken is a tile of format 0x01, written before tokens: it
+// cannot be checked against its bucket, so it is never current.
+var errTileNoToken = errors.New("bigtable: tile without a token")
+
+// decodeTile fills a tile's Token, Rows, MaxSeq and Partials from a cell
+// value. The partials alias v.
 func decodeTile(v []byte, t *storage.Tile) error {
-	if len(v) == 0 || v[0] != tileFormat {
+	switch {
+	case len(v) > 0 && v[0] == tileFormatNoToken:
+		return errTileNoToken
+	case len(v) == 0 || v[0] != tileFormat:
 		return fmt.Errorf("%w: format %v, want %d", errTileValue, v[:min(len(v), 1)], tileFormat)
+	case len(v) < 9:
+		return fmt.Errorf("%w: %d bytes, too short for a token", errTileValue, len(v))
 	}
-	v = v[1:]
+	t.Token = binary.BigEndian.Uint64(v[1:9])
+	v = v[9:]
 	next := func() (uint64, bool) {
 		x, n := binary.Uvarint(v)
 		if n <= 0 {
@@ -106,6 +126,60 @@ func decodeTile(v []byte, t *storage.Tile) error {
 		return fmt.Errorf("%w: %d trailing bytes", errTileValue, len(v))
 	}
 	return nil
+}
+
+// dayRow is what a token needs of one Bigtable row of a key: its day and
+// its state, the ^day bytes of its row key followed by its segment
+// qualifiers in qualifier order.
+type dayRow struct {
+	day   int64
+	state []byte
+}
+
+// newDayRow returns the dayRow of the Bigtable row key whose segment
+// qualifiers are quals (concatenated).
+func newDayRow(key string, quals []byte) dayRow {
+	d := key[len(key)-8:]
+	st := make([]byte, 0, len(d)+len(quals))
+	return dayRow{day: int64(^be64(d) ^ 1<<63), state: append(append(st, d...), quals...)}
+}
+
+// bucketToken returns the token of the bucket [start, start+width) of a
+// key whose Bigtable rows are days, in row key order (newest day first):
+// the FNV-1a 64-bit hash of the states of the rows of days dayOf(start)
+// to dayOf(start+width-1), in that order, or 0 when none of them exists.
+// Every write of a row adds or overwrites a segment of the row of its
+// day, whose qualifier changes with the (ts, seq) set of the segment, so
+// any write into the bucket changes the token (and so does any write into
+// another bucket of the same day: a width under a day is invalidated by
+// day). A write that repeats the same rows with other values, cut into
+// the same segments, keeps the qualifiers and the token: by contract a
+// write of a sequence number already stored is a replay of its row.
+func bucketToken(days []dayRow, start, width int64) uint64 {
+	end := int64(math.MaxInt64)
+	if start <= math.MaxInt64-(width-1) {
+		end = start + width - 1
+	}
+	first, last := dayOf(start), dayOf(end)
+	h := fnv.New64a()
+	found := false
+	for _, d := range days {
+		if d.day >= first && d.day <= last {
+			h.Write(d.state)
+			found = true
+		}
+	}
+	if !found {
+		return 0
+	}
+	return h.Sum64()
+}
+
+// dayRange returns the row range of the Bigtable rows of a key (its row
+// key prefix) whose days hold TS values lo to hi.
+func dayRange(prefix []byte, lo, hi int64) bigtable.RowRange {
+	n := len(prefix)
+	return bigtable.NewRange(string(appendDay(prefix[:n:n], hi)), prefixSuccessor(appendDay(prefix[:n:n], lo)))
 }
 
 // WriteTiles implements storage.TileStore: a single-cell mutation per
@@ -167,9 +241,13 @@ func (s *Store) WriteTiles(ctx context.Context, name string, tiles []storage.Til
 	return ctx.Err()
 }
 
-// ReadTiles implements storage.TileStore with one range scan of the
-// key's tile rows, [prefix|start(max(From, oldest)), prefix|start(To)),
-// where oldest is the first start the absolute TTL keeps.
+// ReadTiles implements storage.TileStore with one ReadRows call of two
+// row ranges: the key's day rows that the tiles' buckets cover, the
+// index's family with values stripped (their qualifiers make the
+// buckets' tokens), and the key's tile rows of starts
+// [max(From, oldest), To), oldest being the first start the absolute TTL
+// keeps. Day rows come first in key order, so each tile is checked
+// against its bucket's token as it arrives.
 func (s *Store) ReadTiles(ctx context.Context, r storage.TileRange) ([]storage.Tile, error) {
 	t, err := s.table(ctx, r.Table)
 	if err != nil {
@@ -184,29 +262,54 @@ func (s *Store) ReadTiles(ctx context.Context, r storage.TileRange) ([]storage.T
 	if oldest, _ := storage.TTLBounds(ix, now); ix.TTLAbs > 0 && oldest > from {
 		from = oldest
 	}
-	prefix, ok := t.tilePrefixKey(nil, r.Index, r.Window, r.Width, r.Key)
-	if !ok || from >= r.To {
-		return nil, nil
+	lo, hi, ok := storage.BucketSpan(from, r.To, r.Width)
+	if !ok {
+		return nil, ctx.Err()
 	}
-	start := appendStart(prefix[:len(prefix):len(prefix)], from)
-	end := appendStart(prefix[:len(prefix):len(prefix)], r.To)
+	tiles, ok := t.tilePrefixKey(nil, r.Index, r.Window, r.Width, r.Key)
+	if !ok {
+		return nil, ctx.Err()
+	}
+	rows, _, err := t.keyPrefix(nil, r.Index, ix, ix.Keys, r.Key) // ok as tilePrefixKey's
+	if err != nil {
+		return nil, err
+	}
+	n := len(tiles)
+	ranges := bigtable.RowRangeList{dayRange(rows, lo, hi),
+		bigtable.NewRange(string(appendStart(tiles[:n:n], lo)), string(appendStart(tiles[:n:n], r.To)))}
 	fam := t.families[r.Index]
-	filter := bigtable.RowFilter(bigtable.ChainFilters(
-		bigtable.ColumnRangeFilter(fam, tileQualifier, tileQualifier+"\x00"), bigtable.LatestNFilter(1)))
+	// Segment qualifiers are 24 bytes, never "t": the first branch takes
+	// tile cells, the others every other cell without its value.
+	filter := bigtable.RowFilter(bigtable.InterleaveFilters(
+		bigtable.ChainFilters(bigtable.ColumnRangeFilter(fam, tileQualifier, tileQualifier+"\x00"), bigtable.LatestNFilter(1)),
+		bigtable.ChainFilters(bigtable.ColumnRangeFilter(fam, "", tileQualifier), bigtable.LatestNFilter(1), bigtable.StripValueFilter()),
+		bigtable.ChainFilters(bigtable.ColumnRangeFilter(fam, tileQualifier+"\x00", ""), bigtable.LatestNFilter(1), bigtable.StripValueFilter())))
 	var out []storage.Tile
+	var days []dayRow
+	var quals []byte
 	var bad error
+	colStart := len(fam) + 1 // items name their column "family:qualifier"
 	cctx, cancel := s.call(ctx)
 	defer cancel()
-	err = t.bt.ReadRows(cctx, bigtable.NewRange(string(start), string(end)), func(row bigtable.Row) bool {
+	err = t.bt.ReadRows(cctx, ranges, func(row bigtable.Row) bool {
+		k := row.Key()
+		if k[0] != tilePrefix {
+			if quals = appendQualifiers(quals[:0], row[fam], colStart); len(quals) > 0 {
+				days = append(days, newDayRow(k, quals))
+			}
+			return true
+		}
 		for _, it := range row[fam] {
-			k := row.Key()
 			tile := storage.Tile{Index: r.Index, Window: r.Window, Key: r.Key, Width: r.Width,
 				Start: int64(be64(k[len(k)-8:]) ^ 1<<63)}
-			if err := decodeTile(it.Value, &tile); err != nil {
+			switch err := decodeTile(it.Value, &tile); {
+			case errors.Is(err, errTileNoToken):
+				continue
+			case err != nil:
 				bad = fmt.Errorf("bigtable: table %s, tile row %x: %w", t.btName, k, err)
 				return false
 			}
-			if !storage.TileExpired(ix, now, tile.Start) {
+			if !storage.TileExpired(ix, now, tile.Start) && tile.Token == bucketToken(days, tile.Start, tile.Width) {
 				out = append(out, tile)
 			}
 		}
@@ -219,4 +322,88 @@ func (s *Store) ReadTiles(ctx context.Context, r storage.TileRange) ([]storage.T
 		return nil, s.readFailed(ctx, t, err)
 	}
 	return out, ctx.Err()
+}
+
+// appendQualifiers appends the segment qualifiers of a Bigtable row's
+// items of one family (in qualifier order, each once) to dst.
+func appendQualifiers(dst []byte, items []bigtable.ReadItem, colStart int) []byte {
+	prev := ""
+	for _, it := range items {
+		if len(it.Column) != colStart+qualifierLen || it.Column == prev {
+			continue
+		}
+		prev = it.Column
+		dst = append(dst, it.Column[colStart:]...)
+	}
+	return dst
+}
+
+// ReadBuckets implements storage.TileStore with one range scan of the
+// key's day rows that hold the buckets' TS values, read whole: each
+// bucket's rows and its token (bucketToken) come from the same reads of
+// the same Bigtable rows, each of which is atomic, so a tile built from
+// the rows is current exactly while no segment was written to those
+// Bigtable rows since.
+func (s *Store) ReadBuckets(ctx context.Context, r storage.TileRange) ([]storage.Bucket, error) {
+	t, err := s.table(ctx, r.Table)
+	if err != nil {
+		return nil, err
+	}
+	ix, err := storage.CheckTileRange(t.def, r)
+	if err != nil {
+		return nil, err
+	}
+	lo, hi, ok := storage.BucketSpan(r.From, r.To, r.Width)
+	if !ok {
+		return nil, ctx.Err()
+	}
+	prefix, ok, err := t.keyPrefix(nil, r.Index, ix, ix.Keys, r.Key)
+	if err != nil || !ok {
+		return nil, err
+	}
+	now := s.now()
+	var days []dayRow
+	var out []*storage.Bucket // newest first, each bucket's rows too
+	sc := scan{t: t, keepQuals: true}
+	each := func(key string, rows []stored) bool {
+		days = append(days, newDayRow(key, sc.quals))
+		for _, row := range rows {
+			if row.ts < lo || row.ts > hi || storage.Expired(ix, now, row.ts, 0) {
+				continue
+			}
+			start, _ := storage.BucketStart(row.ts, r.Width) // lo <= ts: the bucket exists
+			if len(out) == 0 || out[len(out)-1].Start != start {
+				b := &storage.Bucket{Start: start, Rows: types.NewBlock(t.def.Schema, 16)}
+				out = append(out, b)
+				sc.out, sc.seqs = b.Rows, &b.Seqs
+			}
+			if !sc.add(row) {
+				return false
+			}
+		}
+		return true
+	}
+	fam := t.families[r.Index]
+	if _, err := s.scan(ctx, &sc, fam, dayRange(prefix, lo, hi), each, bigtable.RowFilter(bigtable.ColumnRangeFilter(fam, "", ""))); err != nil {
+		return nil, err
+	}
+	buckets := make([]storage.Bucket, len(out))
+	for i, b := range out {
+		reverse(b.Rows)
+		slices.Reverse(b.Seqs)
+		b.Token = bucketToken(days, b.Start, r.Width)
+		buckets[len(out)-1-i] = *b
+	}
+	return buckets, ctx.Err()
+}
+
+var _ eval.TileSource = (*Store)(nil)
+
+// Tiles implements eval.TileSource (see storage.QueryTiles).
+func (s *Store) Tiles(ctx context.Context, q eval.TileQuery) ([]eval.StoredTile, error) {
+	t, err := s.table(ctx, q.Table)
+	if err != nil {
+		return nil, err
+	}
+	return storage.QueryTiles(ctx, s, t.def, q)
 }

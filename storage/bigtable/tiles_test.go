@@ -10,34 +10,81 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	btpb "cloud.google.com/go/bigtable/apiv2/bigtablepb"
+	"cloud.google.com/go/bigtable/bttest"
+	"google.golang.org/grpc"
+
 	"github.com/fenestra-dev/fenestra/featurelang/types"
 	"github.com/fenestra-dev/fenestra/storage"
+	"github.com/fenestra-dev/fenestra/storage/storagetest"
 )
 
 // TestDocumentedTile pins the tile example of docs/storage-format.md: the
 // tile of window storage.WindowID("v1", "w1") of card "a" over the day
 // starting 2024-01-01 00:00 UTC, 3 rows up to sequence 7, partials 01 and
-// 0203, under index 0.
+// 0203, under index 0, with the token of the document's example day row.
 func TestDocumentedTile(t *testing.T) {
 	t.Parallel()
 	tab := &table{def: compile(t, txSQL)[0], keyCols: [][]int{{0}}}
 	tile := storage.Tile{Window: storage.WindowID("v1", "w1"), Key: []types.Value{types.StringValue("a")},
-		Start: 1704067200000, Width: 86_400_000, Rows: 3, MaxSeq: 7, Partials: [][]byte{{0x01}, {0x02, 0x03}}}
+		Start: 1704067200000, Width: 86_400_000, Rows: 3, MaxSeq: 7, Partials: [][]byte{{0x01}, {0x02, 0x03}},
+		Token: documentedToken}
 	key, _ := tab.tilePrefixKey(nil, 0, tile.Window, tile.Width, tile.Key)
 	key = appendStart(key, tile.Start)
 	const wantKey = "fe" + "00" + "5d9e41688118edaf" + "0000000005265c00" + "01610001" + "8000018cc251f400"
 	if got := hex.EncodeToString(key); got != wantKey {
 		t.Errorf("row key %s, the document says %s", got, wantKey)
 	}
-	const wantVal = "01" + "03" + "07" + "02" + "0101" + "020203"
+	const wantVal = "02" + "c1888944e5f7e4f4" + "03" + "07" + "02" + "0101" + "020203"
 	if got := hex.EncodeToString(appendTile(nil, &tile)); got != wantVal {
 		t.Errorf("value %s, the document says %s", got, wantVal)
 	}
 	if got := cellTime(tile.Start); got != 1704067200000000 {
 		t.Errorf("cell timestamp %d", got)
+	}
+}
+
+// documentedToken is the token of the example of docs/storage-format.md,
+// "Tokens".
+const documentedToken = 0xc1888944e5f7e4f4
+
+// TestDocumentedToken pins the token example of docs/storage-format.md:
+// card "a" has rows at 2024-01-01 08:00:00, 08:00:01 and 09:00:00 UTC+8
+// (sequence numbers 5, 6, 7), written at once, so the day row of
+// 2024-01-01 UTC holds one segment; the token of the day's bucket hashes
+// that row's day and the segment's qualifier. The store must compute the
+// same.
+func TestDocumentedToken(t *testing.T) {
+	t.Parallel()
+	seg := []placed{{ts: 1704070800000, seq: 7}, {ts: 1704067201000, seq: 6}, {ts: 1704067200000, seq: 5}}
+	qual := appendSegmentQualifier(nil, seg)
+	const wantQual = "7ffffe733d771d7f" + "fffffffffffffff8" + "cd96cbc798e12eff"
+	if got := hex.EncodeToString(qual); got != wantQual {
+		t.Errorf("qualifier %s, the document says %s", got, wantQual)
+	}
+	day := newDayRow(string(appendDay([]byte{0, 1, 'a', 0, 1}, 1704067200000)), qual)
+	const wantState = "7fffffffffffb2f4" + wantQual
+	if got := hex.EncodeToString(day.state); got != wantState || day.day != 19723 {
+		t.Errorf("day row state %s (day %d), the document says %s (day 19723)", got, day.day, wantState)
+	}
+	if got := bucketToken([]dayRow{day}, 1704067200000, 86_400_000); got != documentedToken {
+		t.Errorf("token %016x, the document says %016x", got, uint64(documentedToken))
+	}
+	if got := bucketToken(nil, 1704067200000, 86_400_000); got != 0 {
+		t.Errorf("token of a bucket without rows: %016x", got)
+	}
+	s := initStore(t, txSQL, Config{NoGC: true})
+	ctx := context.Background()
+	if err := s.Write(ctx, "tx", txRows(tx("a", 1, 1704067200000), tx("a", 2, 1704067201000), tx("a", 3, 1704070800000)), []uint64{5, 6, 7}); err != nil {
+		t.Fatal(err)
+	}
+	bs, err := s.ReadBuckets(ctx, storage.TileRange{Table: "tx", Key: []types.Value{types.StringValue("a")}, Width: 86_400_000, From: math.MinInt64, To: math.MaxInt64})
+	if err != nil || len(bs) != 1 || bs[0].Token != documentedToken || bs[0].Rows.Len != 3 {
+		t.Fatalf("ReadBuckets: %+v, %v; want one bucket of 3 rows, token %016x", bs, err, uint64(documentedToken))
 	}
 }
 
@@ -58,8 +105,11 @@ func TestTileValueCorrupt(t *testing.T) {
 	if err := decodeTile(append(good, 0), &tile); !errors.Is(err, errTileValue) {
 		t.Errorf("trailing byte: %v", err)
 	}
-	if err := decodeTile(append([]byte{2}, good[1:]...), &tile); !errors.Is(err, errTileValue) {
-		t.Errorf("format 2: %v", err)
+	if err := decodeTile(append([]byte{3}, good[1:]...), &tile); !errors.Is(err, errTileValue) {
+		t.Errorf("format 3: %v", err)
+	}
+	if err := decodeTile(append([]byte{1}, good[9:]...), &tile); !errors.Is(err, errTileNoToken) {
+		t.Errorf("format 1 (before tokens): %v", err)
 	}
 }
 
@@ -220,4 +270,151 @@ func runTiles(tiles []storage.Tile, err error) string {
 		b.WriteString("\n")
 	}
 	return b.String()
+}
+
+// TestTileTokens runs the tile consistency cases on the Bigtable store.
+func TestTileTokens(t *testing.T) {
+	t.Parallel()
+	storagetest.RunTileTokens(t, func(t *testing.T, clock storage.Clock) storage.Store {
+		return openStore(t, startEmulator(t), Config{Clock: clock, NoGC: true})
+	})
+}
+
+// TestTileTokensByDay: the token of a bucket under a day is its day
+// row's, so a write anywhere in the day makes every tile of the day stale
+// (coarse, never wrong); and the documented blind spot: the same rows
+// written again, cut into the same segments, with other values keep the
+// token.
+func TestTileTokensByDay(t *testing.T) {
+	t.Parallel()
+	s := initStore(t, txSQL, Config{NoGC: true})
+	ctx := context.Background()
+	const day0, day, hour = int64(1704067200000), int64(86_400_000), int64(3_600_000)
+	a := []types.Value{types.StringValue("a")}
+	r := storage.TileRange{Table: "tx", Key: a, Width: hour, From: math.MinInt64, To: math.MaxInt64}
+	build := func() int {
+		t.Helper()
+		bs, err := s.ReadBuckets(ctx, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tiles := make([]storage.Tile, len(bs))
+		for i, b := range bs {
+			tiles[i] = storage.Tile{Key: a, Start: b.Start, Width: hour, Rows: uint64(b.Rows.Len), Token: b.Token}
+		}
+		if err := s.WriteTiles(ctx, "tx", tiles); err != nil {
+			t.Fatal(err)
+		}
+		return len(tiles)
+	}
+	current := func() int {
+		t.Helper()
+		tiles, err := s.ReadTiles(ctx, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(tiles)
+	}
+	write := func(rows *types.Block, seqs ...uint64) {
+		t.Helper()
+		if err := s.Write(ctx, "tx", rows, seqs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(txRows(tx("a", 1, day0+hour), tx("a", 2, day0+2*hour), tx("a", 3, day0+day+hour)), 1, 2, 3)
+	if n := build(); n != 3 || current() != 3 {
+		t.Fatalf("built %d tiles, %d current", n, current())
+	}
+	write(txRows(tx("a", 4, day0+5*hour)), 4) // a bucket of its own, in day0
+	if n := current(); n != 1 {
+		t.Errorf("after a row in another hour of day0: %d current tiles, want 1 (the next day's)", n)
+	}
+	if n := build(); n != 4 || current() != 4 {
+		t.Errorf("rebuilt %d tiles, %d current", n, current())
+	}
+	write(txRows(tx("a", 30, day0+day+hour)), 3) // the same row alone, another value: the same cut
+	if n := current(); n != 4 {
+		t.Errorf("after the same row written again with another value: %d current tiles, want 4 (the blind spot)", n)
+	}
+}
+
+// TestReadTilesOneCall: ReadTiles reads tiles and tokens in one ReadRows
+// call, whatever the width and the number of day rows, and receives no
+// value of the rows' cells.
+func TestReadTilesOneCall(t *testing.T) {
+	t.Parallel()
+	var calls, rowValues, tileValues atomic.Int64
+	count := func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+		if info.FullMethod != "/google.bigtable.v2.Bigtable/ReadRows" {
+			return handler(srv, ss)
+		}
+		calls.Add(1)
+		return handler(srv, &countingStream{ServerStream: ss, rows: &rowValues, tiles: &tileValues})
+	}
+	srv, err := bttest.NewServer("127.0.0.1:0", grpc.StreamInterceptor(count))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Close)
+	s := openStore(t, srv.Addr, Config{NoGC: true})
+	ctx := context.Background()
+	if err := s.Init(ctx, compile(t, txSQL)); err != nil {
+		t.Fatal(err)
+	}
+	const day0, day = int64(1704067200000), int64(86_400_000)
+	a := []types.Value{types.StringValue("a")}
+	for d := range int64(10) {
+		if err := s.Write(ctx, "tx", txRows(tx("a", 1, day0+d*day+5), tx("a", 2, day0+d*day+6)), []uint64{uint64(2 * d), uint64(2*d + 1)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, width := range []int64{day / 4, day, 3 * day} {
+		r := storage.TileRange{Table: "tx", Key: a, Width: width, From: math.MinInt64, To: math.MaxInt64}
+		bs, err := s.ReadBuckets(ctx, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tiles := make([]storage.Tile, len(bs))
+		for i, b := range bs {
+			tiles[i] = storage.Tile{Key: a, Start: b.Start, Width: width, Rows: uint64(b.Rows.Len), Token: b.Token, Partials: [][]byte{{1, 2, 3}}}
+		}
+		if err := s.WriteTiles(ctx, "tx", tiles); err != nil {
+			t.Fatal(err)
+		}
+		calls.Store(0)
+		rowValues.Store(0)
+		tileValues.Store(0)
+		got, err := s.ReadTiles(ctx, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != len(bs) || calls.Load() != 1 || rowValues.Load() != 0 || tileValues.Load() == 0 {
+			t.Errorf("width %d: %d of %d tiles in %d ReadRows calls, receiving %d bytes of row values and %d of tile values",
+				width, len(got), len(bs), calls.Load(), rowValues.Load(), tileValues.Load())
+		}
+	}
+}
+
+// countingStream adds up the value bytes a ReadRows stream sends, of tile
+// rows and of the others.
+type countingStream struct {
+	grpc.ServerStream
+	rows, tiles *atomic.Int64
+}
+
+func (c *countingStream) SendMsg(m any) error {
+	if r, ok := m.(*btpb.ReadRowsResponse); ok {
+		key := []byte(nil)
+		for _, ch := range r.Chunks {
+			if len(ch.RowKey) > 0 {
+				key = ch.RowKey
+			}
+			if len(key) > 0 && key[0] == tilePrefix {
+				c.tiles.Add(int64(len(ch.Value)))
+			} else {
+				c.rows.Add(int64(len(ch.Value)))
+			}
+		}
+	}
+	return c.ServerStream.SendMsg(m)
 }

@@ -21,11 +21,20 @@
 //	write-tiles table index=n window=name width=w   input: CSV of the index's KEY
 //	                     columns, start, rows, maxseq, partials; TileStore.WriteTiles
 //	read-tiles table index=n window=name width=w [key=v1,v2] [from=t] [to=t]
+//	read-buckets table index=n width=w key=v1,v2 [from=t] [to=t]
+//	build-tiles table index=n window=name width=w key=v1,v2 [from=t] [to=t]
 //
 // Tile commands need a storage.TileStore. A tile's window is
 // storage.WindowID("", name); its width is milliseconds or a number with a
 // unit (ms, s, m, h, d); its partials are hex, separated by spaces, "-"
 // for an empty one. read-tiles prints the tiles in the write-tiles format.
+// write-tiles writes tiles of token 0, the token of a bucket without rows:
+// they are current while their bucket holds no row. read-buckets prints
+// each bucket's rows (TileStore.ReadBuckets) with the bucket's start and
+// the rows' sequence numbers; tokens differ between stores and are not
+// printed. build-tiles reads the buckets and writes a tile of each, with
+// its token, its row count, its highest sequence number and no partials,
+// as a builder would: read-tiles then shows which tiles are current.
 //
 // Times are "2006-01-02 15:04:05" in UTC+8 (as CAST reads them) or epoch
 // milliseconds; "min" and "max" are the extremes. Outputs are CSV rows (see
@@ -249,6 +258,10 @@ func (r *runner) dispatch(ctx context.Context, c *testCase) (string, error) {
 		return r.writeTiles(ctx, c)
 	case "read-tiles":
 		return r.readTiles(ctx, c)
+	case "read-buckets":
+		return r.readBuckets(ctx, c)
+	case "build-tiles":
+		return r.buildTiles(ctx, c)
 	case "describe":
 		t, err := r.store.Describe(ctx, c.order[0])
 		if err != nil {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -138,31 +139,8 @@ func formatPartials(ps [][]byte) string {
 }
 
 func (r *runner) readTiles(ctx context.Context, c *testCase) (string, error) {
-	t, err := r.table(ctx, c)
+	t, ts, tr, ix, err := r.tileSetup(ctx, c)
 	if err != nil {
-		return "", err
-	}
-	ts, err := r.tileStore()
-	if err != nil {
-		return "", err
-	}
-	ord, ix, window, width, err := tileArgs(t, c)
-	if err != nil {
-		return "", err
-	}
-	tr := storage.TileRange{Table: t.Name, Index: ord, Window: window, Width: width, From: math.MinInt64, To: math.MaxInt64}
-	if key, ok := c.args["key"]; ok {
-		c.args["keys"] = strings.Join(ix.Keys, ",")
-		_, tr.Key, err = keyArgs(t, c)
-		delete(c.args, "keys")
-		if err != nil {
-			return "", err
-		}
-		if len(ix.Keys) == 0 {
-			return "", errors.New("key=" + key + " but the index has no KEY columns")
-		}
-	}
-	if err := timeArgs(c, &tr.From, &tr.To, new(int)); err != nil {
 		return "", err
 	}
 	tiles, err := ts.ReadTiles(ctx, tr)
@@ -176,4 +154,102 @@ func (r *runner) readTiles(ctx context.Context, c *testCase) (string, error) {
 		b.AppendRow(row)
 	}
 	return rowcsv.Format(b), nil
+}
+
+// tileRange reads the TileRange of a read-tiles, read-buckets or
+// build-tiles command: index=n window=name width=w [key=...] [from=t] [to=t].
+// tileSetup returns what a tile command of c reads: the table, the tile
+// store, the range and its index.
+func (r *runner) tileSetup(ctx context.Context, c *testCase) (*plan.Table, storage.TileStore, storage.TileRange, *plan.Index, error) {
+	t, err := r.table(ctx, c)
+	if err != nil {
+		return nil, nil, storage.TileRange{}, nil, err
+	}
+	ts, err := r.tileStore()
+	if err != nil {
+		return nil, nil, storage.TileRange{}, nil, err
+	}
+	tr, ix, err := tileRange(t, c)
+	return t, ts, tr, ix, err
+}
+
+func tileRange(t *plan.Table, c *testCase) (storage.TileRange, *plan.Index, error) {
+	ord, ix, window, width, err := tileArgs(t, c)
+	if err != nil {
+		return storage.TileRange{}, nil, err
+	}
+	tr := storage.TileRange{Table: t.Name, Index: ord, Window: window, Width: width, From: math.MinInt64, To: math.MaxInt64}
+	if key, ok := c.args["key"]; ok {
+		c.args["keys"] = strings.Join(ix.Keys, ",")
+		_, tr.Key, err = keyArgs(t, c)
+		delete(c.args, "keys")
+		if err != nil {
+			return storage.TileRange{}, nil, err
+		}
+		if len(ix.Keys) == 0 {
+			return storage.TileRange{}, nil, errors.New("key=" + key + " but the index has no KEY columns")
+		}
+	}
+	if err := timeArgs(c, &tr.From, &tr.To, new(int)); err != nil {
+		return storage.TileRange{}, nil, err
+	}
+	return tr, ix, nil
+}
+
+func (r *runner) readBuckets(ctx context.Context, c *testCase) (string, error) {
+	t, ts, tr, _, err := r.tileSetup(ctx, c)
+	if err != nil {
+		return "", err
+	}
+	bs, err := ts.ReadBuckets(ctx, tr)
+	if err != nil {
+		return "", err
+	}
+	schema := append(types.Schema{{Name: "start", Type: types.Timestamp}, {Name: "seq", Type: types.String}}, t.Schema...)
+	out := types.NewBlock(schema, 0)
+	var row []types.Value
+	for _, b := range bs {
+		if b.Rows.Len == 0 || len(b.Seqs) != b.Rows.Len {
+			return "", fmt.Errorf("bucket %d: %d rows, %d sequence numbers", b.Start, b.Rows.Len, len(b.Seqs))
+		}
+		for i := range b.Rows.Len {
+			row = append(row[:0], types.TimestampValue(b.Start), types.StringValue(strconv.FormatUint(b.Seqs[i], 10)))
+			for c := range b.Rows.Cols {
+				row = append(row, b.Rows.Cols[c].Value(i))
+			}
+			out.AppendRow(row)
+		}
+	}
+	return rowcsv.Format(out), nil
+}
+
+func (r *runner) buildTiles(ctx context.Context, c *testCase) (string, error) {
+	t, ts, tr, _, err := r.tileSetup(ctx, c)
+	if err != nil {
+		return "", err
+	}
+	bs, err := ts.ReadBuckets(ctx, tr)
+	if err != nil {
+		return "", err
+	}
+	tiles := make([]storage.Tile, len(bs))
+	for i, b := range bs {
+		tiles[i] = bucketTile(tr, b, nil)
+	}
+	if err := ts.WriteTiles(ctx, t.Name, tiles); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("ok: %d tiles\n", len(tiles)), nil
+}
+
+// bucketTile returns the tile a builder makes of bucket b of range r,
+// with partials ps: the bucket's row count, highest sequence number and
+// token.
+func bucketTile(r storage.TileRange, b storage.Bucket, ps [][]byte) storage.Tile {
+	t := storage.Tile{Index: r.Index, Window: r.Window, Key: r.Key, Start: b.Start, Width: r.Width,
+		Partials: ps, Rows: uint64(len(b.Seqs)), Token: b.Token}
+	if len(b.Seqs) > 0 {
+		t.MaxSeq = slices.Max(b.Seqs)
+	}
+	return t
 }
