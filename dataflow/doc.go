@@ -39,8 +39,10 @@
 // in one write, so that a key's rows of a day land in one storage segment
 // or a few (see docs/storage-format.md); a writer holds that many rows in
 // memory. A writer that builds tiles of long windows (MaterializeJob.Views)
-// also keeps every row of the tiled table it stores, about the table's
-// input size divided by the writers, and builds the tiles at its end.
+// also keeps, for each tiled window, the keys its rows touched and their
+// bucket starts, and at its end rebuilds those buckets' tiles from the
+// store (one ReadBuckets per window and key); the stream does the same
+// per batch (StreamJob.Views).
 //
 // Each bucket writes its output rows, encoded and tagged with their
 // FROM-table rows' sequence numbers, to a part file beside the output (so

@@ -49,19 +49,21 @@ type MaterializeJob struct {
 	Writers int
 	BadRows BadRows
 	// Views are the views whose tiled windows (DEPLOY
-	// OPTIONS(long_windows=...)) materialize writes tiles of, along with
-	// the rows: each writer builds, once it has all its rows, the tiles of
-	// its keys (eval.TiledWindow.Build) and stores them (WriteTiles) under
-	// the index on the window's PARTITION BY and ORDER BY columns, keyed by
-	// storage.WindowID(plan.Version(view), window). Rows are routed to
-	// writers by their table's first index's key, so only a window whose
-	// index has the first index's KEY can be tiled here; such a window,
-	// one with no index or whose index cannot hold tiles (storage.ErrNoTiles),
-	// is skipped with a warning through slog, and requests read its raw
-	// rows. Tiles are built from the same rows and sequence numbers each
-	// time, so materializing the same files again writes the same tiles.
-	// Memory: a writer keeps every row of a tiled table it stores until its
-	// end (about input size / Writers).
+	// OPTIONS(long_windows=...)) materialize keeps tiles of, along with
+	// the rows: each writer, once it has stored all its rows, rebuilds the
+	// tiles of the buckets its rows touched from the rows the store holds
+	// then (storage.TileStore.ReadBuckets, eval.TiledWindow.Build; rows of
+	// earlier loads included) and stores them with their buckets' tokens
+	// (WriteTiles), under the index on the window's PARTITION BY and ORDER
+	// BY columns, keyed by storage.WindowID(plan.Version(view), window).
+	// Rows are routed to writers by their table's first index's key, so
+	// only a window whose index has the first index's KEY has one builder
+	// per key; other windows, and those with no index or whose index
+	// cannot hold tiles (storage.ErrNoTiles), are skipped with a warning
+	// through slog, and requests read their raw rows. The same stored rows
+	// build the same tiles, so materializing the same files again writes
+	// the same tiles. Memory: a writer keeps the keys it touched (with a
+	// span of buckets each), not their rows.
 	Views []*plan.Plan
 }
 
@@ -94,7 +96,7 @@ func Materialize(s beam.Scope, job MaterializeJob) (beam.PCollection, error) {
 			routes[i] = route{Kind: bucket.Keyed, Cols: columns(tb.Schema, tb.Indexes[0].Keys)}
 		}
 	}
-	specs, plans, err := tileSpecs(job)
+	specs, plans, err := tileSpecs("materialize", job.Tables, job.Views, true)
 	if err != nil {
 		return beam.PCollection{}, err
 	}
@@ -150,9 +152,6 @@ func (f *storeFn) process(ctx context.Context, _ int, elems func(*[]byte) bool) 
 	n := 0
 	pending := make([]*types.Block, len(f.Schemas))
 	pendingSeqs := make([][]uint64, len(f.Schemas))
-	// kept holds all the rows of the tables whose tiles the writer builds.
-	kept := make([]*types.Block, len(f.Schemas))
-	keptSeqs := make([][]uint64, len(f.Schemas))
 	flush := func(table int) error {
 		blk := pending[table]
 		if blk == nil || blk.Len == 0 {
@@ -161,6 +160,7 @@ func (f *storeFn) process(ctx context.Context, _ int, elems func(*[]byte) bool) 
 		if err := writeRetrying(ctx, f.store, f.Names[table], blk, pendingSeqs[table]); err != nil {
 			return err
 		}
+		f.tiles.touch(table, blk)
 		n += blk.Len
 		rowsWritten.Inc(ctx, int64(blk.Len))
 		Progress.Written.Add(int64(blk.Len))
@@ -188,14 +188,6 @@ func (f *storeFn) process(ctx context.Context, _ int, elems func(*[]byte) bool) 
 			if err := wire.Decode(fr, pending[h.Table], &pendingSeqs[h.Table]); err != nil {
 				return n, err
 			}
-			if f.tiles.tiled(h.Table) {
-				if kept[h.Table] == nil {
-					kept[h.Table] = types.NewBlock(f.Schemas[h.Table], h.Rows)
-				}
-				if err := wire.Decode(fr, kept[h.Table], &keptSeqs[h.Table]); err != nil {
-					return n, err
-				}
-			}
 			if pending[h.Table].Len >= storeBatchRows {
 				if err := flush(h.Table); err != nil {
 					return n, err
@@ -208,9 +200,9 @@ func (f *storeFn) process(ctx context.Context, _ int, elems func(*[]byte) bool) 
 			return n, err
 		}
 	}
-	// Tiles are written after the rows they cover, so a reader never
-	// finds a tile whose rows are not stored yet.
-	tiles, err := f.tiles.write(ctx, f.store, f.Names, kept, keptSeqs)
+	// Tiles are built once every row is stored, from the store: one
+	// ReadBuckets per touched key and window.
+	tiles, err := f.tiles.rebuild(ctx, f.store, f.Names)
 	tilesWritten.Inc(ctx, int64(tiles))
 	return n, err
 }

@@ -34,8 +34,14 @@ type streamEnv struct {
 
 func newStreamEnv(t *testing.T, partitions map[string]int) *streamEnv {
 	t.Helper()
+	return newStreamEnvSQL(t, materializeSQL, partitions)
+}
+
+// newStreamEnvSQL is newStreamEnv with the tables of sql.
+func newStreamEnvSQL(t *testing.T, sql string, partitions map[string]int) *streamEnv {
+	t.Helper()
 	ctx := context.Background()
-	mod, err := featurelang.Compile("m.sql", materializeSQL, featurelang.Options{})
+	mod, err := featurelang.Compile("m.sql", sql, featurelang.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,6 +135,7 @@ func waitWritten(t *testing.T, written, bad int64, done <-chan struct{}) {
 }
 
 func resetStreamProgress() {
+	dataflow.StreamProgress.Tiles.Store(0)
 	dataflow.StreamProgress.Read.Store(0)
 	dataflow.StreamProgress.Written.Store(0)
 	dataflow.StreamProgress.Bad.Store(0)

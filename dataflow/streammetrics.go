@@ -15,6 +15,8 @@ import (
 // same and more for Prometheus.
 var StreamProgress struct {
 	Read, Bad, Written atomic.Int64
+	// Tiles counts the tiles of long windows rebuilt and stored.
+	Tiles atomic.Int64
 	// Lag is the sum over partitions of the records not yet read, as of
 	// each partition's last read.
 	Lag atomic.Int64
@@ -25,6 +27,7 @@ var StreamProgress struct {
 //
 //	fenestra_stream_records_read_total{topic}        records read
 //	fenestra_stream_rows_written_total{table}        rows stored
+//	fenestra_stream_tiles_written_total{table}       tiles rebuilt and stored
 //	fenestra_stream_bad_records_total{topic}         records that were not rows
 //	fenestra_stream_lag_records{topic,partition}     records after the last one read
 //	fenestra_stream_freshness_seconds                from a record's timestamp to its
@@ -36,6 +39,8 @@ var (
 		Name: "fenestra_stream_records_read_total", Help: "Kafka records read, by topic."}, []string{"topic"})
 	streamWrittenTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "fenestra_stream_rows_written_total", Help: "Rows stored, by table."}, []string{"table"})
+	streamTilesTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "fenestra_stream_tiles_written_total", Help: "Tiles of long windows rebuilt and stored, by table."}, []string{"table"})
 	streamBadTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "fenestra_stream_bad_records_total", Help: "Records that were not rows of their table, by topic."}, []string{"topic"})
 	streamLag = prometheus.NewGaugeVec(prometheus.GaugeOpts{
@@ -51,7 +56,7 @@ var (
 )
 
 func init() {
-	StreamMetrics.MustRegister(streamReadTotal, streamWrittenTotal, streamBadTotal, streamLag, streamFreshness,
+	StreamMetrics.MustRegister(streamReadTotal, streamWrittenTotal, streamTilesTotal, streamBadTotal, streamLag, streamFreshness,
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), collectors.NewGoCollector())
 }
 
@@ -71,6 +76,14 @@ func streamRead(topic string, partition int32, n int, lag int64) {
 	StreamProgress.Lag.Add(lag - ps[partition])
 	ps[partition] = lag
 	lagMu.Unlock()
+}
+
+// streamTiles counts n tiles stored for table.
+func streamTiles(table string, n int) {
+	if n > 0 {
+		streamTilesTotal.WithLabelValues(table).Add(float64(n))
+		StreamProgress.Tiles.Add(int64(n))
+	}
 }
 
 // streamBad counts a bad record.

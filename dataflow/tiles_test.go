@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"path/filepath"
@@ -34,11 +35,16 @@ FROM tx WINDOW w AS (PARTITION BY merchant, card ORDER BY ts ROWS_RANGE BETWEEN 
 // TestMaterializeTiles materializes random rows over 60 days (NULL keys,
 // NULL times, ties) with a view tiling a 30-day window by day, through the
 // pipeline on prism into the Bigtable emulator, and reads every key's tiles
-// back: they must be, byte for byte, the tiles eval.TiledWindow.Build makes
-// in process from the same rows and sequence numbers (file << 40 | line),
-// on the first run and on the second. The window of the second view
-// partitions by the second index's KEY, which is not how rows are routed
-// to writers: it gets no tiles.
+// back: they must be current and, byte for byte, the tiles
+// eval.TiledWindow.Build makes in process from all the rows stored and
+// their sequence numbers (file << 40 | line), on the first run and on the
+// second (the same files). A third run loads more rows of the same keys
+// (as a third file, after two empty ones, so their sequence numbers
+// follow): it rebuilds only the buckets they touch, from every stored row
+// of each bucket, and every tile is current and equal to a build from all
+// three files' rows. The window of the second view partitions by the
+// second index's KEY, which is not how rows are routed to writers: it
+// gets no tiles.
 func TestMaterializeTiles(t *testing.T) {
 	ctx := context.Background()
 	mod, err := featurelang.Compile("t.sql", tilesSQL, featurelang.Options{})
@@ -48,6 +54,8 @@ func TestMaterializeTiles(t *testing.T) {
 	tx := mod.Tables[0]
 	rows := randomRows(rand.New(rand.NewPCG(3, 9)), tx.Schema, 4000)
 	spreadTimes(rand.New(rand.NewPCG(4, 2)), rows, tx.Schema.Index("ts"), 60)
+	more := randomRows(rand.New(rand.NewPCG(5, 1)), tx.Schema, 300)
+	spreadTimes(rand.New(rand.NewPCG(6, 3)), more, tx.Schema.Index("ts"), 60)
 
 	dir := t.TempDir()
 	var inputs []dataflow.Input
@@ -65,6 +73,16 @@ func TestMaterializeTiles(t *testing.T) {
 			seqs = append(seqs, uint64(f)<<40|(first+uint64(i)))
 		}
 	}
+	var moreInputs []dataflow.Input
+	for f, part := range []*types.Block{more.Gather(nil), more.Gather(nil), more} {
+		path := filepath.Join(dir, fmt.Sprintf("more%d.csv", f))
+		writeFile(t, path, part)
+		moreInputs = append(moreInputs, dataflow.Input{Table: "tx", Path: path})
+	}
+	moreSeqs := make([]uint64, more.Len)
+	for i := range moreSeqs {
+		moreSeqs[i] = 2<<40 | uint64(2+i)
+	}
 
 	view := mod.Views[0]
 	want := builtTiles(t, view, rows, seqs)
@@ -77,23 +95,10 @@ func TestMaterializeTiles(t *testing.T) {
 	}
 
 	got, addr := emulatorStore(t, mod.Tables)
-
-	job := dataflow.MaterializeJob{Tables: mod.Tables, Inputs: inputs, Writers: 3, Views: mod.Views,
-		Target: dataflow.BigtableTarget{Project: "p", Instance: "i", EmulatorHost: addr}}
 	id := storage.WindowID(plan.Version(view), "w")
 	skipped := storage.WindowID(plan.Version(mod.Views[1]), "w")
-	for run := 1; run <= 2; run++ {
-		p, s := beam.NewPipelineWithRoot()
-		if _, err := dataflow.Materialize(s, job); err != nil {
-			t.Fatal(err)
-		}
-		r, err := dataflow.Run(ctx, p)
-		if err != nil {
-			t.Fatalf("run %d: %v", run, err)
-		}
-		if n := counter(r, "tiles_written"); n != int64(wantTiles) {
-			t.Errorf("run %d: tiles_written = %d, want %d", run, n, wantTiles)
-		}
+	check := func(run int, want map[string][]storage.Tile) {
+		t.Helper()
 		for key, wts := range want {
 			r := storage.TileRange{Table: "tx", Index: 0, Window: id, Key: wts[0].Key, Width: wts[0].Width,
 				From: math.MinInt64, To: math.MaxInt64}
@@ -110,6 +115,132 @@ func TestMaterializeTiles(t *testing.T) {
 				t.Errorf("run %d: tiles of the skipped window: %d, %v", run, len(gts), err)
 			}
 		}
+	}
+	materialize := func(run int, inputs []dataflow.Input) beam.PipelineResult {
+		t.Helper()
+		job := dataflow.MaterializeJob{Tables: mod.Tables, Inputs: inputs, Writers: 3, Views: mod.Views,
+			Target: dataflow.BigtableTarget{Project: "p", Instance: "i", EmulatorHost: addr}}
+		p, s := beam.NewPipelineWithRoot()
+		if _, err := dataflow.Materialize(s, job); err != nil {
+			t.Fatal(err)
+		}
+		r, err := dataflow.Run(ctx, p)
+		if err != nil {
+			t.Fatalf("run %d: %v", run, err)
+		}
+		return r
+	}
+	for run := 1; run <= 2; run++ {
+		r := materialize(run, inputs)
+		if n := counter(r, "tiles_written"); n != int64(wantTiles) {
+			t.Errorf("run %d: tiles_written = %d, want %d", run, n, wantTiles)
+		}
+		check(run, want)
+	}
+
+	// The buckets the new rows touch: those of their own tiles.
+	touched := 0
+	for _, ts := range builtTiles(t, view, more, moreSeqs) {
+		touched += len(ts)
+	}
+	all := types.Concat(rows, more)
+	wantAll := builtTiles(t, view, all, append(slices.Clone(seqs), moreSeqs...))
+	if tilesText(slices.Concat(slices.Collect(maps.Values(wantAll))...)) == tilesText(slices.Concat(slices.Collect(maps.Values(want))...)) {
+		t.Fatal("the new rows change no tile")
+	}
+	r := materialize(3, moreInputs)
+	if n := counter(r, "tiles_written"); n != int64(touched) {
+		t.Errorf("run 3: tiles_written = %d, want %d (the buckets the new rows touch)", n, touched)
+	}
+	check(3, wantAll)
+}
+
+// TestStreamTiles streams random rows (NULL keys, NULL times, ties) over
+// 20 days into the Bigtable emulator with both views of tilesSQL, half of
+// them produced before the stream starts and half while it runs, in
+// random time order, so most batches hold late rows for older buckets.
+// Once the stream drains, every bucket of every key of both windows (the
+// second partitions by the second index's KEY, which the stream, routing
+// nothing, tiles too) must have a current tile (ReadTiles returns it)
+// equal to eval.TiledWindow.Build over the bucket's rows as ReadBuckets
+// returns them.
+func TestStreamTiles(t *testing.T) {
+	resetStreamProgress()
+	e := newStreamEnvSQL(t, tilesSQL, map[string]int{"tx": 3})
+	ctx := context.Background()
+	tx := e.mod.Tables[0]
+	rows := randomRows(rand.New(rand.NewPCG(8, 1)), tx.Schema, 2000)
+	spreadTimes(rand.New(rand.NewPCG(8, 2)), rows, tx.Schema.Index("ts"), 20)
+	e.produce(t, "tx", tx, rows.Gather(seq(0, 1000)))
+	job := dataflow.StreamJob{Tables: e.mod.Tables[:1], Topics: []string{"tx"}, Brokers: e.brokers, Group: "g", Target: e.target,
+		Views: e.mod.Views, Linger: -1}
+	stop := startStream(t, job)
+	for i := 1000; i < rows.Len; i += 100 { // small batches, each late for many buckets
+		e.produce(t, "tx", tx, rows.Gather(seq(i, i+100)))
+	}
+	waitWritten(t, int64(rows.Len), 0, nil)
+	if err := stop(); err != nil {
+		t.Fatalf("stream: %v", err)
+	}
+	checked := 0
+	for vi, view := range e.mod.Views {
+		ev, err := eval.New(view)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tws, err := ev.TiledWindows()
+		if err != nil || len(tws) != 1 {
+			t.Fatalf("view %s: %d tiled windows, %v", view.Name, len(tws), err)
+		}
+		tw := tws[0]
+		keyCols := []int{tx.Schema.Index("card")}
+		if vi == 1 {
+			keyCols = append(keyCols, tx.Schema.Index("merchant")) // index 1's KEY order
+		}
+		keys := map[string][]types.Value{}
+		for i := range rows.Len {
+			var k []types.Value
+			var enc []byte
+			for _, c := range keyCols {
+				k = append(k, rows.Cols[c].Value(i))
+				enc = eval.AppendKey(enc, k[len(k)-1])
+			}
+			keys[string(enc)] = k
+		}
+		for _, key := range keys {
+			r := storage.TileRange{Table: "tx", Index: vi, Window: storage.WindowID(plan.Version(view), tw.Name), Key: key,
+				Width: tw.Width, From: math.MinInt64, To: math.MaxInt64}
+			bs, err := e.store.ReadBuckets(ctx, r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want []storage.Tile
+			for _, b := range bs {
+				built, err := tw.Build(ctx, b.Rows, b.Seqs)
+				if err != nil || len(built) != 1 {
+					t.Fatalf("view %s, key %v, bucket %d: %d tiles, %v", view.Name, key, b.Start, len(built), err)
+				}
+				ps, err := built[0].Encode()
+				if err != nil {
+					t.Fatal(err)
+				}
+				want = append(want, storage.Tile{Start: b.Start, Width: tw.Width, Partials: ps, Rows: built[0].Rows, MaxSeq: built[0].MaxSeq})
+			}
+			got, err := e.store.ReadTiles(ctx, r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if g, w := tilesText(got), tilesText(want); g != w {
+				t.Errorf("view %s, key %v: current tiles\n%s\nwant one per bucket, built from ReadBuckets\n%s", view.Name, key, g, w)
+			}
+			checked += len(want)
+		}
+	}
+	if checked < 1000 {
+		t.Errorf("only %d tiles checked", checked)
+	}
+	if n := dataflow.StreamProgress.Tiles.Load(); n < int64(checked) {
+		t.Errorf("%d tiles written, fewer than the %d current ones", n, checked)
 	}
 }
 

@@ -325,7 +325,7 @@ func runMaterialize(ctx context.Context, args []string, stdout, stderr io.Writer
 }
 
 // tiledViews returns the DEPLOY views with long windows over the tables
-// materialize loads: the views whose tiles it writes.
+// materialize loads (or stream writes): the views whose tiles it keeps.
 func tiledViews(mod *featurelang.Module, tables []*plan.Table) []*plan.Plan {
 	var out []*plan.Plan
 	for _, v := range mod.Views {

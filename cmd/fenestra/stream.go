@@ -102,6 +102,7 @@ func runStream(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		}
 		job.Tables, job.Topics = append(job.Tables, t), append(job.Topics, tt[1])
 	}
+	job.Views = tiledViews(mods[0], job.Tables)
 	project, inst, err := bigtable.ParseInstance(*instance)
 	if err != nil {
 		fmt.Fprintf(stderr, "fenestra stream: %v\n", err)
