@@ -22,6 +22,8 @@ import (
 //	fenestra_storage_read_duration_seconds{table}           each read (Scan) of stored rows
 //	fenestra_storage_write_duration_seconds{table}          each write of rows
 //	fenestra_storage_rows_read{view}                        stored rows read per compute request
+//	fenestra_tiles_read_total{view}                         tiles of long windows merged instead of their rows
+//	fenestra_tile_repairs_total{result}                     tiles rebuilt after requests found them missing or stale (rebuilt, dropped, failed)
 //	fenestra_records_ingested_total{table}                  Kafka records stored (Lambda Kafka trigger)
 //	fenestra_records_bad_total{topic, reason}               Kafka records skipped as bad (see kafkaReasons)
 //
@@ -30,15 +32,17 @@ import (
 // the label set. The registry also holds the Go runtime and process
 // collectors (memory, RSS, goroutines).
 type metrics struct {
-	reg       *prometheus.Registry
-	requests  *prometheus.CounterVec
-	latency   *prometheus.HistogramVec
-	reads     *prometheus.HistogramVec
-	writes    *prometheus.HistogramVec
-	rowsRead  *prometheus.HistogramVec
-	ingested  *prometheus.CounterVec
-	bad       *prometheus.CounterVec
-	fallbacks map[string]*routeMetrics // per route, for requests naming no view or table
+	reg         *prometheus.Registry
+	requests    *prometheus.CounterVec
+	latency     *prometheus.HistogramVec
+	reads       *prometheus.HistogramVec
+	writes      *prometheus.HistogramVec
+	rowsRead    *prometheus.HistogramVec
+	tilesRead   *prometheus.CounterVec
+	tileRepairs *prometheus.CounterVec
+	ingested    *prometheus.CounterVec
+	bad         *prometheus.CounterVec
+	fallbacks   map[string]*routeMetrics // per route, for requests naming no view or table
 }
 
 // latencyBuckets span 100µs to ~6.5s, doubling.
@@ -66,6 +70,12 @@ func newMetrics() *metrics {
 			Name: "fenestra_storage_rows_read", Help: "Stored rows read to serve one compute request, by view.",
 			Buckets: prometheus.ExponentialBuckets(1, 4, 10),
 		}, []string{"view"}),
+		tilesRead: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "fenestra_tiles_read_total", Help: "Tiles of long windows merged instead of their rows, by view.",
+		}, []string{"view"}),
+		tileRepairs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "fenestra_tile_repairs_total", Help: "Tiles rebuilt after requests found them missing or stale (rebuilt), and reports dropped or rebuilds failed.",
+		}, []string{"result"}),
 		ingested: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "fenestra_records_ingested_total", Help: "Kafka records stored as rows, by table.",
 		}, []string{"table"}),
@@ -74,7 +84,7 @@ func newMetrics() *metrics {
 		}, []string{"topic", "reason"}),
 		fallbacks: map[string]*routeMetrics{},
 	}
-	m.reg.MustRegister(m.requests, m.latency, m.reads, m.writes, m.rowsRead, m.ingested, m.bad,
+	m.reg.MustRegister(m.requests, m.latency, m.reads, m.writes, m.rowsRead, m.tilesRead, m.tileRepairs, m.ingested, m.bad,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for _, r := range allRoutes {
 		m.fallbacks[r] = m.route(r, "")
@@ -173,6 +183,14 @@ type meteredSource struct {
 	rows   atomic.Int64
 	tiles  atomic.Int64
 	nanos  atomic.Int64 // time in reads
+	repair *tileRepair  // nil: no repairs
+}
+
+// MissingTiles implements eval.TileRepairer: it queues a rebuild.
+func (s *meteredSource) MissingTiles(q eval.TileQuery, starts []int64) {
+	if s.repair != nil {
+		s.repair.report(q, starts)
+	}
 }
 
 // Tiles implements eval.TileSource: through the store's tiles when it

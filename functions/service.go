@@ -48,6 +48,7 @@ type Service struct {
 	log     *slog.Logger
 	metrics *metrics
 	workers workers
+	repair  *tileRepair // nil when no tiles are served
 }
 
 // View is a servable view: a DEPLOY of the feature file.
@@ -66,6 +67,7 @@ type View struct {
 	ev        *eval.Evaluator
 	tables    []*tableMetrics // of the tables the view reads
 	rowsRead  prometheus.Observer
+	tilesRead prometheus.Counter
 	http      viewRoutes
 	header    []byte // the precomputed start of a compute response
 	input     *Table // the request table, nil when the view reads none
@@ -116,6 +118,7 @@ func New(mod *featurelang.Module, store storage.Store, opts Options) (*Service, 
 		s.views = append(s.views, v)
 		s.byName[p.Name] = v
 	}
+	s.repair = newTileRepair(s, s.metrics.tileRepairs)
 	return s, nil
 }
 
@@ -126,7 +129,7 @@ func (s *Service) newView(p *plan.Plan) (*View, error) {
 		return nil, fmt.Errorf("functions: view %s: %w", p.Name, err)
 	}
 	v := &View{Name: p.Name, Version: plan.Version(p), Plan: p, Output: p.Output, ev: ev,
-		rowsRead: s.metrics.rowsRead.WithLabelValues(p.Name)}
+		rowsRead: s.metrics.rowsRead.WithLabelValues(p.Name), tilesRead: s.metrics.tilesRead.WithLabelValues(p.Name)}
 	v.Input = &plan.Table{}
 	if p.RequestTable != "" {
 		if v.Input = p.Table(p.RequestTable); v.Input == nil {
@@ -207,7 +210,7 @@ func (s *Service) compute(ctx context.Context, v *View, rows *types.Block, store
 		return nil, inputErr("store", "the view %s reads no table to store the request in", v.Name)
 	}
 	res := &ComputeResult{Rows: make([][]types.Value, rows.Len)}
-	src := &meteredSource{src: s.store, tables: v.tables}
+	src := &meteredSource{src: s.store, tables: v.tables, repair: s.repair}
 	err := s.bounded(ctx, func(ctx context.Context) error {
 		var row []types.Value
 		for i := 0; i < rows.Len; i++ {
@@ -227,6 +230,9 @@ func (s *Service) compute(ctx context.Context, v *View, rows *types.Block, store
 	})
 	res.RowsRead, res.TilesRead, res.StorageTime = src.rows.Load(), src.tiles.Load(), time.Duration(src.nanos.Load())
 	v.rowsRead.Observe(float64(res.RowsRead))
+	if res.TilesRead > 0 {
+		v.tilesRead.Add(float64(res.TilesRead))
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -166,16 +166,7 @@ type MemTiles struct {
 // in ev's request table, numbered in arrival order from 1. Windows whose
 // tiles the evaluator cannot build (TiledWindows) get none.
 func (m *MemSource) Tiled(ctx context.Context, ev *Evaluator) (*MemTiles, error) {
-	var tws []*TiledWindow
-	walkNodes(ev.root, func(n *node) {
-		for _, g := range n.groups {
-			for _, we := range g.windows {
-				if we.tiles != nil {
-					tws = append(tws, we.tiles.tw)
-				}
-			}
-		}
-	})
+	tws := ev.ServedTiledWindows()
 	m.mu.RLock()
 	t, ok := m.tables[ev.plan.RequestTable]
 	var rows *types.Block

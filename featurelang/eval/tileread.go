@@ -432,3 +432,20 @@ func tiled(p *plan.Plan) bool {
 	}
 	return walk(p.Root)
 }
+
+// ServedTiledWindows returns the windows request mode serves from tiles
+// (some of their aggregates at least), in plan order: what a host keeps
+// tiles of.
+func (e *Evaluator) ServedTiledWindows() []*TiledWindow {
+	var tws []*TiledWindow
+	walkNodes(e.root, func(n *node) {
+		for _, g := range n.groups {
+			for _, we := range g.windows {
+				if we.tiles != nil {
+					tws = append(tws, we.tiles.tw)
+				}
+			}
+		}
+	})
+	return tws
+}
