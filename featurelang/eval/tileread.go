@@ -1,9 +1,11 @@
 package eval
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
+	"sync"
 
 	"github.com/fenestra-dev/fenestra/featurelang/agg"
 	"github.com/fenestra-dev/fenestra/featurelang/plan"
@@ -97,16 +99,19 @@ type tiledSpan struct {
 	a, b   int64
 	width  int64
 	tiles  []StoredTile
-	q      TileQuery // the query that read them
+	err    error     // of reading them
+	q      TileQuery // the query that read them; Table empty for none
 	missed []int64   // starts of buckets in [a, b) whose rows were read raw
 }
 
 // tiledWindows computes the windows of group g for the request row cur
 // (key, order value t) with the tile-served ones from the tiles of src.
-// The raw rows are read in one set of ranges: the spans tiles do not
-// cover, plus, when the group's other windows only need a time range,
-// theirs; when they need more (lag, ROWS frames), they are computed from
-// their own fetch, as without tiles.
+// The tiles are read concurrently with the raw rows the tiles cannot
+// cover whatever they hold: each tiled frame's edges (before its first
+// whole bucket, from the bucket holding t on), plus, when the group's
+// other windows only need a time range, theirs. A bucket inside a frame
+// without a tile is read in a second round. Other windows needing more
+// (lag, ROWS frames) are computed from their own fetch, as without tiles.
 func (r *requestRun) tiledWindows(n *node, g *windowGroup, src TileSource, cur *types.Block, aggCols []types.Column, key []types.Value, t int64) error {
 	base, _, ok := rowChain(n.input)
 	if !ok {
@@ -122,31 +127,56 @@ func (r *requestRun) tiledWindows(n *node, g *windowGroup, src TileSource, cur *
 		if we.tiles.rest != nil {
 			others = append(others, we.tiles.rest)
 		}
-		sp, err := r.readTiles(src, n.input, base.p.Table, g, we, key, t)
-		if err != nil {
-			return err
-		}
-		spans = append(spans, sp)
+		spans = append(spans, r.tileSpan(n.input, base.p.Table, g, we, key, t))
 	}
-	// The raw ranges: what the tiles leave of each tiled frame.
-	var ivs []interval
+	// Read the tiles in the background while the edges are read.
+	var wg sync.WaitGroup
 	for _, sp := range spans {
-		ivs = append(ivs, sp.rawIntervals(t)...)
+		if sp.q.Table == "" {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sp.tiles, sp.err = src.Tiles(r.ctx, sp.q)
+		}()
+	}
+	var edges []interval
+	for _, sp := range spans {
+		edges = append(edges, sp.edges(t)...)
 	}
 	shared := false
 	if len(others) > 0 {
 		from, limit := fetchRange(others, t)
 		if limit == 0 && g.maxNav == 0 && !g.navNulls {
 			shared = true
-			ivs = append(ivs, interval{from, t})
+			edges = append(edges, interval{from, t})
 		} else if err := r.rawWindows(n, g, others, cur, aggCols, key, t); err != nil {
+			wg.Wait()
 			return err
 		}
 	}
-	w, err := r.readIntervals(n.input, g, key, mergeIntervals(ivs))
+	edges = mergeIntervals(edges)
+	blocks, err := r.readIntervals(n.input, g, key, edges)
+	wg.Wait()
 	if err != nil {
 		return err
 	}
+	var gaps []interval
+	for _, sp := range spans {
+		if err := sp.checkTiles(); err != nil {
+			return err
+		}
+		gaps = append(gaps, sp.gaps()...)
+	}
+	if gaps = subtractIntervals(mergeIntervals(gaps), edges); len(gaps) > 0 {
+		more, err := r.readIntervals(n.input, g, key, gaps)
+		if err != nil {
+			return err
+		}
+		blocks = append(blocks, more...)
+	}
+	w := joinIntervals(n.input, blocks)
 	w.AppendFrom(cur, 0)
 	c := newCtx()
 	c.blk = w
@@ -172,58 +202,81 @@ func (r *requestRun) tiledWindows(n *node, g *windowGroup, src TileSource, cur *
 	return c.err
 }
 
-// readTiles reads the tiles of window we for the request at t.
-func (r *requestRun) readTiles(src TileSource, in *node, table string, g *windowGroup, we *windowEval, key []types.Value, t int64) (*tiledSpan, error) {
+// tileSpan returns the tiled span of window we for the request at t,
+// with the query of its tiles (none, q.Table empty, when no whole bucket
+// lies inside the frame or the window's columns do not trace to the
+// table's).
+func (r *requestRun) tileSpan(in *node, table string, g *windowGroup, we *windowEval, key []types.Value, t int64) *tiledSpan {
 	tw := we.tiles.tw
 	lower, _ := we.frame.rangeLimits(t)
 	sp := &tiledSpan{we: we, lower: lower, width: tw.Width}
 	b, okB := bucketStart(t, tw.Width)
 	a, okA := bucketCeil(lower, tw.Width)
 	if !okA || !okB || a >= b {
-		return sp, nil
+		return sp
 	}
-	sp.a, sp.b = a, b
 	q := TileQuery{Table: table, Values: key, Version: r.version, Window: tw.Name, Width: tw.Width, From: a, To: b}
 	for _, p := range g.spec.PartitionBy {
 		name, ok := traceCol(in, p)
 		if !ok {
-			return sp, nil
+			return sp
 		}
 		q.Keys = append(q.Keys, name)
 	}
 	name, ok := traceCol(in, g.spec.OrderBy)
 	if !ok {
-		return sp, nil
+		return sp
 	}
 	q.TS = name
-	tiles, err := src.Tiles(r.ctx, q)
-	if err != nil {
-		return nil, fmt.Errorf("reading the tiles of window %s: %w", tw.Name, err)
-	}
-	// A Source returns tiles of [a, b), oldest first, aligned; anything
-	// else is its error, not a reason to answer wrongly.
-	for i, tile := range tiles {
-		if tile.Start < a || tile.Start >= b || tile.Start%tw.Width != 0 || (i > 0 && tile.Start <= tiles[i-1].Start) {
-			return nil, fmt.Errorf("reading the tiles of window %s: the source returned a tile at %d, outside the buckets [%d, %d) of width %d or out of order", tw.Name, tile.Start, a, b, tw.Width)
-		}
-	}
-	sp.tiles, sp.q = tiles, q
-	return sp, nil
+	sp.a, sp.b, sp.q = a, b, q
+	return sp
 }
 
-// rawIntervals returns the order-value ranges of the window's frame that
-// its tiles do not cover: [lower, t] minus each tile's bucket.
-func (sp *tiledSpan) rawIntervals(t int64) []interval {
+// checkTiles checks what the Source returned: tiles of [a, b), aligned,
+// oldest first. Anything else is the Source's error, not a reason to
+// answer wrongly.
+func (sp *tiledSpan) checkTiles() error {
+	if sp.err != nil {
+		return fmt.Errorf("reading the tiles of window %s: %w", sp.q.Window, sp.err)
+	}
+	for i, tile := range sp.tiles {
+		if tile.Start < sp.a || tile.Start >= sp.b || tile.Start%sp.width != 0 || (i > 0 && tile.Start <= sp.tiles[i-1].Start) {
+			return fmt.Errorf("reading the tiles of window %s: the source returned a tile at %d, outside the buckets [%d, %d) of width %d or out of order",
+				sp.q.Window, tile.Start, sp.a, sp.b, sp.width)
+		}
+	}
+	return nil
+}
+
+// edges returns the parts of the window's frame [lower, t] that no tile
+// can cover: before its first whole bucket and from the bucket holding t
+// on; the whole frame when no whole bucket lies inside.
+func (sp *tiledSpan) edges(t int64) []interval {
+	if sp.q.Table == "" {
+		return []interval{{sp.lower, t}}
+	}
+	out := []interval{{sp.b, t}}
+	if sp.lower < sp.a {
+		out = append(out, interval{sp.lower, sp.a - 1})
+	}
+	return out
+}
+
+// gaps returns the buckets of [a, b) the tiles do not cover.
+func (sp *tiledSpan) gaps() []interval {
+	if sp.q.Table == "" {
+		return nil
+	}
 	var out []interval
-	from := sp.lower
+	from := sp.a
 	for _, tile := range sp.tiles {
 		if tile.Start > from {
 			out = append(out, interval{from, tile.Start - 1})
 		}
 		from = tile.Start + sp.width
 	}
-	if from <= t {
-		out = append(out, interval{from, t})
+	if from < sp.b {
+		out = append(out, interval{from, sp.b - 1})
 	}
 	return out
 }
@@ -333,10 +386,10 @@ func mergeIntervals(ivs []interval) []interval {
 }
 
 // readIntervals reads the stored rows of the window's input in the key
-// over each interval, oldest interval first: one block in window order.
-// A MultiSource gets the intervals in one call.
-func (r *requestRun) readIntervals(m *node, g *windowGroup, key []types.Value, ivs []interval) (*types.Block, error) {
-	var blocks []*types.Block
+// over each interval, one block per interval, in window order: in one
+// call when the Source is a MultiSource.
+func (r *requestRun) readIntervals(m *node, g *windowGroup, key []types.Value, ivs []interval) ([]ivBlock, error) {
+	var blocks []ivBlock
 	if qs, steps, ok := r.intervalQueries(m, g, key, ivs); ok && len(qs) > 1 {
 		if ms, ok := r.src.(MultiSource); ok {
 			bs, err := ms.ScanMany(r.ctx, qs)
@@ -353,26 +406,68 @@ func (r *requestRun) readIntervals(m *node, g *windowGroup, key []types.Value, i
 				if b, err = r.finishFetch(qs[i], steps, false, b); err != nil {
 					return nil, err
 				}
-				blocks = append(blocks, b)
+				blocks = append(blocks, ivBlock{ivs[i], b})
 			}
+			return blocks, nil
 		}
 	}
-	if blocks == nil {
-		for _, iv := range ivs {
-			b, err := r.history(m, true, g, key, iv.to, iv.from, 0)
-			if err != nil {
-				return nil, err
-			}
-			blocks = append(blocks, b)
+	for _, iv := range ivs {
+		b, err := r.history(m, true, g, key, iv.to, iv.from, 0)
+		if err != nil {
+			return nil, err
 		}
+		blocks = append(blocks, ivBlock{iv, b})
 	}
+	return blocks, nil
+}
+
+// ivBlock is the rows of one interval.
+type ivBlock struct {
+	iv  interval
+	blk *types.Block
+}
+
+// joinIntervals returns the rows of disjoint intervals as one block in
+// window order: their rows, oldest interval first.
+func joinIntervals(m *node, blocks []ivBlock) *types.Block {
+	slices.SortFunc(blocks, func(a, b ivBlock) int { return cmp.Compare(a.iv.from, b.iv.from) })
 	switch len(blocks) {
 	case 0:
-		return types.NewBlock(m.p.Schema, 1), nil
+		return types.NewBlock(m.p.Schema, 1)
 	case 1:
-		return blocks[0], nil
+		return blocks[0].blk
 	}
-	return types.Concat(blocks[0], blocks[1:]...), nil
+	rest := make([]*types.Block, len(blocks)-1)
+	for i, b := range blocks[1:] {
+		rest[i] = b.blk
+	}
+	return types.Concat(blocks[0].blk, rest...)
+}
+
+// subtractIntervals returns the parts of a not in b; both are sorted and
+// disjoint.
+func subtractIntervals(a, b []interval) []interval {
+	var out []interval
+	for _, iv := range a {
+		from, done := iv.from, false
+		for _, x := range b {
+			if x.to < from || x.from > iv.to {
+				continue
+			}
+			if x.from > from {
+				out = append(out, interval{from, x.from - 1})
+			}
+			if x.to >= iv.to {
+				done = true
+				break
+			}
+			from = x.to + 1
+		}
+		if !done {
+			out = append(out, interval{from, iv.to})
+		}
+	}
+	return out
 }
 
 // intervalQueries returns the pushed-down queries of the intervals, as

@@ -4,8 +4,9 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"math/rand/v2"
+	"hash/fnv"
 	"slices"
+	"sync"
 	"testing"
 
 	"github.com/fenestra-dev/fenestra/featurelang/eval"
@@ -15,13 +16,16 @@ import (
 
 var tileIters = flag.Int("tiles.iters", 0, "cases TestRequestOverTiles generates (0: 400, or 100 with -short)")
 
-// withholding serves MemTiles' tiles but withholds a random fifth of
-// them, as a store withholds a stale or missing tile, and records which,
-// so the test can check that request mode reports exactly those as
-// missing (TileRepairer).
+// withholding serves MemTiles' tiles but withholds a fifth of them,
+// chosen by a hash of the seed and the tile, as a store withholds a stale
+// or missing tile, and records which, so the test can check that request
+// mode reports exactly those as missing (TileRepairer). Safe for
+// concurrent use, as a Source must be: request mode reads the tiles of
+// several windows at once.
 type withholding struct {
 	*eval.MemTiles
-	r                 *rand.Rand
+	seed              uint64
+	mu                sync.Mutex
 	withheld, missing map[string][]int64 // by window and key, in one request
 	served            int
 }
@@ -36,9 +40,13 @@ func tileKey(q eval.TileQuery) string {
 
 func (w *withholding) Tiles(ctx context.Context, q eval.TileQuery) ([]eval.StoredTile, error) {
 	all, err := w.MemTiles.Tiles(ctx, q)
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	var out []eval.StoredTile
 	for _, tile := range all {
-		if w.r.IntN(5) == 0 {
+		h := fnv.New64a()
+		fmt.Fprintf(h, "%d %s %d", w.seed, tileKey(q), tile.Start)
+		if h.Sum64()%5 == 0 {
 			w.withheld[tileKey(q)] = append(w.withheld[tileKey(q)], tile.Start)
 			continue
 		}
@@ -49,6 +57,8 @@ func (w *withholding) Tiles(ctx context.Context, q eval.TileQuery) ([]eval.Store
 }
 
 func (w *withholding) MissingTiles(q eval.TileQuery, starts []int64) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	w.missing[tileKey(q)] = append(w.missing[tileKey(q)], starts...)
 }
 
@@ -129,7 +139,7 @@ func TestRequestOverTiles(t *testing.T) {
 		if err != nil {
 			t.Fatalf("seed %d: %v", seed, err)
 		}
-		src := &withholding{MemTiles: tiles, r: rand.New(rand.NewPCG(seed, 2))}
+		src := &withholding{MemTiles: tiles, seed: seed}
 		many := &withholdingMany{withholding: src}
 		for ri, req := range c.Requests {
 			want, err := ev.Request(ctx, req, rawOnly{mem})
