@@ -123,8 +123,12 @@ func runVerification(ctx context.Context, c verifyConfig, stdout, stderr io.Writ
 	replayed := time.Since(replayStart)
 	req := tables[c.view.RequestTable].Rows
 	rep := verify.Compare(answers, training.Rows, describeRequest(c.view, req))
-	fmt.Fprintf(stdout, "replay: %d requests %s in %v (%s requests/s, %d workers)\n\n", len(answers), where,
+	fmt.Fprintf(stdout, "replay: %d requests %s in %v (%s requests/s, %d workers)\n", len(answers), where,
 		replayed.Round(time.Millisecond), humanCount(float64(len(answers))/max(replayed.Seconds(), 1e-9)), c.workers)
+	if t, ok := path.(interface{ TilesRead() int64 }); ok && t.TilesRead() > 0 {
+		fmt.Fprintf(stdout, "replay: the requests merged %d tiles of long windows instead of their rows\n", t.TilesRead())
+	}
+	fmt.Fprintln(stdout)
 	rep.Print(stdout)
 	fmt.Fprintf(stdout, "verify: %v in all\n", time.Since(start).Round(time.Millisecond))
 	return rep.OK(), nil

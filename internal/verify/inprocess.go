@@ -26,7 +26,13 @@ type InProcess struct {
 	emu  string
 	stop func()
 	init *bigtable.Store // loads the tables
+	// tiles counts the tiles of long windows the replay's requests read.
+	tiles atomic.Int64
 }
+
+// TilesRead returns how many tiles of long windows the requests read
+// instead of their rows.
+func (p *InProcess) TilesRead() int64 { return p.tiles.Load() }
 
 // NewInProcess starts an emulator and creates mod's tables in it; view
 // names the DEPLOY view of mod to serve. Close stops the emulator.
@@ -65,7 +71,7 @@ func (p *InProcess) Load(ctx context.Context, table string, rows *types.Block, s
 
 // Session implements Online.
 func (p *InProcess) Session(ctx context.Context) (Session, error) {
-	s := &inProcessSession{view: p.view}
+	s := &inProcessSession{view: p.view, tiles: &p.tiles}
 	store, err := p.open(ctx, func() time.Time { return time.UnixMilli(s.now.Load()) })
 	if err != nil {
 		return nil, err
@@ -91,6 +97,7 @@ type inProcessSession struct {
 	store *bigtable.Store
 	svc   *functions.Service
 	blk   *types.Block
+	tiles *atomic.Int64
 }
 
 func (s *inProcessSession) Compute(ctx context.Context, row []types.Value, now int64) ([]types.Value, error) {
@@ -104,6 +111,7 @@ func (s *inProcessSession) Compute(ctx context.Context, row []types.Value, now i
 	if err != nil {
 		return nil, err
 	}
+	s.tiles.Add(res.TilesRead)
 	return res.Rows[0], nil
 }
 
