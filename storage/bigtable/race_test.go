@@ -1,0 +1,5 @@
+//go:build race
+
+package bigtable_test
+
+func init() { raceEnabled = true }
