@@ -359,4 +359,3 @@ func parallel(n, workers int, f func(int)) {
 	}
 	wg.Wait()
 }
-

@@ -136,11 +136,12 @@ func BenchmarkDecode1000(b *testing.B) {
 
 // BenchmarkReadTiles reads the tiles of a 30-day window of one key, 30
 // tiles of one day with 5 partial states each (the size of sum, count,
-// avg, max and a small distinct_count), with the qualifiers of the key's
-// 30 day rows that check their tokens (100 rows a day, written in 4
+// avg, max and a small distinct_count), with the version cells of the
+// key's 30 day rows that check their tokens (100 rows a day, written in 4
 // writes, as a load stores them, or in 100, as a stream does: a segment
-// each), from the in-process emulator, next to neighbours' tiles, and
-// reports latency percentiles: compare with BenchmarkRead/rows=100.
+// each, which the read does not receive), from the in-process emulator,
+// next to neighbours' tiles, and reports latency percentiles: compare
+// with BenchmarkRead/rows=100.
 func BenchmarkReadTiles(b *testing.B) {
 	for _, writes := range []int{4, 100} {
 		b.Run(fmt.Sprintf("segments=%d", writes), func(b *testing.B) { benchReadTiles(b, writes) })

@@ -18,8 +18,9 @@
 // carries its schema's fingerprint; a metadata row holds the table's
 // definition. Pre-aggregated tiles (storage.TileStore) are rows of their
 // own under the first byte 0xFE, in their index's family; a tile carries
-// the token of its bucket (a hash of the day rows' days and segment
-// qualifiers), and reads return it only while the token is unchanged.
+// the token of its bucket (a hash of the day rows' days and version
+// cells, which every write sets anew), and reads return it only while the
+// token is unchanged.
 // docs/storage-format.md describes the layout byte by byte.
 //
 // Tables are created by Init (and fenestra storage init), never on the

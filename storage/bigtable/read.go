@@ -83,8 +83,10 @@ func (s *Store) readKey(ctx context.Context, t *table, ord int, ix *plan.Index, 
 		start = appendDay(prefix[:len(prefix):len(prefix)], r.To)
 	}
 	end := prefixSuccessor(appendDay(prefix[:len(prefix):len(prefix)], r.From))
-	// Segments whose newest row is older than r.From hold no row wanted.
-	filter := bigtable.RowFilter(bigtable.ColumnRangeFilter(t.families[ord], "", prefixSuccessor(appendTS(nil, r.From))))
+	// Segments whose newest row is older than r.From hold no row wanted,
+	// and the version cell none: a Bigtable row comes only if it holds a
+	// segment in range, as pages and latest TTLs count on.
+	filter := bigtable.RowFilter(bigtable.ColumnRangeFilter(t.families[ord], segmentsStart, prefixSuccessor(appendTS(nil, r.From))))
 	// Pages of Bigtable rows: a limit of N rows needs at most N+1 of them
 	// (every one holds a row in range, but the first may hold only rows
 	// newer than r.To), unless copies of rows were dropped, so the scan
@@ -157,13 +159,15 @@ type scan struct {
 	out  *types.Block
 	seqs *[]uint64
 	rows []stored // scratch: the rows of one Bigtable row
-	// With keepQuals, quals holds the segment qualifiers of the Bigtable
-	// row f is called with, concatenated in qualifier order.
-	keepQuals bool
-	quals     []byte
-	err       error  // a row or segment that did not decode
-	key       string // its Bigtable row
-	qual      string // and its cell's qualifier
+	// version holds the value of the version cell (version.go) of the
+	// Bigtable row f is called with, or noVersion when it has none. With
+	// keepVersion, f is called with every Bigtable row read, even one
+	// without a segment (whose segments GC deleted before its version).
+	keepVersion bool
+	version     []byte
+	err         error  // a row or segment that did not decode
+	key         string // its Bigtable row
+	qual        string // and its cell's qualifier
 }
 
 // failed returns the error of a row that did not decode, naming the
@@ -201,9 +205,10 @@ type scanned struct {
 // scan reads the Bigtable rows of rg of t and calls f with each one's key
 // and its stored rows (its segments' rows in family fam, merged: newest
 // first, the latest copy of each sequence number), until f returns false.
-// Cells whose qualifier is not a segment's are passed over, as are older
-// versions of a cell. A segment that does not decode stops the scan with
-// its error.
+// Cells whose qualifier is not a segment's (the version cell) are passed
+// over, as are older versions of a cell, and so are Bigtable rows without
+// a segment unless sc.keepVersion. A segment that does not decode stops
+// the scan with its error.
 func (s *Store) scan(ctx context.Context, sc *scan, fam string, rg bigtable.RowSet, f func(key string, rows []stored) bool, opts ...bigtable.ReadOption) (scanned, error) {
 	cctx, cancel := s.call(ctx)
 	defer cancel()
@@ -212,15 +217,18 @@ func (s *Store) scan(ctx context.Context, sc *scan, fam string, rg bigtable.RowS
 	err := sc.t.bt.ReadRows(cctx, rg, func(row bigtable.Row) bool {
 		res.rows++
 		res.last = row.Key()
-		sc.rows, sc.quals = sc.rows[:0], sc.quals[:0]
+		sc.rows, sc.version = sc.rows[:0], noVersion
 		prev, segments := "", 0
 		for _, it := range row[fam] {
-			if len(it.Column) != colStart+qualifierLen || it.Column == prev {
-				continue
+			if it.Column == prev {
+				continue // an older cell of the column
 			}
 			prev = it.Column
-			if sc.keepQuals {
-				sc.quals = append(sc.quals, it.Column[colStart:]...)
+			if q := len(it.Column) - colStart; q != qualifierLen {
+				if q == len(versionQualifier) {
+					sc.version = it.Value
+				}
+				continue
 			}
 			var err error
 			if sc.rows, err = appendSegmentRows(sc.rows, it.Value); err != nil {
@@ -229,7 +237,7 @@ func (s *Store) scan(ctx context.Context, sc *scan, fam string, rg bigtable.RowS
 			}
 			segments++
 		}
-		if len(sc.rows) == 0 {
+		if len(sc.rows) == 0 && !sc.keepVersion {
 			return true
 		}
 		sc.key = row.Key()

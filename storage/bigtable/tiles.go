@@ -28,7 +28,7 @@ import (
 // longer return it.
 //
 // A tile's token (storage.Tile.Token) is that of its bucket's day rows
-// (bucketToken): a hash of their days and segment qualifiers.
+// (bucketToken): a hash of their days and versions (version.go).
 const (
 	tileQualifier = "t"
 	// tileFormat starts a tile's cell value; tileFormatNoToken is the
@@ -129,32 +129,31 @@ func decodeTile(v []byte, t *storage.Tile) error {
 }
 
 // dayRow is what a token needs of one Bigtable row of a key: its day and
-// its state, the ^day bytes of its row key followed by its segment
-// qualifiers in qualifier order.
+// its state, the ^day bytes of its row key followed by the value of its
+// version cell (noVersion for a row without one).
 type dayRow struct {
 	day   int64
 	state []byte
 }
 
-// newDayRow returns the dayRow of the Bigtable row key whose segment
-// qualifiers are quals (concatenated).
-func newDayRow(key string, quals []byte) dayRow {
+// newDayRow returns the dayRow of the Bigtable row key whose version is
+// version.
+func newDayRow(key string, version []byte) dayRow {
 	d := key[len(key)-8:]
-	st := make([]byte, 0, len(d)+len(quals))
-	return dayRow{day: int64(^be64(d) ^ 1<<63), state: append(append(st, d...), quals...)}
+	st := make([]byte, 0, len(d)+len(version))
+	return dayRow{day: int64(^be64(d) ^ 1<<63), state: append(append(st, d...), version...)}
 }
 
 // bucketToken returns the token of the bucket [start, start+width) of a
 // key whose Bigtable rows are days, in row key order (newest day first):
 // the FNV-1a 64-bit hash of the states of the rows of days dayOf(start)
 // to dayOf(start+width-1), in that order, or 0 when none of them exists.
-// Every write of a row adds or overwrites a segment of the row of its
-// day, whose qualifier changes with the (ts, seq) set of the segment, so
-// any write into the bucket changes the token (and so does any write into
-// another bucket of the same day: a width under a day is invalidated by
-// day). A write that repeats the same rows with other values, cut into
-// the same segments, keeps the qualifiers and the token: by contract a
-// write of a sequence number already stored is a replay of its row.
+// Every mutation that writes a segment to a row gives the row a version
+// no mutation gave before, in the same atomic mutation, so any write into
+// the bucket changes the token, even one that repeats stored rows exactly
+// (and so does any write into another bucket of the same day: a width
+// under a day is invalidated by day). Writes by builds older than version
+// cells do not change versions: they are not seen.
 func bucketToken(days []dayRow, start, width int64) uint64 {
 	end := int64(math.MaxInt64)
 	if start <= math.MaxInt64-(width-1) {
@@ -242,11 +241,11 @@ func (s *Store) WriteTiles(ctx context.Context, name string, tiles []storage.Til
 }
 
 // ReadTiles implements storage.TileStore with one ReadRows call of two
-// row ranges: the key's day rows that the tiles' buckets cover, the
-// index's family with values stripped (their qualifiers make the
-// buckets' tokens), and the key's tile rows of starts
-// [max(From, oldest), To), oldest being the first start the absolute TTL
-// keeps. Day rows come first in key order, so each tile is checked
+// row ranges, the key's day rows that the tiles' buckets cover and the
+// key's tile rows of starts [max(From, oldest), To), oldest being the
+// first start the absolute TTL keeps, taking the first cell of each row:
+// a day row's version (its versions make the buckets' tokens), a tile
+// row's tile. Day rows come first in key order, so each tile is checked
 // against its bucket's token as it arrives.
 func (s *Store) ReadTiles(ctx context.Context, r storage.TileRange) ([]storage.Tile, error) {
 	t, err := s.table(ctx, r.Table)
@@ -278,24 +277,23 @@ func (s *Store) ReadTiles(ctx context.Context, r storage.TileRange) ([]storage.T
 	ranges := bigtable.RowRangeList{dayRange(rows, lo, hi),
 		bigtable.NewRange(string(appendStart(tiles[:n:n], lo)), string(appendStart(tiles[:n:n], r.To)))}
 	fam := t.families[r.Index]
-	// Segment qualifiers are 24 bytes, never "t": the first branch takes
-	// tile cells, the others every other cell without its value.
-	filter := bigtable.RowFilter(bigtable.InterleaveFilters(
-		bigtable.ChainFilters(bigtable.ColumnRangeFilter(fam, tileQualifier, tileQualifier+"\x00"), bigtable.LatestNFilter(1)),
-		bigtable.ChainFilters(bigtable.ColumnRangeFilter(fam, "", tileQualifier), bigtable.LatestNFilter(1), bigtable.StripValueFilter()),
-		bigtable.ChainFilters(bigtable.ColumnRangeFilter(fam, tileQualifier+"\x00", ""), bigtable.LatestNFilter(1), bigtable.StripValueFilter())))
+	// A tile row holds its tile cell alone; the version cell's empty
+	// qualifier sorts first in a day row. A day row without one (written
+	// by an older build) gives its first segment instead, value and all.
+	filter := bigtable.RowFilter(bigtable.ChainFilters(bigtable.ColumnRangeFilter(fam, "", ""), bigtable.CellsPerRowLimitFilter(1)))
 	var out []storage.Tile
 	var days []dayRow
-	var quals []byte
 	var bad error
-	colStart := len(fam) + 1 // items name their column "family:qualifier"
+	version := fam + ":" + versionQualifier // items name their column "family:qualifier"
 	cctx, cancel := s.call(ctx)
 	defer cancel()
 	err = t.bt.ReadRows(cctx, ranges, func(row bigtable.Row) bool {
 		k := row.Key()
 		if k[0] != tilePrefix {
-			if quals = appendQualifiers(quals[:0], row[fam], colStart); len(quals) > 0 {
-				days = append(days, newDayRow(k, quals))
+			if items := row[fam]; len(items) > 0 && items[0].Column == version {
+				days = append(days, newDayRow(k, items[0].Value))
+			} else {
+				days = append(days, newDayRow(k, noVersion))
 			}
 			return true
 		}
@@ -324,26 +322,12 @@ func (s *Store) ReadTiles(ctx context.Context, r storage.TileRange) ([]storage.T
 	return out, ctx.Err()
 }
 
-// appendQualifiers appends the segment qualifiers of a Bigtable row's
-// items of one family (in qualifier order, each once) to dst.
-func appendQualifiers(dst []byte, items []bigtable.ReadItem, colStart int) []byte {
-	prev := ""
-	for _, it := range items {
-		if len(it.Column) != colStart+qualifierLen || it.Column == prev {
-			continue
-		}
-		prev = it.Column
-		dst = append(dst, it.Column[colStart:]...)
-	}
-	return dst
-}
-
 // ReadBuckets implements storage.TileStore with one range scan of the
 // key's day rows that hold the buckets' TS values, read whole: each
-// bucket's rows and its token (bucketToken) come from the same reads of
-// the same Bigtable rows, each of which is atomic, so a tile built from
-// the rows is current exactly while no segment was written to those
-// Bigtable rows since.
+// bucket's rows and its token (bucketToken, of the rows' version cells)
+// come from the same reads of the same Bigtable rows, each of which is
+// atomic, so a tile built from the rows is current exactly while no
+// segment was written to those Bigtable rows since.
 func (s *Store) ReadBuckets(ctx context.Context, r storage.TileRange) ([]storage.Bucket, error) {
 	t, err := s.table(ctx, r.Table)
 	if err != nil {
@@ -364,9 +348,9 @@ func (s *Store) ReadBuckets(ctx context.Context, r storage.TileRange) ([]storage
 	now := s.now()
 	var days []dayRow
 	var out []*storage.Bucket // newest first, each bucket's rows too
-	sc := scan{t: t, keepQuals: true}
+	sc := scan{t: t, keepVersion: true}
 	each := func(key string, rows []stored) bool {
-		days = append(days, newDayRow(key, sc.quals))
+		days = append(days, newDayRow(key, sc.version))
 		for _, row := range rows {
 			if row.ts < lo || row.ts > hi || storage.Expired(ix, now, row.ts, 0) {
 				continue

@@ -3,6 +3,7 @@ package bigtable
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"cloud.google.com/go/bigtable"
 	btpb "cloud.google.com/go/bigtable/apiv2/bigtablepb"
 	"cloud.google.com/go/bigtable/bttest"
 	"google.golang.org/grpc"
@@ -39,7 +41,7 @@ func TestDocumentedTile(t *testing.T) {
 	if got := hex.EncodeToString(key); got != wantKey {
 		t.Errorf("row key %s, the document says %s", got, wantKey)
 	}
-	const wantVal = "02" + "c1888944e5f7e4f4" + "03" + "07" + "02" + "0101" + "020203"
+	const wantVal = "02" + "123b8a5e781daecb" + "03" + "07" + "02" + "0101" + "020203"
 	if got := hex.EncodeToString(appendTile(nil, &tile)); got != wantVal {
 		t.Errorf("value %s, the document says %s", got, wantVal)
 	}
@@ -50,14 +52,16 @@ func TestDocumentedTile(t *testing.T) {
 
 // documentedToken is the token of the example of docs/storage-format.md,
 // "Tokens".
-const documentedToken = 0xc1888944e5f7e4f4
+const documentedToken = 0x123b8a5e781daecb
 
 // TestDocumentedToken pins the token example of docs/storage-format.md:
 // card "a" has rows at 2024-01-01 08:00:00, 08:00:01 and 09:00:00 UTC+8
 // (sequence numbers 5, 6, 7), written at once, so the day row of
-// 2024-01-01 UTC holds one segment; the token of the day's bucket hashes
-// that row's day and the segment's qualifier. The store must compute the
-// same.
+// 2024-01-01 UTC holds one segment and the version cell of that write,
+// here of stamp 1704067260000000 (2024-01-01 00:01 UTC) and writer
+// 0123456789abcdef; the token of the day's bucket hashes that row's day
+// and version. The store must write the cell as documented and compute
+// the same.
 func TestDocumentedToken(t *testing.T) {
 	t.Parallel()
 	seg := []placed{{ts: 1704070800000, seq: 7}, {ts: 1704067201000, seq: 6}, {ts: 1704067200000, seq: 5}}
@@ -66,8 +70,11 @@ func TestDocumentedToken(t *testing.T) {
 	if got := hex.EncodeToString(qual); got != wantQual {
 		t.Errorf("qualifier %s, the document says %s", got, wantQual)
 	}
-	day := newDayRow(string(appendDay([]byte{0, 1, 'a', 0, 1}, 1704067200000)), qual)
-	const wantState = "7fffffffffffb2f4" + wantQual
+	const wantVersion = "00060dd713b4a700" + "0123456789abcdef"
+	version, _ := hex.DecodeString(wantVersion)
+	key := string(appendDay([]byte{0, 1, 'a', 0, 1}, 1704067200000))
+	day := newDayRow(key, version)
+	const wantState = "7fffffffffffb2f4" + wantVersion
 	if got := hex.EncodeToString(day.state); got != wantState || day.day != 19723 {
 		t.Errorf("day row state %s (day %d), the document says %s (day 19723)", got, day.day, wantState)
 	}
@@ -77,15 +84,42 @@ func TestDocumentedToken(t *testing.T) {
 	if got := bucketToken(nil, 1704067200000, 86_400_000); got != 0 {
 		t.Errorf("token of a bucket without rows: %016x", got)
 	}
+	const versionTS = 1704153599999000 // 2024-01-01 23:59:59.999 UTC
+	if got := versionTime(1704070800000); got != versionTS {
+		t.Errorf("version cell timestamp %d, the document says %d", got, versionTS)
+	}
 	s := initStore(t, txSQL, Config{NoGC: true})
 	ctx := context.Background()
 	if err := s.Write(ctx, "tx", txRows(tx("a", 1, 1704067200000), tx("a", 2, 1704067201000), tx("a", 3, 1704070800000)), []uint64{5, 6, 7}); err != nil {
 		t.Fatal(err)
 	}
-	bs, err := s.ReadBuckets(ctx, storage.TileRange{Table: "tx", Key: []types.Value{types.StringValue("a")}, Width: 86_400_000, From: math.MinInt64, To: math.MaxInt64})
-	if err != nil || len(bs) != 1 || bs[0].Token != documentedToken || bs[0].Rows.Len != 3 {
-		t.Fatalf("ReadBuckets: %+v, %v; want one bucket of 3 rows, token %016x", bs, err, uint64(documentedToken))
+	stored := versionCells(t, s, key)
+	if len(stored) != 1 || stored[0].Timestamp != versionTS || len(stored[0].Value) != versionLen ||
+		binary.BigEndian.Uint64(stored[0].Value[8:]) != versionWriter {
+		t.Fatalf("version cells %+v: want one at %d, of 16 bytes, writer %016x", stored, versionTS, versionWriter)
 	}
+	want := bucketToken([]dayRow{newDayRow(key, stored[0].Value)}, 1704067200000, 86_400_000)
+	bs, err := s.ReadBuckets(ctx, storage.TileRange{Table: "tx", Key: []types.Value{types.StringValue("a")}, Width: 86_400_000, From: math.MinInt64, To: math.MaxInt64})
+	if err != nil || len(bs) != 1 || bs[0].Token != want || bs[0].Rows.Len != 3 {
+		t.Fatalf("ReadBuckets: %+v, %v; want one bucket of 3 rows, token %016x", bs, err, want)
+	}
+}
+
+// versionCells returns the cells of the version column of Bigtable row
+// key of table tx, index 0.
+func versionCells(t *testing.T, s *Store, key string) []bigtable.ReadItem {
+	t.Helper()
+	row, err := s.client.Open("fenestra_tx").ReadRow(context.Background(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []bigtable.ReadItem
+	for _, it := range row["i0"] {
+		if it.Column == "i0:"+versionQualifier {
+			out = append(out, it)
+		}
+	}
+	return out
 }
 
 // TestTileValueCorrupt: a tile value that does not decode is an error,
@@ -282,9 +316,9 @@ func TestTileTokens(t *testing.T) {
 
 // TestTileTokensByDay: the token of a bucket under a day is its day
 // row's, so a write anywhere in the day makes every tile of the day stale
-// (coarse, never wrong); and the documented blind spot: the same rows
-// written again, cut into the same segments, with other values keep the
-// token.
+// (coarse, never wrong); and writes of rows already stored, cut into the
+// same segments, with other values or even the same ones, make their
+// tiles stale too: the version cells leave no blind spot.
 func TestTileTokensByDay(t *testing.T) {
 	t.Parallel()
 	s := initStore(t, txSQL, Config{NoGC: true})
@@ -333,23 +367,31 @@ func TestTileTokensByDay(t *testing.T) {
 		t.Errorf("rebuilt %d tiles, %d current", n, current())
 	}
 	write(txRows(tx("a", 30, day0+day+hour)), 3) // the same row alone, another value: the same cut
-	if n := current(); n != 4 {
-		t.Errorf("after the same row written again with another value: %d current tiles, want 4 (the blind spot)", n)
+	if n := current(); n != 3 {
+		t.Errorf("after the same row written again with another value: %d current tiles, want 3", n)
+	}
+	if n := build(); n != 4 || current() != 4 {
+		t.Errorf("rebuilt %d tiles, %d current", n, current())
+	}
+	write(txRows(tx("a", 30, day0+day+hour)), 3) // the very same write again: identical segments
+	if n := current(); n != 3 {
+		t.Errorf("after the same write repeated exactly: %d current tiles, want 3", n)
 	}
 }
 
 // TestReadTilesOneCall: ReadTiles reads tiles and tokens in one ReadRows
-// call, whatever the width and the number of day rows, and receives no
-// value of the rows' cells.
+// call, whatever the width and the number of day rows, and receives one
+// cell of each day row, its version, and no segment: no row value.
 func TestReadTilesOneCall(t *testing.T) {
 	t.Parallel()
-	var calls, rowValues, tileValues atomic.Int64
+	var calls atomic.Int64
+	var c streamCounts
 	count := func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 		if info.FullMethod != "/google.bigtable.v2.Bigtable/ReadRows" {
 			return handler(srv, ss)
 		}
 		calls.Add(1)
-		return handler(srv, &countingStream{ServerStream: ss, rows: &rowValues, tiles: &tileValues})
+		return handler(srv, &countingStream{ServerStream: ss, counts: &c})
 	}
 	srv, err := bttest.NewServer("127.0.0.1:0", grpc.StreamInterceptor(count))
 	if err != nil {
@@ -363,9 +405,11 @@ func TestReadTilesOneCall(t *testing.T) {
 	}
 	const day0, day = int64(1704067200000), int64(86_400_000)
 	a := []types.Value{types.StringValue("a")}
-	for d := range int64(10) {
-		if err := s.Write(ctx, "tx", txRows(tx("a", 1, day0+d*day+5), tx("a", 2, day0+d*day+6)), []uint64{uint64(2 * d), uint64(2*d + 1)}); err != nil {
-			t.Fatal(err)
+	for d := range int64(10) { // a row a write: two segments a day
+		for i := range int64(2) {
+			if err := s.Write(ctx, "tx", txRows(tx("a", 1, day0+d*day+5+i)), []uint64{uint64(2*d + i)}); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 	for _, width := range []int64{day / 4, day, 3 * day} {
@@ -382,37 +426,56 @@ func TestReadTilesOneCall(t *testing.T) {
 			t.Fatal(err)
 		}
 		calls.Store(0)
-		rowValues.Store(0)
-		tileValues.Store(0)
+		c.reset()
 		got, err := s.ReadTiles(ctx, r)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(got) != len(bs) || calls.Load() != 1 || rowValues.Load() != 0 || tileValues.Load() == 0 {
-			t.Errorf("width %d: %d of %d tiles in %d ReadRows calls, receiving %d bytes of row values and %d of tile values",
-				width, len(got), len(bs), calls.Load(), rowValues.Load(), tileValues.Load())
+		if len(got) != len(bs) || calls.Load() != 1 || c.versions.Load() != 10 || c.versionBytes.Load() != 10*versionLen ||
+			c.segments.Load() != 0 || c.tiles.Load() != int64(len(bs)) || c.tileBytes.Load() == 0 {
+			t.Errorf("width %d: %d of %d tiles in %d ReadRows calls, receiving %d version cells (%d bytes), %d segment cells and %d tile cells (%d bytes)",
+				width, len(got), len(bs), calls.Load(), c.versions.Load(), c.versionBytes.Load(), c.segments.Load(), c.tiles.Load(), c.tileBytes.Load())
 		}
 	}
 }
 
-// countingStream adds up the value bytes a ReadRows stream sends, of tile
-// rows and of the others.
+// countingStream counts the cells a ReadRows stream sends: version cells,
+// segments and tiles, and their value bytes.
 type countingStream struct {
 	grpc.ServerStream
-	rows, tiles *atomic.Int64
+	counts *streamCounts
+}
+
+type streamCounts struct {
+	versions, versionBytes, segments, tiles, tileBytes atomic.Int64
+}
+
+func (c *streamCounts) reset() {
+	for _, n := range []*atomic.Int64{&c.versions, &c.versionBytes, &c.segments, &c.tiles, &c.tileBytes} {
+		n.Store(0)
+	}
 }
 
 func (c *countingStream) SendMsg(m any) error {
 	if r, ok := m.(*btpb.ReadRowsResponse); ok {
-		key := []byte(nil)
+		var key, qual []byte
 		for _, ch := range r.Chunks {
 			if len(ch.RowKey) > 0 {
 				key = ch.RowKey
 			}
-			if len(key) > 0 && key[0] == tilePrefix {
-				c.tiles.Add(int64(len(ch.Value)))
-			} else {
-				c.rows.Add(int64(len(ch.Value)))
+			if ch.Qualifier != nil {
+				qual = ch.Qualifier.Value
+			}
+			n := int64(len(ch.Value))
+			switch {
+			case key[0] == tilePrefix:
+				c.counts.tiles.Add(1)
+				c.counts.tileBytes.Add(n)
+			case string(qual) == versionQualifier:
+				c.counts.versions.Add(1)
+				c.counts.versionBytes.Add(n)
+			default:
+				c.counts.segments.Add(1)
 			}
 		}
 	}

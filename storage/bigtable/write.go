@@ -34,8 +34,10 @@ const (
 // cells of up to maxSegmentBytes, applied with ApplyBulk in batches. A
 // segment's qualifier derives from its rows' times and sequence numbers,
 // so writing the same rows again overwrites the same cells: a write that
-// failed in part is retried by repeating it whole. A row stored again in
-// another segment (the same sequence number written with other rows)
+// failed in part is retried by repeating it whole. Each mutation also
+// gives its Bigtable row a new version (version.go), so even a repeated
+// write changes the tokens of the buckets it touches. A row stored again
+// in another segment (the same sequence number written with other rows)
 // takes the place of the earlier copy when read, the latest write
 // winning. Failed rows are reported by a *WriteError.
 func (s *Store) Write(ctx context.Context, name string, rows *types.Block, seqs []uint64) error {
@@ -254,12 +256,17 @@ type entryRef struct {
 	index int
 }
 
-// addSegment adds the entry storing one segment in Bigtable row key.
+// addSegment adds the entry storing one segment in Bigtable row key: a
+// mutation of that row alone, so atomic, setting the segment's cell and
+// a new value of the row's version cell (version.go). Each entry has a
+// version of its own, so a row that takes several segments of one write
+// (over maxSegmentBytes) changes its version with each.
 func (w *writer) addSegment(key string, ix int, seg []placed, vals *encodedRows) {
 	qual := appendSegmentQualifier(nil, seg)
 	val := appendSegment(nil, w.stamp, seg, vals)
 	m := bigtable.NewMutation()
 	m.Set(w.t.families[ix], string(qual), cellTime(seg[0].ts), val)
+	m.Set(w.t.families[ix], versionQualifier, versionTime(seg[0].ts), appendVersion(make([]byte, 0, versionLen)))
 	rows := make([]int, len(seg))
 	for i, p := range seg {
 		rows[i] = p.row
@@ -267,7 +274,7 @@ func (w *writer) addSegment(key string, ix int, seg []placed, vals *encodedRows)
 	w.keys = append(w.keys, key)
 	w.muts = append(w.muts, m)
 	w.refs = append(w.refs, entryRef{rows: rows, index: ix})
-	w.bytes += len(key) + len(qual) + len(val) + 32
+	w.bytes += len(key) + len(qual) + len(val) + versionLen + 64
 }
 
 func (w *writer) full() bool {
