@@ -87,6 +87,9 @@ func (p *freqPartial[K]) Merge(o Partial) {
 	p.rows += q.rows
 }
 
+// additive reports that decode adds to what p holds (MergeBinary).
+func (p *freqPartial[K]) additive() bool { return true }
+
 func (p *freqPartial[K]) Result() types.Value { return p.out(p.summary()) }
 
 // AppendBinary writes distinct_count's set (flags, NaNs, keys) or the
@@ -121,28 +124,33 @@ func (p *freqPartial[K]) AppendBinary(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// decode adds the encoded partial to p: on an empty p it decodes it, on
+// one holding rows it merges it (MergeBinary) without building it apart.
 func (p *freqPartial[K]) decode(r *decoder) {
+	var rows, null int64
 	if p.counts {
-		p.rows = r.count()
+		rows = r.count()
 	} else {
 		switch flags := r.byte(); {
 		case flags == 1 && p.nulls == nullsApart:
-			p.null = 1
+			null = 1
 		case flags != 0:
 			r.fail("distinct_count flags %#x", flags)
 		}
 	}
-	p.nan = r.count()
+	nan := r.count()
 	k := r.uvarint()
 	if k > uint64(len(r.data)) { // every key takes a byte at least
 		r.fail("%d keys in %d bytes", k, len(r.data))
 		return
 	}
-	p.m = make(map[K]int64, k)
-	if p.counts && p.nan > p.rows {
+	if p.counts && nan > rows {
 		r.fail("more NaNs than values counted")
 	}
-	total := p.nan // the values counted in keys and NaNs
+	if p.m == nil || len(p.m) == 0 {
+		p.m = make(map[K]int64, k)
+	}
+	total := nan // the values counted in keys and NaNs
 	var prev K
 	for i := range k {
 		key := p.codec.read(r, prev, i == 0)
@@ -154,16 +162,19 @@ func (p *freqPartial[K]) decode(r *decoder) {
 			if n = r.count(); n == 0 {
 				r.fail("zero count")
 			}
-			if total += n; total < n || total > p.rows {
+			if total += n; total < n || total > rows {
 				r.fail("counts exceed the values counted")
 			}
 		}
 		if r.err != nil {
 			return
 		}
-		p.m[key] = n
+		p.m[key] += n
 		prev = key
 	}
+	p.rows += rows
+	p.null += null
+	p.nan += nan
 }
 
 // stringCodec writes a key as its length and bytes.

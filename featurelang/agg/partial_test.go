@@ -182,6 +182,22 @@ func checkPartials(t *testing.T, f *Func, cols []*types.Column, n int, rng *rand
 	if b := encode(t, merged); !bytes.Equal(b, wholeBytes) {
 		t.Fatalf("merged buckets encode to %x, all rows to %x", b, wholeBytes)
 	}
+
+	// MergeBinary, as the tile reader merges: into a partial holding rows
+	// already, straight from the bytes.
+	head := cuts[1] / 2
+	byBytes := partialOf(f, rows[:head])
+	rest := partialOf(f, rows[head:cuts[1]])
+	byBytes.Merge(rest)
+	for _, b := range enc[1:] {
+		if err := MergeBinary(byBytes, f, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check("buckets merged from their bytes", byBytes)
+	if b := encode(t, byBytes); !bytes.Equal(b, wholeBytes) {
+		t.Fatalf("buckets merged from their bytes encode to %x, all rows to %x", b, wholeBytes)
+	}
 	check("merged buckets decoded", decode(t, f, wholeBytes))
 
 	ps := decodeAll()

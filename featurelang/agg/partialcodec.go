@@ -80,6 +80,33 @@ func DecodePartial(f *Func, data []byte) (Partial, error) {
 	return p, nil
 }
 
+// MergeBinary merges the encoded partial data (AppendBinary's bytes, a
+// Partial of f) into p, a Partial of f: as DecodePartial then p.Merge,
+// but without building the decoded partial apart where its state allows
+// (the frequency aggregates'). On an error p may hold part of data.
+func MergeBinary(p Partial, f *Func, data []byte) error {
+	if fp, ok := p.(interface{ additive() bool }); ok && fp.additive() {
+		if len(data) == 0 {
+			return fmt.Errorf("%w: empty", ErrCorruptPartial)
+		}
+		if data[0] != partialVersion {
+			return fmt.Errorf("%w %d", ErrPartialVersion, data[0])
+		}
+		r := decoder{data: data[1:]}
+		p.decode(&r)
+		if err := r.end(); err != nil {
+			return fmt.Errorf("%s: %w", f.Name, err)
+		}
+		return nil
+	}
+	q, err := DecodePartial(f, data)
+	if err != nil {
+		return err
+	}
+	p.Merge(q)
+	return nil
+}
+
 // decoder reads an encoded Partial, remembering the first error; after
 // one, every read returns zero values.
 type decoder struct {

@@ -316,11 +316,9 @@ func (sp *tiledSpan) compute(n *node, w *types.Block, c *ectx, ts []int64, q row
 			return fmt.Errorf("%w: a tile of window %s at %d has %d partials, the window tiles %d aggregates", ErrInput, tw.Name, tile.Start, len(tile.Partials), len(tw.Funcs))
 		}
 		for i, pos := range serve.pos {
-			p, err := agg.DecodePartial(tw.Funcs[pos], tile.Partials[pos])
-			if err != nil {
+			if err := agg.MergeBinary(parts[i], tw.Funcs[pos], tile.Partials[pos]); err != nil {
 				return fmt.Errorf("a tile of window %s at %d, %s: %w", tw.Name, tile.Start, tw.Funcs[pos].Name, err)
 			}
-			parts[i].Merge(p)
 		}
 		return nil
 	}
