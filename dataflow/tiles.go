@@ -302,6 +302,7 @@ func (b *tileBuilder) keyTiles(ctx context.Context, store storage.TileStore, i i
 	if hi == math.MaxInt64 {
 		to = hi
 	}
+	lo, to = storage.BuildSpan(tw, lo, to)
 	r := storage.TileRange{Table: table, Index: s.Index, Window: s.ID, Key: t.key, Width: tw.Width, From: lo, To: to}
 	var bs []storage.Bucket
 	err := retrying(ctx, func() error {
@@ -313,8 +314,8 @@ func (b *tileBuilder) keyTiles(ctx context.Context, store storage.TileStore, i i
 		return nil, fmt.Errorf("reading the buckets of key %v of window %s of %s: %w", t.key, tw.Name, table, err)
 	}
 	out := make([]storage.Tile, 0, len(t.starts))
-	for _, bk := range bs {
-		if _, touched := slices.BinarySearch(t.starts, bk.Start); !touched {
+	for _, bk := range storage.BuiltBuckets(tw, bs) {
+		if !touchedBucket(tw, t.starts, bk.Start) {
 			continue
 		}
 		tile, err := storage.BucketTile(ctx, tw, r, bk)
@@ -324,6 +325,20 @@ func (b *tileBuilder) keyTiles(ctx context.Context, store storage.TileStore, i i
 		out = append(out, tile)
 	}
 	return out, nil
+}
+
+// touchedBucket reports whether the bucket starting at start is to be
+// rebuilt, starts being the touched ones: it is one of them, or, for a
+// finer level, its coarse bucket holds one (whether it has a tile depends
+// on the whole coarse bucket).
+func touchedBucket(tw *eval.TiledWindow, starts []int64, start int64) bool {
+	if tw.Coarse == 0 {
+		_, ok := slices.BinarySearch(starts, start)
+		return ok
+	}
+	c, _ := storage.BucketStart(start, tw.Coarse)
+	i, _ := slices.BinarySearch(starts, c)
+	return i < len(starts) && starts[i] < c+tw.Coarse
 }
 
 // firstError returns the first error of errs, saying how many others

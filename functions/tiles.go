@@ -3,6 +3,7 @@ package functions
 import (
 	"context"
 	"log/slog"
+	"strconv"
 	"sync"
 	"time"
 
@@ -31,7 +32,7 @@ type tileRepair struct {
 	store   storage.TileStore
 	log     *slog.Logger
 	timeout time.Duration
-	windows map[string]*storage.TiledIndex // by plan version, NUL, window name
+	windows map[string]*storage.TiledIndex // by windowKey
 
 	mu      sync.Mutex
 	queue   []*repairJob
@@ -65,7 +66,7 @@ func newTileRepair(s *Service, done *prometheus.CounterVec) *tileRepair {
 				s.log.Warn("no tiles for a long window: requests read its raw rows", "view", v.Name, "window", tw.Name, "reason", err)
 				continue
 			}
-			r.windows[v.Version+"\x00"+tw.Name] = ti
+			r.windows[windowKey(v.Version, tw.Name, tw.Width)] = ti
 		}
 	}
 	if len(r.windows) == 0 {
@@ -76,7 +77,7 @@ func newTileRepair(s *Service, done *prometheus.CounterVec) *tileRepair {
 
 // report queues a rebuild of the buckets starts of q's key and window.
 func (r *tileRepair) report(q eval.TileQuery, starts []int64) {
-	ti := r.windows[q.Version+"\x00"+q.Window]
+	ti := r.windows[windowKey(q.Version, q.Window, q.Width)]
 	if ti == nil || len(starts) == 0 {
 		return
 	}
@@ -85,7 +86,7 @@ func (r *tileRepair) report(q eval.TileQuery, starts []int64) {
 	for _, v := range q.Values {
 		id = eval.AppendKey(id, v)
 	}
-	key := q.Window + "\x00" + q.Version + "\x00" + string(id)
+	key := windowKey(q.Version, q.Window, q.Width) + "\x00" + string(id)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if j := r.queued[key]; j != nil {
@@ -135,4 +136,9 @@ func (r *tileRepair) idle() bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return !r.running
+}
+
+// windowKey names a level of a tiled window of a plan version.
+func windowKey(version, window string, width int64) string {
+	return version + "\x00" + window + "\x00" + strconv.FormatInt(width, 10)
 }

@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/fenestra-dev/fenestra/featurelang/eval"
@@ -63,17 +64,19 @@ func (ti *TiledIndex) IndexKey(key []types.Value) []types.Value {
 
 // Rebuild rebuilds, from the rows ts stores now, the tiles of one key
 // (values in PARTITION BY order) in the buckets whose starts are in
-// [from, to): it reads the buckets with their tokens (ReadBuckets), builds
-// each one's tile and writes them (WriteTiles). A bucket whose rows the
-// view's WHERE all drops gets an empty tile. It returns the number of
-// tiles written. A row written meanwhile only makes a tile stale, never
-// wrong (TileStore).
+// [from, to) (for a finer level, in the whole buckets of its coarse width
+// those touch, and only where BuiltBuckets keeps them): it reads the
+// buckets with their tokens (ReadBuckets), builds each one's tile and
+// writes them (WriteTiles). It returns the number of tiles written. A row
+// written meanwhile only makes a tile stale, never wrong (TileStore).
 func (ti *TiledIndex) Rebuild(ctx context.Context, ts TileStore, key []types.Value, from, to int64) (int, error) {
+	from, to = BuildSpan(ti.Window, from, to)
 	r := TileRange{Table: ti.Table.Name, Index: ti.Index, Window: ti.ID, Key: ti.IndexKey(key), Width: ti.Window.Width, From: from, To: to}
 	buckets, err := ts.ReadBuckets(ctx, r)
 	if err != nil {
 		return 0, err
 	}
+	buckets = BuiltBuckets(ti.Window, buckets)
 	tiles := make([]Tile, 0, len(buckets))
 	for _, b := range buckets {
 		t, err := BucketTile(ctx, ti.Window, r, b)
@@ -86,6 +89,43 @@ func (ti *TiledIndex) Rebuild(ctx context.Context, ts TileStore, key []types.Val
 		return 0, nil
 	}
 	return len(tiles), ts.WriteTiles(ctx, ti.Table.Name, tiles)
+}
+
+// BuildSpan returns the span of bucket starts a builder of tw reads to
+// rebuild the buckets starting in [from, to): the same, or, for a finer
+// level (tw.Coarse > 0), widened to the whole buckets of the coarse
+// width, since whether a fine bucket has a tile depends on all of them
+// (eval.TiledWindow.FineBuckets).
+func BuildSpan(tw *eval.TiledWindow, from, to int64) (int64, int64) {
+	if tw.Coarse == 0 || from >= to {
+		return from, to
+	}
+	if s, ok := BucketStart(from, tw.Coarse); ok {
+		from = s
+	}
+	if last, ok := BucketStart(to-1, tw.Coarse); ok && last <= math.MaxInt64-tw.Coarse {
+		to = last + tw.Coarse
+	}
+	return from, to
+}
+
+// BuiltBuckets returns the buckets (read by ReadBuckets over a BuildSpan)
+// that get tiles: all of them for a window's own level, for a finer level
+// those in coarse buckets holding eval.FineMinRows rows or more.
+func BuiltBuckets(tw *eval.TiledWindow, bs []Bucket) []Bucket {
+	if tw.Coarse == 0 {
+		return bs
+	}
+	starts, rows := make([]int64, len(bs)), make([]int, len(bs))
+	for i, b := range bs {
+		starts[i], rows[i] = b.Start, b.Rows.Len
+	}
+	keep := tw.FineBuckets(starts, rows)
+	out := make([]Bucket, len(keep))
+	for i, k := range keep {
+		out[i] = bs[k]
+	}
+	return out
 }
 
 // BucketTile builds the tile of bucket bk (as ReadBuckets returned it for

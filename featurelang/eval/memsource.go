@@ -187,10 +187,39 @@ func (m *MemSource) Tiled(ctx context.Context, ev *Evaluator) (*MemTiles, error)
 		if err != nil {
 			return nil, err
 		}
+		if tw.Coarse > 0 { // a finer level: tiles only in busy coarse buckets, per key
+			tiles = fineTiles(tw, tiles)
+		}
 		slices.SortStableFunc(tiles, func(a, b *Tile) int { return cmpInt(a.Start, b.Start) })
-		out.windows[tw.Name] = tiles
+		out.windows[tw.Name] = append(out.windows[tw.Name], tiles...)
 	}
 	return out, nil
+}
+
+// fineTiles keeps the tiles of a finer level that FineBuckets keeps,
+// key by key.
+func fineTiles(tw *TiledWindow, tiles []*Tile) []*Tile {
+	byKey := map[string][]*Tile{}
+	var order []string
+	for _, t := range tiles {
+		k := string(tw.appendKeyValues(nil, t.Key))
+		if _, ok := byKey[k]; !ok {
+			order = append(order, k)
+		}
+		byKey[k] = append(byKey[k], t)
+	}
+	var out []*Tile
+	for _, k := range order {
+		ts := byKey[k]
+		starts, rows := make([]int64, len(ts)), make([]int, len(ts))
+		for i, t := range ts {
+			starts[i], rows[i] = t.Start, int(t.Rows)
+		}
+		for _, i := range tw.FineBuckets(starts, rows) {
+			out = append(out, ts[i])
+		}
+	}
+	return out
 }
 
 // Tiles implements TileSource.

@@ -91,17 +91,51 @@ func (e *Evaluator) attachTiles() {
 }
 
 // tiledSpan is one tile-served window of a request: its frame's lower
-// bound, the span [a, b) of bucket starts tiles may serve, and the tiles
-// the Source returned for it.
+// bound and its levels, the ranges of bucket starts that tiles may serve.
 type tiledSpan struct {
 	we     *windowEval
 	lower  int64
-	a, b   int64
+	levels []*tileLevel
+}
+
+// tileLevel is a range [a, b) of bucket starts of one width inside a
+// frame, the query of its tiles and what the Source returned.
+type tileLevel struct {
 	width  int64
+	a, b   int64
+	fine   bool // of the window's finer level
+	q      TileQuery
 	tiles  []StoredTile
-	err    error     // of reading them
-	q      TileQuery // the query that read them; Table empty for none
-	missed []int64   // starts of buckets in [a, b) whose rows were read raw
+	err    error
+	missed []int64 // starts of buckets in [a, b) whose rows were read raw
+	// raw counts, for a finer level, the rows read raw in [a, b) by
+	// bucket of the coarse width (at most two).
+	raw []coarseCount
+}
+
+type coarseCount struct {
+	start int64
+	n     int
+}
+
+// report returns the missed buckets to report: for a finer level, only
+// those in coarse buckets where FineMinRows rows or more were read raw,
+// the only ones a builder builds (FineBuckets); reporting others would
+// make rebuilds that build nothing.
+func (lv *tileLevel) report(coarse int64) []int64 {
+	if !lv.fine {
+		return lv.missed
+	}
+	var out []int64
+	for _, s := range lv.missed {
+		c, _ := bucketStart(s, coarse)
+		for _, cc := range lv.raw {
+			if cc.start == c && cc.n >= FineMinRows {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
 }
 
 // tiledWindows computes the windows of group g for the request row cur
@@ -132,14 +166,13 @@ func (r *requestRun) tiledWindows(n *node, g *windowGroup, src TileSource, cur *
 	// Read the tiles in the background while the edges are read.
 	var wg sync.WaitGroup
 	for _, sp := range spans {
-		if sp.q.Table == "" {
-			continue
+		for _, lv := range sp.levels {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				lv.tiles, lv.err = src.Tiles(r.ctx, lv.q)
+			}()
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sp.tiles, sp.err = src.Tiles(r.ctx, sp.q)
-		}()
 	}
 	var edges []interval
 	for _, sp := range spans {
@@ -164,10 +197,12 @@ func (r *requestRun) tiledWindows(n *node, g *windowGroup, src TileSource, cur *
 	}
 	var gaps []interval
 	for _, sp := range spans {
-		if err := sp.checkTiles(); err != nil {
-			return err
+		for _, lv := range sp.levels {
+			if err := lv.checkTiles(); err != nil {
+				return err
+			}
+			gaps = append(gaps, lv.gaps()...)
 		}
-		gaps = append(gaps, sp.gaps()...)
 	}
 	if gaps = subtractIntervals(mergeIntervals(gaps), edges); len(gaps) > 0 {
 		more, err := r.readIntervals(n.input, g, key, gaps)
@@ -188,8 +223,10 @@ func (r *requestRun) tiledWindows(n *node, g *windowGroup, src TileSource, cur *
 		if err := sp.compute(n, w, c, ts, q, t, curRow, aggCols); err != nil {
 			return err
 		}
-		if rep != nil && len(sp.missed) > 0 {
-			rep.MissingTiles(sp.q, sp.missed)
+		for _, lv := range sp.levels {
+			if m := lv.report(sp.we.tiles.tw.Width); rep != nil && len(m) > 0 {
+				rep.MissingTiles(lv.q, m)
+			}
 		}
 	}
 	if shared {
@@ -202,20 +239,19 @@ func (r *requestRun) tiledWindows(n *node, g *windowGroup, src TileSource, cur *
 	return c.err
 }
 
-// tileSpan returns the tiled span of window we for the request at t,
-// with the query of its tiles (none, q.Table empty, when no whole bucket
-// lies inside the frame or the window's columns do not trace to the
-// table's).
+// tileSpan returns the tiled span of window we for the request at t: the
+// whole buckets inside the frame, and, when the window has a finer level,
+// the whole fine buckets inside the partial buckets at its edges (or
+// inside the frame, when it holds no whole bucket). None when the
+// window's columns do not trace to the table's.
 func (r *requestRun) tileSpan(in *node, table string, g *windowGroup, we *windowEval, key []types.Value, t int64) *tiledSpan {
 	tw := we.tiles.tw
 	lower, _ := we.frame.rangeLimits(t)
-	sp := &tiledSpan{we: we, lower: lower, width: tw.Width}
-	b, okB := bucketStart(t, tw.Width)
-	a, okA := bucketCeil(lower, tw.Width)
-	if !okA || !okB || a >= b {
+	sp := &tiledSpan{we: we, lower: lower}
+	if lower > t {
 		return sp
 	}
-	q := TileQuery{Table: table, Values: key, Version: r.version, Window: tw.Name, Width: tw.Width, From: a, To: b}
+	q := TileQuery{Table: table, Values: key, Version: r.version, Window: tw.Name}
 	for _, p := range g.spec.PartitionBy {
 		name, ok := traceCol(in, p)
 		if !ok {
@@ -228,62 +264,82 @@ func (r *requestRun) tileSpan(in *node, table string, g *windowGroup, we *window
 		return sp
 	}
 	q.TS = name
-	sp.a, sp.b, sp.q = a, b, q
+	level := func(width, a, b int64, fine bool) {
+		if a < b {
+			lq := q
+			lq.Width, lq.From, lq.To = width, a, b
+			sp.levels = append(sp.levels, &tileLevel{width: width, a: a, b: b, fine: fine, q: lq})
+		}
+	}
+	b, okB := bucketStart(t, tw.Width)
+	a, okA := bucketCeil(lower, tw.Width)
+	whole := okA && okB && a < b
+	if whole {
+		level(tw.Width, a, b, false)
+	}
+	if f := tw.Fine; f != nil {
+		fa, okA := bucketCeil(lower, f.Width)
+		fb, okB := bucketStart(t, f.Width)
+		switch {
+		case !okA || !okB:
+		case whole:
+			level(f.Width, fa, a, true)
+			level(f.Width, b, fb, true)
+		default:
+			level(f.Width, fa, fb, true)
+		}
+	}
 	return sp
 }
 
 // checkTiles checks what the Source returned: tiles of [a, b), aligned,
 // oldest first. Anything else is the Source's error, not a reason to
 // answer wrongly.
-func (sp *tiledSpan) checkTiles() error {
-	if sp.err != nil {
-		return fmt.Errorf("reading the tiles of window %s: %w", sp.q.Window, sp.err)
+func (lv *tileLevel) checkTiles() error {
+	if lv.err != nil {
+		return fmt.Errorf("reading the tiles of window %s: %w", lv.q.Window, lv.err)
 	}
-	for i, tile := range sp.tiles {
-		if tile.Start < sp.a || tile.Start >= sp.b || tile.Start%sp.width != 0 || (i > 0 && tile.Start <= sp.tiles[i-1].Start) {
+	for i, tile := range lv.tiles {
+		if tile.Start < lv.a || tile.Start >= lv.b || tile.Start%lv.width != 0 || (i > 0 && tile.Start <= lv.tiles[i-1].Start) {
 			return fmt.Errorf("reading the tiles of window %s: the source returned a tile at %d, outside the buckets [%d, %d) of width %d or out of order",
-				sp.q.Window, tile.Start, sp.a, sp.b, sp.width)
+				lv.q.Window, tile.Start, lv.a, lv.b, lv.width)
 		}
 	}
 	return nil
 }
 
-// edges returns the parts of the window's frame [lower, t] that no tile
-// can cover: before its first whole bucket and from the bucket holding t
-// on; the whole frame when no whole bucket lies inside.
+// edges returns the parts of the window's frame [lower, t] that no level
+// covers, whatever tiles it holds.
 func (sp *tiledSpan) edges(t int64) []interval {
-	if sp.q.Table == "" {
-		return []interval{{sp.lower, t}}
+	if sp.lower > t {
+		return nil
 	}
-	out := []interval{{sp.b, t}}
-	if sp.lower < sp.a {
-		out = append(out, interval{sp.lower, sp.a - 1})
+	var covered []interval
+	for _, lv := range sp.levels {
+		covered = append(covered, interval{lv.a, lv.b - 1})
 	}
-	return out
+	return subtractIntervals([]interval{{sp.lower, t}}, mergeIntervals(covered))
 }
 
 // gaps returns the buckets of [a, b) the tiles do not cover.
-func (sp *tiledSpan) gaps() []interval {
-	if sp.q.Table == "" {
-		return nil
-	}
+func (lv *tileLevel) gaps() []interval {
 	var out []interval
-	from := sp.a
-	for _, tile := range sp.tiles {
+	from := lv.a
+	for _, tile := range lv.tiles {
 		if tile.Start > from {
 			out = append(out, interval{from, tile.Start - 1})
 		}
-		from = tile.Start + sp.width
+		from = tile.Start + lv.width
 	}
-	if from < sp.b {
-		out = append(out, interval{from, sp.b - 1})
+	if from < lv.b {
+		out = append(out, interval{from, lv.b - 1})
 	}
 	return out
 }
 
 // compute sets the window's aggregates: the raw rows of its frame in w
-// that no tile covers, and the tiles, folded in window order, then the
-// request row when the frame includes it.
+// that no tile covers, and the tiles of every level, folded in window
+// order, then the request row when the frame includes it.
 func (sp *tiledSpan) compute(n *node, w *types.Block, c *ectx, ts []int64, q rowSeq, t int64, curRow int, aggCols []types.Column) error {
 	we := sp.we
 	tw := we.tiles.tw
@@ -308,9 +364,21 @@ func (sp *tiledSpan) compute(n *node, w *types.Block, c *ectx, ts []int64, q row
 			parts[i].Add(args)
 		}
 	}
+	// The tiles of all levels, oldest first: their buckets never overlap.
+	type levelTile struct {
+		StoredTile
+		width int64
+	}
+	var tiles []levelTile
+	for _, lv := range sp.levels {
+		for _, tile := range lv.tiles {
+			tiles = append(tiles, levelTile{tile, lv.width})
+		}
+	}
+	slices.SortFunc(tiles, func(a, b levelTile) int { return cmp.Compare(a.Start, b.Start) })
 	next := 0 // the next tile to fold in
 	fold := func() error {
-		tile := sp.tiles[next]
+		tile := tiles[next]
 		next++
 		if len(tile.Partials) != len(tw.Funcs) {
 			return fmt.Errorf("%w: a tile of window %s at %d has %d partials, the window tiles %d aggregates", ErrInput, tw.Name, tile.Start, len(tile.Partials), len(tw.Funcs))
@@ -325,22 +393,33 @@ func (sp *tiledSpan) compute(n *node, w *types.Block, c *ectx, ts []int64, q row
 	for i := lo; i < hi; i++ {
 		row := q.at(i)
 		v := ts[row]
-		for next < len(sp.tiles) && sp.tiles[next].Start+sp.width <= v {
+		for next < len(tiles) && tiles[next].Start+tiles[next].width <= v {
 			if err := fold(); err != nil {
 				return err
 			}
 		}
-		if next < len(sp.tiles) && sp.tiles[next].Start <= v {
+		if next < len(tiles) && tiles[next].Start <= v {
 			continue // in the tile's bucket: read for another window of the group
 		}
 		add(row)
-		if v >= sp.a && v < sp.b {
-			if s, _ := bucketStart(v, sp.width); len(sp.missed) == 0 || sp.missed[len(sp.missed)-1] != s {
-				sp.missed = append(sp.missed, s)
+		for _, lv := range sp.levels {
+			if v >= lv.a && v < lv.b {
+				if s, _ := bucketStart(v, lv.width); len(lv.missed) == 0 || lv.missed[len(lv.missed)-1] != s {
+					lv.missed = append(lv.missed, s)
+				}
+				if lv.fine {
+					c, _ := bucketStart(v, tw.Width)
+					if k := len(lv.raw) - 1; k >= 0 && lv.raw[k].start == c {
+						lv.raw[k].n++
+					} else {
+						lv.raw = append(lv.raw, coarseCount{c, 1})
+					}
+				}
+				break
 			}
 		}
 	}
-	for next < len(sp.tiles) {
+	for next < len(tiles) {
 		if err := fold(); err != nil {
 			return err
 		}
@@ -527,8 +606,8 @@ func tiled(p *plan.Plan) bool {
 }
 
 // ServedTiledWindows returns the windows request mode serves from tiles
-// (some of their aggregates at least), in plan order: what a host keeps
-// tiles of.
+// (some of their aggregates at least), in plan order, each followed by
+// its finer level when it has one: what a host keeps tiles of.
 func (e *Evaluator) ServedTiledWindows() []*TiledWindow {
 	var tws []*TiledWindow
 	walkNodes(e.root, func(n *node) {
@@ -536,6 +615,9 @@ func (e *Evaluator) ServedTiledWindows() []*TiledWindow {
 			for _, we := range g.windows {
 				if we.tiles != nil {
 					tws = append(tws, we.tiles.tw)
+					if we.tiles.tw.Fine != nil {
+						tws = append(tws, we.tiles.tw.Fine)
+					}
 				}
 			}
 		}

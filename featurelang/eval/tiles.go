@@ -36,6 +36,17 @@ type TiledWindow struct {
 	// evaluates them (its SELECT list, left to right): a tile's
 	// Partials[i] is the state of Funcs[i].
 	Funcs []*agg.Func
+	// Fine is the window's finer level, or nil: the same window in
+	// buckets of Width/24, which request mode takes at the edges of a
+	// frame, inside the partial buckets of Width, so a busy key reads at
+	// most two fine buckets of rows rather than two buckets. A window of
+	// a width divisible by 24 (1d: 1h, 6h: 15m) has one. Its tiles are
+	// built only for the buckets of Width holding FineMinRows rows or
+	// more (FineBuckets): for fewer, reading the rows costs less.
+	Fine *TiledWindow
+	// Coarse is, for a finer level, the width of the level it refines;
+	// 0 for a window's own level.
+	Coarse int64
 
 	table   *plan.Table
 	g       *windowGroup
@@ -69,11 +80,12 @@ type Bucket struct {
 	Rows []int
 }
 
-// TiledWindows returns the tiled windows of the view, in plan order: the
+// TiledWindows returns the tiled windows of the view, in plan order, each
+// followed by its finer level (TiledWindow.Fine) when it has one: the
 // long windows with at least one aggregate call whose plan.Expr.Tile says
-// tiled. It fails for a tiled window it cannot build tiles for yet: one
-// whose PARTITION BY or ORDER BY is not a plain column, or whose rows are
-// not the request table's (through WHERE clauses only).
+// tiled. It fails for a tiled window it cannot build tiles for: one whose
+// PARTITION BY or ORDER BY is not a plain column, or whose rows are not
+// the request table's (through WHERE clauses and LAST JOINs).
 func (e *Evaluator) TiledWindows() ([]*TiledWindow, error) {
 	var out []*TiledWindow
 	var err error
@@ -91,6 +103,9 @@ func (e *Evaluator) TiledWindows() ([]*TiledWindow, error) {
 			}
 			if tw != nil {
 				out = append(out, tw)
+				if tw.Fine != nil {
+					out = append(out, tw.Fine)
+				}
 			}
 		}
 	})
@@ -166,7 +181,42 @@ func (e *Evaluator) tiledWindow(n *node, wi int) (*TiledWindow, error) {
 		}
 	}
 	slices.Reverse(tw.filters)
+	if tw.Width%24 == 0 {
+		fine := *tw
+		fine.Width, fine.Coarse = tw.Width/24, tw.Width
+		tw.Fine = &fine
+	}
 	return tw, nil
+}
+
+// FineMinRows is how many rows a bucket of a window must hold for its
+// finer level (TiledWindow.Fine) to have tiles in it.
+const FineMinRows = 256
+
+// FineBuckets returns, of the buckets of a finer level (starts and row
+// counts, in any order), those in buckets of w.Coarse that hold
+// FineMinRows rows or more in all: the buckets whose tiles are built.
+// Every bucket of w.Coarse the starts touch must be whole among them. For
+// a window's own level it returns every bucket.
+func (w *TiledWindow) FineBuckets(starts []int64, rows []int) []int {
+	keep := make([]int, 0, len(starts))
+	if w.Coarse == 0 {
+		for i := range starts {
+			keep = append(keep, i)
+		}
+		return keep
+	}
+	total := map[int64]int{}
+	for i, s := range starts {
+		c, _ := bucketStart(s, w.Coarse)
+		total[c] += rows[i]
+	}
+	for i, s := range starts {
+		if c, _ := bucketStart(s, w.Coarse); total[c] >= FineMinRows {
+			keep = append(keep, i)
+		}
+	}
+	return keep
 }
 
 // maxCol returns the highest input column e reads, or -1.

@@ -102,7 +102,9 @@ func TestTilesEqualWindow(t *testing.T) {
 			tiled, oracle := tc.compile(t)
 			ev, oev := mustEval(t, tiled), mustEval(t, oracle)
 			tws, err := ev.TiledWindows()
-			if err != nil || len(tws) != 1 || len(tws[0].Funcs) != 11 || tws[0].Width != tileDay {
+			// The window, then its finer level: hours.
+			if err != nil || len(tws) != 2 || len(tws[0].Funcs) != 11 || tws[0].Width != tileDay ||
+				tws[0].Fine != tws[1] || tws[1].Width != tileDay/24 || tws[1].Coarse != tileDay {
 				t.Fatalf("TiledWindows: %v, %v", tws, err)
 			}
 			tw := tws[0]
@@ -123,9 +125,15 @@ func TestTilesEqualWindow(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			inOrder, err := ev.BuildTiles(ctx, types.BlockOf(schema, rows), seqs)
+			all, err := ev.BuildTiles(ctx, types.BlockOf(schema, rows), seqs)
 			if err != nil {
 				t.Fatal(err)
+			}
+			var inOrder []*eval.Tile // BuildTiles builds the finer level's too
+			for _, tl := range all {
+				if tl.Window.Width == tw.Width {
+					inOrder = append(inOrder, tl)
+				}
 			}
 			if !sameTileSet(t, tiles, inOrder) {
 				t.Fatal("tiles depend on the block's order")
@@ -372,7 +380,7 @@ func TestTiledWindowsUnsupported(t *testing.T) {
 		windows   int
 		err       string
 	}{
-		{"plain", `SELECT sum(x) OVER w FROM t WINDOW w AS (PARTITION BY k ORDER BY ts` + win, 1, ""},
+		{"plain", `SELECT sum(x) OVER w FROM t WINDOW w AS (PARTITION BY k ORDER BY ts` + win, 2, ""}, // and its finer level
 		{"raw only", `SELECT sum(x) OVER w FROM t WINDOW w AS (PARTITION BY k ORDER BY ts ROWS BETWEEN 3 PRECEDING AND CURRENT ROW);`, 0, ""},
 		{"partition expression", `SELECT sum(x) OVER w FROM t WINDOW w AS (PARTITION BY substr(k, 1, 1) ORDER BY ts` + win, 0,
 			"only plain PARTITION BY columns"},

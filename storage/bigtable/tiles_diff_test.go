@@ -160,6 +160,7 @@ type storedTileStats struct {
 	cases, ttl, joins, requests, windows, refused int
 	built                                         int // tiles written by Rebuild
 	merged                                        [3]int
+	builtFine                                     int    // tiles of finer levels built
 	missing                                       [3]int // buckets read raw inside tiled frames, by phase
 	changed                                       int    // requests whose answer the late rows changed, with tiles merged
 }
@@ -172,9 +173,11 @@ func runStoredTiles(t *testing.T, iters int, newStore newTiledStore) {
 	}
 	t.Logf("%d cases (%d with a TTL, %d with a LAST JOIN), %d tiled windows (%d no index can hold), %d tiles built, "+
 		"%d requests per phase; tiles merged %v, buckets read raw inside tiled frames %v (fresh, stale, rebuilt); "+
-		"%d answers changed by late rows while tiles were merged",
-		st.cases, st.ttl, st.joins, st.windows, st.refused, st.built, st.requests, st.merged, st.missing, st.changed)
+		"%d answers changed by late rows while tiles were merged; %d tiles of finer levels built",
+		st.cases, st.ttl, st.joins, st.windows, st.refused, st.built, st.requests, st.merged, st.missing, st.changed, st.builtFine)
 	switch {
+	case st.builtFine == 0:
+		t.Errorf("no tile of a finer level was built: the busy cases test nothing")
 	case 2*st.merged[0] < st.requests || st.merged[1] == 0 || 2*st.merged[2] < st.requests:
 		t.Errorf("tiles merged %v over %d requests per phase: the test hardly used tiles", st.merged, st.requests)
 	case st.missing[1] == 0 || st.changed == 0:
@@ -190,6 +193,9 @@ func storedTileCase(t *testing.T, seed uint64, newStore newTiledStore, st *store
 	o := tiletest.Options{}
 	if seed%3 == 0 {
 		o.TTL = int64(2+seed%12) * 24 * 60 // 2 to 13 days, in minutes
+	}
+	if seed%4 == 1 { // busy keys: the finer levels of long windows get tiles
+		o.Rows, o.Busy = 3000, true
 	}
 	c, err := tiletest.New(seed, o)
 	if err != nil {
@@ -240,6 +246,9 @@ func storedTileCase(t *testing.T, seed uint64, newStore newTiledStore, st *store
 					t.Fatalf("seed %d, window %s, key %v: %v", seed, ti.Window.Name, key, err)
 				}
 				st.built += n
+				if ti.Window.Coarse > 0 {
+					st.builtFine += n
+				}
 			}
 		}
 	}

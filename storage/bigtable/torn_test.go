@@ -233,13 +233,18 @@ func runTorn(t *testing.T, s tiledStore, dur time.Duration) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The window and its finer level (tiles only in busy buckets).
 	tws := ev.ServedTiledWindows()
-	if len(tws) != 1 || len(tws[0].Funcs) != 4+tornCols {
-		t.Fatalf("the view serves %d windows from tiles, want 1 with every aggregate tiled", len(tws))
+	if len(tws) != 2 || len(tws[0].Funcs) != 4+tornCols || tws[1].Coarse != tws[0].Width {
+		t.Fatalf("the view serves %d windows from tiles, want 1 with every aggregate tiled and its finer level", len(tws))
 	}
-	ti, err := storage.NewTiledIndex(def, plan.Version(view), tws[0])
-	if err != nil {
-		t.Fatal(err)
+	var tis []*storage.TiledIndex
+	for _, tw := range tws {
+		ti, err := storage.NewTiledIndex(def, plan.Version(view), tw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tis = append(tis, ti)
 	}
 	run, cancel := context.WithTimeout(ctx, dur)
 	defer cancel()
@@ -289,7 +294,7 @@ func runTorn(t *testing.T, s tiledStore, dur time.Duration) {
 				front := int64(progress() * float64(tornSpan))
 				from := tornT0 - tornDay + r.Int64N(front+2*tornDay)
 				to := from + r.Int64N(12*tornDay)
-				n, err := ti.Rebuild(ctx, s, key, from, to)
+				n, err := tis[r.IntN(len(tis))].Rebuild(ctx, s, key, from, to)
 				if err != nil {
 					fail("rebuild %v [%d, %d): %v", key, from, to, err)
 					return

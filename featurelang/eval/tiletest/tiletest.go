@@ -52,6 +52,11 @@ type Options struct {
 	TTL int64
 	// Rows bounds the number of stored rows (default 300).
 	Rows int
+	// Busy puts four rows in five in the last two days of the span, so
+	// with a few thousand rows a key's day holds hundreds of them: enough
+	// for the finer levels of long windows to have tiles
+	// (eval.FineMinRows).
+	Busy bool
 }
 
 // New returns the case of seed.
@@ -99,7 +104,7 @@ func New(seed uint64, o Options) (*Case, error) {
 	}
 	c.View = m.Views[0]
 	c.Table = c.View.Table("t")
-	c.Rows = Rows(r, c.Table.Schema, 20+r.IntN(o.Rows), true)
+	c.Rows = rows(r, c.Table.Schema, 20+r.IntN(o.Rows), true, o.Busy)
 	c.Requests = requests(r, c.Table.Schema, c.Rows)
 	if join {
 		c.Profiles = c.View.Table("p")
@@ -182,12 +187,19 @@ func aggregate(r *rand.Rand, w string, join bool) string {
 // in), and, when late, rows arriving after rows of later times. Column id
 // numbers the rows in arrival order.
 func Rows(r *rand.Rand, schema types.Schema, n int, late bool) [][]types.Value {
+	return rows(r, schema, n, late, false)
+}
+
+func rows(r *rand.Rand, schema types.Schema, n int, late, busy bool) [][]types.Value {
 	keys := []types.Value{types.StringValue("a"), types.StringValue("b"), types.StringValue("c"), types.NullOf(types.String)}
 	xs := []float64{0, 1.5, -2.25, 1e16, 0.1, -1e16, 3}
 	out := make([][]types.Value, n)
 	var prev int64 = T0
 	for i := range out {
 		ts := T0 + r.Int64N(Span)
+		if busy && r.IntN(5) != 0 {
+			ts = T0 + Span - 2*Day + r.Int64N(2*Day)
+		}
 		switch r.IntN(6) {
 		case 0:
 			ts = prev // a tie
