@@ -2,7 +2,9 @@ package functions
 
 import (
 	"context"
+	"errors"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -184,6 +186,31 @@ type meteredSource struct {
 	tiles  atomic.Int64
 	nanos  atomic.Int64 // time in reads
 	repair *tileRepair  // nil: no repairs
+}
+
+// TilesMany implements eval.MultiTileSource: in one call when the store
+// has one, else a Tiles call per query, at once.
+func (s *meteredSource) TilesMany(ctx context.Context, qs []eval.TileQuery) ([][]eval.StoredTile, error) {
+	out := make([][]eval.StoredTile, len(qs))
+	ms, ok := s.src.(eval.MultiTileSource)
+	if !ok {
+		errs := make([]error, len(qs))
+		var wg sync.WaitGroup
+		for i, q := range qs {
+			wg.Go(func() { out[i], errs[i] = s.Tiles(ctx, q) })
+		}
+		wg.Wait()
+		return out, errors.Join(errs...)
+	}
+	start := time.Now()
+	out, err := ms.TilesMany(ctx, qs)
+	if len(qs) > 0 {
+		s.observe(qs[0].Table, start, nil)
+	}
+	for _, ts := range out {
+		s.tiles.Add(int64(len(ts)))
+	}
+	return out, err
 }
 
 // MissingTiles implements eval.TileRepairer: it queues a rebuild.

@@ -58,6 +58,15 @@ type TileSource interface {
 	Tiles(ctx context.Context, q TileQuery) ([]StoredTile, error)
 }
 
+// MultiTileSource is a TileSource that answers several tile queries in one
+// call. Request mode uses it, when the Source has it, to read the tiles of
+// every level of a request's tiled windows at once.
+type MultiTileSource interface {
+	TileSource
+	// TilesMany returns, for each query of qs, what Tiles returns for it.
+	TilesMany(ctx context.Context, qs []TileQuery) ([][]StoredTile, error)
+}
+
 // TileRepairer is a TileSource that wants to know which buckets request
 // mode read raw rows of although they lie whole inside a tiled window's
 // frame: their tiles are missing or stale. A host rebuilds them, in the

@@ -2,6 +2,7 @@ package eval
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"math"
 	"slices"
@@ -164,14 +165,16 @@ func (r *requestRun) tiledWindows(n *node, g *windowGroup, src TileSource, cur *
 		spans = append(spans, r.tileSpan(n.input, base.p.Table, g, we, key, t))
 	}
 	// Read the tiles in the background while the edges are read.
-	var wg sync.WaitGroup
+	var levels []*tileLevel
 	for _, sp := range spans {
-		for _, lv := range sp.levels {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				lv.tiles, lv.err = src.Tiles(r.ctx, lv.q)
-			}()
+		levels = append(levels, sp.levels...)
+	}
+	var wg sync.WaitGroup
+	if ms, ok := src.(MultiTileSource); ok && len(levels) > 1 {
+		wg.Go(func() { readTilesMany(r.ctx, ms, levels) })
+	} else {
+		for _, lv := range levels {
+			wg.Go(func() { lv.tiles, lv.err = src.Tiles(r.ctx, lv.q) })
 		}
 	}
 	var edges []interval
@@ -237,6 +240,25 @@ func (r *requestRun) tiledWindows(n *node, g *windowGroup, src TileSource, cur *
 		}
 	}
 	return c.err
+}
+
+// readTilesMany reads the tiles of levels in one TilesMany call.
+func readTilesMany(ctx context.Context, ms MultiTileSource, levels []*tileLevel) {
+	qs := make([]TileQuery, len(levels))
+	for i, lv := range levels {
+		qs[i] = lv.q
+	}
+	res, err := ms.TilesMany(ctx, qs)
+	if err == nil && len(res) != len(qs) {
+		err = fmt.Errorf("the source returned %d tile lists for %d queries", len(res), len(qs))
+	}
+	for i, lv := range levels {
+		if err != nil {
+			lv.err = err
+			continue
+		}
+		lv.tiles = res[i]
+	}
 }
 
 // tileSpan returns the tiled span of window we for the request at t: the

@@ -7,6 +7,7 @@ import (
 	"hash/fnv"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/fenestra-dev/fenestra/featurelang/eval"
@@ -112,6 +113,25 @@ func (m *withholdingMany) ScanMany(ctx context.Context, qs []eval.Query) ([]*typ
 	return (&multiSource{Source: m.withholding}).ScanMany(ctx, qs)
 }
 
+// withholdingTilesMany adds TilesMany, answering each query with Tiles.
+type withholdingTilesMany struct {
+	*withholding
+	calls atomic.Int64
+}
+
+func (m *withholdingTilesMany) TilesMany(ctx context.Context, qs []eval.TileQuery) ([][]eval.StoredTile, error) {
+	m.calls.Add(1)
+	out := make([][]eval.StoredTile, len(qs))
+	for i, q := range qs {
+		ts, err := m.Tiles(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = ts
+	}
+	return out, nil
+}
+
 // rawOnly hides a source's tiles.
 type rawOnly struct{ eval.Source }
 
@@ -133,7 +153,7 @@ func TestRequestOverTiles(t *testing.T) {
 			n = 100
 		}
 	}
-	var served, servedFine, requests, joins, joinServed, manyCalls, missing int
+	var served, servedFine, requests, joins, joinServed, manyCalls, tilesManyCalls, missing int
 	for i := range n {
 		seed := uint64(i + 1)
 		o := tiletest.Options{}
@@ -168,14 +188,18 @@ func TestRequestOverTiles(t *testing.T) {
 			}
 		}
 		many := &withholdingMany{withholding: src}
+		tmany := &withholdingTilesMany{withholding: src}
 		for ri, req := range c.Requests {
 			want, err := ev.Request(ctx, req, rawOnly{mem})
 			if err != nil {
 				t.Fatalf("seed %d request %d raw: %v\n%s", seed, ri, err, c.SQL)
 			}
 			var over eval.Source = src
-			if seed%2 == 0 {
+			switch seed % 3 {
+			case 0:
 				over = many
+			case 1:
+				over = tmany
 			}
 			src.reset()
 			before := src.served
@@ -202,12 +226,13 @@ func TestRequestOverTiles(t *testing.T) {
 		served += src.served
 		servedFine += src.servedFine
 		manyCalls += many.calls
+		tilesManyCalls += int(tmany.calls.Load())
 	}
 	// The test means something only if tiles served a good share.
-	if served < requests || joinServed == 0 || servedFine == 0 || manyCalls == 0 || missing == 0 {
+	if served < requests || joinServed == 0 || servedFine == 0 || manyCalls == 0 || tilesManyCalls == 0 || missing == 0 {
 		t.Fatalf("%d tiles served over %d requests (%d with a LAST JOIN, %d of finer levels), %d ScanMany calls, %d reported missing: the test hardly used tiles",
 			served, requests, joinServed, servedFine, manyCalls, missing)
 	}
-	t.Logf("%d cases (%d with a LAST JOIN), %d requests, %d tiles merged (%d with a LAST JOIN, %d of finer levels), %d withheld and reported missing, %d ScanMany calls",
-		n, joins, requests, served, joinServed, servedFine, missing, manyCalls)
+	t.Logf("%d cases (%d with a LAST JOIN), %d requests, %d tiles merged (%d with a LAST JOIN, %d of finer levels), %d withheld and reported missing, %d ScanMany and %d TilesMany calls",
+		n, joins, requests, served, joinServed, servedFine, missing, manyCalls, tilesManyCalls)
 }
