@@ -449,7 +449,10 @@ func cloneTile(t Tile) Tile {
 	return t
 }
 
-var _ eval.TileSource = (*Mem)(nil)
+var (
+	_ eval.TileSource      = (*Mem)(nil)
+	_ eval.MultiTileSource = (*Mem)(nil)
+)
 
 // Tiles implements eval.TileSource (see QueryTiles).
 func (m *Mem) Tiles(ctx context.Context, q eval.TileQuery) ([]eval.StoredTile, error) {
@@ -458,6 +461,40 @@ func (m *Mem) Tiles(ctx context.Context, q eval.TileQuery) ([]eval.StoredTile, e
 		return nil, err
 	}
 	return QueryTiles(ctx, m, def, q)
+}
+
+// TilesMany implements eval.MultiTileSource (see QueryTilesMany): queries
+// of one table are answered together, those of several one by one.
+func (m *Mem) TilesMany(ctx context.Context, qs []eval.TileQuery) ([][]eval.StoredTile, error) {
+	if len(qs) == 0 || slices.ContainsFunc(qs, func(q eval.TileQuery) bool { return q.Table != qs[0].Table }) {
+		return TilesEach(ctx, m, qs)
+	}
+	def, err := m.Describe(ctx, qs[0].Table)
+	if err != nil {
+		return nil, err
+	}
+	return QueryTilesMany(ctx, m, def, qs)
+}
+
+// TilesEach answers each query of qs with src.Tiles, in turn.
+func TilesEach(ctx context.Context, src eval.TileSource, qs []eval.TileQuery) ([][]eval.StoredTile, error) {
+	out := make([][]eval.StoredTile, len(qs))
+	for i, q := range qs {
+		var err error
+		if out[i], err = src.Tiles(ctx, q); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// TileRangesReader is a TileStore that reads several tile ranges in one
+// call. QueryTilesMany uses it when a store has it.
+type TileRangesReader interface {
+	TileStore
+	// ReadTilesMany returns, for each range of rs, what ReadTiles returns
+	// for it.
+	ReadTilesMany(ctx context.Context, rs []TileRange) ([][]Tile, error)
 }
 
 // QueryTiles answers an eval.TileQuery from ts, a store of table def: it
@@ -469,28 +506,81 @@ func (m *Mem) Tiles(ctx context.Context, q eval.TileQuery) ([]eval.StoredTile, e
 // nil, and the caller reads raw rows. Stores implement eval.TileSource
 // with it.
 func QueryTiles(ctx context.Context, ts TileStore, def *plan.Table, q eval.TileQuery) ([]eval.StoredTile, error) {
+	r, ok, err := tileQueryRange(def, q)
+	if err != nil || !ok {
+		return nil, err
+	}
+	tiles, err := ts.ReadTiles(ctx, r)
+	if err != nil {
+		return nil, fmt.Errorf("tiles of window %s: %w", q.Window, err)
+	}
+	return storedTiles(tiles), nil
+}
+
+// QueryTilesMany answers queries of table def from ts: for each query of
+// qs, what QueryTiles returns for it. When ts is a TileRangesReader, the
+// ranges of all the queries that an index can tile are read in one
+// ReadTilesMany call; else each with ReadTiles.
+func QueryTilesMany(ctx context.Context, ts TileStore, def *plan.Table, qs []eval.TileQuery) ([][]eval.StoredTile, error) {
+	out := make([][]eval.StoredTile, len(qs))
+	var rs []TileRange
+	var at []int // at[j]: the query of rs[j]
+	for i, q := range qs {
+		r, ok, err := tileQueryRange(def, q)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			rs, at = append(rs, r), append(at, i)
+		}
+	}
+	many, ok := ts.(TileRangesReader)
+	if !ok || len(rs) == 0 {
+		for j, r := range rs {
+			tiles, err := ts.ReadTiles(ctx, r)
+			if err != nil {
+				return nil, fmt.Errorf("tiles of window %s: %w", qs[at[j]].Window, err)
+			}
+			out[at[j]] = storedTiles(tiles)
+		}
+		return out, nil
+	}
+	tiles, err := many.ReadTilesMany(ctx, rs)
+	if err != nil {
+		return nil, fmt.Errorf("tiles of %d windows of %s: %w", len(rs), def.Name, err)
+	}
+	for j, ts := range tiles {
+		out[at[j]] = storedTiles(ts)
+	}
+	return out, nil
+}
+
+// tileQueryRange returns the TileRange of q in table def; ok is false when
+// no index of def can tile q's window.
+func tileQueryRange(def *plan.Table, q eval.TileQuery) (_ TileRange, ok bool, _ error) {
 	if len(q.Keys) != len(q.Values) {
-		return nil, fmt.Errorf("storage: tiles of window %s of table %s: %d PARTITION BY columns but %d values", q.Window, q.Table, len(q.Keys), len(q.Values))
+		return TileRange{}, false, fmt.Errorf("storage: tiles of window %s of table %s: %d PARTITION BY columns but %d values", q.Window, q.Table, len(q.Keys), len(q.Values))
 	}
 	ord, ix, err := FindIndex(def, q.Keys, q.TS)
 	if err != nil {
-		return nil, nil
+		return TileRange{}, false, nil
 	}
 	if _, err := TileIndex(def, ord); err != nil {
-		return nil, nil
+		return TileRange{}, false, nil
 	}
 	key := make([]types.Value, len(ix.Keys))
 	for j, k := range ix.Keys {
 		key[j] = q.Values[slices.IndexFunc(q.Keys, func(c string) bool { return strings.EqualFold(c, k) })]
 	}
-	tiles, err := ts.ReadTiles(ctx, TileRange{Table: q.Table, Index: ord, Window: WindowID(q.Version, q.Window), Key: key,
-		Width: q.Width, From: q.From, To: q.To})
-	if err != nil {
-		return nil, fmt.Errorf("tiles of window %s: %w", q.Window, err)
-	}
+	return TileRange{Table: q.Table, Index: ord, Window: WindowID(q.Version, q.Window), Key: key,
+		Width: q.Width, From: q.From, To: q.To}, true, nil
+}
+
+// storedTiles returns tiles as a TileSource returns them.
+func storedTiles(tiles []Tile) []eval.StoredTile {
 	out := make([]eval.StoredTile, len(tiles))
 	for i, t := range tiles {
 		out[i] = eval.StoredTile{Start: t.Start, Partials: t.Partials}
 	}
-	return out, nil
+	return out
 }

@@ -8,10 +8,12 @@ import (
 	"hash/fnv"
 	"math"
 	"slices"
+	"time"
 
 	"cloud.google.com/go/bigtable"
 
 	"github.com/fenestra-dev/fenestra/featurelang/eval"
+	"github.com/fenestra-dev/fenestra/featurelang/plan"
 	"github.com/fenestra-dev/fenestra/featurelang/types"
 	"github.com/fenestra-dev/fenestra/storage"
 )
@@ -177,8 +179,13 @@ func bucketToken(days []dayRow, start, width int64) uint64 {
 // dayRange returns the row range of the Bigtable rows of a key (its row
 // key prefix) whose days hold TS values lo to hi.
 func dayRange(prefix []byte, lo, hi int64) bigtable.RowRange {
+	return bigtable.NewRange(dayBounds(prefix, lo, hi))
+}
+
+// dayBounds returns the bounds of dayRange(prefix, lo, hi): [start, end).
+func dayBounds(prefix []byte, lo, hi int64) (start, end string) {
 	n := len(prefix)
-	return bigtable.NewRange(string(appendDay(prefix[:n:n], hi)), prefixSuccessor(appendDay(prefix[:n:n], lo)))
+	return string(appendDay(prefix[:n:n], hi)), prefixSuccessor(appendDay(prefix[:n:n], lo))
 }
 
 // WriteTiles implements storage.TileStore: a single-cell mutation per
@@ -248,46 +255,130 @@ func (s *Store) WriteTiles(ctx context.Context, name string, tiles []storage.Til
 // row's tile. Day rows come first in key order, so each tile is checked
 // against its bucket's token as it arrives.
 func (s *Store) ReadTiles(ctx context.Context, r storage.TileRange) ([]storage.Tile, error) {
-	t, err := s.table(ctx, r.Table)
+	out, err := s.ReadTilesMany(ctx, []storage.TileRange{r})
 	if err != nil {
 		return nil, err
+	}
+	return out[0], nil
+}
+
+var _ storage.TileRangesReader = (*Store)(nil)
+
+// ReadTilesMany implements storage.TileRangesReader: the ranges of one
+// key of one index of a table (a window's levels, say) are read as
+// ReadTiles reads one, in one ReadRows call of the union of their day
+// rows and tile rows, each tile going to the ranges whose window, width
+// and starts hold it. Ranges of other keys are read in a call per key.
+func (s *Store) ReadTilesMany(ctx context.Context, rs []storage.TileRange) ([][]storage.Tile, error) {
+	out := make([][]storage.Tile, len(rs))
+	now := s.now()
+	var groups []*tileGroup
+	byKey := make(map[string]*tileGroup)
+	for i, r := range rs {
+		g, rd, err := s.addTileRead(ctx, byKey, i, r, now)
+		if err != nil {
+			return nil, err
+		}
+		if rd == nil {
+			continue // no tile can be in r
+		}
+		if len(g.reads) == 0 {
+			groups = append(groups, g)
+		}
+		g.reads = append(g.reads, rd)
+	}
+	for _, g := range groups {
+		if err := s.readTileGroup(ctx, g, now, out); err != nil {
+			return nil, err
+		}
+	}
+	return out, ctx.Err()
+}
+
+// A tileGroup is the tile ranges of one key of one index of a table, read
+// together: its day rows (prefix) and each range's tile rows.
+type tileGroup struct {
+	t      *table
+	ord    int
+	ix     *plan.Index
+	prefix []byte // the key's row-key prefix (table.keyPrefix)
+	reads  []*tileRead
+}
+
+// A tileRead is one range of a tileGroup: rs[i] of ReadTilesMany, whose
+// buckets of starts [lo, To) cover TS values [lo, hi].
+type tileRead struct {
+	i      int
+	r      storage.TileRange
+	lo, hi int64
+	tiles  []byte // the row-key prefix of its tiles (table.tilePrefixKey)
+}
+
+// addTileRead checks range i, r, and returns its read and the group of its
+// key in byKey, made if new; a nil read when no tile can be in r at now.
+func (s *Store) addTileRead(ctx context.Context, byKey map[string]*tileGroup, i int, r storage.TileRange, now time.Time) (*tileGroup, *tileRead, error) {
+	t, err := s.table(ctx, r.Table)
+	if err != nil {
+		return nil, nil, err
 	}
 	ix, err := storage.CheckTileRange(t.def, r)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	now := s.now()
 	from := r.From
 	if oldest, _ := storage.TTLBounds(ix, now); ix.TTLAbs > 0 && oldest > from {
 		from = oldest
 	}
 	lo, hi, ok := storage.BucketSpan(from, r.To, r.Width)
 	if !ok {
-		return nil, ctx.Err()
+		return nil, nil, nil
 	}
 	tiles, ok := t.tilePrefixKey(nil, r.Index, r.Window, r.Width, r.Key)
 	if !ok {
-		return nil, ctx.Err()
+		return nil, nil, nil
 	}
-	rows, _, err := t.keyPrefix(nil, r.Index, ix, ix.Keys, r.Key) // ok as tilePrefixKey's
+	prefix, _, err := t.keyPrefix(nil, r.Index, ix, ix.Keys, r.Key) // ok as tilePrefixKey's
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	n := len(tiles)
-	ranges := bigtable.RowRangeList{dayRange(rows, lo, hi),
-		bigtable.NewRange(string(appendStart(tiles[:n:n], lo)), string(appendStart(tiles[:n:n], r.To)))}
-	fam := t.families[r.Index]
+	id := r.Table + "\x00" + string(prefix)
+	g := byKey[id]
+	if g == nil {
+		g = &tileGroup{t: t, ord: r.Index, ix: ix, prefix: prefix}
+		byKey[id] = g
+	}
+	return g, &tileRead{i: i, r: r, lo: lo, hi: hi, tiles: tiles}, nil
+}
+
+// rowRanges returns the Bigtable rows of g's reads: the day rows of their
+// buckets and their tile rows, sorted and merged (rowRanges).
+func (g *tileGroup) rowRanges() bigtable.RowRangeList {
+	spans := make([]*keyRead, 0, 2*len(g.reads))
+	for _, rd := range g.reads {
+		start, end := dayBounds(g.prefix, rd.lo, rd.hi)
+		n := len(rd.tiles)
+		spans = append(spans, &keyRead{start: start, end: end},
+			&keyRead{start: string(appendStart(rd.tiles[:n:n], rd.lo)), end: string(appendStart(rd.tiles[:n:n], rd.r.To))})
+	}
+	return rowRanges(spans)
+}
+
+// readTileGroup reads the tiles of g's reads into out in one ReadRows
+// call of g.rowRanges, taking the first cell of each row, as ReadTiles
+// does: each tile row goes to the reads it is in (g.route) after the key's
+// day rows, which come first in key order, gave its bucket's token.
+func (s *Store) readTileGroup(ctx context.Context, g *tileGroup, now time.Time, out [][]storage.Tile) error {
+	fam := g.t.families[g.ord]
 	// A tile row holds its tile cell alone; the version cell's empty
 	// qualifier sorts first in a day row. A day row without one (written
 	// by an older build) gives its first segment instead, value and all.
 	filter := bigtable.RowFilter(bigtable.ChainFilters(bigtable.ColumnRangeFilter(fam, "", ""), bigtable.CellsPerRowLimitFilter(1)))
-	var out []storage.Tile
 	var days []dayRow
 	var bad error
 	version := fam + ":" + versionQualifier // items name their column "family:qualifier"
 	cctx, cancel := s.call(ctx)
 	defer cancel()
-	err = t.bt.ReadRows(cctx, ranges, func(row bigtable.Row) bool {
+	err := g.t.bt.ReadRows(cctx, g.rowRanges(), func(row bigtable.Row) bool {
 		k := row.Key()
 		if k[0] != tilePrefix {
 			if items := row[fam]; len(items) > 0 && items[0].Column == version {
@@ -298,28 +389,49 @@ func (s *Store) ReadTiles(ctx context.Context, r storage.TileRange) ([]storage.T
 			return true
 		}
 		for _, it := range row[fam] {
-			tile := storage.Tile{Index: r.Index, Window: r.Window, Key: r.Key, Width: r.Width,
-				Start: int64(be64(k[len(k)-8:]) ^ 1<<63)}
+			var tile storage.Tile
 			switch err := decodeTile(it.Value, &tile); {
 			case errors.Is(err, errTileNoToken):
 				continue
 			case err != nil:
-				bad = fmt.Errorf("bigtable: table %s, tile row %x: %w", t.btName, k, err)
+				bad = fmt.Errorf("bigtable: table %s, tile row %x: %w", g.t.btName, k, err)
 				return false
 			}
-			if !storage.TileExpired(ix, now, tile.Start) && tile.Token == bucketToken(days, tile.Start, tile.Width) {
-				out = append(out, tile)
-			}
+			g.route(k, tile, days, now, out)
 		}
 		return true
 	}, filter)
 	if bad != nil {
-		return nil, bad
+		return bad
 	}
 	if err != nil {
-		return nil, s.readFailed(ctx, t, err)
+		return s.readFailed(ctx, g.t, err)
 	}
-	return out, ctx.Err()
+	return nil
+}
+
+// route appends tile, read from tile row k, to the results in out of the
+// reads of g whose tile rows hold k, when it is current: its token is its
+// bucket's in days and the TTL did not expire it at now.
+func (g *tileGroup) route(k string, tile storage.Tile, days []dayRow, now time.Time, out [][]storage.Tile) {
+	start := int64(be64(k[len(k)-8:]) ^ 1<<63)
+	prefix := k[:len(k)-8]
+	checked, current := false, false
+	for _, rd := range g.reads {
+		if string(rd.tiles) != prefix || start < rd.lo || start >= rd.r.To {
+			continue
+		}
+		if !checked { // every read holding k has k's width
+			checked = true
+			current = !storage.TileExpired(g.ix, now, start) && tile.Token == bucketToken(days, start, rd.r.Width)
+		}
+		if !current {
+			return
+		}
+		t := tile
+		t.Index, t.Window, t.Key, t.Width, t.Start = rd.r.Index, rd.r.Window, rd.r.Key, rd.r.Width, start
+		out[rd.i] = append(out[rd.i], t)
+	}
 }
 
 // ReadBuckets implements storage.TileStore with one range scan of the
@@ -381,7 +493,10 @@ func (s *Store) ReadBuckets(ctx context.Context, r storage.TileRange) ([]storage
 	return buckets, ctx.Err()
 }
 
-var _ eval.TileSource = (*Store)(nil)
+var (
+	_ eval.TileSource      = (*Store)(nil)
+	_ eval.MultiTileSource = (*Store)(nil)
+)
 
 // Tiles implements eval.TileSource (see storage.QueryTiles).
 func (s *Store) Tiles(ctx context.Context, q eval.TileQuery) ([]eval.StoredTile, error) {
@@ -390,4 +505,17 @@ func (s *Store) Tiles(ctx context.Context, q eval.TileQuery) ([]eval.StoredTile,
 		return nil, err
 	}
 	return storage.QueryTiles(ctx, s, t.def, q)
+}
+
+// TilesMany implements eval.MultiTileSource (see storage.QueryTilesMany):
+// the queries of one key of a table are read in one ReadRows call.
+func (s *Store) TilesMany(ctx context.Context, qs []eval.TileQuery) ([][]eval.StoredTile, error) {
+	if len(qs) == 0 || slices.ContainsFunc(qs, func(q eval.TileQuery) bool { return q.Table != qs[0].Table }) {
+		return storage.TilesEach(ctx, s, qs)
+	}
+	t, err := s.table(ctx, qs[0].Table)
+	if err != nil {
+		return nil, err
+	}
+	return storage.QueryTilesMany(ctx, s, t.def, qs)
 }
