@@ -143,10 +143,13 @@ type tileBuilder struct {
 	// touched[i] holds the keys of specs[i] whose buckets rows touched,
 	// by their eval.AppendKey encoding.
 	touched []map[string]*touchedKey
-	keyBuf  []byte
-	keyOff  []int
-	order   []int
-	starts  []int64
+	// busy[i], for a window with a finer level, holds the touched buckets
+	// of each key its last rebuild found busy (eval.FineMinRows rows).
+	busy   []map[string][]int64
+	keyBuf []byte
+	keyOff []int
+	order  []int
+	starts []int64
 }
 
 // touchedKey is a key of a tiled window and the starts of the buckets its
@@ -158,7 +161,7 @@ type touchedKey struct {
 
 // newTileBuilder rebuilds the tiled windows of specs from their plans.
 func newTileBuilder(plans [][]byte, specs []tileSpec) (*tileBuilder, error) {
-	b := &tileBuilder{specs: specs, touched: make([]map[string]*touchedKey, len(specs))}
+	b := &tileBuilder{specs: specs, touched: make([]map[string]*touchedKey, len(specs)), busy: make([]map[string][]int64, len(specs))}
 	windows := make([][]*eval.TiledWindow, len(plans))
 	for i, pb := range plans {
 		p, err := plan.Unmarshal(pb)
@@ -267,15 +270,38 @@ func (b *tileBuilder) rebuild(ctx context.Context, store storage.TileStore, name
 			continue
 		}
 		keys := slices.Sorted(maps.Keys(b.touched[i]))
+		if c := b.coarseOf(i); c >= 0 {
+			// A finer level: only the keys and buckets the coarse level's
+			// read found busy (eval.FineMinRows stored rows) can get
+			// tiles; reading the others again would build nothing.
+			keys = slices.DeleteFunc(keys, func(k string) bool {
+				t := b.touched[i][k]
+				t.starts = slices.DeleteFunc(t.starts, func(st int64) bool {
+					cs, _ := storage.BucketStart(st, b.tws[c].Width)
+					_, busy := slices.BinarySearch(b.busy[c][k], cs)
+					return !busy
+				})
+				return len(t.starts) == 0
+			})
+		}
 		tiles := make([][]storage.Tile, len(keys))
+		busy := make([][]int64, len(keys))
 		errs := make([]error, len(keys))
 		parallel(len(keys), rebuildWorkers, func(j int) {
-			tiles[j], errs[j] = b.keyTiles(ctx, store, i, names[s.Table], b.touched[i][keys[j]])
+			tiles[j], busy[j], errs[j] = b.keyTiles(ctx, store, i, names[s.Table], b.touched[i][keys[j]])
 		})
 		if err := firstError(errs); err != nil {
 			return n, err
 		}
 		clear(b.touched[i])
+		if b.tws[i].Fine != nil {
+			b.busy[i] = map[string][]int64{}
+			for j, k := range keys {
+				if len(busy[j]) > 0 {
+					b.busy[i][k] = busy[j]
+				}
+			}
+		}
 		var out []storage.Tile
 		for j, ts := range tiles {
 			out = append(out, ts...)
@@ -292,10 +318,22 @@ func (b *tileBuilder) rebuild(ctx context.Context, store storage.TileStore, name
 	return n, nil
 }
 
+// coarseOf returns the spec whose finer level spec i is, or -1.
+func (b *tileBuilder) coarseOf(i int) int {
+	for c, tw := range b.tws {
+		if tw.Fine != nil && tw.Fine == b.tws[i] {
+			return c
+		}
+	}
+	return -1
+}
+
 // keyTiles reads the buckets of key t of spec i from its first touched
 // bucket to its last in one ReadBuckets call and builds the tiles of the
-// touched ones.
-func (b *tileBuilder) keyTiles(ctx context.Context, store storage.TileStore, i int, table string, t *touchedKey) ([]storage.Tile, error) {
+// touched ones. For a window with a finer level it also returns the
+// touched buckets holding eval.FineMinRows rows or more, ascending: the
+// only ones whose finer tiles can be built.
+func (b *tileBuilder) keyTiles(ctx context.Context, store storage.TileStore, i int, table string, t *touchedKey) ([]storage.Tile, []int64, error) {
 	s, tw := b.specs[i], b.tws[i]
 	lo, hi := t.starts[0], t.starts[len(t.starts)-1]
 	to := hi + 1
@@ -311,20 +349,24 @@ func (b *tileBuilder) keyTiles(ctx context.Context, store storage.TileStore, i i
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("reading the buckets of key %v of window %s of %s: %w", t.key, tw.Name, table, err)
+		return nil, nil, fmt.Errorf("reading the buckets of key %v of window %s of %s: %w", t.key, tw.Name, table, err)
 	}
 	out := make([]storage.Tile, 0, len(t.starts))
+	var busy []int64
 	for _, bk := range storage.BuiltBuckets(tw, bs) {
 		if !touchedBucket(tw, t.starts, bk.Start) {
 			continue
 		}
 		tile, err := storage.BucketTile(ctx, tw, r, bk)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		out = append(out, tile)
+		if tw.Fine != nil && bk.Rows.Len >= eval.FineMinRows {
+			busy = append(busy, bk.Start)
+		}
 	}
-	return out, nil
+	return out, busy, nil
 }
 
 // touchedBucket reports whether the bucket starting at start is to be

@@ -300,3 +300,79 @@ func tilesText(ts []storage.Tile) string {
 	}
 	return s
 }
+
+// TestMaterializeFineTiles: a busy key (hundreds of rows a day) gets the
+// finer level's tiles (hours of the 1-day window) from materialize, a
+// quiet key none, and every stored tile of both levels is current and
+// equals a build of the stored rows (storage.BuiltBuckets).
+func TestMaterializeFineTiles(t *testing.T) {
+	ctx := context.Background()
+	mod, err := featurelang.Compile("t.sql", tilesSQL, featurelang.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx := mod.Tables[0]
+	rows := randomRows(rand.New(rand.NewPCG(8, 1)), tx.Schema, 3000)
+	spreadTimes(rand.New(rand.NewPCG(8, 2)), rows, tx.Schema.Index("ts"), 3)
+	card := tx.Schema.Index("card")
+	for i := range rows.Len { // card b: 9 rows in 10, over 3 days
+		v := types.StringValue("b")
+		if i%10 == 0 {
+			v = types.StringValue("q") // a quiet key
+		}
+		rows.Cols[card].Set(i, v)
+	}
+	path := filepath.Join(t.TempDir(), "tx.csv")
+	writeFile(t, path, rows)
+	got, addr := emulatorStore(t, mod.Tables)
+	job := dataflow.MaterializeJob{Tables: mod.Tables, Inputs: []dataflow.Input{{Table: "tx", Path: path}}, Writers: 2, Views: mod.Views[:1],
+		Target: dataflow.BigtableTarget{Project: "p", Instance: "i", EmulatorHost: addr}}
+	p, s := beam.NewPipelineWithRoot()
+	if _, err := dataflow.Materialize(s, job); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := dataflow.Run(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	view := mod.Views[0]
+	ev, err := eval.New(view)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tws, err := ev.TiledWindows()
+	if err != nil || len(tws) != 2 || tws[1].Coarse == 0 {
+		t.Fatalf("tiled windows: %d, %v; want the window and its finer level", len(tws), err)
+	}
+	fine := map[string]int{}
+	for _, tw := range tws {
+		for _, key := range []string{"b", "q"} {
+			r := storage.TileRange{Table: "tx", Index: 0, Window: storage.WindowID(plan.Version(view), tw.Name),
+				Key: []types.Value{types.StringValue(key)}, Width: tw.Width, From: math.MinInt64, To: math.MaxInt64}
+			bs, err := got.ReadBuckets(ctx, r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want []storage.Tile
+			for _, b := range storage.BuiltBuckets(tw, bs) {
+				tile, err := storage.BucketTile(ctx, tw, r, b)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want = append(want, tile)
+			}
+			gts, err := got.ReadTiles(ctx, r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if g, w := tilesText(gts), tilesText(want); g != w {
+				t.Errorf("key %s, width %d: current tiles\n%s\nwant\n%s", key, tw.Width, g, w)
+			}
+			if tw.Coarse > 0 {
+				fine[key] = len(gts)
+			}
+		}
+	}
+	if fine["b"] < 48 || fine["q"] != 0 {
+		t.Errorf("finer-level tiles: %d of the busy key, %d of the quiet one; want hours of 3 days and none", fine["b"], fine["q"])
+	}
+}
