@@ -1,6 +1,7 @@
 package agg
 
 import (
+	"bytes"
 	"cmp"
 	"encoding/binary"
 	"math"
@@ -150,6 +151,15 @@ func (p *freqPartial[K]) decode(r *decoder) {
 	if p.m == nil || len(p.m) == 0 {
 		p.m = make(map[K]int64, k)
 	}
+	if sm, ok := any(p.m).(map[string]int64); ok && !p.counts {
+		decodeStringSet(sm, r, k)
+		if r.err == nil {
+			p.rows += rows
+			p.null += null
+			p.nan += nan
+		}
+		return
+	}
 	total := nan // the values counted in keys and NaNs
 	var prev K
 	for i := range k {
@@ -175,6 +185,28 @@ func (p *freqPartial[K]) decode(r *decoder) {
 	p.rows += rows
 	p.null += null
 	p.nan += nan
+}
+
+// decodeStringSet adds the k ascending string keys of a set encoding
+// (distinct_count's: keys without counts, whose counts nothing reads) to
+// m, allocating only for keys m does not hold yet: merging a day's tiles
+// of the same few hundred values then costs lookups, not copies.
+func decodeStringSet(m map[string]int64, r *decoder, k uint64) {
+	var prev []byte
+	for i := range k {
+		b := r.bytes(r.uvarint())
+		if r.err != nil {
+			return
+		}
+		if i > 0 && bytes.Compare(prev, b) >= 0 {
+			r.fail("keys out of order")
+			return
+		}
+		if _, ok := m[string(b)]; !ok {
+			m[string(b)] = 1
+		}
+		prev = b
+	}
 }
 
 // stringCodec writes a key as its length and bytes.
