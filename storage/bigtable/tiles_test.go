@@ -379,26 +379,32 @@ func TestTileTokensByDay(t *testing.T) {
 	}
 }
 
-// TestReadTilesOneCall: ReadTiles reads tiles and tokens in one ReadRows
-// call, whatever the width and the number of day rows, and receives one
-// cell of each day row, its version, and no segment: no row value.
-func TestReadTilesOneCall(t *testing.T) {
-	t.Parallel()
-	var calls atomic.Int64
-	var c streamCounts
+// countingStore opens a store on an emulator of its own that counts the
+// ReadRows calls it serves and what they send back.
+func countingStore(t *testing.T) (*Store, *atomic.Int64, *streamCounts) {
+	t.Helper()
+	calls, c := new(atomic.Int64), new(streamCounts)
 	count := func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 		if info.FullMethod != "/google.bigtable.v2.Bigtable/ReadRows" {
 			return handler(srv, ss)
 		}
 		calls.Add(1)
-		return handler(srv, &countingStream{ServerStream: ss, counts: &c})
+		return handler(srv, &countingStream{ServerStream: ss, counts: c})
 	}
 	srv, err := bttest.NewServer("127.0.0.1:0", grpc.StreamInterceptor(count))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(srv.Close)
-	s := openStore(t, srv.Addr, Config{NoGC: true})
+	return openStore(t, srv.Addr, Config{NoGC: true}), calls, c
+}
+
+// TestReadTilesOneCall: ReadTiles reads tiles and tokens in one ReadRows
+// call, whatever the width and the number of day rows, and receives one
+// cell of each day row, its version, and no segment: no row value.
+func TestReadTilesOneCall(t *testing.T) {
+	t.Parallel()
+	s, calls, c := countingStore(t)
 	ctx := context.Background()
 	if err := s.Init(ctx, compile(t, txSQL)); err != nil {
 		t.Fatal(err)

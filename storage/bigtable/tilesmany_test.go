@@ -6,12 +6,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
-
-	"cloud.google.com/go/bigtable/bttest"
-	"google.golang.org/grpc"
 
 	"github.com/fenestra-dev/fenestra/featurelang/eval"
 	"github.com/fenestra-dev/fenestra/featurelang/types"
@@ -249,21 +245,7 @@ func runStored(tiles []eval.StoredTile, err error) string {
 // the ranges of two keys in two.
 func TestReadTilesManyOneCall(t *testing.T) {
 	t.Parallel()
-	var calls atomic.Int64
-	var c streamCounts
-	count := func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-		if info.FullMethod != "/google.bigtable.v2.Bigtable/ReadRows" {
-			return handler(srv, ss)
-		}
-		calls.Add(1)
-		return handler(srv, &countingStream{ServerStream: ss, counts: &c})
-	}
-	srv, err := bttest.NewServer("127.0.0.1:0", grpc.StreamInterceptor(count))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Close)
-	s := openStore(t, srv.Addr, Config{NoGC: true})
+	s, calls, c := countingStore(t)
 	ctx := context.Background()
 	if err := s.Init(ctx, compile(t, txSQL)); err != nil {
 		t.Fatal(err)
