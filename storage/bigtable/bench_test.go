@@ -63,23 +63,7 @@ func BenchmarkRead(b *testing.B) {
 					b.Fatalf("read %v rows: %v", out, err)
 				}
 			}
-			for range 200 { // warm up: connection, caches
-				read()
-			}
-			lat := make([]time.Duration, 1<<16)
-			k := 0
-			b.ReportAllocs()
-			b.ResetTimer()
-			for b.Loop() {
-				t0 := time.Now()
-				read()
-				lat[k%len(lat)] = time.Since(t0)
-				k++
-			}
-			lat = lat[:min(k, len(lat))]
-			slices.Sort(lat)
-			b.ReportMetric(float64(lat[len(lat)/2].Nanoseconds()), "p50-ns")
-			b.ReportMetric(float64(lat[len(lat)*99/100].Nanoseconds()), "p99-ns")
+			timeReads(b, read)
 		})
 	}
 }
@@ -199,6 +183,13 @@ func benchReadTiles(b *testing.B, writes int) {
 			b.Fatalf("read %d tiles: %v", len(out), err)
 		}
 	}
+	timeReads(b, read)
+}
+
+// timeReads times read, after 200 calls to warm up (connection, caches),
+// once per benchmark iteration, and reports its p50 and p99.
+func timeReads(b *testing.B, read func()) {
+	b.Helper()
 	for range 200 {
 		read()
 	}

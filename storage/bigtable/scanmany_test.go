@@ -445,23 +445,7 @@ func BenchmarkScanMany(b *testing.B) {
 				}
 				check(bs)
 			}
-			for range 200 {
-				read()
-			}
-			lat := make([]time.Duration, 1<<16)
-			k := 0
-			b.ReportAllocs()
-			b.ResetTimer()
-			for b.Loop() {
-				t0 := time.Now()
-				read()
-				lat[k%len(lat)] = time.Since(t0)
-				k++
-			}
-			lat = lat[:min(k, len(lat))]
-			slices.Sort(lat)
-			b.ReportMetric(float64(lat[len(lat)/2].Nanoseconds()), "p50-ns")
-			b.ReportMetric(float64(lat[len(lat)*99/100].Nanoseconds()), "p99-ns")
+			timeReads(b, read)
 		})
 	}
 }
