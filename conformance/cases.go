@@ -24,10 +24,13 @@ import (
 
 // Case is one conformance case.
 type Case struct {
-	ID              string   `json:"id"`
-	Desc            string   `json:"desc"`
-	Category        string   `json:"category"`
-	SQL             string   `json:"sql"`
+	ID       string `json:"id"`
+	Desc     string `json:"desc"`
+	Category string `json:"category"`
+	SQL      string `json:"sql"`
+	// DB is the case's current database: the query's unqualified table
+	// names are looked up in it.
+	DB              string   `json:"db"`
 	Inputs          []*Input `json:"inputs"`
 	BatchRequest    *Input   `json:"batch_request"`
 	Expect          Expect   `json:"expect"`
@@ -46,7 +49,10 @@ type Case struct {
 
 // Input is a table of a case, or its batch_request rows.
 type Input struct {
-	Name      string              `json:"name"`
+	Name string `json:"name"`
+	// DB is the table's database (the case's when the case file gives
+	// none); the table is named plan.Qualify(DB, Name).
+	DB        string              `json:"db"`
 	Columns   []string            `json:"columns"`
 	IndexDefs []IndexDef          `json:"index_defs"`
 	Rows      [][]json.RawMessage `json:"rows"`
@@ -107,6 +113,11 @@ func Read(r io.Reader, name string) ([]*Case, error) {
 		if err := json.Unmarshal([]byte(text), c); err != nil {
 			return nil, fmt.Errorf("%s:%d: %w", name, line, err)
 		}
+		for _, in := range append(c.Inputs, c.BatchRequest) {
+			if in != nil && in.DB == "" {
+				in.DB = c.DB
+			}
+		}
 		out = append(out, c)
 	}
 	return out, sc.Err()
@@ -144,7 +155,7 @@ func (in *Input) Table() (*plan.Table, error) {
 	if err != nil {
 		return nil, fmt.Errorf("table %s: %w", in.Name, err)
 	}
-	t := &plan.Table{Name: in.Name, Schema: s}
+	t := &plan.Table{Name: plan.Qualify(in.DB, in.Name), Schema: s}
 	for _, ix := range in.IndexDefs {
 		idx := &plan.Index{Name: ix.Name, Keys: ix.Keys}
 		if ix.TS != nil {

@@ -91,7 +91,7 @@ func compile(c *Case) (*plan.Plan, []*plan.Table, error) {
 		}
 		tables = append(tables, t)
 	}
-	p, err := featurelang.CompileQuery(c.ID, c.SQL, tables, featurelang.Options{LongWindows: c.LongWindow})
+	p, err := featurelang.CompileQuery(c.ID, c.SQL, tables, featurelang.Options{LongWindows: c.LongWindow, DB: c.DB})
 	return p, tables, err
 }
 
@@ -104,7 +104,7 @@ func (c *Case) BatchInput() (*plan.Plan, map[string]*types.Block, error) {
 	}
 	blocks := map[string]*types.Block{}
 	for i, in := range c.Inputs {
-		if blocks[in.Name], err = in.Block(tables[i].Schema); err != nil {
+		if blocks[tables[i].Name], err = in.Block(tables[i].Schema); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -163,7 +163,7 @@ func runBatch(ctx context.Context, c *Case, p *plan.Plan, tables []*plan.Table, 
 		if err != nil {
 			return nil, err
 		}
-		blocks[in.Name] = b
+		blocks[tables[i].Name] = b
 	}
 	if c.BatchRequest == nil {
 		return host.Batch(ctx, p, blocks)
@@ -229,7 +229,7 @@ func runRequests(ctx context.Context, c *Case, p *plan.Plan, tables []*plan.Tabl
 		if err != nil {
 			return nil, err
 		}
-		if err := s.Insert(ctx, in.Name, b); err != nil {
+		if err := s.Insert(ctx, tables[i].Name, b); err != nil {
 			return nil, err
 		}
 	}

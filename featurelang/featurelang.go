@@ -32,15 +32,21 @@ type Options struct {
 	// DEPLOY ... OPTIONS(long_windows=...), and its plan records the
 	// option. Compile takes it from each DEPLOY statement instead.
 	LongWindows string
+	// DB, for CompileQuery, is the current database: unqualified table
+	// names are looked up in it (tables are named by plan.Qualify).
+	DB string
 }
 
 // Module is a compiled feature file.
 type Module struct {
-	// Tables are the tables the file created, in order.
+	// Tables are the tables the file created, in order, with the indexes
+	// its DEPLOYs inferred.
 	Tables []*plan.Table
 	// Views are the file's DEPLOY views and bare queries, in order; a bare
 	// query's plan has an empty Name.
 	Views []*plan.Plan
+	// Indexes are the indexes the DEPLOYs inferred (Session.Check).
+	Indexes []InferredIndex
 }
 
 // Compile parses and checks a feature file named name. On failure the error
@@ -52,36 +58,23 @@ func Compile(name, text string, opts Options) (*Module, error) {
 	if err != nil {
 		return nil, err
 	}
-	cat := check.Catalog{}
-	for _, t := range opts.Tables {
-		cat[t.Name] = t
-	}
+	s := NewSession(opts)
 	var errs diag.List
 	m := &Module{}
+	var created []string
 	for _, st := range script.Stmts {
-		switch st := st.(type) {
-		case *ast.CreateTable:
-			t := check.Table(src, st, &errs)
-			if t == nil {
-				continue
-			}
-			if _, dup := cat[t.Name]; dup {
-				errs.Add(src, st.At, "table %q is already defined", t.Name)
-				continue
-			}
-			cat[t.Name] = t
+		r := s.Check(src, st, &errs)
+		if r.Table != nil {
+			created = append(created, r.Table.Name)
+		}
+		if r.View != nil {
+			m.Views = append(m.Views, r.View)
+		}
+		m.Indexes = append(m.Indexes, r.Indexes...)
+	}
+	for _, name := range created {
+		if t := s.Table(name); t != nil {
 			m.Tables = append(m.Tables, t)
-		case *ast.Deploy:
-			lws := check.DeployOptions(src, st.Options, &errs)
-			copts := check.Options{CELCostLimit: opts.CELCostLimit, LongWindows: lws}
-			if p := check.Query(src, st.Query, cat, st.Name.Last(), copts, &errs); p != nil {
-				p.Options = options(st.Options)
-				m.Views = append(m.Views, p)
-			}
-		case *ast.Query:
-			if p := check.Query(src, st.Query, cat, "", check.Options{CELCostLimit: opts.CELCostLimit}, &errs); p != nil {
-				m.Views = append(m.Views, p)
-			}
 		}
 	}
 	return m, errs.Err()
@@ -99,7 +92,7 @@ func CompileQuery(name, text string, tables []*plan.Table, opts Options) (*plan.
 		cat[t.Name] = t
 	}
 	var errs diag.List
-	copts := check.Options{CELCostLimit: opts.CELCostLimit}
+	copts := check.Options{CELCostLimit: opts.CELCostLimit, DB: opts.DB}
 	if opts.LongWindows != "" {
 		copts.LongWindows = check.LongWindows(opts.LongWindows, &errs)
 	}

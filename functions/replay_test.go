@@ -376,16 +376,11 @@ func caseReplay(c *conformance.Case) (*replay, string) {
 	if err != nil {
 		return nil, "does not compile"
 	}
-	if len(c.Inputs) == 0 || p.RequestTable != c.Inputs[0].Name {
+	if len(c.Inputs) == 0 || p.RequestTable != plan.Qualify(c.Inputs[0].DB, c.Inputs[0].Name) {
 		return nil, "requests are not rows of the first table"
 	}
 	mod := &featurelang.Module{}
-	for i, in := range c.Inputs {
-		for _, other := range c.Inputs[:i] {
-			if other.Name == in.Name {
-				return nil, "two tables of one name (in different databases)"
-			}
-		}
+	for _, in := range c.Inputs {
 		tb, err := in.Table()
 		if err != nil {
 			return nil, err.Error()

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"slices"
 	"strings"
 	"time"
 
@@ -71,10 +70,8 @@ type Clock func() time.Time
 // FindIndex returns the index of t whose KEY columns are keys (in any
 // order) and, when ts is not empty, whose TS column is ts.
 func FindIndex(t *plan.Table, keys []string, ts string) (int, *plan.Index, error) {
-	for i, ix := range t.Indexes {
-		if sameColumns(ix.Keys, keys) && (ts == "" || strings.EqualFold(ix.TS, ts)) {
-			return i, ix, nil
-		}
+	if i := t.FindIndex(keys, ts); i >= 0 {
+		return i, t.Indexes[i], nil
 	}
 	return -1, nil, fmt.Errorf("%w: table %s has no index on KEY=(%s)%s", ErrNoIndex, t.Name, strings.Join(keys, ", "), tsText(ts))
 }
@@ -84,18 +81,6 @@ func tsText(ts string) string {
 		return ""
 	}
 	return " TS=" + ts
-}
-
-func sameColumns(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for _, x := range a {
-		if !slices.ContainsFunc(b, func(y string) bool { return strings.EqualFold(x, y) }) {
-			return false
-		}
-	}
-	return true
 }
 
 // TTLBounds returns the TTL limits of index ix at time now: the oldest

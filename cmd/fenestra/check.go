@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/fenestra-dev/fenestra/featurelang"
+	"github.com/fenestra-dev/fenestra/featurelang/eval"
 	"github.com/fenestra-dev/fenestra/featurelang/plan"
 )
 
@@ -54,6 +56,9 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	for _, m := range mods {
 		for _, t := range m.Tables {
 			fmt.Fprintf(stdout, "table %s (%s)\n", t.Name, t.Schema)
+			for _, ix := range t.Indexes {
+				fmt.Fprintf(stdout, "  %s%s\n", featurelang.IndexText(ix), inferredBy(m, t.Name, ix))
+			}
 		}
 		for _, v := range m.Views {
 			fmt.Fprintf(stdout, "view %s %s\n", viewName(v), plan.Version(v))
@@ -66,6 +71,16 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return 1
 	}
 	return 0
+}
+
+// inferredBy says which DEPLOY inferred index ix of table, if one did.
+func inferredBy(m *featurelang.Module, table string, ix *plan.Index) string {
+	for _, in := range m.Indexes {
+		if in.Table == table && in.Index == ix {
+			return fmt.Sprintf("  (inferred: %s of view %s)", in.Why, in.View)
+		}
+	}
+	return ""
 }
 
 func viewName(p *plan.Plan) string {
@@ -92,10 +107,42 @@ func runExplain(ctx context.Context, args []string, stdout, stderr io.Writer) in
 			}
 			fmt.Fprintf(stdout, "view %s %s\n", viewName(v), plan.Version(v))
 			fmt.Fprint(stdout, indent(plan.Explain(v), "  ")+"\n")
+			if reads := readsText(v); reads != "" {
+				fmt.Fprint(stdout, "  reads in request mode:\n"+indent(reads, "    ")+"\n")
+			}
 		}
 	}
 	if !ok {
 		return 1
 	}
 	return 0
+}
+
+// readsText lists the reads request mode makes for view v and the index
+// of its table that serves each (eval.Read).
+func readsText(v *plan.Plan) string {
+	ev, err := eval.New(v)
+	if err != nil {
+		return ""
+	}
+	var lines []string
+	for _, rd := range ev.Reads() {
+		what := rd.Table + " (all rows)"
+		if len(rd.Keys) > 0 {
+			what = fmt.Sprintf("%s KEY=(%s)", rd.Table, strings.Join(rd.Keys, ", "))
+			if rd.TS != "" {
+				what += " TS=" + rd.TS
+			}
+		}
+		served := "no index serves it: the whole table is scanned"
+		if t := v.Table(rd.Table); t != nil && len(rd.Keys) == 0 && len(t.Indexes) > 0 {
+			served = "any index"
+		} else if t != nil {
+			if i := t.FindIndex(rd.Keys, rd.TS); i >= 0 {
+				served = "index " + featurelang.IndexText(t.Indexes[i])
+			}
+		}
+		lines = append(lines, fmt.Sprintf("%s for %s: %s", what, rd.Why, served))
+	}
+	return strings.Join(lines, "\n")
 }

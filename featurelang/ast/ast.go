@@ -1,8 +1,9 @@
 // Package ast is the syntax tree of fenestra's feature SQL (OpenMLDB's
-// dialect): CREATE TABLE, DEPLOY and SELECT statements and their expressions.
-// Every node records the byte offset where it starts, so the checker can
-// report errors with positions. The parser builds it; nothing here checks
-// names or types.
+// dialect): the statements of an OpenMLDB script (CREATE DATABASE/TABLE,
+// USE, SET, LOAD DATA, SELECT [INTO OUTFILE], DEPLOY, SHOW, DESC, DROP,
+// INSERT, EXPLAIN) and their expressions. Every node records the byte offset
+// where it starts, so the checker can report errors with positions. The
+// parser builds it; nothing here checks names or types.
 package ast
 
 import (
@@ -16,15 +17,117 @@ type Node interface {
 }
 
 // Script is a parsed feature file: its statements in order.
+//
+// Ends[i] is the offset just past the last token of Stmts[i], not counting
+// its ';' or any comment after it; Stmts[i].Pos() is the offset of its
+// first token. Source.Text[Stmts[i].Pos():Ends[i]] is thus the statement as
+// written (see Text), and Source.LineCol(Stmts[i].Pos()) its line.
 type Script struct {
 	Source *diag.Source
 	Stmts  []Stmt
+	Ends   []diag.Pos
 }
 
-// Stmt is a statement: *CreateTable, *Deploy or *Query.
+// Text returns the source text of statement i, from its first token to its
+// last (without the ';'). It returns "" when the script has no source or
+// no statement i.
+func (s *Script) Text(i int) string {
+	if s.Source == nil || i < 0 || i >= len(s.Stmts) || i >= len(s.Ends) {
+		return ""
+	}
+	start, end := int(s.Stmts[i].Pos()), int(s.Ends[i])
+	if start < 0 || end > len(s.Source.Text) || start > end {
+		return ""
+	}
+	return s.Source.Text[start:end]
+}
+
+// Stmt is a statement: *CreateDatabase, *CreateTable, *Use, *Set,
+// *LoadData, *Query, *Deploy, *Show, *Drop, *Insert or *Explain. Pos is the
+// offset of its first keyword.
 type Stmt interface {
 	Node
 	stmt()
+}
+
+// CreateDatabase is CREATE DATABASE [IF NOT EXISTS] name.
+type CreateDatabase struct {
+	At          diag.Pos
+	Name        Ident
+	IfNotExists bool
+}
+
+// Use is USE name: it makes DB the current database.
+type Use struct {
+	At diag.Pos
+	DB Ident
+}
+
+// Set is SET of a system variable, written SET @@name = value,
+// SET @@session.name = value, SET @@global.name = value, or
+// SET [SESSION|GLOBAL] name = value.
+type Set struct {
+	At     diag.Pos
+	Scope  string   // "session" or "global" as written (lower case); "" when not given
+	Name   string   // lower case, without @@ and scope
+	NameAt diag.Pos // the name's first byte (after @@ and scope)
+	Value  Expr     // a *Literal: string, number, TRUE or FALSE
+}
+
+// LoadData is LOAD DATA INFILE 'path' INTO TABLE name [OPTIONS(...)]. Path
+// is the string's value (escapes decoded); PathAt is the offset of the
+// string literal (its opening quote).
+type LoadData struct {
+	At      diag.Pos
+	Path    string
+	PathAt  diag.Pos
+	Table   Name
+	Options []*Option
+}
+
+// Outfile is the INTO OUTFILE 'path' [OPTIONS(...)] ending a top-level
+// SELECT. At is the offset of INTO; Path and PathAt are as in LoadData.
+type Outfile struct {
+	At      diag.Pos
+	Path    string
+	PathAt  diag.Pos
+	Options []*Option
+}
+
+// Show is SHOW DATABASES, SHOW TABLES, SHOW DEPLOYMENTS,
+// SHOW DEPLOYMENT name, SHOW CREATE TABLE name, or DESC|DESCRIBE name.
+// What is "DATABASES", "TABLES", "DEPLOYMENTS", "DEPLOYMENT",
+// "CREATE TABLE" or, for DESC, "TABLE". Name is the zero Name for the forms
+// without one.
+type Show struct {
+	At   diag.Pos
+	What string
+	Name Name
+}
+
+// Drop is DROP DEPLOYMENT|TABLE|DATABASE [IF EXISTS] name. What is
+// "DEPLOYMENT", "TABLE" or "DATABASE".
+type Drop struct {
+	At       diag.Pos
+	What     string
+	Name     Name
+	IfExists bool
+}
+
+// Insert is INSERT INTO name [(col, ...)] VALUES (expr, ...), .... Columns
+// is nil when no column list is written. The rows' lengths are as written;
+// matching them to the columns is the consumer's business.
+type Insert struct {
+	At      diag.Pos
+	Table   Name
+	Columns []Ident
+	Rows    [][]Expr
+}
+
+// Explain is EXPLAIN SELECT ....
+type Explain struct {
+	At    diag.Pos
+	Query *Select
 }
 
 // CreateTable is CREATE TABLE [IF NOT EXISTS] name (columns..., indexes...)
@@ -81,18 +184,37 @@ type Deploy struct {
 	Query   *Select
 }
 
-// Query is a bare SELECT statement.
+// Query is a bare SELECT statement. Into is its INTO OUTFILE clause, nil
+// when absent.
 type Query struct {
 	Query *Select
+	Into  *Outfile
 }
 
-func (*CreateTable) stmt() {}
-func (*Deploy) stmt()      {}
-func (*Query) stmt()       {}
+func (*CreateDatabase) stmt() {}
+func (*CreateTable) stmt()    {}
+func (*Use) stmt()            {}
+func (*Set) stmt()            {}
+func (*LoadData) stmt()       {}
+func (*Deploy) stmt()         {}
+func (*Query) stmt()          {}
+func (*Show) stmt()           {}
+func (*Drop) stmt()           {}
+func (*Insert) stmt()         {}
+func (*Explain) stmt()        {}
 
-func (s *CreateTable) Pos() diag.Pos { return s.At }
-func (s *Deploy) Pos() diag.Pos      { return s.At }
-func (s *Query) Pos() diag.Pos       { return s.Query.At }
+func (s *CreateDatabase) Pos() diag.Pos { return s.At }
+func (s *CreateTable) Pos() diag.Pos    { return s.At }
+func (s *Use) Pos() diag.Pos            { return s.At }
+func (s *Set) Pos() diag.Pos            { return s.At }
+func (s *LoadData) Pos() diag.Pos       { return s.At }
+func (s *Deploy) Pos() diag.Pos         { return s.At }
+func (s *Query) Pos() diag.Pos          { return s.Query.At }
+func (s *Show) Pos() diag.Pos           { return s.At }
+func (s *Drop) Pos() diag.Pos           { return s.At }
+func (s *Insert) Pos() diag.Pos         { return s.At }
+func (s *Explain) Pos() diag.Pos        { return s.At }
+func (o *Outfile) Pos() diag.Pos        { return o.At }
 
 // Name is a possibly qualified name such as db.table.
 type Name struct {

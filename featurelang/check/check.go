@@ -16,10 +16,22 @@ import (
 	"github.com/fenestra-dev/fenestra/featurelang/types"
 )
 
-// Catalog holds the tables a query may read, by name.
+// Catalog holds the tables a query may read, by qualified name
+// (plan.Qualify: "db.t", or "t" in the default database).
 type Catalog map[string]*plan.Table
 
-// lookup finds a table by exact name, else case-insensitively.
+// resolve finds the table a statement names: a name qualified by a
+// database is looked up in that database, an unqualified one in the
+// current database db.
+func (c Catalog) resolve(n ast.Name, db string) (*plan.Table, string) {
+	full := plan.Qualify(db, n.Last())
+	if len(n.Parts) > 1 {
+		full = plan.Qualify(n.Parts[len(n.Parts)-2], n.Last())
+	}
+	return c.lookup(full), full
+}
+
+// lookup finds a table by exact qualified name, else case-insensitively.
 func (c Catalog) lookup(name string) *plan.Table {
 	if t, ok := c[name]; ok {
 		return t
@@ -37,6 +49,9 @@ type Options struct {
 	// CELCostLimit bounds each evaluation of each CEL expression (0: the
 	// celexpr default).
 	CELCostLimit uint64
+	// DB is the current database (a script's USE): unqualified table
+	// names are looked up in it. Empty is the default database.
+	DB string
 	// LongWindows are the view's long windows (DeployOptions or
 	// LongWindows parse them). Each must be a window of the query; the
 	// plan records how it and each aggregate over it would be tiled.
@@ -107,14 +122,19 @@ func requestTable(n *plan.Node) string {
 	return ""
 }
 
-// Table checks a CREATE TABLE statement and returns the table definition.
-func Table(src *diag.Source, ct *ast.CreateTable, errs *diag.List) *plan.Table {
+// Table checks a CREATE TABLE statement in the current database db and
+// returns the table definition, named by its qualified name (a name
+// qualified by a database is created in that database).
+func Table(src *diag.Source, ct *ast.CreateTable, db string, errs *diag.List) *plan.Table {
 	c := &checker{src: src, errs: errs}
-	return c.createTable(ct)
+	if len(ct.Name.Parts) > 1 {
+		db = ct.Name.Parts[len(ct.Name.Parts)-2]
+	}
+	return c.createTable(ct, plan.Qualify(db, ct.Name.Last()))
 }
 
-func (c *checker) createTable(ct *ast.CreateTable) *plan.Table {
-	t := &plan.Table{Name: ct.Name.Last()}
+func (c *checker) createTable(ct *ast.CreateTable, name string) *plan.Table {
+	t := &plan.Table{Name: name}
 	for _, col := range ct.Columns {
 		if t.Schema.Index(col.Name) >= 0 {
 			c.errorf(col.At, "duplicate column %q", col.Name)
@@ -242,7 +262,7 @@ func (r *relation) lookup(db, qual, name string) (idx int, ambiguous bool) {
 		if qual != "" && !strings.EqualFold(cn.qual, qual) {
 			continue
 		}
-		if db != "" && cn.db != "" && !strings.EqualFold(cn.db, db) {
+		if db != "" && !strings.EqualFold(cn.db, db) {
 			continue
 		}
 		if idx < 0 {

@@ -103,19 +103,15 @@ func (c *checker) tableExpr(t ast.TableExpr) *relation {
 }
 
 func (c *checker) tableRef(t *ast.TableRef) *relation {
-	name := t.Name.Last()
-	tbl := c.cat.lookup(name)
+	tbl, full := c.cat.resolve(t.Name, c.opts.DB)
 	if tbl == nil {
-		c.errorf(t.At, "unknown table %q%s", name, c.suggestTable(name))
+		c.errorf(t.At, "unknown table %q%s", full, c.suggestTable(full))
 		return nil
 	}
 	c.use(tbl)
-	qual, db := tbl.Name, ""
+	db, qual := plan.SplitName(tbl.Name)
 	if t.Alias != "" {
 		qual = t.Alias
-	}
-	if len(t.Name.Parts) > 1 {
-		db = t.Name.Parts[len(t.Name.Parts)-2]
 	}
 	r := &relation{node: &plan.Node{Op: plan.Scan, Table: tbl.Name, Schema: tbl.Schema}}
 	for _, f := range tbl.Schema {

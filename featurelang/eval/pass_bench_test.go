@@ -5,8 +5,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fenestra-dev/fenestra/featurelang"
-	"github.com/fenestra-dev/fenestra/featurelang/plan"
+	"github.com/fenestra-dev/fenestra/featurelang/check"
+	"github.com/fenestra-dev/fenestra/featurelang/diag"
+	"github.com/fenestra-dev/fenestra/featurelang/parser"
 	"github.com/fenestra-dev/fenestra/featurelang/types"
 )
 
@@ -39,8 +40,16 @@ WINDOW w10d AS (PARTITION BY card ORDER BY ts ROWS_RANGE BETWEEN 10d PRECEDING A
        w1h  AS (PARTITION BY card ORDER BY ts ROWS_RANGE BETWEEN 1h PRECEDING AND CURRENT ROW),
        w5m  AS (PARTITION BY card ORDER BY ts ROWS_RANGE BETWEEN 5m PRECEDING AND CURRENT ROW)`
 	in := passRows(1_000_000, 10_000, 30)
-	p, err := featurelang.CompileQuery("bench", sql, []*plan.Table{{Name: "tx", Schema: in.Schema}}, featurelang.Options{})
+	// featurelang.CompileQuery, without importing featurelang (which
+	// imports this package).
+	src := diag.NewSource("bench", sql)
+	q, err := parser.ParseQuery(src)
 	if err != nil {
+		b.Fatal(err)
+	}
+	var errs diag.List
+	p := check.Query(src, q, check.Catalog{"tx": {Name: "tx", Schema: in.Schema}}, "", check.Options{}, &errs)
+	if err := errs.Err(); err != nil {
 		b.Fatal(err)
 	}
 	ev, err := New(p)

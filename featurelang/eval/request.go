@@ -572,7 +572,7 @@ func fetchRange(windows []*windowEval, t int64) (from int64, limit int) {
 // (its contract), else by filterHistory. own says m is the window's own input (the
 // request's path) rather than a union source.
 func (r *requestRun) history(m *node, own bool, g *windowGroup, key []types.Value, t, from int64, limit int) (*types.Block, error) {
-	base, steps, ok := rowChain(m)
+	q, steps, withReq, pushed, ok := r.historyQuery(m, own, g, key, t, from, limit)
 	if !ok {
 		// As in batch mode, m runs over the stored rows and the request:
 		// the stored rows' own windows and joins may see the request. When
@@ -587,11 +587,28 @@ func (r *requestRun) history(m *node, own bool, g *windowGroup, key []types.Valu
 		}
 		return filterHistory(g, all, key, t, from), nil
 	}
-	q := Query{Table: base.p.Table}
+	rows, err := r.fetch(q, steps, withReq)
+	if err != nil || pushed {
+		return rows, err
+	}
+	return filterHistory(g, rows, key, t, from), nil
+}
+
+// historyQuery returns the query that fetches the history of key over m
+// (see history), with the row-by-row steps to apply to what it reads;
+// withReq says the request row joins what it reads, pushed that the
+// Source's answer is the history as it is. ok is false when m is not a
+// fetch: the history is then computed over the whole tables.
+func (r *requestRun) historyQuery(m *node, own bool, g *windowGroup, key []types.Value, t, from int64, limit int) (q Query, steps []*node, withReq, pushed, ok bool) {
+	base, steps, ok := rowChain(m)
+	if !ok {
+		return Query{}, nil, false, false, false
+	}
+	q = Query{Table: base.p.Table}
 	// A union source reading the request table sees the request as its
 	// latest row, as in batch mode; the Source cannot filter that row.
-	withReq := !own && base.p.Table == r.plan.RequestTable
-	pushed := !withReq
+	withReq = !own && base.p.Table == r.plan.RequestTable
+	pushed = !withReq
 	for i, p := range g.spec.PartitionBy {
 		name, ok := traceCol(m, p)
 		if !ok {
@@ -608,11 +625,7 @@ func (r *requestRun) history(m *node, own bool, g *windowGroup, key []types.Valu
 	} else {
 		pushed = false
 	}
-	rows, err := r.fetch(q, steps, withReq)
-	if err != nil || pushed {
-		return rows, err
-	}
-	return filterHistory(g, rows, key, t, from), nil
+	return q, steps, withReq, pushed, true
 }
 
 func hasFilter(steps []*node) bool {

@@ -2,9 +2,13 @@ package parser
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
+	"github.com/fenestra-dev/fenestra/featurelang/ast"
 	"github.com/fenestra-dev/fenestra/featurelang/diag"
 )
 
@@ -20,7 +24,7 @@ func fuzzSeeds() []string {
 	for _, tc := range exprTests {
 		seeds = append(seeds, "SELECT "+tc.src)
 	}
-	for _, tables := range [][]parseTest{queryTests, scriptTests} {
+	for _, tables := range [][]parseTest{queryTests, scriptTests, stmtTests} {
 		for _, tc := range tables {
 			seeds = append(seeds, tc.src)
 		}
@@ -28,7 +32,15 @@ func fuzzSeeds() []string {
 	for _, tc := range errorTests {
 		seeds = append(seeds, tc.src)
 	}
+	for _, tc := range stmtErrorTests {
+		seeds = append(seeds, tc.src)
+	}
 	seeds = append(seeds, featureFile)
+	for _, demo := range demoScripts {
+		if text, err := os.ReadFile(filepath.Join("testdata", "openmldb", demo.file)); err == nil && len(text) <= maxSeedLen {
+			seeds = append(seeds, string(text))
+		}
+	}
 	cases, _ := readConformance()
 	for _, c := range cases {
 		if len(c.SQL) <= maxSeedLen {
@@ -38,8 +50,10 @@ func fuzzSeeds() []string {
 	return seeds
 }
 
-// FuzzParse checks that no input makes Parse or ParseQuery panic, and that
-// their results are consistent.
+// FuzzParse checks that no input makes Parse or ParseQuery panic, that
+// their results are consistent, that statements' ends are in order, that
+// the simple script statements render back to themselves, and that an
+// unknown statement yields one error whatever follows it.
 func FuzzParse(f *testing.F) {
 	for _, s := range fuzzSeeds() {
 		f.Add(s)
@@ -61,7 +75,98 @@ func FuzzParse(f *testing.F) {
 		checkPositions(t, src, script)
 		checkPositions(t, src, sel)
 		_ = render(script)
+		checkEnds(t, src, script)
+		for _, st := range script.Stmts {
+			checkRoundTrip(t, src, st)
+		}
+		checkOneError(t, "DELETE "+strings.ReplaceAll(src, ";", " "))
 	})
+}
+
+// checkEnds checks that each statement ends after it starts and before the
+// next one, and that Script.Text gives its source.
+func checkEnds(t *testing.T, src string, script *ast.Script) {
+	t.Helper()
+	if len(script.Ends) != len(script.Stmts) {
+		t.Fatalf("%q: %d statements, %d ends", src, len(script.Stmts), len(script.Ends))
+	}
+	for i, st := range script.Stmts {
+		end := script.Ends[i]
+		if end <= st.Pos() || int(end) > len(src) || i > 0 && st.Pos() < script.Ends[i-1] {
+			t.Fatalf("%q: statement %d spans %d..%d", src, i, st.Pos(), end)
+		}
+		if script.Text(i) != src[st.Pos():end] {
+			t.Fatalf("%q: Text(%d) = %q", src, i, script.Text(i))
+		}
+	}
+}
+
+// checkRoundTrip checks that a script statement whose values are literals
+// and whose strings render without escapes renders to SQL that parses back
+// to the same statement.
+func checkRoundTrip(t *testing.T, src string, st ast.Stmt) {
+	t.Helper()
+	if !roundTrips(st) {
+		return
+	}
+	text := render(st)
+	if strings.Contains(text, `\`) {
+		return
+	}
+	back, err := Parse(diag.NewSource("back.sql", text))
+	if err != nil || len(back.Stmts) != 1 || render(back.Stmts[0]) != text {
+		t.Fatalf("%q: statement renders as %s, which parses back as %s, %v", src, text, render(back), err)
+	}
+}
+
+// roundTrips reports whether render(st) is meant to parse back to st:
+// for the script statements whose values are all literals.
+func roundTrips(st ast.Stmt) bool {
+	switch st := st.(type) {
+	case *ast.CreateDatabase, *ast.Use, *ast.Show, *ast.Drop, *ast.Set:
+		return true
+	case *ast.LoadData:
+		return literalOptions(st.Options)
+	case *ast.Insert:
+		for _, row := range st.Rows {
+			for _, v := range row {
+				if !isLiteral(v) {
+					return false
+				}
+			}
+		}
+		return true
+	}
+	return false
+}
+
+func literalOptions(opts []*ast.Option) bool {
+	for _, o := range opts {
+		if !isLiteral(o.Value) {
+			return false
+		}
+	}
+	return true
+}
+
+// isLiteral reports whether e is a literal, possibly signed.
+func isLiteral(e ast.Expr) bool {
+	if u, ok := e.(*ast.Unary); ok {
+		e = u.X
+	}
+	_, ok := e.(*ast.Literal)
+	return ok
+}
+
+// checkOneError checks that src, a statement fenestra does not run without
+// a ';', gives exactly one error and no statement.
+func checkOneError(t *testing.T, src string) {
+	t.Helper()
+	script, err := Parse(diag.NewSource("one.sql", src))
+	var list *diag.List
+	if !errors.As(err, &list) || list.Len() != 1 || len(script.Stmts) != 0 {
+		t.Fatalf("%q: got %d statements and %v, want one error", src, len(script.Stmts), err)
+	}
 }
 
 var posType = reflect.TypeFor[diag.Pos]()

@@ -132,7 +132,10 @@ func (p *parser) optAlias() string {
 	return ""
 }
 
-// atLineStmt reports whether the current token is DEPLOY starting a line:
-// the start of the next statement after a missing ';'. (CREATE and SELECT
-// are reserved, so they are never mistaken for names.)
-func (p *parser) atLineStmt() bool { return p.tok().bol && p.isKw("DEPLOY") }
+// atLineStmt reports whether the current token is DEPLOY, or a script
+// statement's first two words (see atScriptStmt), starting a line: the start
+// of the next statement after a missing ';'. (CREATE and SELECT are
+// reserved, so they are never mistaken for names.)
+func (p *parser) atLineStmt() bool {
+	return p.tok().bol && (p.isKw("DEPLOY") || p.atScriptStmt())
+}

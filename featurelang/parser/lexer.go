@@ -1,6 +1,7 @@
 package parser
 
 import (
+	"fmt"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -32,33 +33,43 @@ type token struct {
 	bol    bool       // first token on its line
 }
 
+// lexError is an error the lexer found. Each one produced exactly one
+// tIllegal token, the token at index tok.
+type lexError struct {
+	tok   int
+	pos   diag.Pos
+	msg   string
+	quiet bool // inside an unknown statement the parser skipped: not reported
+}
+
 // lexer splits a source into tokens. Errors are recorded in errs and
 // surface as tIllegal tokens, so the parser can stop without reporting twice.
 type lexer struct {
-	src  *diag.Source
 	s    string
 	i    int
 	bol  bool
-	errs *diag.List
+	errs []lexError
 	toks []token
 }
 
-// lex returns the tokens of src, ending with a tEOF token.
-func lex(src *diag.Source, errs *diag.List) []token {
+// lex returns the tokens of src, ending with a tEOF token, and the lexical
+// errors in source order.
+func lex(src *diag.Source) ([]token, []lexError) {
 	// Feature SQL averages over five bytes a token; sizing up front avoids
 	// regrowing the slice, which dominated parse time.
-	lx := &lexer{src: src, s: src.Text, bol: true, errs: errs, toks: make([]token, 0, len(src.Text)/5+8)}
+	lx := &lexer{s: src.Text, bol: true, toks: make([]token, 0, len(src.Text)/5+8)}
 	for {
 		t := lx.next()
 		lx.toks = append(lx.toks, t)
 		if t.kind == tEOF {
-			return lx.toks
+			return lx.toks, lx.errs
 		}
 	}
 }
 
+// errorf records an error at offset p for the token being scanned.
 func (lx *lexer) errorf(p int, format string, args ...any) {
-	lx.errs.Add(lx.src, diag.Pos(p), format, args...)
+	lx.errs = append(lx.errs, lexError{tok: len(lx.toks), pos: diag.Pos(p), msg: fmt.Sprintf(format, args...)})
 }
 
 func (lx *lexer) next() token {
@@ -329,7 +340,9 @@ func (lx *lexer) quotedIdent() token {
 	return token{kind: tIdent, val: rest[:end], quoted: true}
 }
 
-var twoCharOps = [...]string{"==", "!=", "<>", "<=", ">=", "&&", "||"}
+// twoCharOps are the two-character operators; @@ prefixes a system
+// variable in SET.
+var twoCharOps = [...]string{"==", "!=", "<>", "<=", ">=", "&&", "||", "@@"}
 
 const oneCharOps = "()[],;.*+-/%=<>!~&|^?"
 

@@ -2,6 +2,7 @@ package parser
 
 import (
 	"fmt"
+	"sort"
 	"unicode/utf8"
 
 	"github.com/fenestra-dev/fenestra/featurelang/ast"
@@ -12,15 +13,20 @@ import (
 // hostile input fails with an error instead of exhausting the stack.
 const maxDepth = 1000
 
-// Parse parses a feature file: CREATE TABLE, DEPLOY and bare SELECT
-// statements separated by ';'.
+// Parse parses a feature file or an OpenMLDB script: statements separated
+// by ';' (the last may lack one; empty statements are skipped). See the
+// package documentation for the statements.
 //
 // It returns the script and nil when the file is well formed. Otherwise the
 // error is a *diag.List of positioned syntax errors (capped at
 // diag.MaxErrors) and the script holds only the statements that parsed
-// cleanly: after an error the parser skips to the next ';' (or to a CREATE,
-// DEPLOY or SELECT starting a line) and goes on, so one run reports errors
-// in several statements. Parse never panics; it is safe for concurrent use.
+// cleanly, with their end offsets in Script.Ends. After a syntax error the
+// parser skips to the next ';' (or to a line that starts a statement, such
+// as CREATE, DEPLOY, SELECT or LOAD DATA) and goes on, so one run reports
+// errors in several statements. A statement it does not know or run (CREATE
+// INDEX, DELETE, SHOW JOBS, a misspelt keyword...) gets exactly one error,
+// at its first token, and is skipped to the next ';'. Parse never panics;
+// it is safe for concurrent use.
 func Parse(src *diag.Source) (*ast.Script, error) {
 	if err := checkUTF8(src); err != nil {
 		return &ast.Script{Source: src}, err
@@ -31,11 +37,12 @@ func Parse(src *diag.Source) (*ast.Script, error) {
 		if p.gotOp(";") {
 			continue
 		}
-		if st := p.stmtOrSync(); st != nil {
+		if st, end := p.stmtOrSync(); st != nil {
 			script.Stmts = append(script.Stmts, st)
+			script.Ends = append(script.Ends, end)
 		}
 	}
-	return script, p.errs.Err()
+	return script, p.err()
 }
 
 // ParseQuery parses exactly one SELECT, optionally followed by ';', such as
@@ -47,7 +54,7 @@ func ParseQuery(src *diag.Source) (*ast.Select, error) {
 	}
 	p := newParser(src)
 	sel := p.queryOnly()
-	if err := p.errs.Err(); err != nil {
+	if err := p.err(); err != nil {
 		return nil, err
 	}
 	return sel, nil
@@ -75,9 +82,12 @@ type parser struct {
 	src     *diag.Source
 	toks    []token
 	i       int
-	errs    diag.List
+	lexErrs []lexError   // the lexer's errors, in source order
+	errs    []diag.Error // the parser's errors, in the order found
 	lastErr diag.Pos
 	depth   int
+	start   int  // index of the first token of the current statement
+	skip    bool // the current statement is unknown: skip it whole (skipStmt)
 }
 
 // bailout is the panic value that abandons the current statement.
@@ -88,21 +98,67 @@ func newParser(src *diag.Source) *parser {
 		src = diag.NewSource("", "")
 	}
 	p := &parser{src: src, lastErr: diag.NoPos}
-	p.toks = lex(src, &p.errs)
+	p.toks, p.lexErrs = lex(src)
 	return p
 }
 
-// stmtOrSync parses one statement. On a syntax error it returns nil, having
-// skipped to where the next statement may start.
-func (p *parser) stmtOrSync() ast.Stmt {
-	start := p.i
-	p.depth = 0
+// err returns the errors found, nil when none: the lexer's (less those
+// silenced by skipStmt), then the parser's, capped and sorted by
+// diag.List.
+func (p *parser) err() error {
+	var list diag.List
+	for _, e := range p.lexErrs {
+		if !e.quiet {
+			list.Add(p.src, e.pos, "%s", e.msg)
+		}
+	}
+	for _, e := range p.errs {
+		list.Add(p.src, e.Pos, "%s", e.Msg)
+	}
+	return list.Err()
+}
+
+// stmtOrSync parses one statement and returns it with the offset just past
+// its last token. On a syntax error it returns nil, having skipped to where
+// the next statement may start.
+func (p *parser) stmtOrSync() (ast.Stmt, diag.Pos) {
+	p.start, p.skip, p.depth = p.i, false, 0
 	var st ast.Stmt
 	if !p.try(func() { st = p.stmt(); p.endStmt() }) {
-		p.sync(start)
-		return nil
+		if p.skip {
+			p.skipStmt()
+		} else {
+			p.sync(p.start)
+		}
+		return nil, 0
 	}
-	return st
+	last := p.toks[p.i-1]
+	return st, last.pos + diag.Pos(len(last.text))
+}
+
+// skipStmt skips an unknown statement to the next ';' or the end of input,
+// ignoring line starts, and silences the lexer's errors inside it, so the
+// statement yields exactly one error: the parser's, or the lexer's error in
+// its first token when that token is illegal. The ';'s inside a
+// BEGIN ... END block (OpenMLDB's CREATE PROCEDURE) do not end it.
+func (p *parser) skipStmt() {
+	open := 0 // BEGIN and CASE not yet closed by END, once a BEGIN is seen
+	for p.tok().kind != tEOF && (open > 0 || !p.isOp(";")) {
+		switch kw := p.advance().kw; {
+		case kw == "BEGIN" || kw == "CASE" && open > 0:
+			open++
+		case kw == "END" && open > 0:
+			open--
+		}
+	}
+	from := p.start
+	if p.toks[from].kind == tIllegal {
+		from++
+	}
+	k := sort.Search(len(p.lexErrs), func(k int) bool { return p.lexErrs[k].tok >= from })
+	for ; k < len(p.lexErrs) && p.lexErrs[k].tok < p.i; k++ {
+		p.lexErrs[k].quiet = true
+	}
 }
 
 // queryOnly parses the single query of ParseQuery; nil on error.
@@ -175,6 +231,30 @@ func (p *parser) startsStmt(depth int) bool {
 		return true
 	case "SELECT":
 		return depth <= 0 && !(p.i > 0 && p.toks[p.i-1].kind == tOp && p.toks[p.i-1].text == "(")
+	}
+	return depth <= 0 && p.atScriptStmt()
+}
+
+// atScriptStmt reports whether the current token and the next look like
+// the start of a script statement: LOAD DATA, SET @@, USE name ;,
+// INSERT INTO, SHOW or DROP of a known object. Its keyword alone is a
+// valid name, so one word is not enough.
+func (p *parser) atScriptStmt() bool {
+	next := p.peek(1)
+	switch p.tok().kw {
+	case "LOAD":
+		return next.kw == "DATA"
+	case "SET":
+		return p.peekOp(1, "@@")
+	case "USE":
+		after := p.peek(2)
+		return next.kind == tIdent && (after.kind == tEOF || after.kind == tOp && after.text == ";")
+	case "INSERT":
+		return next.kw == "INTO"
+	case "SHOW":
+		return showWhat[next.kw] || next.kw == "CREATE"
+	case "DROP":
+		return dropWhat[next.kw]
 	}
 	return false
 }
@@ -266,7 +346,7 @@ func (p *parser) spelling() string {
 func (p *parser) failf(pos diag.Pos, format string, args ...any) {
 	if pos != p.lastErr {
 		p.lastErr = pos
-		p.errs.Add(p.src, pos, format, args...)
+		p.errs = append(p.errs, diag.Error{Pos: pos, Msg: fmt.Sprintf(format, args...)})
 	}
 	panic(bailout{})
 }

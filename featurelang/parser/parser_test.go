@@ -1,6 +1,7 @@
 package parser
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/fenestra-dev/fenestra/featurelang/ast"
@@ -259,9 +260,11 @@ func TestParseQuery(t *testing.T) {
 	}
 }
 
+// TestParse parses the scripts and the script statements (stmtTests) and
+// renders them back.
 func TestParse(t *testing.T) {
 	t.Parallel()
-	for _, tc := range scriptTests {
+	for _, tc := range slices.Concat(scriptTests, stmtTests) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			script, err := Parse(diag.NewSource("f.sql", tc.src))

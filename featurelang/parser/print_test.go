@@ -12,6 +12,9 @@ import (
 // Every operator application is parenthesized so precedence is visible;
 // literals show their kind (1 int, 1L bigint, 1.5 or 2.0 double, 1.5f
 // float, "x" string); frame offsets show milliseconds and the unit written.
+// The script statements (CREATE DATABASE, USE, SET, LOAD DATA, SHOW, DESC,
+// DROP, INSERT) backquote names that need it, so their rendering parses
+// back to the same tree when their values are literals (see roundTrips).
 func render(n any) string {
 	var b strings.Builder
 	pr := printer{&b}
@@ -32,6 +35,10 @@ func (pr printer) node(n any) {
 		}
 	case *ast.Query:
 		pr.sel(n.Query)
+		pr.outfile(n.Into)
+	case *ast.Explain:
+		pr.p("EXPLAIN ")
+		pr.sel(n.Query)
 	case *ast.Select:
 		pr.sel(n)
 	case *ast.CreateTable:
@@ -41,6 +48,8 @@ func (pr printer) node(n any) {
 		pr.options(n.Options)
 		pr.p(" ")
 		pr.sel(n.Query)
+	case ast.Stmt:
+		pr.scriptStmt(n)
 	case ast.TableExpr:
 		pr.table(n)
 	case ast.Expr:
@@ -48,6 +57,98 @@ func (pr printer) node(n any) {
 	default:
 		pr.p("<%T>", n)
 	}
+}
+
+// scriptStmt prints the statements of OpenMLDB scripts other than queries,
+// CREATE TABLE and DEPLOY.
+func (pr printer) scriptStmt(st ast.Stmt) {
+	switch n := st.(type) {
+	case *ast.CreateDatabase:
+		pr.p("CREATE DATABASE %s%s", ifExists(n.IfNotExists, "IF NOT EXISTS "), sqlIdent(n.Name.Name))
+	case *ast.Use:
+		pr.p("USE %s", sqlIdent(n.DB.Name))
+	case *ast.Set:
+		pr.p("SET @@")
+		if n.Scope != "" {
+			pr.p("%s.", n.Scope)
+		}
+		pr.p("%s = ", sqlIdent(n.Name))
+		pr.expr(n.Value)
+	case *ast.LoadData:
+		pr.p("LOAD DATA INFILE %s INTO TABLE %s", strconv.Quote(n.Path), sqlName(n.Table))
+		pr.options(n.Options)
+	case *ast.Show:
+		pr.show(n)
+	case *ast.Drop:
+		pr.p("DROP %s %s%s", n.What, ifExists(n.IfExists, "IF EXISTS "), sqlName(n.Name))
+	case *ast.Insert:
+		pr.insert(n)
+	default:
+		pr.p("<%T>", n)
+	}
+}
+
+func (pr printer) outfile(o *ast.Outfile) {
+	if o != nil {
+		pr.p(" INTO OUTFILE %s", strconv.Quote(o.Path))
+		pr.options(o.Options)
+	}
+}
+
+func (pr printer) show(s *ast.Show) {
+	if s.What == "TABLE" {
+		pr.p("DESC %s", sqlName(s.Name))
+		return
+	}
+	pr.p("SHOW %s", s.What)
+	if s.Name.Parts != nil {
+		pr.p(" %s", sqlName(s.Name))
+	}
+}
+
+func (pr printer) insert(ins *ast.Insert) {
+	pr.p("INSERT INTO %s", sqlName(ins.Table))
+	if ins.Columns != nil {
+		cols := make([]string, len(ins.Columns))
+		for i, c := range ins.Columns {
+			cols[i] = sqlIdent(c.Name)
+		}
+		pr.p(" (%s)", strings.Join(cols, ", "))
+	}
+	pr.p(" VALUES ")
+	for i, row := range ins.Rows {
+		pr.sep(i, ", ")
+		pr.p("(%s)", renderList(row))
+	}
+}
+
+func ifExists(b bool, s string) string {
+	if b {
+		return s
+	}
+	return ""
+}
+
+// sqlName renders a qualified name with each part as sqlIdent does.
+func sqlName(n ast.Name) string {
+	parts := make([]string, len(n.Parts))
+	for i, s := range n.Parts {
+		parts[i] = sqlIdent(s)
+	}
+	return strings.Join(parts, ".")
+}
+
+// sqlIdent renders a name as written in SQL: bare when it is a word that is
+// not reserved, else backquoted.
+func sqlIdent(s string) string {
+	plain := s != "" && isIdentStart(s[0]) && !reserved[strings.ToUpper(s)]
+	for i := 0; plain && i < len(s); i++ {
+		plain = isIdentChar(s[i])
+	}
+	if plain {
+		return s
+	}
+	return "`" + s + "`"
 }
 
 func (pr printer) sep(i int, s string) {

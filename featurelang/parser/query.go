@@ -168,6 +168,9 @@ func (p *parser) subqueryTable() *ast.SubqueryTable {
 	at := p.advance().pos
 	q := p.selectStmt()
 	p.unsupportedTail()
+	if p.isKw("INTO") {
+		p.failf(p.pos(), "INTO OUTFILE is only allowed at the end of the outermost SELECT")
+	}
 	p.wantOp(")", "after subquery")
 	return &ast.SubqueryTable{At: at, Query: q, Alias: p.optAlias()}
 }

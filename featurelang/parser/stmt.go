@@ -7,18 +7,51 @@ import (
 	"github.com/fenestra-dev/fenestra/featurelang/diag"
 )
 
-// stmt parses one statement.
+// stmt parses one statement, dispatching on its first keyword.
 func (p *parser) stmt() ast.Stmt {
 	switch p.tok().kw {
 	case "SELECT", "WITH":
-		return &ast.Query{Query: p.query()}
+		return p.queryStmt()
 	case "CREATE":
-		return p.createTable()
+		return p.create()
 	case "DEPLOY":
 		return p.deploy()
+	case "USE":
+		return p.use()
+	case "SET":
+		return p.set()
+	case "LOAD":
+		return p.loadData()
+	case "SHOW":
+		return p.show()
+	case "DESC", "DESCRIBE":
+		return p.desc()
+	case "DROP":
+		return p.drop()
+	case "INSERT":
+		return p.insert()
+	case "EXPLAIN":
+		return p.explain()
 	}
-	p.unexpected("a CREATE TABLE, DEPLOY or SELECT statement")
+	p.unknownStmt()
 	return nil
+}
+
+// queryStmt parses a top-level SELECT [INTO OUTFILE 'path' [OPTIONS(...)]].
+func (p *parser) queryStmt() *ast.Query {
+	q := &ast.Query{Query: p.query()}
+	if p.isKw("INTO") {
+		q.Into = p.outfile()
+	}
+	return q
+}
+
+// noOutfile fails at INTO when a query that may not export is followed by
+// INTO OUTFILE: in DEPLOY or EXPLAIN (stmt names the statement).
+func (p *parser) noOutfile(stmt string) {
+	if p.isKw("INTO") {
+		p.failf(p.pos(), "INTO OUTFILE is not allowed in %s", stmt)
+	}
 }
 
 // query parses a top-level SELECT and rejects what OpenMLDB's feature SQL
@@ -54,6 +87,9 @@ func (p *parser) createTable() *ast.CreateTable {
 	p.wantKw("TABLE", "after CREATE")
 	ct.IfNotExists = p.ifNotExists()
 	ct.Name = p.name("table name")
+	if p.isKw("LIKE") {
+		p.unsupported("CREATE TABLE ... LIKE")
+	}
 	p.wantOp("(", "after table name")
 	p.tableElement(ct)
 	for p.gotOp(",") {
@@ -241,5 +277,6 @@ func (p *parser) deploy() *ast.Deploy {
 		p.unexpected("'SELECT' after DEPLOY " + strings.Join(d.Name.Parts, "."))
 	}
 	d.Query = p.query()
+	p.noOutfile("DEPLOY")
 	return d
 }

@@ -12,6 +12,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/fenestra-dev/fenestra/featurelang/types"
 )
@@ -23,6 +25,9 @@ const Format = 1
 type Plan struct {
 	Format int    `json:"format"`
 	Name   string `json:"name,omitempty"` // the DEPLOY name; empty for a bare query
+	// DB is the database the view was deployed in (a script's USE db);
+	// empty for a view of a feature file, which has no databases.
+	DB string `json:"db,omitempty"`
 	// Tables are the stored tables the view reads, with their indexes.
 	Tables []*Table `json:"tables"`
 	// RequestTable is the table whose rows are the requests in request mode
@@ -51,6 +56,50 @@ type Index struct {
 	TTLType string   `json:"ttl_type,omitempty"`
 	TTLAbs  int64    `json:"ttl_abs_ms,omitempty"`
 	TTLLat  int64    `json:"ttl_latest,omitempty"`
+}
+
+// Qualify returns the name of table name in database db: "db.name", or
+// name alone for the default database (db empty), which holds the tables
+// of feature files. A table's qualified name is its name everywhere: in
+// plans, stores and metrics.
+func Qualify(db, name string) string {
+	if db == "" {
+		return name
+	}
+	return db + "." + name
+}
+
+// SplitName splits a table's qualified name into its database (empty for
+// the default database) and its name in that database.
+func SplitName(full string) (db, name string) {
+	if i := strings.IndexByte(full, '.'); i >= 0 {
+		return full[:i], full[i+1:]
+	}
+	return "", full
+}
+
+// FindIndex returns the position of the first index of t whose KEY
+// columns are keys (in any order, case-insensitively) and, when ts is not
+// empty, whose TS column is ts; -1 when there is none.
+func (t *Table) FindIndex(keys []string, ts string) int {
+	for i, ix := range t.Indexes {
+		if sameColumns(ix.Keys, keys) && (ts == "" || strings.EqualFold(ix.TS, ts)) {
+			return i
+		}
+	}
+	return -1
+}
+
+func sameColumns(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for _, x := range a {
+		if !slices.ContainsFunc(b, func(y string) bool { return strings.EqualFold(x, y) }) {
+			return false
+		}
+	}
+	return true
 }
 
 // Table returns the table named name, or nil.
