@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"reflect"
 	"slices"
 	"strconv"
@@ -39,7 +40,8 @@ type BackfillJob struct {
 	View *plan.Plan
 	// Inputs are the files of each table the view reads, in arrival order.
 	Inputs []Input
-	// Out is the output file: CSV (.csv) or JSON Lines (.jsonl).
+	// Out is the output file: CSV (.csv), JSON Lines (.jsonl) or Parquet
+	// (.parquet; array and map columns hold their JSON text, as in CSV).
 	Out string
 	// Buckets is the number of buckets (0: DefaultBuckets).
 	Buckets int
@@ -82,6 +84,11 @@ func Backfill(s beam.Scope, job BackfillJob) (beam.PCollection, error) {
 	format, err := datafile.FormatOf(job.Out)
 	if err != nil {
 		return beam.PCollection{}, fmt.Errorf("%w: %v", ErrJob, err)
+	}
+	if format == datafile.Parquet { // the writer refuses schemas it cannot write (a repeated name)
+		if _, err := datafile.NewParquetWriter(io.Discard, datafile.TextSchema(job.View.Output), datafile.ParquetOptions{}); err != nil {
+			return beam.PCollection{}, fmt.Errorf("%w: %s: %v", ErrJob, job.Out, err)
+		}
 	}
 	planJSON, err := plan.Marshal(job.View)
 	if err != nil {

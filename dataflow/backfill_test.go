@@ -136,11 +136,14 @@ func encode(t *testing.T, path string, b *types.Block) []byte {
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer
-	w := datafile.NewWriter(&buf, f, b.Schema)
+	w, err := datafile.NewBlockWriter(&buf, f, b.Schema)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := w.Write(b); err != nil {
 		t.Fatal(err)
 	}
-	if err := w.Flush(); err != nil {
+	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
 	return buf.Bytes()

@@ -1,9 +1,10 @@
 // Package dataflow builds Apache Beam pipelines that host the evaluator
 // (package featurelang/eval) offline:
 //
-//   - Backfill computes a feature view over source files (CSV, JSON Lines)
-//     in batch mode, point in time, and writes the training set: one row
-//     per FROM-table row, in the FROM table's order.
+//   - Backfill computes a feature view over source files (CSV, JSON Lines,
+//     Parquet) in batch mode, point in time, and writes the training set
+//     (CSV, JSON Lines or Parquet): one row per FROM-table row, in the FROM
+//     table's order.
 //   - Materialize loads source files into the online store (package
 //     storage), idempotently.
 //
@@ -15,8 +16,11 @@
 //
 // Beam charges per element (on prism about 10–15 µs), so elements here are
 // blocks of rows, never single rows. A reader parses a file sequentially
-// into blocks of rows, routes each row to a bucket (package bucket: hashing
-// the columns every window partitions by, so a window's rows meet in one
+// into blocks of rows (a Parquet file row group by row group and page by
+// page; one on an object store, whose reader is a stream, is first copied
+// to a temporary file on the worker, since Parquet is read from its
+// footer), routes each row to a bucket (package bucket: hashing the
+// columns every window partitions by, so a window's rows meet in one
 // bucket) and emits each bucket's rows as compact chunks (package
 // internal/wire) of about 1 MiB. One GroupByKey brings a bucket's chunks
 // together; they are put back in arrival order and the bucket is evaluated
@@ -44,19 +48,23 @@
 // store (one ReadBuckets per window and key); the stream does the same
 // per batch (StreamJob.Views).
 //
-// Each bucket writes its output rows, encoded and tagged with their
-// FROM-table rows' sequence numbers, to a part file beside the output (so
-// the output's directory must be one every worker can reach: a shared file
-// system or an object store such as gs://). One writer then merges the part
-// files by sequence number, streaming, into the output file and removes
-// them; its memory does not grow with the output. Files are written under a
-// temporary name and renamed into place, so a failed or retried step never
-// leaves a file that looks complete.
+// Each bucket writes its output rows, encoded (as lines of the output's
+// format, or, for a Parquet output, as one-row chunks of package
+// internal/wire) and tagged with their FROM-table rows' sequence numbers,
+// to a part file beside the output (so the output's directory must be one
+// every worker can reach: a shared file system or an object store such as
+// gs://). One writer then merges the part files by sequence number,
+// streaming, into the output file and removes them; its memory does not
+// grow with the output (a Parquet output is written a block at a time and
+// held a row group at a time). Files are written under a temporary name
+// and renamed into place, so a failed or retried step never leaves a file
+// that looks complete.
 //
 // # Arrival order and sequence numbers
 //
 // A row's arrival sequence number is its file's position among the table's
-// files (in the order given) times 2^40 plus the line the row starts on.
+// files (in the order given) times 2^40 plus the line the row starts on
+// (in a Parquet file, its row number).
 // Rows of equal time are ordered by it, exactly as the evaluator orders a
 // table's rows in arrival order, and storage keys use it, so loading the
 // same files again writes the same stored rows.

@@ -148,7 +148,10 @@ func (f *evalFn) decode(elems func(*[]byte) bool) (map[string]*types.Block, [][]
 
 // records encodes the output rows, with the sequence numbers of the
 // FROM-table rows they were computed for, as a run of records: in pieces
-// formatted concurrently, one per CPU, to be written in order.
+// formatted concurrently, one per CPU, to be written in order. A record
+// holds its row as a line of the output format, or, for Parquet, as a
+// one-row chunk (package wire, array and map columns as JSON text) that
+// the writer decodes into blocks.
 func (f *evalFn) records(out *types.Block, origins []int, seqs []uint64) [][]byte {
 	seqOf := func(i int) uint64 {
 		if i < 0 || origins[i] < 0 {
@@ -156,15 +159,26 @@ func (f *evalFn) records(out *types.Block, origins []int, seqs []uint64) [][]byt
 		}
 		return seqs[origins[i]]
 	}
+	var noSeqs []uint64 // a chunk's own sequence numbers: the record has the row's
+	if f.Format == datafile.Parquet {
+		out = datafile.AsText(out)
+		noSeqs = make([]uint64, out.Len)
+	}
 	pieces := make([][]byte, min(runtime.GOMAXPROCS(0), max(1, out.Len/4096)))
 	var wg sync.WaitGroup
 	for p := range pieces {
 		lo, hi := p*out.Len/len(pieces), (p+1)*out.Len/len(pieces)
 		wg.Go(func() {
 			var data, line []byte
+			row := make([]int32, 1)
 			prev := seqOf(lo - 1)
 			for i := lo; i < hi; i++ {
-				line = datafile.AppendRow(line[:0], f.Format, out, i)
+				if noSeqs != nil {
+					row[0] = int32(i)
+					line = wire.Append(line[:0], 0, out, row, noSeqs)
+				} else {
+					line = datafile.AppendRow(line[:0], f.Format, out, i)
+				}
 				data = wire.AppendRecord(data, prev, seqOf(i), line)
 				prev = seqOf(i)
 			}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"sync/atomic"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
@@ -18,10 +19,10 @@ import (
 	"github.com/fenestra-dev/fenestra/internal/datafile"
 )
 
-// Input is one data file of a table: CSV with a header row (.csv) or JSON
-// Lines (.jsonl, .ndjson, .json), on any file system Beam knows (a local
-// path, gs://...). A table may have several files; their order is the
-// rows' arrival order.
+// Input is one data file of a table: CSV with a header row (.csv), JSON
+// Lines (.jsonl, .ndjson, .json) or Parquet (.parquet), on any file system
+// Beam knows (a local path, gs://...). A table may have several files;
+// their order is the rows' arrival order.
 type Input struct {
 	Table string
 	Path  string
@@ -40,7 +41,8 @@ const (
 )
 
 // seqOf is the arrival sequence number of the row that starts on line of
-// a table's file number file.
+// a table's file number file (for Parquet, line is the row's number in the
+// file).
 func seqOf(file int, line int64) uint64 { return uint64(file)<<40 | uint64(line) }
 
 // Counters, as Beam metrics of namespace "fenestra"; Progress has the same
@@ -110,12 +112,48 @@ func (f *readFn) process(ctx context.Context, t fileTask, keyed func(int, []byte
 	if err != nil {
 		return err
 	}
-	r, err := datafile.NewReader(bufio.NewReaderSize(rc, 1<<20), t.Path, format, f.Schemas[t.Table])
+	var src io.Reader
+	if format == datafile.Parquet {
+		ra, done, err := randomAccess(rc)
+		if err != nil {
+			return fmt.Errorf("reading table %s: %s: %w", f.Names[t.Table], t.Path, err)
+		}
+		defer done()
+		src = ra
+	} else {
+		src = bufio.NewReaderSize(rc, 1<<20)
+	}
+	r, err := datafile.Open(src, t.Path, format, f.Schemas[t.Table])
 	if err != nil {
 		return err
 	}
 	e := &emitter{fn: f, t: t, keyed: keyed, whole: whole, pending: make([][]byte, f.Buckets)}
 	return e.run(ctx, r)
+}
+
+// randomAccess returns the opened file rc as a reader that Parquet can
+// read: rc itself when it is an io.ReaderAt of known size (a local file),
+// else a copy in a temporary file, which done removes (an object store's
+// reader, gs://, is a stream; Parquet reads its footer first). The copy
+// takes the file's size on the worker's local disk for as long as the
+// file is read.
+func randomAccess(rc io.Reader) (r io.Reader, done func(), err error) {
+	if _, _, ok := datafile.ReaderAt(rc); ok {
+		return rc, func() {}, nil
+	}
+	tmp, err := os.CreateTemp("", "fenestra-*.parquet")
+	if err != nil {
+		return nil, nil, err
+	}
+	done = func() {
+		tmp.Close()
+		os.Remove(tmp.Name())
+	}
+	if _, err := io.Copy(tmp, rc); err != nil {
+		done()
+		return nil, nil, fmt.Errorf("copying to a temporary file: %w", err)
+	}
+	return tmp, done, nil
 }
 
 // emitter routes the blocks of one file and emits them in chunks.
@@ -130,7 +168,7 @@ type emitter struct {
 	hasher  *bucket.Hasher
 }
 
-func (e *emitter) run(ctx context.Context, r *datafile.Reader) error {
+func (e *emitter) run(ctx context.Context, r datafile.RowReader) error {
 	schema := e.fn.Schemas[e.t.Table]
 	rt := e.fn.Routes[e.t.Table]
 	if rt.Kind == bucket.Keyed {

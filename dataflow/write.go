@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"container/heap"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -18,7 +19,10 @@ import (
 )
 
 // writeFn merges the buckets' part files by sequence number, streaming,
-// into the output file, then removes the parts.
+// into the output file, then removes the parts. For CSV and JSON Lines the
+// records' lines are copied out after the header; for Parquet they are
+// decoded into blocks that a datafile.ParquetWriter writes, so the
+// writer's memory is a block and a row group, whatever the output's size.
 type writeFn struct {
 	Out    string
 	Format datafile.Format
@@ -57,9 +61,12 @@ func (f *writeFn) process(ctx context.Context, _ int, parts func(*[]byte) bool) 
 	}
 	n := 0
 	err = writeAtomicFunc(ctx, f.Out, func(w *bufio.Writer) error {
-		var err error
-		n, err = f.merge(ctx, w, readers)
-		return err
+		out, err := f.sink(w)
+		if err != nil {
+			return err
+		}
+		n, err = f.merge(ctx, out, readers)
+		return errors.Join(err, out.close())
 	})
 	if err != nil {
 		return 0, fmt.Errorf("writing %s: %w", f.Out, err)
@@ -67,10 +74,9 @@ func (f *writeFn) process(ctx context.Context, _ int, parts func(*[]byte) bool) 
 	return n, nil
 }
 
-// merge writes the header and then the records of the runs in sequence
-// order, up to the limit.
-func (f *writeFn) merge(ctx context.Context, w *bufio.Writer, runs []*wire.RecordReader) (int, error) {
-	w.Write(datafile.AppendHeader(nil, f.Format, f.Schema))
+// merge writes the records of the runs to out in sequence order, up to the
+// limit.
+func (f *writeFn) merge(ctx context.Context, out rowSink, runs []*wire.RecordReader) (int, error) {
 	h := mergeHeap{}
 	for _, r := range runs {
 		if err := r.Next(); err == nil {
@@ -83,7 +89,9 @@ func (f *writeFn) merge(ctx context.Context, w *bufio.Writer, runs []*wire.Recor
 	n, reported := 0, 0
 	for len(h) > 0 && (f.Limit < 0 || int64(n) < f.Limit) {
 		r := h[0]
-		w.Write(r.Line())
+		if err := out.add(r.Line()); err != nil {
+			return n, err
+		}
 		if n++; n-reported == 65536 {
 			rowsWritten.Inc(ctx, int64(n-reported))
 			Progress.Written.Add(int64(n - reported))
@@ -101,6 +109,74 @@ func (f *writeFn) merge(ctx context.Context, w *bufio.Writer, runs []*wire.Recor
 	rowsWritten.Inc(ctx, int64(n-reported))
 	Progress.Written.Add(int64(n - reported))
 	return n, nil
+}
+
+// rowSink takes the merged records' rows, in order, into the output.
+type rowSink interface {
+	add(record []byte) error
+	// close finishes the file, not the underlying writer.
+	close() error
+}
+
+// sink returns the rowSink of the output's format, writing to w.
+func (f *writeFn) sink(w *bufio.Writer) (rowSink, error) {
+	if f.Format != datafile.Parquet {
+		_, err := w.Write(datafile.AppendHeader(nil, f.Format, f.Schema))
+		return textSink{w}, err
+	}
+	schema := datafile.TextSchema(f.Schema)
+	pw, err := datafile.NewParquetWriter(w, schema, datafile.ParquetOptions{})
+	if err != nil {
+		return nil, err
+	}
+	return &parquetSink{w: pw, blk: types.NewBlock(schema, sinkRows)}, nil
+}
+
+// textSink writes records that are CSV or JSON Lines rows as they are.
+type textSink struct{ w *bufio.Writer }
+
+func (s textSink) add(line []byte) error {
+	_, err := s.w.Write(line)
+	return err
+}
+
+func (s textSink) close() error { return nil }
+
+// sinkRows is the size of the blocks a parquetSink writes.
+const sinkRows = 4096
+
+// parquetSink decodes records (one-row chunks) into blocks and writes them
+// as Parquet.
+type parquetSink struct {
+	w    *datafile.ParquetWriter
+	blk  *types.Block
+	seqs []uint64
+}
+
+func (s *parquetSink) add(chunk []byte) error {
+	if err := wire.Decode(chunk, s.blk, &s.seqs); err != nil {
+		return err
+	}
+	if s.blk.Len == sinkRows {
+		return s.flush()
+	}
+	return nil
+}
+
+func (s *parquetSink) flush() error {
+	err := s.w.Write(s.blk)
+	s.blk.Reset()
+	s.seqs = s.seqs[:0]
+	return err
+}
+
+func (s *parquetSink) close() error {
+	if s.blk.Len > 0 {
+		if err := s.flush(); err != nil {
+			return err
+		}
+	}
+	return s.w.Close()
 }
 
 // mergeHeap orders runs by the sequence number of their current record.

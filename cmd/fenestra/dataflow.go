@@ -21,6 +21,7 @@ import (
 	"github.com/fenestra-dev/fenestra/dataflow"
 	"github.com/fenestra-dev/fenestra/featurelang"
 	"github.com/fenestra-dev/fenestra/featurelang/plan"
+	"github.com/fenestra-dev/fenestra/internal/datafile"
 	"github.com/fenestra-dev/fenestra/storage/bigtable"
 )
 
@@ -55,7 +56,7 @@ func newPipelineFlags(name, usage string, stderr io.Writer) *pipelineFlags {
 	fs := pf.fs
 	fs.SetOutput(stderr)
 	fs.StringVar(&pf.sql, "sql", "", "the feature file (CREATE TABLE and DEPLOY statements)")
-	fs.Var(&pf.tables, "table", "a table's data file, NAME=PATH (CSV with a header, or JSON Lines; a glob matches several files; repeat for more files, in arrival order)")
+	fs.Var(&pf.tables, "table", "a table's data file, NAME=PATH (CSV with a header, JSON Lines or Parquet; a glob matches several files; repeat for more files, in arrival order)")
 	fs.StringVar(&pf.badRows, "bad-rows", "fail", "what a malformed data row does: fail (stop, naming file and line) or skip (count it in the summary)")
 	fs.BoolVar(&pf.verbose, "v", false, "log the runner's progress messages")
 	addBeamFlags(fs, usage, stderr)
@@ -180,8 +181,13 @@ func (pf *pipelineFlags) inputs(ctx context.Context, mod *featurelang.Module) ([
 	return out, size, nil
 }
 
+// parquetWeight is how many bytes of input a byte of Parquet counts for
+// in sizing buckets: decoded rows take about their CSV text's size, which
+// is about three times their compressed Parquet columns'.
+const parquetWeight = 3
+
 // expand returns the files a path or glob names, sorted, and their total
-// size.
+// size (Parquet files counted parquetWeight times).
 func expand(ctx context.Context, pattern string) ([]string, int64, error) {
 	fs, err := filesystem.New(ctx, pattern)
 	if err != nil {
@@ -204,6 +210,9 @@ func expand(ctx context.Context, pattern string) ([]string, int64, error) {
 		if err != nil {
 			return nil, 0, err
 		}
+		if f, _ := datafile.FormatOf(p); f == datafile.Parquet {
+			n *= parquetWeight
+		}
 		size += n
 	}
 	return paths, size, nil
@@ -214,8 +223,9 @@ const backfillUsage = `usage: fenestra backfill --sql FILE.sql [--view NAME] --t
 Computes a feature view over data files, point in time, and writes the
 training set: one row per row of the view's FROM table, in arrival order,
 exactly as the batch evaluator computes it. PATH ending .csv is CSV with a
-header row; .jsonl, .ndjson or .json is JSON Lines. It runs on Beam: on prism
-in this process by default, or on a job server with --runner=universal
+header row; .jsonl, .ndjson or .json is JSON Lines; .parquet is Parquet
+(inputs and --out alike). It runs on Beam: on prism in this process by
+default, or on a job server with --runner=universal
 --endpoint=HOST:PORT --environment_type=DOCKER|PROCESS|LOOPBACK (Flink,
 Spark), or --runner=dataflow.`
 
@@ -223,7 +233,7 @@ Spark), or --runner=dataflow.`
 func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	pf := newPipelineFlags("backfill", backfillUsage, stderr)
 	viewName := pf.fs.String("view", "", "the view to compute (needed when the file deploys several)")
-	out := pf.fs.String("out", "", "the training set file (.csv or .jsonl)")
+	out := pf.fs.String("out", "", "the training set file (.csv, .jsonl or .parquet)")
 	buckets := pf.fs.Int("buckets", 0, "buckets the rows are split into by window key (default: one per 4 MiB of input, at least 16)")
 	mod, policy, code := pf.parse(args, stderr)
 	if mod == nil {

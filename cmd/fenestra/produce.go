@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -20,11 +19,12 @@ import (
 
 const produceUsage = `usage: fenestra produce --sql FILE.sql --table NAME=PATH --topic TOPIC --brokers HOST:PORT [--rate N]
 
-Produces the rows of a data file (CSV with a header, or JSON Lines) to a
-Kafka topic as the records fenestra stream reads: each row a JSON object of
-its table's columns, keyed by the table's first index key, in file order.
-With --rate it paces them (rows a second); by default it sends them as fast
-as Kafka takes them. A bad row stops it, naming file and line.`
+Produces the rows of a data file (CSV with a header, JSON Lines or
+Parquet) to a Kafka topic as the records fenestra stream reads: each row a
+JSON object of its table's columns, keyed by the table's first index key,
+in file order. With --rate it paces them (rows a second); by default it
+sends them as fast as Kafka takes them. A bad row stops it, naming file and
+line (or row).`
 
 // runProduce runs fenestra produce.
 func runProduce(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -70,19 +70,11 @@ func runProduce(ctx context.Context, args []string, stdout, stderr io.Writer) in
 
 // produceFile produces the rows of the data file at path, in blocks.
 func produceFile(ctx context.Context, t *plan.Table, path, brokers, topic string, rate float64) (int, error) {
-	format, err := datafile.FormatOf(path)
+	r, err := datafile.OpenFile(path, t.Schema)
 	if err != nil {
 		return 0, err
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	r, err := datafile.NewReader(bufio.NewReaderSize(f, 1<<20), path, format, t.Schema)
-	if err != nil {
-		return 0, err
-	}
+	defer r.Close()
 	p, err := producer.New(brokers, topic, t)
 	if err != nil {
 		return 0, err

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,6 +12,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/fenestra-dev/fenestra/emulators"
+	"github.com/fenestra-dev/fenestra/featurelang/types"
+	"github.com/fenestra-dev/fenestra/internal/datafile"
 )
 
 // TestStreamFlags checks stream's refusals.
@@ -42,8 +43,9 @@ func TestStreamFlags(t *testing.T) {
 	}
 }
 
-// TestProduce produces a CSV file's rows to a topic of the Kafka emulator
-// and reads them back: every row, in file order per key, keyed by card.
+// TestProduce produces a data file's rows, from CSV and from Parquet, to
+// topics of the Kafka emulator and reads them back: every row, in file
+// order per key, keyed by card.
 func TestProduce(t *testing.T) {
 	t.Parallel()
 	brokers, stop, err := emulators.StartKafka("127.0.0.1:0", 1)
@@ -51,22 +53,44 @@ func TestProduce(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(stop)
-	if err := emulators.CreateTopic(context.Background(), brokers, "tx", 3); err != nil {
-		t.Fatal(err)
-	}
-	csv := filepath.Join(t.TempDir(), "tx.csv")
-	rows := "id,card,amount,ts\n"
+	schema := types.Schema{{Name: "id", Type: types.Int64}, {Name: "card", Type: types.String},
+		{Name: "amount", Type: types.Double}, {Name: "ts", Type: types.Timestamp}}
+	b := types.NewBlock(schema, 300)
 	for i := range 300 {
-		rows += fmt.Sprintf("%d,c%d,%d.5,%d\n", i, i%7, i, 1_700_000_000_000+int64(i))
+		b.AppendRow([]types.Value{types.Int64Value(int64(i)), types.StringValue(fmt.Sprintf("c%d", i%7)),
+			types.DoubleValue(float64(i) + 0.5), types.TimestampValue(1_700_000_000_000 + int64(i))})
 	}
-	if err := os.WriteFile(csv, []byte(rows), 0o644); err != nil {
-		t.Fatal(err)
+	dir := t.TempDir()
+	var csv string
+	for _, ext := range []string{"csv", "parquet"} {
+		path := filepath.Join(dir, "tx."+ext)
+		if err := datafile.WriteFile(path, b); err != nil {
+			t.Fatal(err)
+		}
+		if ext == "csv" {
+			csv = path
+		}
+		topic := "tx_" + ext
+		if err := emulators.CreateTopic(context.Background(), brokers, topic, 3); err != nil {
+			t.Fatal(err)
+		}
+		code, out, errOut := runCmd("produce", "--sql", "testdata/ok.sql", "--table", "tx="+path, "--topic", topic, "--brokers", brokers)
+		if code != 0 || !strings.Contains(out, "produce: 300 rows of tx to topic "+topic) {
+			t.Fatalf("exit code %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+		}
+		checkProduced(t, brokers, topic)
 	}
-	code, out, errOut := runCmd("produce", "--sql", "testdata/ok.sql", "--table", "tx="+csv, "--topic", "tx", "--brokers", brokers)
-	if code != 0 || !strings.Contains(out, "produce: 300 rows of tx to topic tx") {
-		t.Fatalf("exit code %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	code, _, errOut := runCmd("produce", "--sql", "testdata/ok.sql", "--table", "nope="+csv, "--topic", "tx_csv", "--brokers", brokers)
+	if code != 2 || !strings.Contains(errOut, "has no table nope") {
+		t.Errorf("an unknown table: exit code %d, stderr %s", code, errOut)
 	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers), kgo.ConsumeTopics("tx"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+}
+
+// checkProduced reads the 300 records of TestProduce from topic: every
+// row, in file order per key, keyed by card.
+func checkProduced(t *testing.T, brokers, topic string) {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers), kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,6 +99,7 @@ func TestProduce(t *testing.T) {
 	defer cancel()
 	last := map[string]int{}
 	partition := map[string]int32{}
+	seen := map[int]bool{}
 	for n := 0; n < 300; {
 		fs := cl.PollFetches(ctx)
 		if ctx.Err() != nil {
@@ -96,10 +121,10 @@ func TestProduce(t *testing.T) {
 				t.Errorf("card %s: row %d after row %d", row.Card, row.ID, prev)
 			}
 			partition[row.Card], last[row.Card] = r.Partition, row.ID
+			seen[row.ID] = true
 		}
 	}
-	code, _, errOut = runCmd("produce", "--sql", "testdata/ok.sql", "--table", "nope="+csv, "--topic", "tx", "--brokers", brokers)
-	if code != 2 || !strings.Contains(errOut, "has no table nope") {
-		t.Errorf("an unknown table: exit code %d, stderr %s", code, errOut)
+	if len(seen) != 300 {
+		t.Errorf("%s: %d distinct rows of 300", topic, len(seen))
 	}
 }

@@ -1,9 +1,13 @@
-// Package datafile reads and writes typed rows as CSV and JSON Lines files:
-// users' source tables on the way into the batch pipelines, training sets
-// on the way out. It moves rows between files and columnar types.Block
-// values without per-field allocations (other than the values of string
-// columns) and with exact round trips: whatever a Writer writes, a Reader
-// reads back identically, bit for bit.
+// Package datafile reads and writes typed rows as CSV, JSON Lines and
+// Parquet files: users' source tables on the way into the batch pipelines,
+// training sets on the way out. It moves rows between files and columnar
+// types.Block values without per-field allocations (other than the values
+// of string columns) and with exact round trips: whatever a Writer writes,
+// a Reader reads back identically, bit for bit, and so for a
+// ParquetWriter and a ParquetReader. RowReader and BlockWriter are what
+// the readers and writers of every format have in common; Open,
+// OpenFile, NewBlockWriter and WriteFile pick the format (FormatOf: by the
+// file's extension).
 //
 // # Encoding
 //
@@ -77,4 +81,70 @@
 //
 // A bad row is reported as a *RowError naming the file, the line the row
 // starts on and the column; the Reader then continues with the next row.
+//
+// # Parquet
+//
+// A ParquetReader reads a table from a Parquet file, whoever wrote it
+// (Spark, pyarrow, DuckDB, parquet-go), row group by row group and, in a
+// row group, page by page: its memory is a page of each column (and the
+// column's dictionary), however large the file. It takes the values out
+// of the decoded pages as typed slices, with the definition levels (NULLs)
+// beside them, and never goes row by row through reflection or maps.
+//
+// Columns are matched by name, exactly, else case-insensitively; the
+// file's other columns are ignored. A missing column, a nested or
+// repeated one, or one whose type may hold values the table's column
+// cannot, is an error naming the column, its Parquet type and the
+// column's type. What reads as what:
+//
+//	bool       BOOLEAN
+//	int16      INT32 annotated INT(8|16, signed) or INT(8, unsigned)
+//	int32      INT32 (plain, INT(8|16|32, signed), INT(8|16, unsigned))
+//	int64      INT32 (any INT annotation, UINT(32) too); INT64 (plain or INT(64, signed))
+//	float      FLOAT
+//	double     DOUBLE, FLOAT
+//	string     BYTE_ARRAY (plain, STRING, ENUM, JSON)
+//	date       INT32 DATE (days since 1970-01-01, as dates are)
+//	timestamp  INT64 TIMESTAMP(MILLIS|MICROS|NANOS); INT96 (Spark, Impala);
+//	           INT64 plain or INT(64, signed), as epoch milliseconds
+//
+// Integers only widen, never narrow: INT64 into an int32 column is
+// refused, whatever the values. A value out of its column's range all the
+// same (an INT32 annotated INT(16) holding 70000) is a *RowError for its
+// row. Timestamps become epoch milliseconds: micro- and nanoseconds are
+// truncated toward negative infinity (-1 µs is -1 ms, 1.999 ms is 1 ms),
+// and so are the nanoseconds of the day of an INT96 timestamp (a Julian
+// day, 2440588 being 1970-01-01, and the nanoseconds into it, as Spark
+// writes them). A TIMESTAMP with isAdjustedToUTC=false (a local time, as
+// pyarrow writes pandas' times without a zone) is read as if it were UTC,
+// its number unchanged, as pandas, pyarrow and DuckDB take it (not in
+// types.Zone, as timestamp text without an offset is). Floats keep their
+// bits (NaN payloads, -0). Every codec and encoding parquet-go decodes is
+// read (snappy, gzip, zstd, lz4, brotli, none; plain, dictionary, delta,
+// byte stream split; data pages v1 and v2). Parquet files have no lines: a row's "line" is its number in the
+// file (1 for the first), and its RowError says "file: row N" (ByRow).
+// Parquet needs random access: Open takes an io.ReaderAt of known size
+// (a local file); a stream (an object store's reader) must be copied to a
+// temporary file first.
+//
+// A ParquetWriter writes every column optional, in the physical and
+// logical types ParquetWriter lists (timestamps as TIMESTAMP(MILLIS) in
+// UTC, strings dictionary-encoded), Snappy-compressed by default as Spark
+// writes, in data pages of version 1 that every reader reads. It holds a
+// row group in memory, encoded and compressed, until the group is
+// complete: at most 128K rows or 64 MiB of values (ParquetOptions).
+//
+// Why parquet-go (github.com/parquet-go/parquet-go): it is pure Go, so
+// the binaries Beam ships to workers still build with CGO_ENABLED=0; it
+// reads what other writers write (every codec and encoding, INT96, the
+// legacy converted types); and its page readers hand out a page's values
+// as typed slices with their definition levels and dictionary, which fill
+// types.Block columns directly, a page at a time, so reading needs no
+// per-row reflection and its memory stays flat. Its writer takes a column
+// of values at a time as well. Most of its dependencies were already in
+// this module (klauspost/compress, pierrec/lz4, google/uuid, x/sys,
+// protobuf). apache/arrow-go has typed column-chunk readers too, but its
+// Parquet reading is built around the Arrow memory model (a second
+// columnar representation to convert from) and brings a larger
+// dependency graph, for nothing fenestra needs.
 package datafile

@@ -12,52 +12,64 @@ type Format int
 
 // The formats. The zero Format is invalid.
 const (
-	CSV   Format = iota + 1 // comma-separated values with a header row
-	JSONL                   // JSON Lines: one JSON object per line
+	CSV     Format = iota + 1 // comma-separated values with a header row
+	JSONL                     // JSON Lines: one JSON object per line
+	Parquet                   // Apache Parquet: typed columns in row groups
 )
 
-// String returns "CSV", "JSONL" or "Format(n)".
+// String returns "CSV", "JSONL", "Parquet" or "Format(n)".
 func (f Format) String() string {
 	switch f {
 	case CSV:
 		return "CSV"
 	case JSONL:
 		return "JSONL"
+	case Parquet:
+		return "Parquet"
 	}
 	return fmt.Sprintf("Format(%d)", int(f))
 }
 
 // FormatOf returns the format of a file by its extension (case-insensitive):
-// .csv is CSV; .jsonl, .ndjson and .json are JSONL. Any other extension is
-// an error naming the path.
+// .csv is CSV; .jsonl, .ndjson and .json are JSONL; .parquet is Parquet.
+// Any other extension is an error naming the path.
 func FormatOf(path string) (Format, error) {
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".csv":
 		return CSV, nil
 	case ".jsonl", ".ndjson", ".json":
 		return JSONL, nil
+	case ".parquet":
+		return Parquet, nil
 	}
-	return 0, fmt.Errorf("datafile: %s: unknown file format (want .csv, .jsonl, .ndjson or .json)", path)
+	return 0, fmt.Errorf("datafile: %s: unknown file format (want .csv, .jsonl, .ndjson, .json or .parquet)", path)
 }
 
 // RowError is a row that cannot be read: a malformed record, or a value
 // that does not fit its column. Line is the line the row starts on (1 is
-// the first line of the file). Column is the column's name, or empty when
-// the problem is the row as a whole.
+// the first line of the file), or, when ByRow is set (Parquet files, which
+// have no lines), the row's number in the file (1 is the first row).
+// Column is the column's name, or empty when the problem is the row as a
+// whole.
 type RowError struct {
 	File   string
 	Line   int64
+	ByRow  bool
 	Column string
 	Msg    string
 }
 
 // Error returns "file:line: column name: msg", or "file:line: msg" when
-// Column is empty.
+// Column is empty; with ByRow, "file: row N: ..." instead of "file:line: ...".
 func (e *RowError) Error() string {
-	if e.Column == "" {
-		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
+	where := fmt.Sprintf("%s:%d", e.File, e.Line)
+	if e.ByRow {
+		where = fmt.Sprintf("%s: row %d", e.File, e.Line)
 	}
-	return fmt.Sprintf("%s:%d: column %s: %s", e.File, e.Line, e.Column, e.Msg)
+	if e.Column == "" {
+		return fmt.Sprintf("%s: %s", where, e.Msg)
+	}
+	return fmt.Sprintf("%s: column %s: %s", where, e.Column, e.Msg)
 }
 
 // maxQuoted is how many bytes of a bad value an error message shows.

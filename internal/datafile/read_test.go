@@ -551,6 +551,7 @@ func TestNewReaderChecks(t *testing.T) {
 		{Format(7), mustSchema(t, "a int64"), "datafile: t: unknown format Format(7)"},
 		{JSONL, types.Schema{{Name: "a", Type: types.ArrayOf(types.Int64)}}, "datafile: t: column a: cannot read values of type array<int64>"},
 		{JSONL, mustSchema(t, "a int64, a string"), "datafile: t: the schema names column a twice"},
+		{Parquet, mustSchema(t, "a int64"), "datafile: t: a Parquet file is read with Open or NewParquetReader"},
 	}
 	for _, c := range bad {
 		if _, err := NewReader(strings.NewReader(""), "t", c.f, c.schema); err == nil || err.Error() != c.want {
@@ -587,7 +588,7 @@ func TestFormatOf(t *testing.T) {
 		want Format
 	}{
 		{"a.csv", CSV}, {"dir.x/A.CSV", CSV}, {"a.jsonl", JSONL}, {"a.ndjson", JSONL}, {"gs://b/a.json", JSONL},
-		{"a.csv.gz", 0}, {"a", 0}, {"a.parquet", 0},
+		{"a.parquet", Parquet}, {"gs://b/A.PARQUET", Parquet}, {"a.csv.gz", 0}, {"a", 0}, {"a.parquet.gz", 0},
 	}
 	for _, c := range cases {
 		got, err := FormatOf(c.path)
@@ -610,6 +611,14 @@ func TestRowErrorString(t *testing.T) {
 	}
 	e = &RowError{File: "a.csv", Line: 7, Msg: "4 fields, the header has 3"}
 	if got := e.Error(); got != `a.csv:7: 4 fields, the header has 3` {
+		t.Error(got)
+	}
+	e = &RowError{File: "a.parquet", Line: 7, ByRow: true, Column: "amount", Msg: "cannot read 70000 as int16: out of range"}
+	if got := e.Error(); got != `a.parquet: row 7: column amount: cannot read 70000 as int16: out of range` {
+		t.Error(got)
+	}
+	e = &RowError{File: "a.parquet", Line: 7, ByRow: true, Msg: "bad"}
+	if got := e.Error(); got != `a.parquet: row 7: bad` {
 		t.Error(got)
 	}
 	if got := quote([]byte(strings.Repeat("é", 40))); got != `"`+strings.Repeat("é", 32)+`"...` {

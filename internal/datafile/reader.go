@@ -53,6 +53,9 @@ func NewReader(r io.Reader, name string, f Format, schema types.Schema) (*Reader
 // newReader is NewReader with the buffer's initial and largest size (tests
 // use small ones).
 func newReader(r io.Reader, name string, f Format, schema types.Schema, size, maxRec int) (*Reader, error) {
+	if f == Parquet {
+		return nil, fmt.Errorf("datafile: %s: a Parquet file is read with Open or NewParquetReader", name)
+	}
 	if err := checkSchema(name, f, schema); err != nil {
 		return nil, err
 	}
@@ -85,7 +88,7 @@ func newReader(r io.Reader, name string, f Format, schema types.Schema, size, ma
 
 // checkSchema checks that the reader can read schema in format f.
 func checkSchema(name string, f Format, schema types.Schema) error {
-	if f != CSV && f != JSONL {
+	if f != CSV && f != JSONL && f != Parquet {
 		return fmt.Errorf("datafile: %s: unknown format %v", name, f)
 	}
 	if f == CSV && len(schema) == 0 {
@@ -139,21 +142,7 @@ func (r *Reader) Next(b *types.Block, lines *[]int64, max int) (int, error) {
 }
 
 // checkBlock checks that b can take the reader's rows.
-func (r *Reader) checkBlock(b *types.Block) error {
-	if len(b.Cols) != len(r.schema) {
-		return fmt.Errorf("datafile: %s: a block of %d columns for a table of %d", r.name, len(b.Cols), len(r.schema))
-	}
-	for i := range b.Cols {
-		c := &b.Cols[i]
-		if c.Type != r.schema[i].Type {
-			return fmt.Errorf("datafile: %s: block column %d is %s, the table's column %s is %s", r.name, i, c.Type, r.schema[i].Name, r.schema[i].Type)
-		}
-		if c.Len() != b.Len || (c.Nulls != nil && len(c.Nulls) != b.Len) {
-			return fmt.Errorf("datafile: %s: block column %d has %d values in a block of %d rows", r.name, i, c.Len(), b.Len)
-		}
-	}
-	return nil
-}
+func (r *Reader) checkBlock(b *types.Block) error { return checkBlock(r.name, r.schema, b) }
 
 // row reads one row into b and returns its line number, a *RowError, or
 // the reader's sticky error.

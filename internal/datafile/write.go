@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
 	"strconv"
 
 	"github.com/fenestra-dev/fenestra/featurelang/types"
@@ -208,6 +209,48 @@ func appendJSON(dst []byte, v types.Value) []byte {
 	return strconv.AppendInt(dst, v.I, 10)
 }
 
+// TextSchema returns schema with its array and map columns made string
+// columns: the columns of a file that holds them as JSON text, as CSV
+// files and a ParquetWriter's do. It returns schema itself when it has
+// none.
+func TextSchema(schema types.Schema) types.Schema {
+	if !slices.ContainsFunc(schema, func(f types.Field) bool { return !f.Type.IsScalar() }) {
+		return schema
+	}
+	text := slices.Clone(schema)
+	for i := range text {
+		if !text[i].Type.IsScalar() {
+			text[i].Type = types.String
+		}
+	}
+	return text
+}
+
+// AsText returns b with its array and map columns replaced by string
+// columns of their JSON text (a NULL stays NULL): a block of
+// TextSchema(b.Schema). It returns b itself when it has none; otherwise
+// the result shares b's other columns.
+func AsText(b *types.Block) *types.Block {
+	if !slices.ContainsFunc(b.Cols, func(c types.Column) bool { return !c.Type.IsScalar() }) {
+		return b
+	}
+	out := &types.Block{Schema: TextSchema(b.Schema), Cols: slices.Clone(b.Cols), Len: b.Len}
+	for c := range out.Cols {
+		col := &out.Cols[c]
+		if col.Type.IsScalar() {
+			continue
+		}
+		text := types.Column{Type: types.String, Nulls: col.Nulls, S: make([]string, b.Len)}
+		for i := range b.Len {
+			if !col.IsNull(i) {
+				text.S[i] = string(appendJSON(nil, col.Value(i)))
+			}
+		}
+		*col = text
+	}
+	return out
+}
+
 // appendJSONArray appends an array value as a JSON array.
 func appendJSONArray(dst []byte, v types.Value) []byte {
 	elems, _ := v.X.([]types.Value)
@@ -359,6 +402,11 @@ func (w *Writer) check(b *types.Block) error {
 	return nil
 }
 
+// Close flushes the writer (a text file has nothing else to finish). It
+// does not flush or close the underlying writer; it makes a Writer a
+// BlockWriter.
+func (w *Writer) Close() error { return w.Flush() }
+
 // Flush writes the buffered data to the underlying writer. It does not
 // flush or close that writer.
 func (w *Writer) Flush() error {
@@ -375,9 +423,47 @@ func (w *Writer) Flush() error {
 	return nil
 }
 
+// BlockWriter writes blocks of a schema's rows as a file, whatever its
+// format: *Writer (CSV, JSON Lines) and *ParquetWriter implement it. Write
+// appends a block's rows (the block must have the schema's column types);
+// Close finishes the file (flushes a text file; writes a Parquet file's
+// last row group and footer) but does not close the underlying
+// io.Writer.
+type BlockWriter interface {
+	Write(b *types.Block) error
+	Close() error
+}
+
+var (
+	_ BlockWriter = (*Writer)(nil)
+	_ BlockWriter = (*ParquetWriter)(nil)
+)
+
+// NewBlockWriter returns a writer of schema's rows to w in format f:
+// NewWriter's for CSV and JSON Lines, NewParquetWriter's (with the default
+// options) for Parquet.
+func NewBlockWriter(w io.Writer, f Format, schema types.Schema) (BlockWriter, error) {
+	switch f {
+	case CSV, JSONL:
+		wr := NewWriter(w, f, schema)
+		if wr.err != nil {
+			return nil, wr.err
+		}
+		return wr, nil
+	case Parquet:
+		pw, err := NewParquetWriter(w, schema, ParquetOptions{})
+		if err != nil {
+			return nil, err
+		}
+		return pw, nil
+	}
+	return nil, fmt.Errorf("datafile: a writer of unknown format %v", f)
+}
+
 // WriteFile writes b to a local file at path, in the format its name
-// says (.csv with a header, or JSON Lines), through a temporary file
-// renamed into place, so a failed write leaves no file that looks whole.
+// says (.csv with a header, JSON Lines, or Parquet), through a temporary
+// file renamed into place, so a failed write leaves no file that looks
+// whole.
 func WriteFile(path string, b *types.Block) (err error) {
 	f, err := FormatOf(path)
 	if err != nil {
@@ -395,8 +481,11 @@ func WriteFile(path string, b *types.Block) (err error) {
 		}
 	}()
 	bw := bufio.NewWriterSize(out, 1<<20)
-	w := NewWriter(bw, f, b.Schema)
-	if err := errors.Join(w.Write(b), w.Flush(), bw.Flush()); err != nil {
+	w, err := NewBlockWriter(bw, f, b.Schema)
+	if err == nil {
+		err = errors.Join(w.Write(b), w.Close(), bw.Flush())
+	}
+	if err != nil {
 		return fmt.Errorf("datafile: writing %s: %w", path, err)
 	}
 	if err := out.Close(); err != nil {

@@ -1,7 +1,6 @@
 package datafile
 
 import (
-	"bufio"
 	"errors"
 	"io"
 	"os"
@@ -11,25 +10,20 @@ import (
 	"github.com/fenestra-dev/fenestra/featurelang/types"
 )
 
-// TestWriteFile writes a block as CSV and as JSON Lines by the file's
-// name and reads it back identical; a name of no known format is refused
-// and writes nothing.
+// TestWriteFile writes a block as CSV, JSON Lines and Parquet by the
+// file's name and reads it back identical; a name of no known format is
+// refused and writes nothing.
 func TestWriteFile(t *testing.T) {
 	t.Parallel()
 	schema := types.Schema{{Name: "k", Type: types.String}, {Name: "v", Type: types.Double}}
 	b := types.BlockOf(schema, [][]types.Value{{types.StringValue("a,\"b"), types.DoubleValue(1.5)}, {types.NullOf(types.String), types.NullOf(types.Double)}})
 	dir := t.TempDir()
-	for _, name := range []string{"t.csv", "t.jsonl"} {
+	for _, name := range []string{"t.csv", "t.jsonl", "t.parquet"} {
 		path := filepath.Join(dir, name)
 		if err := WriteFile(path, b); err != nil {
 			t.Fatal(err)
 		}
-		f, err := os.Open(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		format, _ := FormatOf(path)
-		r, err := NewReader(bufio.NewReader(f), path, format, schema)
+		r, err := OpenFile(path, schema)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -41,7 +35,9 @@ func TestWriteFile(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		f.Close()
+		if err := r.Close(); err != nil {
+			t.Fatal(err)
+		}
 		if got.Len != b.Len {
 			t.Fatalf("%s: %d rows back, want %d", name, got.Len, b.Len)
 		}
@@ -53,10 +49,10 @@ func TestWriteFile(t *testing.T) {
 			}
 		}
 	}
-	if err := WriteFile(filepath.Join(dir, "t.parquet"), b); err == nil {
-		t.Error("a .parquet name: no error")
+	if err := WriteFile(filepath.Join(dir, "t.orc"), b); err == nil {
+		t.Error("a .orc name: no error")
 	}
-	if _, err := os.Stat(filepath.Join(dir, "t.parquet.tmp")); !os.IsNotExist(err) {
+	if _, err := os.Stat(filepath.Join(dir, "t.orc.tmp")); !os.IsNotExist(err) {
 		t.Errorf("a refused write left a file: %v", err)
 	}
 }

@@ -1,21 +1,20 @@
 package verify
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/fenestra-dev/fenestra/featurelang/types"
 	"github.com/fenestra-dev/fenestra/internal/datafile"
 )
 
-// ReadTable reads a table's files (CSV with a header or JSON Lines, local
-// paths), in the order given, which is the rows' arrival order. A row's
-// sequence number is its file's position times 2^40 plus the line it
-// starts on, as fenestra materialize numbers rows, so equal times order as
-// in the backfill. A malformed row is an error naming file and line.
+// ReadTable reads a table's files (CSV with a header, JSON Lines or
+// Parquet, local paths), in the order given, which is the rows' arrival
+// order. A row's sequence number is its file's position times 2^40 plus
+// the line it starts on (for Parquet, its row number), as fenestra
+// materialize numbers rows, so equal times order as in the backfill. A
+// malformed row is an error naming file and line (or row).
 func ReadTable(schema types.Schema, paths []string) (*Table, error) {
 	t := &Table{Rows: types.NewBlock(schema, 0)}
 	var lines []int64
@@ -28,19 +27,11 @@ func ReadTable(schema types.Schema, paths []string) (*Table, error) {
 }
 
 func readFile(t *Table, schema types.Schema, path string, base uint64, lines *[]int64) error {
-	format, err := datafile.FormatOf(path)
+	r, err := datafile.OpenFile(path, schema)
 	if err != nil {
 		return err
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	r, err := datafile.NewReader(bufio.NewReaderSize(f, 1<<20), path, format, schema)
-	if err != nil {
-		return err
-	}
+	defer r.Close()
 	for {
 		*lines = (*lines)[:0]
 		_, err := r.Next(t.Rows, lines, 1<<16)
