@@ -2,8 +2,8 @@
 // as a function. A caller sends the request row (the transaction being
 // scored); the function reads the key's stored rows through a
 // storage.Store, evaluates the view in request mode with the same
-// evaluator as batch mode, and answers. It has one core and two thin
-// adapters:
+// evaluator as batch mode, and answers. It has one core, two thin
+// adapters and a host of stored deployments:
 //
 //   - Service, the core, plain Go: built from a compiled feature file
 //     (featurelang.Module) and a storage.Store, it builds each DEPLOY
@@ -25,6 +25,11 @@
 //     (LambdaOptions.Topics), decoded and numbered as the streaming
 //     pipeline does (package internal/records), with a bad-records
 //     policy of fail or skip.
+//   - Catalog, the host of stored deployments (storage.DeploymentStore,
+//     what a script's DEPLOY stores): it lists them every poll interval
+//     and swaps in a Service and Server built from them when they change,
+//     so new deployments are served and dropped ones stopped without a
+//     restart; one that cannot be served is reported, not fatal.
 //
 // # Requests and answers
 //
@@ -41,7 +46,8 @@
 // storage and in the server ("storage;dur=0.412, total;dur=0.735").
 //
 // Errors map to HTTP statuses in one function, Status: 400 bad input,
-// 401 authentication, 404 unknown view, table or route, 413 body too
+// 401 authentication, 404 unknown view, table or route, 409 a view name
+// several databases' views share, 413 body too
 // large, 503 storage unavailable, 504 deadline passed, 500 otherwise (a
 // panic included: the client gets a request id, the log the stack).
 //

@@ -21,9 +21,12 @@ import (
 // opening bracket of its rows:
 //
 //	{"view":"name","version":"v1-...","columns":[{"name":"c","type":"int64"},...],"rows":[
+//
+// A view of a database has "db":"..." after "view".
 func computeHeader(v *View) []byte {
 	b := append([]byte(nil), `{"view":`...)
 	b = datafile.AppendJSONString(b, v.Name)
+	b = appendDB(b, v.DB)
 	b = append(b, `,"version":`...)
 	b = datafile.AppendJSONString(b, v.Version)
 	b = append(b, `,"columns":`...)
@@ -97,10 +100,12 @@ func appendCompute(b []byte, v *View, res *ComputeResult) []byte {
 //	{"name":...,"version":...,"request_table":...,"input":[columns],
 //	 "columns":[output columns],"tables":[names],"options":{...},"plan":"explain text"}
 //
-// With full unset, options and plan are left out (the list of views).
+// With full unset, options and plan are left out (the list of views). A
+// view of a database has "db":"..." after "name".
 func appendViewInfo(b []byte, v *View, full bool) []byte {
 	b = append(b, `{"name":`...)
 	b = datafile.AppendJSONString(b, v.Name)
+	b = appendDB(b, v.DB)
 	b = append(b, `,"version":`...)
 	b = datafile.AppendJSONString(b, v.Version)
 	b = append(b, `,"request_table":`...)
@@ -125,6 +130,15 @@ func appendViewInfo(b []byte, v *View, full bool) []byte {
 		b = datafile.AppendJSONString(b, plan.Explain(v.Plan))
 	}
 	return append(b, '}')
+}
+
+// appendDB appends ,"db":"..." when db is not empty.
+func appendDB(b []byte, db string) []byte {
+	if db == "" {
+		return b
+	}
+	b = append(b, `,"db":`...)
+	return datafile.AppendJSONString(b, db)
 }
 
 func appendTableNames(b []byte, tables []*plan.Table) []byte {

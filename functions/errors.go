@@ -24,6 +24,9 @@ var (
 	ErrTooLarge = errors.New("functions: request body too large")
 	// ErrUnauthorized: a missing or wrong bearer token.
 	ErrUnauthorized = errors.New("functions: unauthorized")
+	// ErrAmbiguous: a view name several views share (views of two
+	// databases); the message lists them as db.name.
+	ErrAmbiguous = errors.New("functions: ambiguous name")
 	// ErrMethod: the route exists, not with this HTTP method.
 	ErrMethod = errors.New("functions: method not allowed")
 	// ErrPanic: the evaluation panicked; *PanicError wraps it.
@@ -81,6 +84,7 @@ func (e *PanicError) Unwrap() error { return ErrPanic }
 //	ErrUnauthorized                       401
 //	ErrNotFound                           404
 //	ErrMethod                             405
+//	ErrAmbiguous                          409
 //	ErrTooLarge (*http.MaxBytesError)     413
 //	context.Canceled (client gone)        499
 //	storage.ErrUnavailable                503
@@ -93,6 +97,10 @@ func (e *PanicError) Unwrap() error { return ErrPanic }
 // the body is at fault and invite no fix of the URL). storage.ErrNoTable
 // and storage.ErrSchema are 500: the deployment is misconfigured (tables
 // not initialised, or initialised with another schema), not the request.
+// An ambiguous name is 409: the path is well formed, but the deployments
+// served now give it several meanings (one goes away when a deployment is
+// dropped); the message lists them, so the client can name one as
+// db.name.
 func Status(err error) int {
 	var tooLarge *http.MaxBytesError
 	switch {
@@ -106,6 +114,8 @@ func Status(err error) int {
 		return http.StatusNotFound
 	case errors.Is(err, ErrMethod):
 		return http.StatusMethodNotAllowed
+	case errors.Is(err, ErrAmbiguous):
+		return http.StatusConflict
 	case errors.Is(err, ErrTooLarge), errors.As(err, &tooLarge):
 		return http.StatusRequestEntityTooLarge
 	case errors.Is(err, ErrPanic):

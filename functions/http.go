@@ -45,7 +45,8 @@ type ServerOptions struct {
 //
 //	POST /v1/views/{view}:compute       {"rows": [...], "store": false} -> {"view","version","columns","rows"}
 //	GET  /v1/views                      {"views": [view descriptions]}
-//	GET  /v1/views/{view}               a view's description, with its plan
+//	GET  /v1/views/{view}               a view's description, with its plan ({view}: name, or db.name)
+//	GET  /v1/deployments                the deployments and whether each is served (see Catalog)
 //	PUT  /v1/tables/{table}/rows        {"rows": [...]} -> {"table", "rows": n}
 //	POST /dbs/{db}/deployments/{name}   OpenMLDB APIServer: {"input": [...], "need_schema": bool}
 //	GET  /dbs/{db}/deployments/{name}   OpenMLDB APIServer: the deployment's schemas
@@ -69,6 +70,7 @@ type Server struct {
 	log     *slog.Logger
 	router  *mux.Router
 	scrape  http.Handler
+	catalog *Catalog // the catalog this server is a build of, if any
 }
 
 // NewServer returns the HTTP adapter of svc.
@@ -94,6 +96,7 @@ func (s *Server) routes() *mux.Router {
 	r := mux.NewRouter()
 	r.Handle("/v1/views/{view:[^/:]+}:compute", s.endpoint(routeCompute, true, s.compute)).Methods(http.MethodPost)
 	r.Handle("/v1/views", s.endpoint(routeViews, true, s.listViews)).Methods(http.MethodGet)
+	r.Handle("/v1/deployments", s.endpoint(routeDeploys, true, s.listDeployments)).Methods(http.MethodGet)
 	r.Handle("/v1/views/{view:[^/:]+}", s.endpoint(routeView, true, s.describeView)).Methods(http.MethodGet)
 	r.Handle("/v1/tables/{table:[^/:]+}/rows", s.endpoint(routeIngest, true, s.ingest)).Methods(http.MethodPut)
 	r.Handle("/dbs/{db}/deployments/{name}", s.endpoint(routeDeploy, true, s.deploy)).Methods(http.MethodPost)
@@ -332,13 +335,12 @@ func readAll(b []byte, r io.Reader) ([]byte, error) {
 
 // The native routes.
 
-// view finds the view named by the path's {view}, and narrows the
-// exchange's metrics to it.
+// view finds the view named by the path's {view} (its name, or db.name:
+// Service.Lookup), and narrows the exchange's metrics to it.
 func (ex *exchange) view(routes func(*View) *routeMetrics) (*View, error) {
-	name := mux.Vars(ex.r)["view"]
-	v := ex.s.svc.byName[name]
-	if v == nil {
-		return nil, fmt.Errorf("%w: no view named %q", ErrNotFound, name)
+	v, err := ex.s.svc.Lookup(mux.Vars(ex.r)["view"])
+	if err != nil {
+		return nil, err
 	}
 	ex.route = routes(v)
 	return v, nil
@@ -419,6 +421,69 @@ func (s *Server) listViews(ex *exchange) error {
 	}
 	ex.reply(http.StatusOK, append(b, "]}"...))
 	return nil
+}
+
+// listDeployments serves GET /v1/deployments:
+//
+//	{"deployments":[{"db":...,"name":...,"version":...,"created":...,"status":"serving"},
+//	                {..., "status":"failed","error":"why it is not served"}],
+//	 "poll":{"interval_ms":2000,"last":"2024-01-01T00:00:00.123Z","error":"..."}}
+//
+// For a Catalog's server: every stored deployment as last listed, and the
+// last list (poll; error only when it failed). For a feature file's
+// server: its views, all serving, without db (when empty), created and
+// poll.
+func (s *Server) listDeployments(ex *exchange) error {
+	b := append(ex.buffer(), `{"deployments":[`...)
+	if s.catalog == nil {
+		for i, v := range s.svc.views {
+			b = appendDeployment(b, i, &DeploymentStatus{DB: v.DB, Name: v.Name, Version: v.Version})
+		}
+		ex.reply(http.StatusOK, append(b, "]}"...))
+		return nil
+	}
+	for i, d := range s.catalog.Deployments() {
+		b = appendDeployment(b, i, &d)
+	}
+	at, err := s.catalog.LastList()
+	b = append(b, `],"poll":{"interval_ms":`...)
+	b = strconv.AppendInt(b, s.catalog.opts.Poll.Milliseconds(), 10)
+	b = append(b, `,"last":`...)
+	b = appendJSONString(b, at.UTC().Format(time.RFC3339Nano))
+	if err != nil {
+		b = append(b, `,"error":`...)
+		b = appendJSONString(b, err.Error())
+	}
+	ex.reply(http.StatusOK, append(b, "}}"...))
+	return nil
+}
+
+// appendDeployment appends the i-th element of the deployments list.
+func appendDeployment(b []byte, i int, d *DeploymentStatus) []byte {
+	if i > 0 {
+		b = append(b, ',')
+	}
+	b = append(b, '{')
+	if d.DB != "" {
+		b = append(b, `"db":`...)
+		b = appendJSONString(b, d.DB)
+		b = append(b, ',')
+	}
+	b = append(b, `"name":`...)
+	b = appendJSONString(b, d.Name)
+	b = append(b, `,"version":`...)
+	b = appendJSONString(b, d.Version)
+	if !d.Created.IsZero() {
+		b = append(b, `,"created":`...)
+		b = appendJSONString(b, d.Created.UTC().Format(time.RFC3339Nano))
+	}
+	if d.Err != nil {
+		b = append(b, `,"status":"failed","error":`...)
+		b = appendJSONString(b, d.Err.Error())
+	} else {
+		b = append(b, `,"status":"serving"`...)
+	}
+	return append(b, '}')
 }
 
 // describeView serves GET /v1/views/{view}.

@@ -332,9 +332,9 @@ func (l *Lambda) invoke(ctx context.Context, payload []byte) (out any, err error
 
 // invokeCompute computes the rows of a direct invocation.
 func (l *Lambda) invokeCompute(ctx context.Context, d *decoder, payload []byte, spans [4]span, name string, route **routeMetrics) (any, error) {
-	v := l.srv.svc.byName[name]
-	if v == nil {
-		return nil, fmt.Errorf("%w: no view named %q", ErrNotFound, name)
+	v, err := l.srv.svc.Lookup(name)
+	if err != nil {
+		return nil, err
 	}
 	*route = v.http.invoke
 	spec := v.inputSpec

@@ -31,8 +31,11 @@ import (
 //
 // view is the view (or table) a request addressed, and empty for requests
 // that address none or a name that does not exist, so clients cannot grow
-// the label set. The registry also holds the Go runtime and process
-// collectors (memory, RSS, goroutines).
+// the label set; a view of a database is labelled db.name, a table of one
+// by its qualified name, db.table. The registry also holds the Go runtime
+// and process collectors (memory, RSS, goroutines). A Catalog keeps one
+// registry across its rebuilds, deleting the series of the views and
+// tables it stops serving (forget).
 type metrics struct {
 	reg         *prometheus.Registry
 	requests    *prometheus.CounterVec
@@ -94,10 +97,43 @@ func newMetrics() *metrics {
 	return m
 }
 
+// forget deletes the series of the views and tables old served that
+// cur does not (a Catalog's rebuild), so the label sets do not grow with
+// every deployment ever dropped.
+func (m *metrics) forget(old, cur *Service) {
+	keep := map[string]bool{}
+	for _, v := range cur.views {
+		keep[v.Key()] = true
+	}
+	for _, t := range cur.tables {
+		keep[t.Def.Name] = true
+	}
+	drop := func(label string) {
+		if keep[label] {
+			return
+		}
+		keep[label] = true // once
+		m.requests.DeletePartialMatch(prometheus.Labels{"view": label})
+		m.latency.DeletePartialMatch(prometheus.Labels{"view": label})
+		m.rowsRead.DeleteLabelValues(label)
+		m.tilesRead.DeleteLabelValues(label)
+		m.reads.DeleteLabelValues(label)
+		m.writes.DeleteLabelValues(label)
+		m.ingested.DeleteLabelValues(label)
+	}
+	for _, v := range old.views {
+		drop(v.Key())
+	}
+	for _, t := range old.tables {
+		drop(t.Def.Name)
+	}
+}
+
 // The routes, as the route label names them.
 const (
 	routeCompute    = "compute"
 	routeViews      = "views"
+	routeDeploys    = "deployments"
 	routeView       = "view"
 	routeIngest     = "ingest"
 	routeDeploy     = "openmldb_deployment"
@@ -110,11 +146,11 @@ const (
 	routeUnknown    = "unknown"
 )
 
-var allRoutes = []string{routeCompute, routeViews, routeView, routeIngest, routeDeploy, routeDeployInfo,
+var allRoutes = []string{routeCompute, routeViews, routeDeploys, routeView, routeIngest, routeDeploy, routeDeployInfo,
 	routePut, routeInvoke, routeKafka, routeHealth, routeScrape, routeUnknown}
 
 // trackedCodes are the statuses whose series a routeMetrics caches.
-var trackedCodes = [...]int{200, 400, 401, 404, 405, 413, StatusClientClosed, 500, 503, 504}
+var trackedCodes = [...]int{200, 400, 401, 404, 405, 409, 413, StatusClientClosed, 500, 503, 504}
 
 func codeSlot(code int) int {
 	for i, c := range trackedCodes {

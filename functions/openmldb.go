@@ -33,15 +33,17 @@ import (
 
 var deployMembers = []string{"input", "need_schema"}
 
-// deployment finds the deployment of the path, checking the database.
+// deployment finds the deployment of the path, checking the database:
+// the view of database {db} named {name}, else the view of no database
+// (a feature file's) named {name}.
 func (ex *exchange) deployment(routes func(*View) *routeMetrics) (*View, error) {
 	vars := mux.Vars(ex.r)
 	if err := ex.checkDB(vars["db"]); err != nil {
 		return nil, err
 	}
-	v := ex.s.svc.byName[vars["name"]]
-	if v == nil {
-		return nil, fmt.Errorf("%w: deployment %q", ErrNotFound, vars["name"])
+	v, err := ex.s.svc.deployment(vars["db"], vars["name"])
+	if err != nil {
+		return nil, err
 	}
 	ex.route = routes(v)
 	return v, nil
@@ -127,13 +129,18 @@ func (s *Server) deployInfo(ex *exchange) error {
 	return nil
 }
 
-// put serves PUT /dbs/{db}/tables/{table}.
+// put serves PUT /dbs/{db}/tables/{table}: into table db.table (a table
+// of database db) when there is one, else into table {table}.
 func (s *Server) put(ex *exchange) error {
 	vars := mux.Vars(ex.r)
 	if err := ex.checkDB(vars["db"]); err != nil {
 		return err
 	}
-	t, err := ex.table(vars["table"], func(t *Table) *routeMetrics { return t.http.put })
+	name := vars["table"]
+	if s.svc.byTable[vars["db"]+"."+name] != nil {
+		name = vars["db"] + "." + name
+	}
+	t, err := ex.table(name, func(t *Table) *routeMetrics { return t.http.put })
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -34,28 +36,32 @@ type Options struct {
 }
 
 // Service is the host of the evaluator behind the HTTP and Lambda
-// adapters: the views of a compiled feature file, each with its evaluator
-// (built once), evaluated in request mode against a storage.Store. A
-// Service is safe for concurrent use.
+// adapters: the views of a compiled feature file (or of the deployments
+// a Catalog serves), each with its evaluator (built once), evaluated in
+// request mode against a storage.Store. A Service is safe for concurrent
+// use.
 type Service struct {
-	store   storage.Store
-	views   []*View
-	byName  map[string]*View
-	tables  []*Table
-	byTable map[string]*Table
-	seq     *Sequencer
-	timeout time.Duration
-	log     *slog.Logger
-	metrics *metrics
-	workers workers
-	repair  *tileRepair // nil when no tiles are served
+	store     storage.Store
+	views     []*View
+	byName    map[string][]*View // by Name: several when databases share a name
+	qualified map[string][]*View // views of a database, by "db.name"
+	tables    []*Table
+	byTable   map[string]*Table
+	seq       *Sequencer
+	timeout   time.Duration
+	log       *slog.Logger
+	metrics   *metrics
+	workers   workers
+	repair    *tileRepair // nil when no tiles are served
 }
 
-// View is a servable view: a DEPLOY of the feature file.
+// View is a servable view: a DEPLOY of the feature file, or a stored
+// deployment.
 type View struct {
-	// Name is the DEPLOY name and Version the plan's content hash
-	// (plan.Version).
-	Name, Version string
+	// DB is the database the view was deployed in (plan.Plan.DB), empty
+	// for a view of a feature file. Name is the DEPLOY name and Version
+	// the plan's content hash (plan.Version).
+	DB, Name, Version string
 	// Plan is the compiled view.
 	Plan *plan.Plan
 	// Input is the request table: requests are rows of it. A view that
@@ -74,6 +80,17 @@ type View struct {
 	inputSpec rowsSpec
 }
 
+// Key returns "db.name" for a view of a database, else its name: how
+// the routes may name it, and its label in metrics.
+func (v *View) Key() string { return viewKey(v.DB, v.Name) }
+
+func viewKey(db, name string) string {
+	if db == "" {
+		return name
+	}
+	return db + "." + name
+}
+
 // Table is a table of the feature file, as ingestion sees it.
 type Table struct {
 	Def     *plan.Table
@@ -90,73 +107,167 @@ type tableRoutes struct{ ingest, put *routeMetrics }
 // once. The store must hold mod's tables (storage.Store.Init, or fenestra
 // storage init); New does not contact it.
 func New(mod *featurelang.Module, store storage.Store, opts Options) (*Service, error) {
+	s := newService(store, opts, newShared(opts))
+	s.addTables(mod.Tables)
+	for _, p := range mod.Views {
+		if p.Name == "" {
+			continue
+		}
+		ev, err := eval.New(p)
+		if err != nil {
+			return nil, fmt.Errorf("functions: view %s: %w", viewKey(p.DB, p.Name), err)
+		}
+		if err := s.addView(p, ev); err != nil {
+			return nil, err
+		}
+	}
+	s.finish()
+	return s, nil
+}
+
+// shared is what the services a Catalog builds one after another keep:
+// the metrics, so counters run on across rebuilds, and the sequencer, so
+// sequence numbers never repeat within the process.
+type shared struct {
+	metrics *metrics
+	seq     *Sequencer
+}
+
+func newShared(opts Options) *shared {
+	return &shared{metrics: newMetrics(), seq: NewSequencer(opts.Clock)}
+}
+
+// newService returns a service without tables or views.
+func newService(store storage.Store, opts Options, sh *shared) *Service {
 	if opts.Timeout == 0 {
 		opts.Timeout = DefaultTimeout
 	}
-	s := &Service{store: store, byName: map[string]*View{}, byTable: map[string]*Table{},
-		seq: NewSequencer(opts.Clock), timeout: opts.Timeout, log: opts.Logger, metrics: newMetrics()}
+	s := &Service{store: store, byName: map[string][]*View{}, qualified: map[string][]*View{}, byTable: map[string]*Table{},
+		seq: sh.seq, timeout: opts.Timeout, log: opts.Logger, metrics: sh.metrics}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	for _, t := range mod.Tables {
+	return s
+}
+
+// addTables adds tables the views may read and requests may write.
+func (s *Service) addTables(tables []*plan.Table) {
+	for _, t := range tables {
 		tm := &Table{Def: t, metrics: s.metrics.table(t.Name)}
 		tm.http = tableRoutes{ingest: s.metrics.route(routeIngest, t.Name), put: s.metrics.route(routePut, t.Name)}
 		s.tables = append(s.tables, tm)
 		s.byTable[t.Name] = tm
 	}
-	for _, p := range mod.Views {
-		if p.Name == "" {
-			continue
-		}
-		if s.byName[p.Name] != nil {
-			return nil, fmt.Errorf("functions: two views are named %s", p.Name)
-		}
-		v, err := s.newView(p)
-		if err != nil {
-			return nil, err
-		}
-		s.views = append(s.views, v)
-		s.byName[p.Name] = v
-	}
-	s.repair = newTileRepair(s, s.metrics.tileRepairs)
-	return s, nil
 }
 
-// newView builds the evaluator and the precomputed parts of a view.
-func (s *Service) newView(p *plan.Plan) (*View, error) {
-	ev, err := eval.New(p)
-	if err != nil {
-		return nil, fmt.Errorf("functions: view %s: %w", p.Name, err)
+// addView adds the view of plan p, whose evaluator is ev. A database
+// holds one view of a name.
+func (s *Service) addView(p *plan.Plan, ev *eval.Evaluator) error {
+	for _, v := range s.byName[p.Name] {
+		if v.DB == p.DB {
+			return fmt.Errorf("functions: two views are named %s", viewKey(p.DB, p.Name))
+		}
 	}
-	v := &View{Name: p.Name, Version: plan.Version(p), Plan: p, Output: p.Output, ev: ev,
-		rowsRead: s.metrics.rowsRead.WithLabelValues(p.Name), tilesRead: s.metrics.tilesRead.WithLabelValues(p.Name)}
+	v, err := s.newView(p, ev)
+	if err != nil {
+		return err
+	}
+	s.views = append(s.views, v)
+	s.byName[p.Name] = append(s.byName[p.Name], v)
+	if p.DB != "" {
+		s.qualified[v.Key()] = append(s.qualified[v.Key()], v)
+	}
+	return nil
+}
+
+// finish prepares what spans the views, once they are all added.
+func (s *Service) finish() {
+	s.repair = newTileRepair(s, s.metrics.tileRepairs)
+}
+
+// newView builds the precomputed parts of the view of p, evaluated by ev.
+func (s *Service) newView(p *plan.Plan, ev *eval.Evaluator) (*View, error) {
+	key := viewKey(p.DB, p.Name)
+	v := &View{DB: p.DB, Name: p.Name, Version: plan.Version(p), Plan: p, Output: p.Output, ev: ev,
+		rowsRead: s.metrics.rowsRead.WithLabelValues(key), tilesRead: s.metrics.tilesRead.WithLabelValues(key)}
 	v.Input = &plan.Table{}
 	if p.RequestTable != "" {
 		if v.Input = p.Table(p.RequestTable); v.Input == nil {
-			return nil, fmt.Errorf("functions: view %s: the plan does not describe its request table %s", p.Name, p.RequestTable)
+			return nil, fmt.Errorf("functions: view %s: the plan does not describe its request table %s", key, p.RequestTable)
 		}
 		v.input = s.byTable[p.RequestTable]
 	}
 	for _, t := range p.Tables {
 		tm := s.byTable[t.Name]
 		if tm == nil {
-			return nil, fmt.Errorf("functions: view %s reads table %s, which the feature file does not create", p.Name, t.Name)
+			return nil, fmt.Errorf("functions: view %s reads table %s, which the feature file does not create", key, t.Name)
 		}
 		v.tables = append(v.tables, tm.metrics)
 	}
 	v.inputSpec = rowsSpec{table: v.Input.Name, schema: v.Input.Schema}
 	m := s.metrics
-	v.http = viewRoutes{compute: m.route(routeCompute, p.Name), describe: m.route(routeView, p.Name),
-		deploy: m.route(routeDeploy, p.Name), deployInfo: m.route(routeDeployInfo, p.Name), invoke: m.route(routeInvoke, p.Name)}
+	v.http = viewRoutes{compute: m.route(routeCompute, key), describe: m.route(routeView, key),
+		deploy: m.route(routeDeploy, key), deployInfo: m.route(routeDeployInfo, key), invoke: m.route(routeInvoke, key)}
 	v.header = computeHeader(v)
 	return v, nil
 }
 
-// Views returns the served views, in the order of the feature file.
+// Views returns the served views, in the order of the feature file (a
+// Catalog's: by database, then name).
 func (s *Service) Views() []*View { return s.views }
 
-// View returns the view named name, or nil.
-func (s *Service) View(name string) *View { return s.byName[name] }
+// View returns the view name names (see Lookup), or nil when there is
+// none or several.
+func (s *Service) View(name string) *View {
+	v, _ := s.Lookup(name)
+	return v
+}
+
+// Lookup returns the view name names: a view whose name is name, or
+// whose database and name are "db.name". Errors: ErrNotFound when no view
+// is; ErrAmbiguous, listing the candidates' db.name, when several are
+// (views of two databases that share a name: name the database).
+func (s *Service) Lookup(name string) (*View, error) {
+	named, qualified := s.byName[name], s.qualified[name]
+	switch {
+	case len(named)+len(qualified) == 1 && len(named) == 1:
+		return named[0], nil
+	case len(named)+len(qualified) == 1:
+		return qualified[0], nil
+	case len(named)+len(qualified) == 0:
+		return nil, fmt.Errorf("%w: no view named %q", ErrNotFound, name)
+	}
+	var keys []string
+	for _, v := range append(slices.Clip(named), qualified...) {
+		keys = append(keys, v.Key())
+	}
+	slices.Sort(keys)
+	return nil, fmt.Errorf("%w: %q names %d views, %s: name one as db.name", ErrAmbiguous, name, len(keys), strings.Join(keys, ", "))
+}
+
+// deployment returns the view an OpenMLDB route names: the view of
+// database db named name, else a view of no database named name.
+func (s *Service) deployment(db, name string) (*View, error) {
+	named := s.byName[name]
+	for _, v := range named {
+		if v.DB == db {
+			return v, nil
+		}
+	}
+	for _, v := range named {
+		if v.DB == "" {
+			return v, nil
+		}
+	}
+	if len(named) == 0 {
+		return nil, fmt.Errorf("%w: deployment %q", ErrNotFound, name)
+	}
+	var keys []string
+	for _, v := range named {
+		keys = append(keys, v.Key())
+	}
+	return nil, fmt.Errorf("%w: deployment %q in database %q (there are %s)", ErrNotFound, name, db, strings.Join(keys, ", "))
+}
 
 // Tables returns the feature file's tables, in order.
 func (s *Service) Tables() []*Table { return s.tables }
@@ -188,16 +299,19 @@ type ComputeResult struct {
 // request-then-insert): a later row of the same call sees the earlier ones,
 // exactly as if each had come in a request of its own.
 //
-// Errors: ErrNotFound for an unknown view; ErrBadRequest for rows of
+// view is the view's name, or db.name (see Lookup).
+//
+// Errors: ErrNotFound for an unknown view, ErrAmbiguous for a name
+// several views share; ErrBadRequest for rows of
 // another schema, or store set for a view that reads no table;
 // context.DeadlineExceeded when the work outlives the service's timeout
 // (Compute then returns without waiting for the store; a row being stored
 // may still be written); storage errors as the store reports them; a
 // *PanicError if the evaluation panicked.
 func (s *Service) Compute(ctx context.Context, view string, rows *types.Block, store bool) (*ComputeResult, error) {
-	v := s.byName[view]
-	if v == nil {
-		return nil, fmt.Errorf("%w: no view named %q", ErrNotFound, view)
+	v, err := s.Lookup(view)
+	if err != nil {
+		return nil, err
 	}
 	return s.compute(ctx, v, rows, store)
 }
@@ -207,7 +321,7 @@ func (s *Service) compute(ctx context.Context, v *View, rows *types.Block, store
 		return nil, err
 	}
 	if store && v.input == nil {
-		return nil, inputErr("store", "the view %s reads no table to store the request in", v.Name)
+		return nil, inputErr("store", "the view %s reads no table to store the request in", v.Key())
 	}
 	res := &ComputeResult{Rows: make([][]types.Value, rows.Len)}
 	src := &meteredSource{src: s.store, tables: v.tables, repair: s.repair}
@@ -217,7 +331,7 @@ func (s *Service) compute(ctx context.Context, v *View, rows *types.Block, store
 			row = rows.Row(i, row)
 			out, err := v.ev.Request(ctx, row, src)
 			if err != nil {
-				return fmt.Errorf("functions: view %s, row %d: %w", v.Name, i, err)
+				return fmt.Errorf("functions: view %s, row %d: %w", v.Key(), i, err)
 			}
 			res.Rows[i] = out
 			if store {

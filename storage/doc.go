@@ -28,4 +28,8 @@
 // of its bucket's stored state when its builder read the rows
 // (ReadBuckets), any write into the bucket changes the token, and
 // ReadTiles returns only tiles whose token is current.
+//
+// A Store may also be a DeploymentStore, the catalog of stored DEPLOY
+// statements (database, name, SQL, the plan's JSON and version), which a
+// server lists to serve what was deployed; Mem and the Bigtable store are.
 package storage

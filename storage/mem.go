@@ -23,6 +23,8 @@ type Mem struct {
 	now    Clock
 	tables map[string]*memTable
 	writes uint64 // Write calls so far: the stamp of the next is writes+1
+	// deployments are the stored deployments, by deploymentKey.
+	deployments map[string]Deployment
 }
 
 type memTable struct {
@@ -38,7 +40,10 @@ type memTable struct {
 	tiles []Tile
 }
 
-var _ TileStore = (*Mem)(nil)
+var (
+	_ TileStore       = (*Mem)(nil)
+	_ DeploymentStore = (*Mem)(nil)
+)
 
 // NewMem returns an empty store whose TTLs use clock now (time.Now when
 // nil).
@@ -46,7 +51,7 @@ func NewMem(now Clock) *Mem {
 	if now == nil {
 		now = time.Now
 	}
-	return &Mem{now: now, tables: map[string]*memTable{}}
+	return &Mem{now: now, tables: map[string]*memTable{}, deployments: map[string]Deployment{}}
 }
 
 // Init implements Store.

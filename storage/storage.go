@@ -25,6 +25,9 @@ var (
 	ErrUnavailable = errors.New("storage: unavailable")
 	// ErrNoTiles: the index cannot hold tiles (see TileStore).
 	ErrNoTiles = errors.New("storage: index cannot hold tiles")
+	// ErrNotFound: no deployment of that database and name is stored
+	// (see DeploymentStore).
+	ErrNotFound = errors.New("storage: not found")
 )
 
 // Store keeps the rows of tables for request-time reads. Implementations

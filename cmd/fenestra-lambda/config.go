@@ -6,13 +6,11 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/fenestra-dev/fenestra/featurelang"
-	"github.com/fenestra-dev/fenestra/featurelang/plan"
 	"github.com/fenestra-dev/fenestra/functions"
 	"github.com/fenestra-dev/fenestra/internal/records"
 	"github.com/fenestra-dev/fenestra/storage/bigtable"
@@ -29,20 +27,15 @@ func handler(ctx context.Context, getenv func(string) string, logs io.Writer) (*
 	}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: level}))
 	path := getenv("FENESTRA_SQL")
-	if path == "" {
-		return nil, fmt.Errorf("FENESTRA_SQL is not set: it names the feature file to serve")
-	}
-	text, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	mod, err := featurelang.Compile(path, string(text), featurelang.Options{})
-	if err != nil {
-		return nil, err
-	}
-	lopts, err := lambdaOptions(getenv, mod, path)
-	if err != nil {
-		return nil, err
+	var mod *featurelang.Module
+	if path != "" {
+		text, err := os.ReadFile(path)
+		if err != nil {
+			return nil, err
+		}
+		if mod, err = featurelang.Compile(path, string(text), featurelang.Options{}); err != nil {
+			return nil, err
+		}
 	}
 	timeout, err := duration(getenv, "FENESTRA_TIMEOUT", functions.DefaultTimeout)
 	if err != nil {
@@ -70,12 +63,18 @@ func handler(ctx context.Context, getenv func(string) string, logs io.Writer) (*
 	if err != nil {
 		return nil, err
 	}
-	svc, err := functions.New(mod, store, functions.Options{Timeout: timeout, Logger: log})
+	opts := functions.Options{Timeout: timeout, Logger: log}
+	srv, svc, source, err := server(ctx, mod, path, store, opts, sopts)
 	if err != nil {
 		store.Close()
 		return nil, err
 	}
-	l, err := functions.NewLambda(functions.NewServer(svc, sopts), lopts)
+	lopts, err := lambdaOptions(getenv, svc, source)
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	l, err := functions.NewLambda(srv, lopts)
 	if err != nil {
 		store.Close()
 		return nil, err
@@ -85,10 +84,35 @@ func handler(ctx context.Context, getenv func(string) string, logs io.Writer) (*
 	return l, nil
 }
 
+// server returns the Server of mod's views or, when mod is nil, of the
+// deployments stored in store, listed once: a Lambda's process is frozen
+// between invocations, so it serves the deployments of its start, and a
+// deployment stored later reaches the instances started after it. source
+// names what the tables come from, for errors.
+func server(ctx context.Context, mod *featurelang.Module, path string, store *bigtable.Store, opts functions.Options,
+	sopts functions.ServerOptions) (srv *functions.Server, svc *functions.Service, source string, err error) {
+	if mod != nil {
+		if svc, err = functions.New(mod, store, opts); err != nil {
+			return nil, nil, "", err
+		}
+		return functions.NewServer(svc, sopts), svc, path + " creates", nil
+	}
+	cat, err := functions.NewCatalog(ctx, store, functions.CatalogOptions{Service: opts, Server: sopts})
+	if err != nil {
+		return nil, nil, "", err
+	}
+	cat.Close()
+	if svc = cat.Service(); len(svc.Views()) == 0 {
+		return nil, nil, "", fmt.Errorf("FENESTRA_SQL is not set and no deployment stored in Bigtable (table %s) can be served", store.CatalogTable())
+	}
+	return cat.Server(), svc, "the stored deployments read", nil
+}
+
 // lambdaOptions reads the Kafka trigger's settings: FENESTRA_TOPICS,
-// TABLE=TOPIC pairs separated by commas, each table one of mod's and each
+// TABLE=TOPIC pairs separated by commas, each table one of svc's and each
 // table and topic given once, and FENESTRA_BAD_RECORDS, fail or skip.
-func lambdaOptions(getenv func(string) string, mod *featurelang.Module, path string) (functions.LambdaOptions, error) {
+// source says where svc's tables come from, in errors.
+func lambdaOptions(getenv func(string) string, svc *functions.Service, source string) (functions.LambdaOptions, error) {
 	var opts functions.LambdaOptions
 	switch s := getenv("FENESTRA_BAD_RECORDS"); s {
 	case "", "fail":
@@ -113,8 +137,8 @@ func lambdaOptions(getenv func(string) string, mod *featurelang.Module, path str
 		switch {
 		case !ok || table == "" || topic == "":
 			return opts, fmt.Errorf("FENESTRA_TOPICS: %q: want TABLE=TOPIC pairs separated by commas", pair)
-		case !slices.ContainsFunc(mod.Tables, func(t *plan.Table) bool { return t.Name == table }):
-			return opts, fmt.Errorf("FENESTRA_TOPICS: %s creates no table %s", path, table)
+		case svc.Table(table) == nil:
+			return opts, fmt.Errorf("FENESTRA_TOPICS: %s no table %s", source, table)
 		case tables[table] != "":
 			return opts, fmt.Errorf("FENESTRA_TOPICS: table %s is given two topics, %s and %s; a table takes records from one topic", table, tables[table], topic)
 		case opts.Topics[topic] != "":

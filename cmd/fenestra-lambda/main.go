@@ -10,8 +10,12 @@
 //
 // It is configured by environment variables:
 //
-//	FENESTRA_SQL              the feature file whose DEPLOY views to serve (required;
-//	                          package it with the function, e.g. in the zip or a layer)
+//	FENESTRA_SQL              the feature file whose DEPLOY views to serve (package it with
+//	                          the function, e.g. in the zip or a layer); when not set, the
+//	                          deployments stored in Bigtable (a script's DEPLOY statements)
+//	                          as listed when the instance starts: a deployment stored later
+//	                          is served by instances started after it (publish a version or
+//	                          change the configuration to restart them all)
 //	BIGTABLE_PROJECT          the Bigtable project and instance (required unless
 //	BIGTABLE_INSTANCE         BIGTABLE_EMULATOR_HOST is set: then local/local)
 //	BIGTABLE_EMULATOR_HOST    host:port of a Bigtable emulator
@@ -31,7 +35,9 @@
 //	                          (counted in fenestra_records_bad_total, logged, the rest stored);
 //	                          not dead-letter, which needs a producer the function lacks
 //
-// The tables must exist (fenestra storage init). A configuration error
+// The tables must exist (fenestra storage init). Unlike fenestra serve, the
+// function does not poll the stored deployments: Lambda freezes its process
+// between invocations, so a poller would not run on its schedule. A configuration error
 // ends the process before the runtime loop starts, which Lambda reports
 // as an initialization failure.
 package main

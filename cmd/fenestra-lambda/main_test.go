@@ -16,6 +16,7 @@ import (
 
 	"github.com/fenestra-dev/fenestra/emulators"
 	"github.com/fenestra-dev/fenestra/featurelang"
+	"github.com/fenestra-dev/fenestra/storage"
 	"github.com/fenestra-dev/fenestra/storage/bigtable"
 )
 
@@ -208,5 +209,48 @@ func TestHandlerConfig(t *testing.T) {
 				t.Errorf("%s: no serving line in the log: %s", c.name, logs.String())
 			}
 		}
+	}
+}
+
+// TestHandlerStoredDeployments: without FENESTRA_SQL, the function serves
+// the deployments stored in Bigtable, as listed at its start.
+func TestHandlerStoredDeployments(t *testing.T) {
+	t.Parallel()
+	addr := bigtableWithTables(t, "fenestra_")
+	mod, err := featurelang.Compile("features.sql", featuresSQL, featurelang.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := mod.Views[0]
+	p.DB = "demo"
+	d, err := storage.NewDeployment("DEPLOY features ...", p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := bigtable.Open(context.Background(), bigtable.Config{Project: "local", Instance: "local", EmulatorHost: addr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.PutDeployment(context.Background(), d); err != nil {
+		t.Fatal(err)
+	}
+	var logs strings.Builder
+	env := map[string]string{"BIGTABLE_EMULATOR_HOST": addr, "FENESTRA_TOPICS": "tx=transactions"}
+	h, err := handler(context.Background(), func(k string) string { return env[k] }, &logs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := h.Handle(context.Background(), json.RawMessage(`{"view": "demo.features", "rows": [[1, "c1", 5, 1714528800000]]}`))
+	if b, _ := json.Marshal(out); err != nil || !strings.Contains(string(b), `"view":"features","db":"demo"`) || !strings.Contains(string(b), `"rows":[[1,5,1]]`) {
+		t.Errorf("answer %s, %v", b, err)
+	}
+	if !strings.Contains(logs.String(), `"msg":"serving deployment","deployment":"demo.features"`) {
+		t.Errorf("no serving line in the log: %s", logs.String())
+	}
+	env["FENESTRA_TOPICS"] = "users=users"
+	if _, err := handler(context.Background(), func(k string) string { return env[k] }, &logs); err == nil ||
+		!strings.Contains(err.Error(), "FENESTRA_TOPICS: the stored deployments read no table users") {
+		t.Errorf("a topic of no table: %v", err)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fenestra-dev/fenestra/featurelang"
 	"github.com/fenestra-dev/fenestra/functions"
 	"github.com/fenestra-dev/fenestra/storage/bigtable"
 )
@@ -22,12 +23,13 @@ import (
 // it stops.
 const shutdownGrace = 10 * time.Second
 
-// runServe runs fenestra serve: the views of a feature file over HTTP,
-// with history in Bigtable, until ctx is done.
+// runServe runs fenestra serve: the views of a feature file, or the
+// deployments stored in Bigtable, over HTTP, with history in Bigtable,
+// until ctx is done.
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	sql := fs.String("sql", "", "the feature file whose DEPLOY views to serve")
+	sql := fs.String("sql", "", "the feature file whose DEPLOY views to serve (none: serve the deployments stored in Bigtable)")
 	addr := fs.String("addr", ":8080", "the address to listen on")
 	instance := fs.String("bigtable", "", "the Bigtable PROJECT/INSTANCE (default local/local when BIGTABLE_EMULATOR_HOST is set)")
 	prefix := fs.String("prefix", bigtable.DefaultPrefix, "prefix of the Bigtable table names")
@@ -35,17 +37,37 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	maxBody := fs.Int64("max-body", functions.DefaultMaxBody, "the largest request body, in bytes (larger: 413)")
 	timeout := fs.Duration("timeout", functions.DefaultTimeout, "the deadline of each request (storage included)")
 	database := fs.String("database", "", "the database name the OpenMLDB routes /dbs/{db}/... answer to (default: any)")
-	initTables := fs.Bool("init", false, "create the feature file's tables first, as fenestra storage init does")
+	initTables := fs.Bool("init", false, "create the feature file's tables first, as fenestra storage init does (with --sql)")
+	poll := fs.Duration("poll", functions.DefaultPoll, "without --sql: how often to list the stored deployments, to serve new ones and stop dropped ones")
 	debugAddr := fs.String("debug-addr", "", "an address to serve Go's profiles on, /debug/pprof/ (none: off); keep it private")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: fenestra serve --sql FILE.sql [--addr :8080] [--bigtable PROJECT/INSTANCE] [flags]\n\nServes the DEPLOY views of a feature file over HTTP: each request row is\nevaluated against the rows stored in Bigtable, with the same evaluator as\nbatch mode. With BIGTABLE_EMULATOR_HOST set, it uses that emulator.\n\nroutes:\n  POST /v1/views/{view}:compute     {\"rows\": [...], \"store\": false}\n  GET  /v1/views, /v1/views/{view}\n  PUT  /v1/tables/{table}/rows      {\"rows\": [...]}\n  POST /dbs/{db}/deployments/{name} (OpenMLDB APIServer), GET likewise\n  PUT  /dbs/{db}/tables/{table}     (OpenMLDB APIServer)\n  GET  /healthz, /metrics\n\nflags:")
+		fmt.Fprintln(stderr, "usage: fenestra serve --sql FILE.sql [--addr :8080] [--bigtable PROJECT/INSTANCE] [flags]\n"+
+			"       fenestra serve --bigtable PROJECT/INSTANCE [--poll 2s] [--addr :8080] [flags]\n\n"+
+			"Serves the DEPLOY views of a feature file over HTTP: each request row is\n"+
+			"evaluated against the rows stored in Bigtable, with the same evaluator as\n"+
+			"batch mode. Without --sql, serves the deployments stored in Bigtable\n"+
+			"(a script's DEPLOY statements, fenestra run), listing them every --poll:\n"+
+			"new deployments are served and dropped ones stopped without a restart.\n"+
+			"With BIGTABLE_EMULATOR_HOST set, it uses that emulator.\n\n"+
+			"routes:\n"+
+			"  POST /v1/views/{view}:compute     {\"rows\": [...], \"store\": false}; {view}: name, or db.name\n"+
+			"  GET  /v1/views, /v1/views/{view}\n"+
+			"  GET  /v1/deployments              what is served, and why a deployment is not\n"+
+			"  PUT  /v1/tables/{table}/rows      {\"rows\": [...]}\n"+
+			"  POST /dbs/{db}/deployments/{name} (OpenMLDB APIServer), GET likewise\n"+
+			"  PUT  /dbs/{db}/tables/{table}     (OpenMLDB APIServer)\n"+
+			"  GET  /healthz, /metrics\n\nflags:")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if *sql == "" || fs.NArg() > 0 || *maxBody <= 0 {
+	if fs.NArg() > 0 || *maxBody <= 0 || *sql == "" && *instance == "" && os.Getenv("BIGTABLE_EMULATOR_HOST") == "" {
 		fs.Usage()
+		return 2
+	}
+	if *sql == "" && *initTables {
+		fmt.Fprintln(stderr, "fenestra serve: --init needs --sql: stored deployments' tables are created when they are deployed")
 		return 2
 	}
 	project, inst, err := bigtable.ParseInstance(*instance)
@@ -54,7 +76,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return 2
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	cfg := serveConfig{sql: *sql, addr: *addr, debugAddr: *debugAddr, tokenFile: *tokenFile, init: *initTables,
+	cfg := serveConfig{sql: *sql, addr: *addr, debugAddr: *debugAddr, tokenFile: *tokenFile, init: *initTables, poll: *poll,
 		store: bigtable.Config{Project: project, Instance: inst, Prefix: *prefix, Timeout: storeTimeout(*timeout), Logger: log},
 		opts:  functions.Options{Timeout: *timeout, Logger: log},
 		sopts: functions.ServerOptions{MaxBody: *maxBody, Database: *database, Logger: log}}
@@ -67,9 +89,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 
 // serveConfig is what fenestra serve was asked to do.
 type serveConfig struct {
-	sql, addr, tokenFile string
+	sql, addr, tokenFile string // sql empty: the stored deployments
 	debugAddr            string
 	init                 bool
+	poll                 time.Duration
 	store                bigtable.Config
 	opts                 functions.Options
 	sopts                functions.ServerOptions
@@ -88,9 +111,13 @@ func storeTimeout(request time.Duration) time.Duration {
 // serve wires the service and serves HTTP until ctx is done, then shuts
 // down gracefully.
 func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error {
-	mods, ok := compileFiles([]string{cfg.sql}, stderr)
-	if !ok {
-		return fmt.Errorf("%s does not compile", cfg.sql)
+	var mod *featurelang.Module
+	if cfg.sql != "" {
+		mods, ok := compileFiles([]string{cfg.sql}, stderr)
+		if !ok {
+			return fmt.Errorf("%s does not compile", cfg.sql)
+		}
+		mod = mods[0]
 	}
 	if cfg.tokenFile != "" {
 		b, err := os.ReadFile(cfg.tokenFile)
@@ -111,20 +138,32 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 		return err
 	}
 	defer store.Close()
-	if cfg.init {
-		if err := store.Init(ctx, mods[0].Tables); err != nil {
+	var handler http.Handler
+	var what string
+	if mod != nil {
+		if cfg.init {
+			if err := store.Init(ctx, mod.Tables); err != nil {
+				return err
+			}
+		}
+		svc, err := functions.New(mod, store, cfg.opts)
+		if err != nil {
 			return err
 		}
+		handler, what = functions.NewServer(svc, cfg.sopts), fmt.Sprintf("%d views of %s", len(svc.Views()), cfg.sql)
+	} else {
+		cat, err := functions.NewCatalog(ctx, store, functions.CatalogOptions{Service: cfg.opts, Server: cfg.sopts, Poll: cfg.poll})
+		if err != nil {
+			return err
+		}
+		defer cat.Close()
+		handler, what = cat, fmt.Sprintf("%d stored deployments (listed every %v)", len(cat.Service().Views()), cfg.poll)
 	}
-	svc, err := functions.New(mods[0], store, cfg.opts)
-	if err != nil {
-		return err
-	}
-	hs := &http.Server{Handler: functions.NewServer(svc, cfg.sopts),
+	hs := &http.Server{Handler: handler,
 		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(cfg.sopts.Logger.Handler(), slog.LevelWarn)}
-	fmt.Fprintf(stdout, "serving %d views of %s on http://%s (Bigtable %s/%s at %s)\n",
-		len(svc.Views()), cfg.sql, ln.Addr(), cfg.store.Project, cfg.store.Instance, store.Addr())
+	fmt.Fprintf(stdout, "serving %s on http://%s (Bigtable %s/%s at %s)\n",
+		what, ln.Addr(), cfg.store.Project, cfg.store.Instance, store.Addr())
 	if cfg.debugAddr != "" {
 		stop, err := serveDebug(cfg.debugAddr, stdout)
 		if err != nil {

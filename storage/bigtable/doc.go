@@ -20,7 +20,9 @@
 // own under the first byte 0xFE, in their index's family; a tile carries
 // the token of its bucket (a hash of the day rows' days and version
 // cells, which every write sets anew), and reads return it only while the
-// token is unchanged.
+// token is unchanged. The stored deployments (storage.DeploymentStore)
+// are a table of their own, Config.Prefix + "-deployments", a row per
+// deployment keyed by database, a NUL byte and name.
 // docs/storage-format.md describes the layout byte by byte.
 //
 // Tables are created by Init (and fenestra storage init), never on the

@@ -176,6 +176,9 @@ func (s *Store) newTable(def *plan.Table) (*table, error) {
 	if err != nil {
 		return nil, fmt.Errorf("table %s: %w", def.Name, err)
 	}
+	if s.TableName(def.Name) == s.CatalogTable() {
+		return nil, fmt.Errorf("bigtable: table %s: its Bigtable table %s is the deployments table", def.Name, s.CatalogTable())
+	}
 	if len(def.Indexes) == 0 {
 		return nil, fmt.Errorf("%w: table %s has no index", storage.ErrNoIndex, def.Name)
 	}

@@ -23,6 +23,11 @@
 //	read-tiles table index=n window=name width=w [key=v1,v2] [from=t] [to=t]
 //	read-buckets table index=n width=w key=v1,v2 [from=t] [to=t]
 //	build-tiles table index=n window=name width=w key=v1,v2 [from=t] [to=t]
+//	put-deployment [db=d] name=n [created=t] [plan=json] [version=v]
+//	                     input: a feature file; its first DEPLOY, as d.n
+//	deployment [db=d] name=n
+//	deployments
+//	drop-deployment [db=d] name=n
 //
 // Tile commands need a storage.TileStore. A tile's window is
 // storage.WindowID("", name); its width is milliseconds or a number with a
@@ -35,6 +40,14 @@
 // printed. build-tiles reads the buckets and writes a tile of each, with
 // its token, its row count, its highest sequence number and no partials,
 // as a builder would: read-tiles then shows which tiles are current.
+//
+// Deployment commands need a storage.DeploymentStore. put-deployment
+// stores the input's first DEPLOY, its plan's Name and DB set to n and
+// d, with the input as its SQL; plan= and version= replace the record's plan JSON
+// and version, created= its creation time (else the store's clock sets
+// it). deployment and deployments print a line per deployment: database,
+// name, creation time, options, plan=ok when the plan decodes to a plan
+// of the record's version, and the SQL's last line.
 //
 // Times are "2006-01-02 15:04:05" in UTC+8 (as CAST reads them) or epoch
 // milliseconds; "min" and "max" are the extremes. Outputs are CSV rows (see
@@ -262,6 +275,14 @@ func (r *runner) dispatch(ctx context.Context, c *testCase) (string, error) {
 		return r.readBuckets(ctx, c)
 	case "build-tiles":
 		return r.buildTiles(ctx, c)
+	case "put-deployment":
+		return r.putDeployment(ctx, c)
+	case "deployment":
+		return r.deployment(ctx, c)
+	case "deployments":
+		return r.deployments(ctx)
+	case "drop-deployment":
+		return r.dropDeployment(ctx, c)
 	case "describe":
 		t, err := r.store.Describe(ctx, c.order[0])
 		if err != nil {
@@ -432,7 +453,7 @@ func describe(t *plan.Table) string {
 // errorKind names an error by the storage sentinel it wraps, so every
 // implementation prints the same text; other errors print their message.
 func errorKind(err error) string {
-	for _, k := range []error{storage.ErrNoTable, storage.ErrSchema, storage.ErrNoIndex, storage.ErrUnavailable, storage.ErrNoTiles} {
+	for _, k := range []error{storage.ErrNoTable, storage.ErrSchema, storage.ErrNoIndex, storage.ErrUnavailable, storage.ErrNoTiles, storage.ErrNotFound} {
 		if errors.Is(err, k) {
 			return k.Error()
 		}
