@@ -12,6 +12,7 @@
 //	fenestra emulator bigtable [--addr HOST:PORT]
 //	fenestra emulator kafka [--addr HOST:PORT] [--partitions N]
 //	fenestra serve --sql FILE.sql [--addr :8080] [--bigtable PROJECT/INSTANCE]
+//	fenestra serve --bigtable PROJECT/INSTANCE [--poll 2s] [--addr :8080]   the stored deployments
 //	fenestra produce --sql FILE.sql --table NAME=PATH --topic TOPIC --brokers HOST:PORT [--rate N]
 //	fenestra stream --sql FILE.sql --brokers HOST:PORT --topic TABLE=TOPIC ... [--group ID] [beam flags]
 //
@@ -41,6 +42,7 @@ var commands = map[string]command{
 	"up":          {"run the whole system on an example: data, Bigtable emulator, materialize, backfill, HTTP function", runUp},
 	"gen":         {"write an example's feature file and generated data (CSV)", runGen},
 	"verify":      {"check that online features equal the training set, request by request", runVerify},
+	"run":         {"run an OpenMLDB SQL script: databases, tables, LOAD DATA, SELECT INTO OUTFILE, DEPLOY", runScript},
 	"check":       {"check feature files; print each view's output schema and version", runCheck},
 	"explain":     {"print the plan of each view of feature files", runExplain},
 	"conformance": {"run SQL conformance cases (JSON lines) in batch and/or request mode", runConformance},

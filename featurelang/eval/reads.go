@@ -26,7 +26,9 @@ type Read struct {
 // whatever the request: one per window group's input and union source
 // and per LAST JOIN, in plan order, without duplicates. They are the
 // queries request mode builds (the same code derives them), so a table
-// with an index for each Read is served by index lookups only.
+// with an index for each Read is served by index lookups only. A LAST
+// JOIN on the request's path that takes the request's own right row
+// (ownJoin) reads what its right side reads for the request.
 func (e *Evaluator) Reads() []Read {
 	r := &requestRun{plan: e.plan}
 	var out []Read
@@ -36,8 +38,10 @@ func (e *Evaluator) Reads() []Read {
 			out = append(out, rd)
 		}
 	}
-	var visit func(n *node)
-	visit = func(n *node) {
+	// visit adds n's reads; path says n computes the request's row (it is
+	// on the request's path), else it computes stored rows (history).
+	var visit func(n *node, path bool)
+	visit = func(n *node, path bool) {
 		if n == nil {
 			return
 		}
@@ -57,28 +61,30 @@ func (e *Evaluator) Reads() []Read {
 				case !ok:
 					mine = append(mine, func() { visitAll(m, add) }) // computed over the whole tables
 					input = input && i > 0
-				case i > 0:
-					mine = append(mine, func() { add(q, why); visit(m) }) // and the joins of its steps
-				default:
-					mine = append(mine, func() { add(q, why) })
+				default: // and the joins of its steps, over the history
+					mine = append(mine, func() { add(q, why); visit(m, false) })
 				}
 			}
 		}
-		if n.p.Op == plan.LastJoin {
+		switch {
+		case n.p.Op != plan.LastJoin:
+		case path && ownJoin(n, r.plan.RequestTable):
+			mine = append(mine, func() { visit(n.right, true) })
+		default:
 			if q, _, ok := r.candidateQuery(n, make([]types.Value, len(n.p.RightKeys))); ok {
 				if q.TS == "" {
 					q.TS, _ = traceCol(n.right, n.p.OrderBy)
 				}
-				mine = append(mine, func() { add(q, "LAST JOIN"); visit(n.right) })
+				mine = append(mine, func() { add(q, "LAST JOIN"); visit(n.right, false) })
 			} else {
 				mine = append(mine, func() { visitAll(n.right, add) })
 			}
 		}
 		if input {
-			visit(n.input)
+			visit(n.input, path)
 		}
 	}
-	visit(e.root)
+	visit(e.root, true)
 	return out
 }
 

@@ -68,6 +68,9 @@ func (r *requestRun) row(n *node) (*types.Block, error) {
 		if err != nil || in.Len == 0 {
 			return in, err
 		}
+		if ownJoin(n, r.plan.RequestTable) {
+			return r.joinOwn(n, in)
+		}
 		return r.join(n, in)
 	case plan.Project:
 		in, err := r.row(n.input)
@@ -142,6 +145,83 @@ func (r *requestRun) join(n *node, left *types.Block) (*types.Block, error) {
 	joined := &types.Block{Schema: n.p.Schema, Len: left.Len}
 	joined.Cols = append(append([]types.Column{}, left.Cols...), out.Cols...)
 	return joined, c.err
+}
+
+// joinOwn joins the request's row with the request's own row of the
+// join's right side (see ownJoin), computed as the left side is.
+func (r *requestRun) joinOwn(n *node, left *types.Block) (*types.Block, error) {
+	right, err := r.row(n.right)
+	if err != nil {
+		return nil, err
+	}
+	if right.Len != 1 {
+		return nil, fmt.Errorf("eval: the right side of a LAST JOIN gave %d rows for the request", right.Len)
+	}
+	joined := &types.Block{Schema: n.p.Schema, Len: 1}
+	joined.Cols = append(append([]types.Column{}, left.Cols...), right.Cols...)
+	return joined, nil
+}
+
+// ownJoin reports whether LAST JOIN n, on the request's path, takes the
+// request's own row of its right side whatever the stored rows are: the
+// right side reads the request table row for row (Projects, with windows
+// or not, and LAST JOINs down to a Scan of it, so each request-table row
+// gives one right row, in arrival order), the join has no ORDER BY and
+// no condition besides its keys, and each key compares a column of the
+// request row with the same column of the right side's row. Over the
+// stored rows with the request appended last, the request's right row
+// then matches (keys compare NULL-safely) and is the latest matching
+// arrival. This is OpenMLDB's request join of subqueries over the
+// request table, such as its JD demo's LAST JOINs of windowed subqueries
+// on reqId: request mode computes the right side for the request, as the
+// left side, instead of over the whole tables.
+func ownJoin(n *node, requestTable string) bool {
+	if n.p.Op != plan.LastJoin || n.p.OrderBy != nil || n.p.Cond != nil || len(n.p.LeftKeys) == 0 {
+		return false
+	}
+	m := n.right
+	for m != nil && (m.p.Op == plan.Project || m.p.Op == plan.LastJoin) {
+		m = m.input
+	}
+	if m == nil || m.p.Op != plan.Scan || m.p.Table != requestTable {
+		return false
+	}
+	for i, k := range n.p.LeftKeys {
+		l, lok := requestCol(n.input, k)
+		r, rok := requestCol(n.right, n.p.RightKeys[i])
+		if !lok || !rok || l != r {
+			return false
+		}
+	}
+	return true
+}
+
+// requestCol follows a bare column expression over m's schema down m's
+// inputs to the Scan at the bottom, returning the column's position in
+// the Scan.
+func requestCol(m *node, e *plan.Expr) (int, bool) {
+	if e == nil || e.Op != plan.Col {
+		return 0, false
+	}
+	col := e.Col
+	for n := m; n != nil; n = n.input {
+		switch n.p.Op {
+		case plan.Scan:
+			return col, true
+		case plan.Project:
+			if col = n.pass[col]; col < 0 {
+				return 0, false
+			}
+		case plan.LastJoin:
+			if col >= len(n.p.Input.Schema) {
+				return 0, false
+			}
+		case plan.Filter, plan.Limit:
+		default:
+			return 0, false
+		}
+	}
+	return 0, false
 }
 
 func nullRow(s types.Schema) []types.Value {

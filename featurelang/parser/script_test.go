@@ -435,6 +435,7 @@ var demoScripts = []struct {
 	{"jd-load_offline_data.sql", "Use Set LoadData LoadData LoadData LoadData LoadData LoadData"},
 	{"jd-deploy.sql", "Use Set Deploy Show"},
 	{"jd-sync_select_out.sql", "Use Set Set Query"},
+	{"jd-load_online_data.sql", "Use Set LoadData LoadData LoadData LoadData LoadData LoadData"},
 }
 
 // TestOpenMLDBDemos parses OpenMLDB's demo scripts as users run them.

@@ -1,0 +1,55 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestRunCommand runs a script through fenestra run twice (the second run
+// finds the table the first loaded, in the state directory), then a bad
+// one, which fails with the statement's position and runs nothing. (Not
+// parallel: pipelines in one process share their progress counts.)
+func TestRunCommand(t *testing.T) {
+	t.Setenv("BIGTABLE_EMULATOR_HOST", "")
+	dir := t.TempDir()
+	p := func(name string) string { return filepath.Join(dir, name) }
+	writeFiles(t, dir, map[string]string{
+		"tx.csv": "id,card,amount,ts\n1,x,1.5,1000\n2,y,2,2000\n3,x,4,3000\n4,x,8,86401000\n",
+		"load.sql": "CREATE DATABASE IF NOT EXISTS fraud;\nUSE fraud;\n" +
+			"CREATE TABLE tx (id bigint, card string, amount double, ts timestamp);\n" +
+			"SET @@execute_mode='offline';\nSET @@spark_config='x';\n" +
+			"LOAD DATA INFILE 'file://" + p("tx.csv") + "' INTO TABLE tx OPTIONS(format='csv', header=true);\n" +
+			"SHOW TABLES;\n",
+		"select.sql": "USE fraud;\nSELECT id, sum(amount) OVER w AS spend_1d FROM tx\n" +
+			"WINDOW w AS (PARTITION BY card ORDER BY ts ROWS_RANGE BETWEEN 1d PRECEDING AND CURRENT ROW)\n" +
+			"INTO OUTFILE '" + p("out.csv") + "' OPTIONS(mode='overwrite');\n",
+		"bad.sql": "USE fraud;\nSELECT id FROM tx INTO OUTFILE '" + p("other.csv") + "';\nSELECT nope FROM tx;\n",
+	})
+	run1 := func(args ...string) (int, string, string) {
+		var stdout, stderr bytes.Buffer
+		code := run(context.Background(), append([]string{"run"}, args...), &stdout, &stderr)
+		return code, stdout.String(), stderr.String()
+	}
+	state := "--state=" + p("state")
+	if code, out, errs := run1(p("load.sql"), state); code != 0 || !strings.Contains(out, "1 files registered as the offline data of fraud.tx") ||
+		!strings.Contains(out, "\ntx\n") || !strings.Contains(errs, "load.sql:5: warning: SET @@spark_config has no effect in fenestra: ignored") {
+		t.Fatalf("load: exit %d\n%s\n%s", code, out, errs)
+	}
+	if code, out, errs := run1(p("select.sql"), state); code != 0 || !strings.Contains(out, "backfill: 4 rows read, 0 bad rows skipped, 4 rows written to "+p("out.csv")) {
+		t.Fatalf("select: exit %d\n%s\n%s", code, out, errs)
+	}
+	if got, _ := os.ReadFile(p("out.csv")); string(got) != "id,spend_1d\n1,1.5\n2,2\n3,5.5\n4,13.5\n" { // row 4 is a day after row 1: both ends are in the frame
+		t.Errorf("out.csv: %q", got)
+	}
+	code, out, errs := run1(p("bad.sql"), state)
+	if code != 1 || out != "" || !strings.Contains(errs, "bad.sql:3:8: unknown column") {
+		t.Errorf("bad: exit %d\n%s\n%s", code, out, errs)
+	}
+	if _, err := os.Stat(p("other.csv")); err == nil {
+		t.Errorf("the bad script ran its first SELECT")
+	}
+}

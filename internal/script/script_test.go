@@ -1,0 +1,185 @@
+package script_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	beamlog "github.com/apache/beam/sdks/v2/go/pkg/beam/log"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
+
+	"github.com/fenestra-dev/fenestra/examples"
+	"github.com/fenestra-dev/fenestra/featurelang"
+	"github.com/fenestra-dev/fenestra/featurelang/eval"
+	"github.com/fenestra-dev/fenestra/featurelang/types"
+	"github.com/fenestra-dev/fenestra/internal/datafile"
+	"github.com/fenestra-dev/fenestra/internal/script"
+)
+
+func TestMain(m *testing.M) {
+	beamlog.LogLevel = "warn"
+	ptest.Main(m)
+}
+
+// taxiTable and taxiQuery are the taxi trip duration demo's table and
+// feature query, as written in its script (OpenMLDB's
+// demo/predict-taxi-trip-duration/script/taxi.sql).
+var taxiTable, taxiQuery = func() (string, string) {
+	b, err := os.ReadFile("../../featurelang/parser/testdata/openmldb/taxi.sql")
+	if err != nil {
+		panic(err)
+	}
+	text := string(b)
+	_, table, _ := strings.Cut(text, "CREATE TABLE")
+	table, _, _ = strings.Cut(table, ";")
+	_, query, _ := strings.Cut(text, "SELECT trip_duration")
+	query, _, _ = strings.Cut(query, " INTO OUTFILE")
+	return "CREATE TABLE" + table, "SELECT trip_duration" + query
+}()
+
+// taxiRows generates n rows of the demo's data shape.
+func taxiRows(t *testing.T, n int) *types.Block {
+	t.Helper()
+	m, err := featurelang.Compile("t.sql", taxiTable, featurelang.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := examples.GenerateTaxi(m.Tables[0].Schema, n, 13, time.Date(2016, 1, 1, 0, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// runScript runs text with a fresh state in dir, returning its output
+// and error.
+func runScript(t *testing.T, dir, text string) (string, error) {
+	t.Helper()
+	var out bytes.Buffer
+	cfg := script.Config{StateDir: filepath.Join(dir, "state"), Stdout: &out, Stderr: &out}
+	err := script.Run(context.Background(), cfg, "script.sql", text)
+	return out.String(), err
+}
+
+// TestTaxiOffline runs the offline half of the taxi demo script as
+// written (paths edited): LOAD DATA of a snappy Parquet file, SELECT ...
+// INTO OUTFILE a directory. The part file must equal the batch
+// evaluation of the loaded rows, byte for byte; the same from CSV; and a
+// second run that only selects finds the table loaded by the first.
+func TestTaxiOffline(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	rows := taxiRows(t, 3000)
+	pq, csv := filepath.Join(dir, "taxi.snappy.parquet"), filepath.Join(dir, "taxi.csv")
+	for _, p := range []string{pq, csv} {
+		if err := datafile.WriteFile(p, rows); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m, err := featurelang.Compile("q.sql", taxiTable+";\n"+taxiQuery+";", featurelang.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, err := eval.New(m.Views[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := ev.Batch(context.Background(), map[string]*types.Block{"t1": rows})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantFile := filepath.Join(dir, "want.csv")
+	if err := datafile.WriteFile(wantFile, want); err != nil {
+		t.Fatal(err)
+	}
+	wantText, _ := os.ReadFile(wantFile)
+
+	for _, tc := range []struct{ name, load string }{
+		{"parquet", `LOAD DATA INFILE '` + pq + `' INTO TABLE t1 options(format='parquet', mode='overwrite')`},
+		{"csv", `LOAD DATA INFILE 'file://` + csv + `' INTO TABLE t1 options(format='csv', header=true, mode='overwrite')`},
+	} {
+		out := filepath.Join(dir, "feature_data_"+tc.name)
+		text := "CREATE DATABASE demo_db;\nUSE demo_db;\n" + taxiTable + ";\nSET @@sync_job=true;\nSET @@execute_mode='offline';\n" +
+			tc.load + ";\n\n" + taxiQuery + " INTO OUTFILE '" + out + "'\nOPTIONS(mode='overwrite');\n"
+		log, err := runScript(t, filepath.Join(dir, tc.name), text)
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", tc.name, err, log)
+		}
+		got, err := os.ReadFile(filepath.Join(out, "part-00000.csv"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, wantText) {
+			t.Errorf("%s: INTO OUTFILE wrote %d bytes that differ from the batch evaluation's %d", tc.name, len(got), len(wantText))
+		}
+	}
+
+	// A second run that only selects finds the table the first loaded.
+	out := filepath.Join(dir, "again.csv")
+	if log, err := runScript(t, filepath.Join(dir, "parquet"), "USE demo_db;\n"+taxiQuery+" INTO OUTFILE '"+out+"';"); err != nil {
+		t.Fatalf("second run: %v\n%s", err, log)
+	}
+	if got, _ := os.ReadFile(out); !bytes.Equal(got, wantText) {
+		t.Errorf("the second run wrote %d bytes that differ from the batch evaluation's %d", len(got), len(wantText))
+	}
+}
+
+// TestBadScripts checks that a bad script stops with an error naming the
+// statement's line, and that nothing runs: no statement before the bad
+// one has an effect (the state and the outputs are untouched).
+func TestBadScripts(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	rows := taxiRows(t, 50)
+	pq := filepath.Join(dir, "taxi.parquet")
+	if err := datafile.WriteFile(pq, rows); err != nil {
+		t.Fatal(err)
+	}
+	// A Parquet file whose trip_duration is a string.
+	bad := types.NewBlock(append(types.Schema{}, rows.Schema...), 1)
+	bad.Schema[10].Type = types.String
+	bad.Cols[10].Type = types.String
+	row := rows.Row(0, nil)
+	row[10] = types.StringValue("856")
+	bad.AppendRow(row)
+	badPq := filepath.Join(dir, "bad.parquet")
+	if err := datafile.WriteFile(badPq, bad); err != nil {
+		t.Fatal(err)
+	}
+	existing := filepath.Join(dir, "existing.csv")
+	if err := os.WriteFile(existing, []byte("keep me\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	head := "CREATE DATABASE d;\nUSE d;\n" + taxiTable + ";\n"
+	load := "LOAD DATA INFILE '" + pq + "' INTO TABLE t1 OPTIONS(format='parquet');\n"
+	tests := []struct{ name, text, want string }{
+		{"unknown statement", head + "CREATE INDEX i ON t1 (id);\n", "script.sql:4:1: unsupported statement"},
+		{"missing file", head + "LOAD DATA INFILE '" + dir + "/nope.parquet' INTO TABLE t1 OPTIONS(format='parquet');\n", "script.sql:4:1: " + dir + "/nope.parquet does not exist"},
+		{"wrong Parquet type", head + "LOAD DATA INFILE '" + badPq + "' INTO TABLE t1 OPTIONS(format='parquet');\n", "script.sql:4:1: datafile: " + badPq + ": column trip_duration: cannot read Parquet BYTE_ARRAY STRING as int32"},
+		{"existing outfile", head + load + "SELECT id FROM t1 INTO OUTFILE '" + existing + "';\n", "script.sql:5:1: " + existing + " exists: use OPTIONS(mode='overwrite')"},
+		{"unknown column", head + load + "SELECT nope FROM t1 INTO OUTFILE '" + dir + "/x.csv';\n", "script.sql:5:8: unknown column"},
+		{"unknown option", head + "LOAD DATA INFILE '" + pq + "' INTO TABLE t1 OPTIONS(fromat='parquet');\n", `unknown option "fromat"; the options are format, mode`},
+		{"online without a store", head + "SET @@execute_mode='online';\n" + load, "script.sql:5:1: LOAD DATA in online mode writes to the online store"},
+	}
+	for _, tc := range tests {
+		state := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "_"))
+		log, err := runScript(t, state, tc.text)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want one containing %q\n%s", tc.name, err, tc.want, log)
+			continue
+		}
+		if _, serr := os.Stat(filepath.Join(state, "state")); serr == nil {
+			t.Errorf("%s: the failed script left a state", tc.name)
+		}
+		if log != "" {
+			t.Errorf("%s: statements ran before the error:\n%s", tc.name, log)
+		}
+	}
+	if got, _ := os.ReadFile(existing); string(got) != "keep me\n" {
+		t.Errorf("the existing output was changed: %q", got)
+	}
+}
