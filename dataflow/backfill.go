@@ -113,9 +113,9 @@ func Backfill(s beam.Scope, job BackfillJob) (beam.PCollection, error) {
 	}
 
 	tasks := beam.CreateList(s, t.tasks)
-	keyed, whole := beam.ParDo2(s, &readFn{Names: t.names, Schemas: t.schemas, Routes: routes, Buckets: buckets, BadRows: job.BadRows}, tasks)
+	keyed, whole := beam.ParDo2(s, &readFn{Zone: types.ZoneName(), Names: t.names, Schemas: t.schemas, Routes: routes, Buckets: buckets, BadRows: job.BadRows}, tasks)
 	parts := partPrefix(job.Out)
-	ev := &evalFn{Plan: planJSON, Names: t.names, Schemas: t.schemas, ReqTable: t.index[job.View.RequestTable], Format: format, Parts: parts}
+	ev := &evalFn{Zone: types.ZoneName(), Plan: planJSON, Names: t.names, Schemas: t.schemas, ReqTable: t.index[job.View.RequestTable], Format: format, Parts: parts}
 	var runs beam.PCollection
 	if slices.ContainsFunc(routes, func(r route) bool { return r.Kind == bucket.Whole }) {
 		runs = beam.ParDo(s, &evalWholeFn{ev}, beam.GroupByKey(s, keyed), beam.SideInput{Input: whole})

@@ -21,6 +21,9 @@ import (
 // writes the output rows, encoded, to a part file as a run of records in
 // arrival order. It emits the part's name, keyed for the writer.
 type evalFn struct {
+	// Zone is the time zone of the process that built the pipeline
+	// (types.ZoneName), set on the worker in Setup.
+	Zone     string
 	Plan     []byte // plan JSON
 	Names    []string
 	Schemas  []types.Schema
@@ -35,6 +38,9 @@ type evalFn struct {
 }
 
 func (f *evalFn) Setup() error {
+	if err := types.SetZone(f.Zone); err != nil {
+		return err
+	}
 	p, err := plan.Unmarshal(f.Plan)
 	if err != nil {
 		return err

@@ -101,13 +101,16 @@ func Materialize(s beam.Scope, job MaterializeJob) (beam.PCollection, error) {
 		return beam.PCollection{}, err
 	}
 	tasks := beam.CreateList(s, t.tasks)
-	keyed, _ := beam.ParDo2(s, &readFn{Names: t.names, Schemas: t.schemas, Routes: routes, Buckets: writers, BadRows: job.BadRows}, tasks)
-	store := &storeFn{Names: t.names, Schemas: t.schemas, Target: job.Target, Plans: plans, Tiles: specs}
+	keyed, _ := beam.ParDo2(s, &readFn{Zone: types.ZoneName(), Names: t.names, Schemas: t.schemas, Routes: routes, Buckets: writers, BadRows: job.BadRows}, tasks)
+	store := &storeFn{Zone: types.ZoneName(), Names: t.names, Schemas: t.schemas, Target: job.Target, Plans: plans, Tiles: specs}
 	return beam.ParDo(s, store, beam.GroupByKey(s, keyed)), nil
 }
 
 // storeFn writes chunks of rows to the store.
 type storeFn struct {
+	// Zone is the time zone of the process that built the pipeline
+	// (types.ZoneName), set on the worker in Setup.
+	Zone    string
 	Names   []string
 	Schemas []types.Schema
 	Target  BigtableTarget
@@ -120,6 +123,9 @@ type storeFn struct {
 }
 
 func (f *storeFn) Setup(ctx context.Context) error {
+	if err := types.SetZone(f.Zone); err != nil {
+		return err
+	}
 	var err error
 	if f.tiles, err = newTileBuilder(f.Plans, f.Tiles); err != nil {
 		return err

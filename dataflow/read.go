@@ -78,6 +78,9 @@ type route struct {
 // readFn parses files into blocks and emits them as chunks: keyed by
 // bucket, or (tables every bucket reads whole) on the second output.
 type readFn struct {
+	// Zone is the time zone of the process that built the pipeline
+	// (types.ZoneName), set on the worker in Setup.
+	Zone    string
 	Names   []string
 	Schemas []types.Schema
 	Routes  []route
@@ -91,6 +94,10 @@ const (
 	blockRows  = 16384
 	flushBytes = 1 << 20
 )
+
+// Setup sets the worker's time zone: timestamp text without an offset is
+// read in it.
+func (f *readFn) Setup() error { return types.SetZone(f.Zone) }
 
 // ProcessElement records its error as the pipeline's failure (see Run).
 func (f *readFn) ProcessElement(ctx context.Context, t fileTask, keyed func(int, []byte), whole func([]byte)) error {

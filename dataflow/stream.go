@@ -109,7 +109,7 @@ func Stream(ctx context.Context, s beam.Scope, job StreamJob) error {
 		linger = 0
 	}
 	batches := beam.ParDo(s, &kafkaReadFn{Job: token, Brokers: job.Brokers, Linger: linger}, elems)
-	written := beam.ParDo(s, &streamWriteFn{Job: token, Names: names, Schemas: schemas, Target: job.Target,
+	written := beam.ParDo(s, &streamWriteFn{Zone: types.ZoneName(), Job: token, Names: names, Schemas: schemas, Target: job.Target,
 		Brokers: job.Brokers, Group: job.Group, Policy: job.BadRecords.String(), Plans: plans, Tiles: specs}, batches)
 	// The writer never emits: a stage whose last DoFn has no output makes
 	// prism spin, so its (empty) output goes on to a discard.
@@ -268,6 +268,9 @@ func (f *kafkaReadFn) ProcessElement(ctx context.Context, rt *sdf.LockRTracker, 
 // stores their rows, rebuilds the tiles they touched, and then commits
 // their partition's offset.
 type streamWriteFn struct {
+	// Zone is the time zone of the process that built the pipeline
+	// (types.ZoneName), set on the worker in Setup.
+	Zone    string
 	Job     string // the stream's token
 	Names   []string
 	Schemas []types.Schema
@@ -287,6 +290,9 @@ type streamWriteFn struct {
 }
 
 func (f *streamWriteFn) Setup(ctx context.Context) error {
+	if err := types.SetZone(f.Zone); err != nil {
+		return fail(err)
+	}
 	var err error
 	if f.policy, err = records.ParsePolicy(f.Policy); err != nil {
 		return fail(err)

@@ -12,7 +12,7 @@ import (
 
 // JDStart is when the JD requests start: 2016-02-01 00:00 UTC+8, as in
 // the demo's sample data; JDDays their span.
-var JDStart = time.Date(2016, 2, 1, 0, 0, 0, 0, types.Zone)
+var JDStart = time.Date(2016, 2, 1, 0, 0, 0, 0, types.Zone())
 
 // JDDays is the span of the JD requests in days.
 const JDDays = 60

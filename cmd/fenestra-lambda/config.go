@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/fenestra-dev/fenestra/featurelang"
+	"github.com/fenestra-dev/fenestra/featurelang/types"
 	"github.com/fenestra-dev/fenestra/functions"
 	"github.com/fenestra-dev/fenestra/internal/records"
 	"github.com/fenestra-dev/fenestra/storage/bigtable"
@@ -26,6 +27,9 @@ func handler(ctx context.Context, getenv func(string) string, logs io.Writer) (*
 		}
 	}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: level}))
+	if err := types.SetZone(getenv("FENESTRA_TIME_ZONE")); err != nil {
+		return nil, fmt.Errorf("FENESTRA_TIME_ZONE: %w", err)
+	}
 	path := getenv("FENESTRA_SQL")
 	var mod *featurelang.Module
 	if path != "" {

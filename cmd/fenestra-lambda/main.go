@@ -26,6 +26,8 @@
 //	                          (none by default: API Gateway or IAM authorizes)
 //	FENESTRA_DATABASE         the database name the OpenMLDB routes answer to (default any)
 //	FENESTRA_LOG_LEVEL        debug, info, warn or error (default info); logs are JSON on stderr
+//	FENESTRA_TIME_ZONE        the time zone of date and time functions (default Asia/Shanghai,
+//	                          OpenMLDB's UTC+8); the views must have been compiled in it
 //	FENESTRA_TOPICS           the Kafka topic of each table that takes records, TABLE=TOPIC pairs
 //	                          separated by commas (tx=transactions,users=users); a table takes
 //	                          one topic, a topic feeds one table
@@ -46,6 +48,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	_ "time/tzdata" // IANA zones for FENESTRA_TIME_ZONE: Lambda images have no zoneinfo
 
 	"github.com/aws/aws-lambda-go/lambda"
 )

@@ -21,6 +21,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -28,8 +29,11 @@ import (
 	"os/signal"
 	"sort"
 	"strings"
+	_ "time/tzdata" // IANA zones for --time-zone, on hosts without zoneinfo
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+
+	"github.com/fenestra-dev/fenestra/featurelang/types"
 )
 
 // command is one subcommand: it parses its own flags from args.
@@ -74,6 +78,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		usage(stderr)
 		return 2
 	}
+	args, zone, err := timeZoneFlag(args)
+	if err == nil {
+		err = types.SetZone(zone)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "fenestra: --time-zone: %v\n", err)
+		return 2
+	}
 	cmd, ok := commands[args[0]]
 	if !ok {
 		fmt.Fprintf(stderr, "fenestra: unknown command %q\n\n", args[0])
@@ -94,6 +106,34 @@ func beamWorker(args []string) bool {
 	return false
 }
 
+// timeZoneFlag takes --time-zone ZONE (or --time-zone=ZONE, one dash or
+// two), which every command accepts, out of args: the zone of date and
+// time functions and of timestamp text without an offset in data files
+// (types.SetZone). Without it the zone is FENESTRA_TIME_ZONE, else
+// types.DefaultZone.
+func timeZoneFlag(args []string) (rest []string, zone string, err error) {
+	zone = os.Getenv("FENESTRA_TIME_ZONE")
+	for i := 0; i < len(args); i++ {
+		name, value, hasValue := strings.Cut(strings.TrimLeft(args[i], "-"), "=")
+		if !strings.HasPrefix(args[i], "-") || name != "time-zone" {
+			rest = append(rest, args[i])
+			continue
+		}
+		if !hasValue {
+			if i+1 == len(args) {
+				return nil, "", errors.New("needs a zone, such as Asia/Shanghai, UTC or +08:00")
+			}
+			i++
+			value = args[i]
+		}
+		zone = value
+	}
+	if len(rest) == 0 {
+		return nil, "", errors.New("needs a command")
+	}
+	return rest, zone, nil
+}
+
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: fenestra <command> [flags] [args]\n\ncommands:")
 	names := make([]string, 0, len(commands))
@@ -104,7 +144,9 @@ func usage(w io.Writer) {
 	for _, n := range names {
 		fmt.Fprintf(w, "  %-12s %s\n", n, commands[n].summary)
 	}
-	fmt.Fprintln(w, "\nRun 'fenestra <command> -h' for a command's flags.")
+	fmt.Fprintln(w, "\nRun 'fenestra <command> -h' for a command's flags. Every command takes --time-zone ZONE\n"+
+		"(an IANA name or an offset such as +08:00; default FENESTRA_TIME_ZONE, else Asia/Shanghai,\n"+
+		"OpenMLDB's UTC+8): the zone of date and time functions and of timestamp text in data files.")
 }
 
 // indent prefixes every line of s.

@@ -10,7 +10,7 @@ import (
 // The string results of the *_cate family and topn_frequency are built the
 // way OpenMLDB prints them: integers in decimal, floats with C's "%f" (six
 // decimals; nan, inf), dates as 2006-01-02 and timestamps as
-// 2006-01-02 15:04:05 in types.Zone.
+// 2006-01-02 15:04:05 in types.Zone() (--time-zone).
 
 // appendCFloat appends f as C's printf("%f") does.
 func appendCFloat(b []byte, f float64) []byte {

@@ -100,9 +100,14 @@ func Query(src *diag.Source, q *ast.Select, cat Catalog, name string, opts Optio
 			return nil
 		}
 	}
+	zone := types.ZoneName()
+	if zone == types.DefaultZone {
+		zone = ""
+	}
 	return &plan.Plan{
 		Format:       plan.Format,
 		Name:         name,
+		TimeZone:     zone,
 		Tables:       c.used,
 		RequestTable: requestTable(rel.node),
 		Root:         rel.node,

@@ -15,6 +15,7 @@
 package eval
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -145,6 +146,10 @@ type Evaluator struct {
 func New(p *plan.Plan) (*Evaluator, error) {
 	if p.Format != plan.Format {
 		return nil, fmt.Errorf("eval: plan format %d, this build runs format %d", p.Format, plan.Format)
+	}
+	if zone := cmp.Or(p.TimeZone, types.DefaultZone); zone != types.ZoneName() {
+		return nil, fmt.Errorf("eval: view %s was compiled in time zone %s, and this process evaluates in %s: run it with --time-zone %s",
+			cmp.Or(p.Name, "(query)"), zone, types.ZoneName(), zone)
 	}
 	b := &builder{plan: p}
 	root, err := b.node(p.Root)

@@ -25,7 +25,7 @@ import (
 //	timestamp   ms != 0     ms, wrapped        ms             local time    =              local date
 //	date        NULL        NULL               NULL           yyyy-mm-dd    local midnight =
 //
-// "local" is types.Zone (UTC+8). Float → integer conversion of NaN or an
+// "local" is types.Zone() (UTC+8 by default). Float → integer conversion of NaN or an
 // out-of-range value follows x86's cvttsd2si (the platform OpenMLDB runs
 // on): the result is the minimum of the 32-bit (int16, int32) or 64-bit
 // (int64) range, then wrapped to the width.
@@ -242,7 +242,7 @@ var timeLayouts = []string{"2006-01-02 15:04:05.999999999", "2006-01-02", "20060
 
 func parseTimestamp(s string) types.Value {
 	for _, l := range timeLayouts {
-		if t, err := time.ParseInLocation(l, s, types.Zone); err == nil {
+		if t, err := time.ParseInLocation(l, s, types.Zone()); err == nil {
 			if ms := t.UnixMilli(); ms >= 0 {
 				return types.TimestampValue(ms)
 			}

@@ -8,7 +8,7 @@ import (
 	"github.com/fenestra-dev/fenestra/featurelang/types"
 )
 
-// Date and time functions, in types.Zone (UTC+8). An int64 argument is a
+// Date and time functions, in types.Zone() (OpenMLDB's UTC+8 unless --time-zone says otherwise). An int64 argument is a
 // timestamp in milliseconds, as in OpenMLDB.
 //
 //	year month day(of)month dayofweek dayofyear week(ofyear)   (int64|timestamp|date) → int32
@@ -57,7 +57,7 @@ func timeOf(t types.Type) func(types.Value) time.Time {
 	if t == types.Date {
 		return func(v types.Value) time.Time {
 			y, m, d := types.DateOf(v.I)
-			return time.Date(y, m, d, 0, 0, 0, 0, types.Zone)
+			return time.Date(y, m, d, 0, 0, 0, 0, types.Zone())
 		}
 	}
 	return func(v types.Value) time.Time { return types.TimeOf(v.I) }

@@ -28,6 +28,11 @@ type Plan struct {
 	// DB is the database the view was deployed in (a script's USE db);
 	// empty for a view of a feature file, which has no databases.
 	DB string `json:"db,omitempty"`
+	// TimeZone is the time zone the view was compiled in (types.ZoneName)
+	// when it is not types.DefaultZone: its date and time functions and
+	// its data's timestamp text are in that zone, and only a process in
+	// the same zone evaluates it.
+	TimeZone string `json:"time_zone,omitempty"`
 	// Tables are the stored tables the view reads, with their indexes.
 	Tables []*Table `json:"tables"`
 	// RequestTable is the table whose rows are the requests in request mode

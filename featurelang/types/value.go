@@ -103,15 +103,10 @@ func (v Value) AsFloat() float64 {
 	return float64(v.I)
 }
 
-// Zone is the time zone of date and time functions and of timestamp/string
-// conversions. It is OpenMLDB's default, UTC+8 (Asia/Shanghai, which has no
-// daylight saving time since 1991).
-var Zone = time.FixedZone("UTC+8", 8*3600)
-
 const msPerDay = 24 * 3600 * 1000
 
 // TimeOf returns the timestamp ms as a time.Time in Zone.
-func TimeOf(ms int64) time.Time { return time.UnixMilli(ms).In(Zone) }
+func TimeOf(ms int64) time.Time { return time.UnixMilli(ms).In(Zone()) }
 
 // DateOf returns the calendar date with the given days since 1970-01-01.
 func DateOf(days int64) (year int, month time.Month, day int) {
@@ -133,7 +128,7 @@ func DateOfTimestamp(ms int64) int64 {
 // TimestampOfDate returns midnight (in Zone) of the date days as a timestamp.
 func TimestampOfDate(days int64) int64 {
 	y, m, d := DateOf(days)
-	return time.Date(y, m, d, 0, 0, 0, 0, Zone).UnixMilli()
+	return time.Date(y, m, d, 0, 0, 0, 0, Zone()).UnixMilli()
 }
 
 // FormatTimestamp renders ms as "2006-01-02 15:04:05" in Zone.

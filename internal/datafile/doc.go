@@ -59,7 +59,7 @@
 // error, not an infinity. Timestamps are epoch milliseconds (so 20240102
 // is a time in 1970, not a date) or text as CAST('...' AS timestamp) reads
 // it: "YYYY-MM-DD" (midnight) or "YYYY-MM-DD HH:MM:SS" with an optional
-// fraction, in types.Zone. A T may replace the space and an offset may
+// fraction, in types.Zone() (--time-zone). A T may replace the space and an offset may
 // follow (Z, +08:00, -0530, +08), so RFC 3339 is read too. Sub-millisecond
 // digits must be zeros. Unlike CAST, times before 1970 are read (as
 // negative milliseconds). Dates are YYYY-MM-DD (or the longer or negative
@@ -118,7 +118,7 @@
 // writes them). A TIMESTAMP with isAdjustedToUTC=false (a local time, as
 // pyarrow writes pandas' times without a zone) is read as if it were UTC,
 // its number unchanged, as pandas, pyarrow and DuckDB take it (not in
-// types.Zone, as timestamp text without an offset is). Floats keep their
+// types.Zone() (--time-zone), as timestamp text without an offset is). Floats keep their
 // bits (NaN payloads, -0). Every codec and encoding parquet-go decodes is
 // read (snappy, gzip, zstd, lz4, brotli, none; plain, dictionary, delta,
 // byte stream split; data pages v1 and v2). Parquet files have no lines: a row's "line" is its number in the

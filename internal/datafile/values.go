@@ -309,13 +309,6 @@ func appendDate(dst []byte, days int64) []byte {
 	return append(dst, '-', byte('0'+month/10), byte('0'+month%10), '-', byte('0'+day/10), byte('0'+day%10))
 }
 
-// zoneOffsetMs is types.Zone's offset from UTC: timestamp text without an
-// offset is local time there.
-var zoneOffsetMs = func() int64 {
-	_, off := types.TimeOf(0).Zone()
-	return int64(off) * 1000
-}()
-
 // parseTimestamp reads a timestamp: epoch milliseconds, or text as
 // parseTimestampText reads it.
 func parseTimestamp(b []byte) (int64, numStatus) {
@@ -333,7 +326,7 @@ func parseTimestamp(b []byte) (int64, numStatus) {
 // (a T may replace the space) with an optional fraction of up to nine
 // digits (the ones after milliseconds must be zeros) and an optional
 // offset: Z, ±HH, ±HHMM or ±HH:MM. Without an offset the time is in
-// types.Zone.
+// types.Zone().
 func parseTimestampText(b []byte) (int64, bool) {
 	if len(b) < 10 || b[0] == '-' {
 		return 0, false
@@ -345,7 +338,7 @@ func parseTimestampText(b []byte) (int64, bool) {
 	ms := days * msPerDay
 	rest := b[10:]
 	if len(rest) == 0 {
-		return ms - zoneOffsetMs, true
+		return types.UTCOfLocal(ms), true
 	}
 	if len(rest) < 9 || (rest[0] != ' ' && rest[0] != 'T' && rest[0] != 't') || rest[3] != ':' || rest[6] != ':' {
 		return 0, false
@@ -360,6 +353,9 @@ func parseTimestampText(b []byte) (int64, bool) {
 	frac, rest, ok := parseFraction(rest[9:])
 	if !ok {
 		return 0, false
+	}
+	if len(rest) == 0 {
+		return types.UTCOfLocal(ms + frac), true
 	}
 	off, ok := parseOffset(rest)
 	return ms + frac - off, ok
@@ -393,12 +389,12 @@ func parseFraction(b []byte) (int64, []byte, bool) {
 	return ms, b[n:], true
 }
 
-// parseOffset reads a UTC offset (empty for types.Zone, Z, ±HH, ±HHMM,
-// ±HH:MM) and returns it in milliseconds.
+// parseOffset reads a UTC offset (Z, ±HH, ±HHMM, ±HH:MM) and returns it
+// in milliseconds.
 func parseOffset(b []byte) (int64, bool) {
 	switch {
 	case len(b) == 0:
-		return zoneOffsetMs, true
+		return 0, false
 	case len(b) == 1 && (b[0] == 'Z' || b[0] == 'z'):
 		return 0, true
 	case len(b) < 3 || (b[0] != '+' && b[0] != '-'):

@@ -94,13 +94,13 @@ func TestParseTimestampText(t *testing.T) {
 	}
 	for range 50000 {
 		l := layouts[rng.IntN(len(layouts))]
-		loc := types.Zone
+		loc := types.Zone()
 		if l.zone {
 			loc = time.FixedZone("", (rng.IntN(49)-24)*1800)
 		}
 		tm := time.UnixMilli(rng.Int64N(253402300799999+62135596800000) - 62135596800000).In(loc)
 		text := tm.Format(l.layout)
-		want, err := time.ParseInLocation(l.layout, text, types.Zone)
+		want, err := time.ParseInLocation(l.layout, text, types.Zone())
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -123,7 +123,7 @@ func runFile(t *testing.T, path string, newStore NewStore) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clock := &Clock{t: time.Date(2024, 1, 1, 0, 0, 0, 0, types.Zone)}
+	clock := &Clock{t: time.Date(2024, 1, 1, 0, 0, 0, 0, types.Zone())}
 	r := &runner{store: newStore(t, clock.Now), clock: clock, tables: map[string]*plan.Table{}}
 	var out strings.Builder
 	for _, c := range cases {
