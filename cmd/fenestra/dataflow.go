@@ -32,6 +32,9 @@ type pipelineFlags struct {
 	tables  tableFlags
 	badRows string
 	verbose bool
+	// stateOK lets a command run without --sql and --table when it is
+	// given a fenestra run state instead: parse then returns no module.
+	stateOK bool
 }
 
 // tableFlags collects repeated --table NAME=PATH flags, in order.
@@ -104,7 +107,8 @@ func (pf *pipelineFlags) parse(args []string, stderr io.Writer) (mod *featurelan
 	if err := pf.fs.Parse(args); err != nil {
 		return nil, 0, 2
 	}
-	if pf.sql == "" || len(pf.tables) == 0 || pf.fs.NArg() > 0 {
+	fromState := pf.stateOK && pf.sql == "" && len(pf.tables) == 0
+	if (pf.sql == "" || len(pf.tables) == 0) && !fromState || pf.fs.NArg() > 0 {
 		pf.fs.Usage()
 		return nil, 0, 2
 	}
@@ -118,6 +122,9 @@ func (pf *pipelineFlags) parse(args []string, stderr io.Writer) (mod *featurelan
 		return nil, 0, 2
 	}
 	initBeam(stderr, pf.verbose)
+	if fromState {
+		return nil, policy, 0
+	}
 	mods, ok := compileFiles([]string{pf.sql}, stderr)
 	if !ok {
 		return nil, 0, 1

@@ -27,6 +27,8 @@ func TestRunCommand(t *testing.T) {
 		"select.sql": "USE fraud;\nSELECT id, sum(amount) OVER w AS spend_1d FROM tx\n" +
 			"WINDOW w AS (PARTITION BY card ORDER BY ts ROWS_RANGE BETWEEN 1d PRECEDING AND CURRENT ROW)\n" +
 			"INTO OUTFILE '" + p("out.csv") + "' OPTIONS(mode='overwrite');\n",
+		"deploy.sql": "USE fraud;\nDEPLOY spend SELECT id, sum(amount) OVER w AS spend_1d FROM tx\n" +
+			"WINDOW w AS (PARTITION BY card ORDER BY ts ROWS_RANGE BETWEEN 1d PRECEDING AND CURRENT ROW);\n",
 		"bad.sql": "USE fraud;\nSELECT id FROM tx INTO OUTFILE '" + p("other.csv") + "';\nSELECT nope FROM tx;\n",
 	})
 	run1 := func(args ...string) (int, string, string) {
@@ -44,6 +46,16 @@ func TestRunCommand(t *testing.T) {
 	}
 	if got, _ := os.ReadFile(p("out.csv")); string(got) != "id,spend_1d\n1,1.5\n2,2\n3,5.5\n4,13.5\n" { // row 4 is a day after row 1: both ends are in the frame
 		t.Errorf("out.csv: %q", got)
+	}
+	// Deployed without an online store: recorded, and verified from the
+	// state (its view over its tables' offline data).
+	if code, out, errs := run1(p("deploy.sql"), state); code != 0 || !strings.Contains(errs, "warning: no online store (--bigtable): deployment spend is recorded") {
+		t.Fatalf("deploy: exit %d\n%s\n%s", code, out, errs)
+	}
+	var vout, verr bytes.Buffer
+	if code := run(context.Background(), []string{"verify", "--state", p("state"), "--view", "fraud.spend"}, &vout, &verr); code != 0 ||
+		!strings.Contains(vout.String(), "online == offline: 4 of 4 rows identical") {
+		t.Fatalf("verify --state: exit %d\n%s\n%s", code, vout.String(), verr.String())
 	}
 	code, out, errs := run1(p("bad.sql"), state)
 	if code != 1 || out != "" || !strings.Contains(errs, "bad.sql:3:8: unknown column") {

@@ -16,10 +16,12 @@ import (
 	"github.com/fenestra-dev/fenestra/featurelang"
 	"github.com/fenestra-dev/fenestra/featurelang/plan"
 	"github.com/fenestra-dev/fenestra/featurelang/types"
+	"github.com/fenestra-dev/fenestra/internal/script"
 	"github.com/fenestra-dev/fenestra/internal/verify"
 )
 
 const verifyUsage = `usage: fenestra verify --sql FILE.sql [--view NAME] --table NAME=PATH ... [--online URL] [flags] [beam flags]
+       fenestra verify --state DIR --view DB.NAME [--online URL] [flags] [beam flags]
 
 Checks that the online features equal the training set. It computes the
 training set (the backfill, on Beam), then replays the view's request table
@@ -29,7 +31,8 @@ row, bit for bit. The online path is the feature function's core in this
 process, over a Bigtable emulator of its own with TTLs as of each request's
 time (the default), or a running function (--online URL), whose store must
 not hold the request table's rows yet. It prints a line per feature and
-exits 1 on any difference.`
+exits 1 on any difference. With --state, it checks a deployment fenestra run
+deployed: its view as deployed, over its tables' offline data.`
 
 // runVerify runs fenestra verify.
 func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -39,16 +42,26 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	onlineSQL := pf.fs.String("online-sql", "", "the feature file the in-process online path serves (default: --sql), to check a changed definition against the training set")
 	tokenFile := pf.fs.String("auth-token-file", "", "a file holding the bearer token of --online")
 	workers := pf.fs.Int("workers", 4, "requests in flight at once (keys are replayed in parallel when the view's rows split by key)")
+	stateDir := pf.fs.String("state", "", "a fenestra run state directory: verify its deployment --view (db.name) over its offline data")
+	pf.stateOK = true
 	mod, _, code := pf.parse(args, stderr)
-	if mod == nil {
+	if mod == nil && (code != 0 || *stateDir == "") {
+		if code == 0 {
+			pf.fs.Usage()
+			code = 2
+		}
 		return code
 	}
-	view, err := pickView(mod, *viewName, pf.sql)
-	if err != nil {
-		fmt.Fprintf(stderr, "fenestra verify: %v\n", err)
-		return 2
+	var view *plan.Plan
+	var inputs []dataflow.Input
+	var err error
+	if mod != nil {
+		if view, err = pickView(mod, *viewName, pf.sql); err == nil {
+			inputs, _, err = pf.inputs(ctx, mod)
+		}
+	} else {
+		view, inputs, err = stateView(*stateDir, *viewName)
 	}
-	inputs, _, err := pf.inputs(ctx, mod)
 	if err != nil {
 		fmt.Fprintf(stderr, "fenestra verify: %v\n", err)
 		return 2
@@ -63,6 +76,21 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return 1
 	}
 	return 0
+}
+
+// stateView returns the deployment name of a fenestra run state and its
+// tables' offline files.
+func stateView(dir, name string) (*plan.Plan, []dataflow.Input, error) {
+	st, err := script.LoadState(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	view, err := st.Deployment(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	inputs, err := st.Inputs(view)
+	return view, inputs, err
 }
 
 type verifyConfig struct {

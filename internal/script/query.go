@@ -28,7 +28,7 @@ func (r *run) query(ctx context.Context, st *ast.Query, view *plan.Plan) error {
 	if st.Into == nil && r.s.Mode == "online" {
 		return errors.New("a SELECT in online mode is a request: send it to fenestra serve (DEPLOY the query first); SET @@execute_mode='offline' to compute it over the offline data")
 	}
-	inputs, err := r.offlineInputs(view)
+	inputs, err := r.state.Inputs(view)
 	if err != nil {
 		return err
 	}
@@ -56,21 +56,6 @@ func (r *run) query(ctx context.Context, st *ast.Query, view *plan.Plan) error {
 	}
 	r.done(st, "written to "+out.final)
 	return nil
-}
-
-// offlineInputs returns the offline files of the tables view reads.
-func (r *run) offlineInputs(view *plan.Plan) ([]dataflow.Input, error) {
-	var inputs []dataflow.Input
-	for _, t := range view.Tables {
-		files := r.state.Offline[t.Name]
-		if len(files) == 0 {
-			return nil, fmt.Errorf("table %s has no offline data: LOAD DATA INFILE '...' INTO TABLE %s in offline mode first", t.Name, t.Name)
-		}
-		for _, f := range files {
-			inputs = append(inputs, dataflow.Input{Table: t.Name, Path: f.Path})
-		}
-	}
-	return inputs, nil
 }
 
 // preview computes a SELECT into a temporary file and prints its first

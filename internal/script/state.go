@@ -7,7 +7,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
+	"github.com/fenestra-dev/fenestra/dataflow"
 	"github.com/fenestra-dev/fenestra/featurelang"
 	"github.com/fenestra-dev/fenestra/featurelang/plan"
 )
@@ -42,6 +44,48 @@ type File struct {
 type Deployment struct {
 	SQL  string     `json:"sql"`
 	Plan *plan.Plan `json:"plan"`
+}
+
+// LoadState reads the state of directory dir (empty when dir holds none).
+func LoadState(dir string) (*State, error) { return loadState(dir) }
+
+// Deployment returns the deployment named name: db.name, or a name that
+// only one database has.
+func (st *State) Deployment(name string) (*plan.Plan, error) {
+	var found []*plan.Plan
+	var names []string
+	for _, d := range st.Deployments {
+		full := plan.Qualify(d.Plan.DB, d.Plan.Name)
+		names = append(names, full)
+		if full == name || d.Plan.Name == name {
+			found = append(found, d.Plan)
+		}
+	}
+	switch {
+	case len(found) == 1:
+		return found[0], nil
+	case len(found) > 1:
+		return nil, fmt.Errorf("%d deployments are named %s: give its database (db.name)", len(found), name)
+	case len(names) == 0:
+		return nil, errors.New("the state holds no deployment (fenestra run a DEPLOY first)")
+	}
+	return nil, fmt.Errorf("no deployment %s (there is %s)", name, strings.Join(names, ", "))
+}
+
+// Inputs returns the offline files of the tables view reads, as a
+// pipeline takes them.
+func (st *State) Inputs(view *plan.Plan) ([]dataflow.Input, error) {
+	var inputs []dataflow.Input
+	for _, t := range view.Tables {
+		files := st.Offline[t.Name]
+		if len(files) == 0 {
+			return nil, fmt.Errorf("table %s has no offline data: LOAD DATA INFILE '...' INTO TABLE %s in offline mode first", t.Name, t.Name)
+		}
+		for _, f := range files {
+			inputs = append(inputs, dataflow.Input{Table: t.Name, Path: f.Path})
+		}
+	}
+	return inputs, nil
 }
 
 // statePath is the state file of directory dir.
