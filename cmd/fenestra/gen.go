@@ -23,6 +23,7 @@ func runGen(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	seed := fs.Uint64("seed", 1, "the seed: the same seed and rows give the same files")
 	out := fs.String("out", "", "the directory to write the files to (created if needed)")
 	start := fs.String("start", "", "the day the data starts, YYYY-MM-DD (default: so that it ends with today)")
+	format := fs.String("format", "csv", "the data files' format: csv, jsonl or parquet")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: fenestra gen [--example NAME] [--rows N] [--seed S] --out DIR\n\nWrites an example's feature file (features.sql) and generated data, a CSV\nfile per table, to DIR. The data is deterministic and has what makes\nfeature pipelines go wrong: busy keys, equal timestamps, NULLs, late rows.\n\nflags:")
 		fs.PrintDefaults()
@@ -30,7 +31,7 @@ func runGen(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if *out == "" || fs.NArg() > 0 || *rows < 1 {
+	if *out == "" || fs.NArg() > 0 || *rows < 1 || *format != "csv" && *format != "jsonl" && *format != "parquet" {
 		fs.Usage()
 		return 2
 	}
@@ -45,7 +46,7 @@ func runGen(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	t0 := time.Now()
-	ef, err := writeExampleFiles(e, cfg, *out)
+	ef, err := writeExampleFiles(e, cfg, *out, *format)
 	if err != nil {
 		fmt.Fprintf(stderr, "fenestra gen: %v\n", err)
 		return 1
@@ -72,7 +73,7 @@ func exampleConfig(e *examples.Example, rows int, seed uint64, start string) (ex
 }
 
 // exampleFiles are the files writeExample wrote: the feature file, then a
-// CSV file per table, in the feature file's order.
+// data file per table, in the feature file's order.
 type exampleFiles struct {
 	SQL    string
 	Tables []tableFile
@@ -84,8 +85,9 @@ type tableFile struct {
 }
 
 // writeExampleFiles generates e's data for cfg and writes it to dir: the
-// feature file as features.sql and each table as TABLE.csv.
-func writeExampleFiles(e *examples.Example, cfg examples.Config, dir string) (*exampleFiles, error) {
+// feature file as features.sql and each table as TABLE.ext, ext the
+// format's extension (csv, jsonl or parquet).
+func writeExampleFiles(e *examples.Example, cfg examples.Config, dir, ext string) (*exampleFiles, error) {
 	tables, err := e.Generate(cfg)
 	if err != nil {
 		return nil, err
@@ -98,7 +100,7 @@ func writeExampleFiles(e *examples.Example, cfg examples.Config, dir string) (*e
 		return nil, err
 	}
 	for _, t := range e.Module.Tables {
-		path := filepath.Join(dir, t.Name+".csv")
+		path := filepath.Join(dir, t.Name+"."+ext)
 		if err := datafile.WriteFile(path, tables[t.Name]); err != nil {
 			return nil, err
 		}

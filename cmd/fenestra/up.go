@@ -90,7 +90,7 @@ func up(ctx context.Context, c upConfig, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	ef, err := writeExampleFiles(e, cfg, dir)
+	ef, err := writeExampleFiles(e, cfg, dir, "csv")
 	if err != nil {
 		return err
 	}

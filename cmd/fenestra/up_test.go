@@ -11,8 +11,11 @@ import (
 	"time"
 
 	"github.com/fenestra-dev/fenestra/emulators"
+	"github.com/fenestra-dev/fenestra/examples"
 	"github.com/fenestra-dev/fenestra/featurelang"
 	"github.com/fenestra-dev/fenestra/functions"
+	"github.com/fenestra-dev/fenestra/internal/rowcsv"
+	"github.com/fenestra-dev/fenestra/internal/verify"
 	"github.com/fenestra-dev/fenestra/storage/bigtable"
 )
 
@@ -85,6 +88,23 @@ func TestGen(t *testing.T) {
 	}
 	if !strings.HasPrefix(read(dirs[0], "tx.csv"), "tx_id,card,merchant,country,amount,ts\n1,") {
 		t.Errorf("tx.csv starts %q", read(dirs[0], "tx.csv")[:60])
+	}
+	// --format parquet writes the same rows as Parquet.
+	pq := t.TempDir()
+	if code, out, errOut := runCmd("gen", "--rows", "2000", "--seed", "7", "--start", "2024-05-01", "--out", pq, "--format", "parquet"); code != 0 ||
+		!strings.Contains(out, "tx.parquet (2000 rows of tx)") {
+		t.Fatalf("gen --format parquet: exit code %d\n%s%s", code, out, errOut)
+	}
+	e, err := examples.Lookup("cards")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tb := range e.Module.Tables {
+		a, errA := verify.ReadTable(tb.Schema, []string{filepath.Join(dirs[0], tb.Name+".csv")})
+		b, errB := verify.ReadTable(tb.Schema, []string{filepath.Join(pq, tb.Name+".parquet")})
+		if errA != nil || errB != nil || rowcsv.Format(a.Rows) != rowcsv.Format(b.Rows) {
+			t.Errorf("%s: the Parquet file's rows differ from the CSV file's (%v, %v)", tb.Name, errA, errB)
+		}
 	}
 	if code, _, errOut := runCmd("gen", "--out", dirs[0], "--start", "May 1"); code != 2 || !strings.Contains(errOut, "want YYYY-MM-DD") {
 		t.Errorf("a bad --start: exit code %d, %s", code, errOut)
