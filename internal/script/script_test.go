@@ -183,3 +183,30 @@ func TestBadScripts(t *testing.T) {
 		t.Errorf("the existing output was changed: %q", got)
 	}
 }
+
+// TestShow checks what SHOW and DESC print: tables drawn as OpenMLDB's
+// client draws them, from the catalog the script built, across runs.
+func TestShow(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if _, err := runScript(t, dir, "CREATE DATABASE d; CREATE DATABASE e; USE d;\n"+
+		"CREATE TABLE tx (id bigint, card string, amount double, ts timestamp, INDEX(KEY=card, TS=ts, TTL=10d, TTL_TYPE=absolute));\n"+
+		"CREATE TABLE e.other (x int);\n"+
+		"DEPLOY spend SELECT id, sum(amount) OVER w AS s FROM tx WINDOW w AS (PARTITION BY card ORDER BY ts ROWS BETWEEN 3 PRECEDING AND CURRENT ROW);\n"); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ sql, want string }{
+		{"SHOW DATABASES", " -----------\n  Databases\n -----------\n  d\n  e\n -----------\n2 rows in set\n"},
+		{"USE d; SHOW TABLES", " --------\n  Tables\n --------\n  tx\n --------\n1 rows in set\n"},
+		{"USE e; SHOW TABLES", " --------\n  Tables\n --------\n  other\n --------\n1 rows in set\n"},
+		{"USE d; SHOW DEPLOYMENTS", " ---- ------------\n  DB   Deployment\n ---- ------------\n  d    spend\n ---- ------------\n1 rows in set\n"},
+		{"DESC d.tx", "  1   INDEX_0   card   ts   14400min   kAbsoluteTime\n"},
+		{"SHOW DEPLOYMENT d.spend", "DEPLOY spend SELECT id, sum(amount) OVER w AS s FROM tx WINDOW w AS (PARTITION BY card ORDER BY ts ROWS BETWEEN 3 PRECEDING AND CURRENT ROW)\n"},
+		{"SHOW CREATE TABLE d.tx", "            INDEX(KEY=(card), TS=ts, TTL=14400m, TTL_TYPE=absolute)\n"},
+	} {
+		out, err := runScript(t, dir, tc.sql+";")
+		if err != nil || !strings.Contains(out, tc.want) {
+			t.Errorf("%s: %v\n%s\nwant it to hold\n%s", tc.sql, err, out, tc.want)
+		}
+	}
+}
