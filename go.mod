@@ -7,6 +7,7 @@ require (
 	cloud.google.com/go/bigtable v1.58.0
 	github.com/apache/beam/sdks/v2 v2.77.0
 	github.com/aws/aws-lambda-go v1.55.1
+	github.com/dgryski/go-farm v0.0.0-20240924180020-3414d57e47da
 	github.com/gorilla/mux v1.8.1
 	github.com/parquet-go/parquet-go v0.32.1
 	github.com/prometheus/client_golang v1.25.0

@@ -10,7 +10,8 @@ import (
 func BenchmarkSlide(b *testing.B) {
 	sigs := signatures()
 	for _, name := range []string{"sum", "sum_where", "avg_where", "distinct_count", "count_cate",
-		"top_n_key_sum_cate_where", "topn_frequency", "median", "lag", "var_pop", "window_split"} {
+		"top_n_key_sum_cate_where", "topn_frequency", "median", "lag", "var_pop", "window_split",
+		"entropy", "top", "drawdown", "ew_avg"} {
 		s := sigs[name][0]
 		b.Run(sigName(name, s), func(b *testing.B) {
 			const n, width = 10000, 100

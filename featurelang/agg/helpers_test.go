@@ -293,6 +293,23 @@ func signatures() map[string][]sig {
 	for _, d := range []string{",", ", ", "", ":"} {
 		add("window_split", plain(tStr, tStr).withConst(1, constant(tStr, d)))
 	}
+	for _, t := range []types.Type{tBool, tI16, tI32, tI64, tF32, tF64, tStr, tTS, tDate} {
+		add("entropy", plain(t))
+	}
+	for _, t := range []types.Type{tI16, tI32, tI64, tF32, tF64, tDate, tTS, tStr} {
+		for _, k := range []int{3, 1, 0, -1} {
+			add("top", plain(t, tI32).withConst(1, constant(tI32, k)))
+		}
+		add("top", plain(t, tI64).withConst(1, constant(tI64, 40)))
+	}
+	for _, t := range numericTypes {
+		add("drawdown", plain(t))
+		for _, a := range []any{0.5, 0.0, 1.0, 0.05, 2.0, nil} {
+			add("ew_avg", plain(t, tF64).withConst(1, constant(tF64, a)))
+		}
+		add("ew_avg", plain(t, tF64)) // alpha by row
+	}
+	add("ew_avg", plain(tF64, types.Null).withConst(1, &types.Value{Type: types.Null, Null: true}))
 	for _, d := range [][2]string{{" ", ":"}, {", ", ":"}, {",", ""}} {
 		for _, name := range []string{"window_split_by_key", "window_split_by_value"} {
 			add(name, plain(tStr, tStr, tStr).withConst(1, constant(tStr, d[0])).withConst(2, constant(tStr, d[1])))

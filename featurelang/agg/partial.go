@@ -12,15 +12,17 @@ import (
 // of rows: init (NewPartial), add, merge, result, and a serialized form.
 // The aggregates with a Partial are those tiles can hold (check/tiles.go):
 // count, sum, avg, min, max and their *_where forms, distinct_count (the
-// state holds the distinct values) and topn_frequency and top1_ratio (the
-// state holds the count of each value).
+// state holds the distinct values), topn_frequency, top1_ratio and entropy
+// (the state holds the count of each value) and top (the counts of the k
+// greatest values).
 //
 // Partials of consecutive runs of rows, merged oldest first, give the same
 // result as one accumulator over all the rows — bit for bit, because float
 // sums are exact and the frequency aggregates break ties by value, not by
 // arrival. (For min and max, equal values of different sign, -0 and +0,
 // are told apart only by order: merge partials oldest first to match a
-// window. Every other Partial merges in any order.) This is what partial
+// window; so does top over floats, which prints a zero key as the newest
+// zero. Every other Partial merges in any order.) This is what partial
 // aggregation and pre-aggregated tiles build on.
 //
 // A Partial is used by one goroutine; Merge only reads its argument.
@@ -42,7 +44,7 @@ type Partial interface {
 }
 
 // NewPartial returns an empty Partial for f, or nil when f's aggregate has
-// no mergeable state (median, lag, count_cate, ...).
+// no mergeable state (median, lag, count_cate, drawdown, ew_avg, ...).
 func (f *Func) NewPartial() Partial {
 	switch f.Name {
 	case "count":
@@ -62,14 +64,19 @@ func (f *Func) NewPartial() Partial {
 		return &minMaxPartial{t: f.Result, sign: sign}
 	case "count_where", "sum_where", "avg_where", "min_where", "max_where":
 		return newWherePartial(f)
-	case "distinct_count", "top1_ratio", "topn_frequency":
+	case "distinct_count", "top1_ratio", "topn_frequency", "entropy":
 		return newFreqFuncPartial(f)
+	case "top":
+		if len(f.Args) == 0 || len(f.Consts) < 2 || f.Consts[1] == nil {
+			return nil
+		}
+		return newTopPartial(f.Args[0], f.Consts[1].I)
 	}
 	return nil
 }
 
-// newFreqFuncPartial returns the Partial of distinct_count, top1_ratio or
-// topn_frequency, or nil.
+// newFreqFuncPartial returns the Partial of distinct_count, top1_ratio,
+// topn_frequency or entropy, or nil.
 func newFreqFuncPartial(f *Func) Partial {
 	if len(f.Args) == 0 {
 		return nil
@@ -79,6 +86,8 @@ func newFreqFuncPartial(f *Func) Partial {
 		return newFreqPartial(f.Args[0], distinctNulls(f.Args[0]), false, distinctCount)
 	case "top1_ratio":
 		return newFreqPartial(f.Args[0], nullsSkip, true, top1Ratio)
+	case "entropy":
+		return newFreqPartial(f.Args[0], nullsSkip, true, entropyOut(f.Args[0]))
 	case "topn_frequency":
 		if len(f.Consts) < 2 || f.Consts[1] == nil {
 			return nil

@@ -31,7 +31,13 @@ import (
 //	                        uvarint NaNs, uvarint k, then the k distinct
 //	                        keys in ascending order
 //	topn_frequency,         uvarint values counted (NULLs included), uvarint
-//	top1_ratio              NaNs, uvarint k, then k times: key, uvarint count
+//	top1_ratio, entropy     NaNs, uvarint k, then k times: key, uvarint count
+//	                        (>= 1), keys in ascending order
+//	top                     the k greatest values only (counts adding up to
+//	                        at most top's k): byte flags (bit 0: the zero
+//	                        key prints as -0, bit 1: the NaN key prints as
+//	                        -nan; set only for a key present), uvarint NaNs,
+//	                        uvarint n, then n times: key, uvarint count
 //	                        (>= 1), keys in ascending order
 //
 // Keys are: for integers, bools, dates and timestamps, the first a varint
@@ -43,7 +49,8 @@ import (
 // give the same bytes. It holds no per-value order, only sets, counts and
 // exact sums, so for every aggregate but min and max the same rows in any
 // order, or any split of them merged, give the same bytes too (min and max
-// keep the first of equal values, -0 or +0, like the window). Decoding
+// keep the first of equal values, -0 or +0, like the window; top over
+// floats the sign of the newest zero and NaN). Decoding
 // accepts exactly the encodings AppendBinary writes: re-encoding a decoded
 // Partial gives its bytes back.
 const partialVersion = 1

@@ -63,6 +63,19 @@ func TestRejected(t *testing.T) {
 		{"window_split_by_key", []types.Type{tStr, tStr, tStr}, []*types.Value{nil, constant(tStr, ","), nil}, "the delimiters must be non-NULL string constants"},
 		{"window_split", []types.Type{tStr, tStr}, []*types.Value{nil, constant(tStr, "((")}, "window_split: error parsing regexp"},
 		{"window_split_by_value", []types.Type{tStr, tStr}, []*types.Value{nil, constant(tStr, ",")}, "takes (string, delimiter, kv_delimiter), got 2 arguments"},
+		{"entropy", []types.Type{types.ArrayOf(tStr)}, nil, "entropy: cannot compute the entropy of array<string>; expected a scalar"},
+		{"entropy", []types.Type{tI32, tI32}, nil, "entropy: takes 1 argument, got 2"},
+		{"top", []types.Type{tI32, tI32}, nil, "top: k must be a constant integer"},
+		{"top", []types.Type{tI32, tI16}, []*types.Value{nil, constant(tI16, 2)}, "top: k must be a constant int32 or int64, got int16"},
+		{"top", []types.Type{tI32, tI32}, []*types.Value{nil, constant(tI32, nil)}, "top: k must not be NULL"},
+		{"top", []types.Type{tBool, tI32}, []*types.Value{nil, n2}, "top: cannot take the top values of bool"},
+		{"top", []types.Type{tI32}, nil, "top: takes 2 arguments, got 1"},
+		{"drawdown", []types.Type{tTS}, nil, "drawdown: cannot compute the drawdown of timestamp; expected a number"},
+		{"drawdown", []types.Type{tStr}, nil, "drawdown: cannot compute the drawdown of string"},
+		{"ew_avg", []types.Type{tI32}, nil, "ew_avg: takes (value, alpha), got 1 argument"},
+		{"ew_avg", []types.Type{tDate, tF64}, nil, "ew_avg: cannot average date; expected a number"},
+		{"ew_avg", []types.Type{tI32, tI32}, []*types.Value{nil, n2}, "ew_avg: alpha must be a double, got int32"},
+		{"ew_avg", []types.Type{tI32, tF32}, nil, "ew_avg: alpha must be a double, got float"},
 	}
 	for _, c := range cases {
 		t.Run(c.fn+typeList(c.args), func(t *testing.T) {

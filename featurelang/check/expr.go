@@ -234,7 +234,8 @@ func (c *checker) exprs(args []ast.Expr, sc *scope) ([]*plan.Expr, bool) {
 }
 
 // resolve types a scalar call over checked arguments, folding it to a
-// constant when every argument is one (functions are pure).
+// constant when every argument is one (functions are pure, but for the
+// Volatile ones).
 func (c *checker) resolve(at diag.Pos, name string, args []*plan.Expr) *plan.Expr {
 	ov, err := resolveScalar(name, args)
 	if err == nil {
@@ -260,8 +261,12 @@ func checkConstArgs(name string, args []*plan.Expr) error {
 	return nil
 }
 
-// fold evaluates a call of constant arguments at compile time.
+// fold evaluates a call of constant arguments at compile time, unless the
+// function is volatile.
 func fold(e *plan.Expr, ov *funcs.Overload) *plan.Expr {
+	if ov.Volatile {
+		return e
+	}
 	vals := make([]types.Value, len(e.Args))
 	for i, a := range e.Args {
 		if a.Op != plan.Const {

@@ -31,11 +31,15 @@ var preAggregated = map[string]bool{
 
 // tileable are the aggregates whose state over a bucket of rows merges
 // into the state over several buckets: the core ones and their *_where
-// forms, distinct_count (a tile holds its distinct values)
-// and the frequency aggregates (a tile holds value counts); each has an
-// agg.Partial, serializable (TestPartialsMatchTiles keeps the two in step).
+// forms, distinct_count (a tile holds its distinct values), the frequency
+// aggregates and entropy (a tile holds value counts) and top (the counts
+// of the k greatest values); each has an agg.Partial, serializable
+// (TestPartialsMatchTiles keeps the two in step). The others read raw
+// rows: median, drawdown and ew_avg, for instance, depend on every row or
+// on the rows' order.
 var tileable = map[string]bool{
 	"distinct_count": true, "topn_frequency": true, "top1_ratio": true,
+	"entropy": true, "top": true,
 }
 
 func init() {
@@ -189,7 +193,7 @@ func aggTile(w *plan.Window, a aggUse, windowWhy string) *plan.Tile {
 		return &plan.Tile{Why: windowWhy}
 	}
 	if !tileable[a.e.Fn] {
-		return &plan.Tile{Why: a.e.Fn + " has no mergeable per-bucket state (tiled: count, sum, avg, min, max, their _where forms, distinct_count, topn_frequency, top1_ratio)"}
+		return &plan.Tile{Why: a.e.Fn + " has no mergeable per-bucket state (tiled: count, sum, avg, min, max, their _where forms, distinct_count, topn_frequency, top1_ratio, entropy, top)"}
 	}
 	var in *plan.Node
 	if a.in != nil {

@@ -1,6 +1,7 @@
 package funcs
 
 import (
+	"errors"
 	"fmt"
 	"math"
 
@@ -26,6 +27,14 @@ import (
 // ("integer" includes bool, as in OpenMLDB.) Integer results wrap to their
 // width; bool results wrap to one bit. A zero divisor of /, % or div gives
 // NULL, for floats too.
+//
+// Two functions are written with them, as OpenMLDB defines them (its
+// expression UDFs, default_udf_library.cc), so they type as the operators:
+//
+//	add(x, y)    x + y
+//	pmod(x, y)   x % y when that is not negative, else (x % y + y) % y: the
+//	             type of x % y; NULL for a zero y (pmod(-10, 3) = 2,
+//	             pmod(10, -3) = 1, pmod(-10, -3) = -1)
 
 func init() {
 	for _, op := range []string{"+", "-", "*", "/", "%", "div"} {
@@ -36,6 +45,48 @@ func init() {
 	}
 	register("neg", resolveNeg)
 	register("~", resolveBitNot)
+	register("add", resolveAdd)
+	register("pmod", resolvePmod)
+}
+
+func resolveAdd(name string, args []types.Type) (*Overload, error) {
+	o, err := resolveArith("+", args)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	o.Name = name
+	return o, nil
+}
+
+// resolvePmod composes the overloads of %, + and < that OpenMLDB's pmod
+// expands to (mod = x % y; mod < 0 ? (mod + y) % y : mod), so that it
+// computes in their types, widths and precisions.
+func resolvePmod(name string, args []types.Type) (*Overload, error) {
+	if len(args) != 2 {
+		return nil, errArity(name, "2", args)
+	}
+	mod, err := resolveArith("%", args)
+	if err != nil {
+		return nil, errArgs(name, "(number, number)", args)
+	}
+	res, y := mod.Result, args[1]
+	add, err1 := resolveArith("+", []types.Type{res, y})
+	wrap, err2 := resolveArith("%", []types.Type{res, y})
+	neg, err3 := resolveCompare("<", []types.Type{res, types.Int32})
+	if err := errors.Join(err1, err2, err3); err != nil {
+		return nil, errArgs(name, "(number, number)", args)
+	}
+	zero := intV(types.Int32, 0)
+	return overload(name, args, res, func(v []types.Value) types.Value {
+		m := mod.Impl(v)
+		if m.Null {
+			return m // a zero divisor
+		}
+		if !neg.Impl([]types.Value{m, zero}).Bool() {
+			return m
+		}
+		return wrap.Impl([]types.Value{add.Impl([]types.Value{m, v[1]}), v[1]})
+	}), nil
 }
 
 var opVerbs = map[string]string{

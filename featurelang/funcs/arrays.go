@@ -19,7 +19,14 @@ import (
 //	array_join(array<string>, delim)   → idem; a NULL delimiter counts as ""
 //	array_combine(delim, arrays...)    → array<string>: the cartesian product of
 //	                                     the arrays' non-NULL elements, joined by delim
-//	isin(x, array)                     → bool: whether x equals a non-NULL element
+//	isin(x, array)                     → bool: whether x equals an element, a NULL x
+//	                                     matching a NULL element (NULL array: NULL)
+//	array_contains(array<T>, T)        → bool: idem, the arguments swapped; T is
+//	                                     exactly the element type, any column type
+//	split_array(s, delim)              → array<string>: the parts of s between
+//	                                     delims, an empty part NULL (NULL s or
+//	                                     delim: NULL; empty delim: one byte a part)
+//	size(array<string>)                → int32: the number of elements
 //	at(array, i), array[i]             → element i (from 0); out of range: NULL
 //	map(k1, v1, k2, v2, ...)           → map<K, V> (K, V the common key and value types)
 //	map[k]                             → the value of the first key equal to k, else NULL
@@ -36,6 +43,10 @@ func init() {
 	register("array_join", resolveJoin)
 	register("array_combine", resolveArrayCombine)
 	register("isin", resolveIsIn)
+	register("array_contains", resolveArrayContains)
+	register("split_array", stringFunc("(string, string)", []types.Type{types.String, types.String}, stringArray,
+		func(v []types.Value) types.Value { return splitArray(v[0].S, v[1].S) }))
+	register("size", resolveSize)
 	register("at", resolveSubscript)
 	register("[]", resolveSubscript)
 	register("map", resolveMap)
@@ -210,14 +221,89 @@ func resolveIsIn(name string, args []types.Type) (*Overload, error) {
 	if !ok {
 		return nil, errArgs(name, "(T, array<T>)", args)
 	}
-	return overload(name, args, types.Bool, func(v []types.Value) types.Value {
-		in, _ := v[1].X.([]types.Value)
-		for _, e := range in {
-			if !e.Null && eq(v[0], e) {
-				return boolV(true)
-			}
+	return nullSafe(overload(name, args, types.Bool, func(v []types.Value) types.Value {
+		return arrayHas(v[1], v[0], eq)
+	})), nil
+}
+
+// resolveArrayContains accepts an array and a value of exactly its element
+// type (OpenMLDB registers array_contains for each column type T as
+// (array<T>, T) and converts neither argument); NULL literals go anywhere.
+func resolveArrayContains(name string, args []types.Type) (*Overload, error) {
+	const expected = "(array<T>, T)"
+	if len(args) != 2 {
+		return nil, errArgs(name, expected, args)
+	}
+	arr, x := args[0], args[1]
+	switch {
+	case arr == types.Null:
+		return overload(name, args, types.Bool, constNull(types.Bool)), nil
+	case arr.Kind() != types.KindArray:
+		return nil, errArgs(name, expected, args)
+	}
+	elem := arr.Elem()
+	if x != elem && x != types.Null && elem != types.Null {
+		return nil, errArgs(name, expected, args)
+	}
+	eq, ok := equality(elem, elem)
+	if !ok {
+		eq = func(types.Value, types.Value) bool { return false } // array<null>: elements are all NULL
+	}
+	return nullSafe(overload(name, args, types.Bool, func(v []types.Value) types.Value {
+		return arrayHas(v[0], v[1], eq)
+	})), nil
+}
+
+// arrayHas is OpenMLDB's ArrayContains and IsIn (array_def.cc): NULL for a
+// NULL array, else whether an element is NULL when x is, or equals x when
+// x is not (floats compare as IEEE 754: NaN is never found).
+func arrayHas(arr, x types.Value, eq func(a, b types.Value) bool) types.Value {
+	if arr.Null {
+		return types.NullOf(types.Bool)
+	}
+	in, _ := arr.X.([]types.Value)
+	for _, e := range in {
+		if x.Null && e.Null || !x.Null && !e.Null && eq(x, e) {
+			return boolV(true)
 		}
-		return boolV(false)
+	}
+	return boolV(false)
+}
+
+// splitArray is OpenMLDB's split_array (array_def.cc SplitString, which is
+// absl::StrSplit): the parts of s between non-overlapping delims, from the
+// left, an empty part being NULL; an empty delim splits s into its bytes,
+// and an empty s is one (NULL) part.
+func splitArray(s, delim string) types.Value {
+	var parts []string
+	if delim == "" && s != "" {
+		parts = make([]string, len(s))
+		for i := range len(s) {
+			parts[i] = s[i : i+1]
+		}
+	} else {
+		parts = strings.Split(s, delim)
+	}
+	out := make([]types.Value, len(parts))
+	for i, p := range parts {
+		if p == "" {
+			out[i] = types.NullOf(types.String)
+		} else {
+			out[i] = strV(p)
+		}
+	}
+	return types.Value{Type: stringArray, X: out}
+}
+
+// resolveSize accepts array<string> only, as OpenMLDB's size (registered
+// for list<string>, the result of split, split_by_key and split_by_value).
+func resolveSize(name string, args []types.Type) (*Overload, error) {
+	if len(args) != 1 || !isStringArray(args[0]) {
+		return nil, errArgs(name, "(array<string>)", args)
+	}
+	return overload(name, args, types.Int32, func(v []types.Value) types.Value {
+		in, _ := v[0].X.([]types.Value)
+		return intV(types.Int32, int64(len(in)))
 	}), nil
 }
 

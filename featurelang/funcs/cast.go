@@ -241,14 +241,22 @@ func parseBool(s string) types.Value {
 var timeLayouts = []string{"2006-01-02 15:04:05.999999999", "2006-01-02", "20060102"}
 
 func parseTimestamp(s string) types.Value {
-	for _, l := range timeLayouts {
-		if t, err := time.ParseInLocation(l, s, types.Zone()); err == nil {
-			if ms := t.UnixMilli(); ms >= 0 {
-				return types.TimestampValue(ms)
-			}
+	if t, ok := parseLocal(s); ok {
+		if ms := t.UnixMilli(); ms >= 0 {
+			return types.TimestampValue(ms)
 		}
 	}
 	return types.NullOf(types.Timestamp)
+}
+
+// parseLocal reads s in the first of timeLayouts that reads it, in Zone.
+func parseLocal(s string) (time.Time, bool) {
+	for _, l := range timeLayouts {
+		if t, err := time.ParseInLocation(l, s, types.Zone()); err == nil {
+			return t, true
+		}
+	}
+	return time.Time{}, false
 }
 
 func parseDate(s string) types.Value {

@@ -14,11 +14,48 @@ import (
 // compares with anything and gives NULL. Everything else is rejected, e.g.
 // timestamp vs int64 or timestamp vs date. Floats compare as IEEE 754: NaN
 // is unequal to everything, itself included.
+//
+// maximum(x, y) and minimum(x, y) are OpenMLDB's expression UDFs
+// (default_udf_library.cc) x > y ? x : y and x < y ? x : y: they accept the
+// operands > and < compare and give their CommonType, as CASE does. A NULL
+// comparison picks y, so maximum(NULL, 1) is 1 but maximum(1, NULL) is
+// NULL, as in OpenMLDB.
 
 func init() {
 	for _, op := range []string{"=", "!=", "<", "<=", ">", ">="} {
 		register(op, resolveCompare)
 	}
+	register("maximum", resolveExtremum)
+	register("minimum", resolveExtremum)
+}
+
+func resolveExtremum(name string, args []types.Type) (*Overload, error) {
+	if len(args) != 2 {
+		return nil, errArity(name, "2", args)
+	}
+	op := ">"
+	if name == "minimum" {
+		op = "<"
+	}
+	cmp, err := resolveCompare(op, args)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	res, ok := commonType(args[0], args[1])
+	if !ok {
+		return nil, errArgs(name, "(T, T)", args)
+	}
+	x, err1 := nullable(args[0], res)
+	y, err2 := nullable(args[1], res)
+	if err1 != nil || err2 != nil {
+		return nil, errArgs(name, "(T, T)", args)
+	}
+	return nullSafe(overload(name, args, res, func(v []types.Value) types.Value {
+		if !v[0].Null && !v[1].Null && cmp.Impl(v).Bool() {
+			return x(v[0])
+		}
+		return y(v[1])
+	})), nil
 }
 
 func resolveCompare(op string, args []types.Type) (*Overload, error) {

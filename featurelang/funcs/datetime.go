@@ -16,6 +16,10 @@ import (
 //	last_day                                                   (int64|timestamp|date) → date
 //	date_format(timestamp|date, format)                        → string (strftime-style)
 //	datediff(a, b) with a, b date|timestamp|string             → int32: days from b to a
+//	add_months(date, int16|int32|int64)                        → date: see addMonths
+//	unix_timestamp(date|string)                                → int64: seconds since the epoch
+//	                                                             of midnight or of the time
+//	                                                             the string gives, in the zone
 //
 // dayofweek counts from Sunday = 1; week is the ISO 8601 week number.
 
@@ -49,6 +53,78 @@ func init() {
 	}
 	register("date_format", dateFormat.resolve)
 	register("datediff", resolveDateDiff)
+	addMonthsFn := &table{expected: "(date, int16|int32|int64)"}
+	for _, n := range []types.Type{types.Int16, types.Int32, types.Int64} {
+		addMonthsFn.sigs = append(addMonthsFn.sigs, sig{[]types.Type{types.Date, n}, types.Date,
+			fixed(func(v []types.Value) types.Value { return addMonths(v[0].I, v[1].I) })})
+	}
+	register("add_months", addMonthsFn.resolve)
+	register("unix_timestamp", resolveUnixTimestamp)
+}
+
+// OpenMLDB's dates are years 1900 to 9999 (its Date type encodes no
+// others): a date function whose input or result falls outside gives NULL.
+const minYear, maxYear = 1900, 9999
+
+// addMonths is OpenMLDB's add_months (date_and_time_def.h AddMonths): the
+// same day n months later (earlier when n < 0), or the last day of that
+// month when it is shorter: add_months(2016-08-31, 1) is 2016-09-30 and
+// add_months(2012-01-31, 1) is 2012-02-29. The reference's examples pass
+// the date as a string literal ('2016-08-31'), which OpenMLDB does not
+// accept (add_months is registered for (date, int16|int32|int64) only and
+// its functions convert no argument implicitly); we follow the
+// implementation. A result outside the years 1900-9999 is NULL (OpenMLDB
+// makes an invalid date of it).
+func addMonths(days, n int64) types.Value {
+	y, m, d := types.DateOf(days)
+	if y < minYear || y > maxYear || n < -12*maxYear || n > 12*maxYear {
+		return types.NullOf(types.Date)
+	}
+	total := int64(y)*12 + int64(m-1) + n
+	ry, rm := int(total/12), time.Month(total%12+1)
+	if ry < minYear || ry > maxYear {
+		return types.NullOf(types.Date)
+	}
+	last := time.Date(ry, rm+1, 0, 0, 0, 0, 0, time.UTC).Day()
+	return types.DateValue(types.DaysOf(ry, rm, min(d, last)))
+}
+
+// resolveUnixTimestamp is OpenMLDB's unix_timestamp (udf.cc
+// date_to_unix_timestamp, string_to_unix_timestamp): the timestamp of a
+// date (its midnight) or of a string read as timestamp(string) reads it,
+// in seconds, truncated toward zero; NULL for a string it cannot read or a
+// year before 1900. The empty string gives the current time, so that
+// overload is Volatile. A NULL argument gives NULL: the reference says
+// NULL gives the current time too, but OpenMLDB registers both overloads
+// with non-nullable arguments, so its engine returns NULL without calling
+// the function; we follow the implementation.
+func resolveUnixTimestamp(name string, args []types.Type) (*Overload, error) {
+	if len(args) != 1 {
+		return nil, errArity(name, "1", args)
+	}
+	switch args[0] {
+	case types.Date, types.Null:
+		return overload(name, args, types.Int64, func(v []types.Value) types.Value {
+			if y, _, _ := types.DateOf(v[0].I); y < minYear || y > maxYear {
+				return types.NullOf(types.Int64)
+			}
+			return intV(types.Int64, types.TimestampOfDate(v[0].I)/1000)
+		}), nil
+	case types.String:
+		o := overload(name, args, types.Int64, func(v []types.Value) types.Value {
+			if v[0].S == "" {
+				return intV(types.Int64, time.Now().Unix())
+			}
+			t, ok := parseLocal(v[0].S)
+			if !ok || t.Year() < minYear {
+				return types.NullOf(types.Int64)
+			}
+			return intV(types.Int64, t.UnixMilli()/1000)
+		})
+		o.Volatile = true
+		return o, nil
+	}
+	return nil, errArgs(name, "(date|string)", args)
 }
 
 // timeOf returns the wall-clock time in Zone of a timestamp, date or int64

@@ -31,6 +31,10 @@ type Overload struct {
 	// When true, Impl receives NULL arguments and handles them itself
 	// (ifnull, concat_ws, AND, OR, IS NULL, ...).
 	NullSafe bool
+	// Volatile is true when Impl may give different results for the same
+	// arguments (unix_timestamp(string) reads the clock for ''): a call
+	// of constant arguments must not be evaluated at compile time.
+	Volatile bool
 	Impl     Impl
 }
 

@@ -3,6 +3,7 @@ package funcs
 import (
 	"errors"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -255,7 +256,14 @@ var evalCases = []evalCase{
 
 func TestEval(t *testing.T) {
 	t.Parallel()
-	for _, c := range evalCases {
+	checkEval(t, evalCases)
+}
+
+// checkEval resolves and evaluates each case and compares its result
+// type and value.
+func checkEval(t *testing.T, cases []evalCase) {
+	t.Helper()
+	for _, c := range cases {
 		o, err := Resolve(c.name, argTypesOf(c.args))
 		if err != nil {
 			t.Errorf("Resolve(%s, %v): %v", c.name, typeList(argTypesOf(c.args)), err)
@@ -301,6 +309,27 @@ func TestTyping(t *testing.T) {
 		{"at", tys(types.ArrayOf(ts), i64), ts},
 		{"log", tys(i64, str), f64},
 		{"SUBSTRING", tys(str, i32), str},
+		// The functions of OpenMLDB's reference added for issue 14 (reference_test.go).
+		{"add", tys(i64, f32), f32},
+		{"add", tys(i16, ts), ts},
+		{"add_months", tys(dt, nul), dt},
+		{"array_contains", tys(types.ArrayOf(str), nul), b},
+		{"array_contains", tys(types.ArrayOf(nul), i32), b},
+		{"array_contains", tys(nul, i32), b},
+		{"farm_fingerprint", tys(nul), i64},
+		{"hex", tys(f32), str},
+		{"maximum", tys(i32, str), str},
+		{"minimum", tys(nul, dt), dt},
+		{"maximum", tys(i16, f32), f32},
+		{"pmod", tys(b, b), b},
+		{"pmod", tys(i64, f32), f32},
+		{"pmod", tys(f32, f64), f64},
+		{"pmod", tys(nul, i16), i16},
+		{"size", tys(types.ArrayOf(nul)), i32},
+		{"split_array", tys(str, nul), types.ArrayOf(str)},
+		{"unix_timestamp", tys(nul), i64},
+		{"json_array_length", tys(nul), i32},
+		{"get_json_object", tys(str, str), str},
 	}
 	for _, c := range cases {
 		o, err := Resolve(c.name, c.args)
@@ -353,6 +382,28 @@ func TestRejected(t *testing.T) {
 		{"map", tys(i32), "map: expected key/value pairs, got 1 argument(s)"},
 		{"concat_ws", tys(), "concat_ws: expected at least 1 argument(s), got 0"},
 		{"is_null", tys(i32, i32), "is_null: expected 1 argument(s), got 2"},
+		// The functions of OpenMLDB's reference added for issue 14 (reference_test.go).
+		{"add", tys(str, i32), "add: cannot add string and int32"},
+		{"add_months", tys(str, i32), "add_months: expected (date, int16|int32|int64), got (string, int32)"},
+		{"add_months", tys(ts, i32), "add_months: expected (date, int16|int32|int64), got (timestamp, int32)"},
+		{"add_months", tys(dt, f64), "add_months: expected (date, int16|int32|int64), got (date, double)"},
+		{"array_contains", tys(types.ArrayOf(i64), i32), "array_contains: expected (array<T>, T), got (array<int64>, int32)"},
+		{"array_contains", tys(i32, i32), "array_contains: expected (array<T>, T), got (int32, int32)"},
+		{"hash64", tys(types.ArrayOf(i32)), "hash64: expected (bool|int16|int32|int64|float|double|string|timestamp|date), got (array<int32>)"},
+		{"hex", tys(b), "hex: expected (int16|int32|int64|float|double|string), got (bool)"},
+		{"hex", tys(ts), "hex: expected (int16|int32|int64|float|double|string), got (timestamp)"},
+		{"unhex", tys(i32), "unhex: expected (string), got (int32)"},
+		{"get_json_object", tys(str), "get_json_object: expected (string, string), got (string)"},
+		{"json_array_length", tys(types.ArrayOf(str)), "json_array_length: expected (string), got (array<string>)"},
+		{"maximum", tys(ts, dt), "maximum: cannot compare timestamp and date"},
+		{"minimum", tys(types.ArrayOf(i32), types.ArrayOf(i32)), "minimum: cannot compare array<int32> and array<int32>"},
+		{"pmod", tys(str, i32), "pmod: expected (number, number), got (string, int32)"},
+		{"pmod", tys(ts, i32), "pmod: expected (number, number), got (timestamp, int32)"},
+		{"size", tys(types.ArrayOf(i32)), "size: expected (array<string>), got (array<int32>)"},
+		{"size", tys(str), "size: expected (array<string>), got (string)"},
+		{"split_array", tys(str, i32), "split_array: expected (string, string), got (string, int32)"},
+		{"unix_timestamp", tys(ts), "unix_timestamp: expected (date|string), got (timestamp)"},
+		{"unix_timestamp", tys(i64), "unix_timestamp: expected (date|string), got (int64)"},
 	}
 	for _, c := range cases {
 		_, err := Resolve(c.name, c.args)
@@ -363,7 +414,7 @@ func TestRejected(t *testing.T) {
 	if _, err := Resolve("no_such_function", nil); !errors.Is(err, ErrUnknown) {
 		t.Errorf("unknown function: error %v does not wrap ErrUnknown", err)
 	}
-	for _, agg := range []string{"sum", "count", "lag", "mod", "hash64"} {
+	for _, agg := range []string{"sum", "count", "lag", "mod", "make_tuple"} {
 		if _, err := Resolve(agg, tys(i32)); !errors.Is(err, ErrUnknown) {
 			t.Errorf("%s: error %v does not wrap ErrUnknown", agg, err)
 		}
@@ -494,7 +545,7 @@ func fuzzValue(t types.Type, seed int64, s string) types.Value {
 }
 
 func FuzzResolveEval(f *testing.F) {
-	for _, c := range evalCases {
+	for _, c := range slices.Concat(evalCases, referenceCases) {
 		var ty [4]byte
 		for i, a := range c.args {
 			if i < 4 {

@@ -1,6 +1,8 @@
 package funcs
 
 import (
+	"math"
+	"strconv"
 	"strings"
 
 	"github.com/fenestra-dev/fenestra/featurelang/types"
@@ -19,6 +21,9 @@ import (
 //	reverse                      (string) → string
 //	replace                      (string, string[, string]) → string
 //	char                         (int32) → string: the byte n mod 256
+//	hex                          (int16|int32|int64|float|double|string) → string: see hexOf
+//	unhex                        (string) → string: the bytes of hex digits; NULL
+//	                             when a character is not a hex digit
 
 func init() {
 	register("concat", resolveConcat)
@@ -53,6 +58,21 @@ func init() {
 	register("replace", replace.resolve)
 	register("char", stringFunc("(int32)", []types.Type{types.Int32}, types.String,
 		func(v []types.Value) types.Value { return strV(string([]byte{byte(v[0].I)})) }))
+	hex := &table{expected: "(int16|int32|int64|float|double|string)"}
+	for _, t := range []types.Type{types.Int16, types.Int32, types.Int64, types.Float, types.Double, types.String} {
+		h := hexOf(t)
+		hex.sigs = append(hex.sigs, sig{[]types.Type{t}, types.String, fixed(func(v []types.Value) types.Value {
+			return strV(h(v[0]))
+		})})
+	}
+	register("hex", hex.resolve)
+	register("unhex", stringFunc("(string)", []types.Type{types.String}, types.String, func(v []types.Value) types.Value {
+		b, ok := unhex(v[0].S)
+		if !ok {
+			return types.NullOf(types.String)
+		}
+		return strV(b)
+	}))
 }
 
 // stringFunc is a function with a single signature.
@@ -142,4 +162,69 @@ func replaceAll(s, search, repl string) string {
 		return s
 	}
 	return strings.ReplaceAll(s, search, repl)
+}
+
+// hexOf returns hex of non-NULL values of type t, upper case, as OpenMLDB's
+// C++ streams print them (udf.h ToHex, udf.cc hex):
+//
+//   - an integer in two's complement of its width: hex(int16 -1) is "FFFF",
+//     hex(int32 -1) "FFFFFFFF";
+//   - a float or double rounded half away from zero to int64 first (llround;
+//     NaN and out-of-range values give x86's 0x8000000000000000);
+//   - a string byte by byte, each byte without zero padding and, being a
+//     signed char on x86, a byte of 0x80 or more sign-extended to 32 bits:
+//     hex("\n") is "A" and hex("\xe9") is "FFFFFFE9". The reference's
+//     examples have only bytes from 0x10 to 0x7F ("Spark SQL" gives
+//     "537061726B2053514C"), where this is the usual two digits per byte;
+//     we follow the implementation for the others.
+func hexOf(t types.Type) func(types.Value) string {
+	upper := func(u uint64) string { return strings.ToUpper(strconv.FormatUint(u, 16)) }
+	switch t {
+	case types.Int16:
+		return func(v types.Value) string { return upper(uint64(uint16(v.I))) }
+	case types.Int32:
+		return func(v types.Value) string { return upper(uint64(uint32(v.I))) }
+	case types.Float, types.Double:
+		return func(v types.Value) string { return upper(uint64(floatToInt(math.Round(v.F), types.Int64))) }
+	case types.String:
+		return func(v types.Value) string {
+			var b strings.Builder
+			for i := 0; i < len(v.S); i++ {
+				b.WriteString(upper(uint64(uint32(int32(int8(v.S[i]))))))
+			}
+			return b.String()
+		}
+	}
+	return func(v types.Value) string { return upper(uint64(v.I)) }
+}
+
+// unhex decodes hex digits (either case) two by two into bytes; an odd
+// count decodes the first digit alone ("7B" gives "{", "ABC" gives
+// "\x0a\xbc", "" gives ""). A character that is not a hex digit gives false.
+func unhex(s string) (string, bool) {
+	out := make([]byte, (len(s)+1)/2)
+	for i := len(s) - 1; i >= 0; i-- {
+		d, ok := hexDigit(s[i])
+		if !ok {
+			return "", false
+		}
+		k := len(out) - 1 - (len(s)-1-i)/2
+		if (len(s)-1-i)%2 == 1 {
+			d <<= 4
+		}
+		out[k] |= d
+	}
+	return string(out), true
+}
+
+func hexDigit(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
 }
