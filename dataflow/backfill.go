@@ -43,6 +43,9 @@ type BackfillJob struct {
 	// Out is the output file: CSV (.csv), JSON Lines (.jsonl) or Parquet
 	// (.parquet; array and map columns hold their JSON text, as in CSV).
 	Out string
+	// OutCSV is the dialect of a CSV output (the zero value: a header
+	// row, commas, NULL an empty unquoted field); other formats ignore it.
+	OutCSV datafile.CSVOptions
 	// Buckets is the number of buckets (0: DefaultBuckets).
 	Buckets int
 	BadRows BadRows
@@ -85,8 +88,13 @@ func Backfill(s beam.Scope, job BackfillJob) (beam.PCollection, error) {
 	if err != nil {
 		return beam.PCollection{}, fmt.Errorf("%w: %v", ErrJob, err)
 	}
-	if format == datafile.Parquet { // the writer refuses schemas it cannot write (a repeated name)
+	switch format {
+	case datafile.Parquet: // the writer refuses schemas it cannot write (a repeated name)
 		if _, err := datafile.NewParquetWriter(io.Discard, datafile.TextSchema(job.View.Output), datafile.ParquetOptions{}); err != nil {
+			return beam.PCollection{}, fmt.Errorf("%w: %s: %v", ErrJob, job.Out, err)
+		}
+	case datafile.CSV:
+		if err := job.OutCSV.Check(); err != nil {
 			return beam.PCollection{}, fmt.Errorf("%w: %s: %v", ErrJob, job.Out, err)
 		}
 	}
@@ -115,7 +123,7 @@ func Backfill(s beam.Scope, job BackfillJob) (beam.PCollection, error) {
 	tasks := beam.CreateList(s, t.tasks)
 	keyed, whole := beam.ParDo2(s, &readFn{Zone: types.ZoneName(), Names: t.names, Schemas: t.schemas, Routes: routes, Buckets: buckets, BadRows: job.BadRows}, tasks)
 	parts := partPrefix(job.Out)
-	ev := &evalFn{Zone: types.ZoneName(), Plan: planJSON, Names: t.names, Schemas: t.schemas, ReqTable: t.index[job.View.RequestTable], Format: format, Parts: parts}
+	ev := &evalFn{Zone: types.ZoneName(), Plan: planJSON, Names: t.names, Schemas: t.schemas, ReqTable: t.index[job.View.RequestTable], Format: format, CSV: job.OutCSV, Parts: parts}
 	var runs beam.PCollection
 	if slices.ContainsFunc(routes, func(r route) bool { return r.Kind == bucket.Whole }) {
 		runs = beam.ParDo(s, &evalWholeFn{ev}, beam.GroupByKey(s, keyed), beam.SideInput{Input: whole})
@@ -124,7 +132,7 @@ func Backfill(s beam.Scope, job BackfillJob) (beam.PCollection, error) {
 	}
 	// One empty run, so that an input without rows still gets its header.
 	runs = beam.Flatten(s, runs, beam.ParDo(s, noPart, beam.Impulse(s)))
-	return beam.ParDo(s, &writeFn{Out: job.Out, Format: format, Schema: job.View.Output, Limit: layout.Limit}, beam.GroupByKey(s, runs)), nil
+	return beam.ParDo(s, &writeFn{Out: job.Out, Format: format, CSV: job.OutCSV, Schema: job.View.Output, Limit: layout.Limit}, beam.GroupByKey(s, runs)), nil
 }
 
 // noPart emits an empty part name, so that the writer runs even when no
@@ -149,8 +157,8 @@ type tables struct {
 }
 
 // newTables indexes the view's tables and assigns each input its table
-// and file number. Every table needs a file; a file of another table is
-// an error.
+// and file number. Every table needs a file; a file of another table, or
+// a CSV file whose dialect is not one, is an error.
 func newTables(view *plan.Plan, inputs []Input) (*tables, error) {
 	t := &tables{index: map[string]int{}}
 	for i, tb := range view.Tables {
@@ -164,10 +172,16 @@ func newTables(view *plan.Plan, inputs []Input) (*tables, error) {
 		if !ok {
 			return nil, fmt.Errorf("%w: view %s does not read table %s (file %s)", ErrJob, viewName(view), in.Table, in.Path)
 		}
-		if _, err := datafile.FormatOf(in.Path); err != nil {
+		format, err := datafile.FormatOf(in.Path)
+		if err != nil {
 			return nil, fmt.Errorf("%w: table %s: %v", ErrJob, in.Table, err)
 		}
-		t.tasks = append(t.tasks, fileTask{Table: i, File: files[i], Path: in.Path})
+		if format == datafile.CSV {
+			if err := in.CSV.Check(); err != nil {
+				return nil, fmt.Errorf("%w: table %s: %s: %v", ErrJob, in.Table, in.Path, err)
+			}
+		}
+		t.tasks = append(t.tasks, fileTask{Table: i, File: files[i], Path: in.Path, CSV: in.CSV})
 		files[i]++
 	}
 	for i, n := range files {

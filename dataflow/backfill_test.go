@@ -89,13 +89,26 @@ func caseViews(t *testing.T) []view {
 	return out
 }
 
+// Other CSV dialects than the default, as OpenMLDB's LOAD DATA and INTO
+// OUTFILE options give them: every third job reads and writes its CSV
+// files in these.
+var (
+	inDialect  = datafile.CSVOptions{Delimiter: ';', Quote: '\'', NoHeader: true, NullValue: "null"}
+	outDialect = datafile.CSVOptions{Delimiter: '|', NoHeader: true, NullValue: "NA"}
+)
+
 // job writes v's tables under dir — alternately as CSV and JSON Lines,
-// the FROM table in two files — and returns the backfill of v into dir.
+// the FROM table in two files, every third job's CSV files in other
+// dialects — and returns the backfill of v into dir.
 func job(t *testing.T, dir string, i int, v view, buckets int) dataflow.BackfillJob {
 	t.Helper()
 	j := dataflow.BackfillJob{View: v.p, Buckets: buckets, Out: filepath.Join(dir, fmt.Sprintf("out%d.csv", i))}
 	if i%2 == 1 {
 		j.Out = filepath.Join(dir, fmt.Sprintf("out%d.jsonl", i))
+	}
+	var in datafile.CSVOptions
+	if i%3 == 2 {
+		in, j.OutCSV = inDialect, outDialect
 	}
 	for k, tb := range v.p.Tables {
 		blk := v.tables[tb.Name]
@@ -106,8 +119,10 @@ func job(t *testing.T, dir string, i int, v view, buckets int) dataflow.Backfill
 		}
 		for f, part := range parts {
 			path := filepath.Join(dir, fmt.Sprintf("in%d_%d_%d%s", i, k, f, ext))
-			writeFile(t, path, part)
-			j.Inputs = append(j.Inputs, dataflow.Input{Table: tb.Name, Path: path})
+			if err := os.WriteFile(path, encodeOptions(t, path, part, in), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			j.Inputs = append(j.Inputs, dataflow.Input{Table: tb.Name, Path: path, CSV: in})
 		}
 	}
 	return j
@@ -131,12 +146,18 @@ func writeFile(t *testing.T, path string, b *types.Block) {
 // encode renders b as the file path names would hold it.
 func encode(t *testing.T, path string, b *types.Block) []byte {
 	t.Helper()
+	return encodeOptions(t, path, b, datafile.CSVOptions{})
+}
+
+// encodeOptions is encode with the CSV dialect opts.
+func encodeOptions(t *testing.T, path string, b *types.Block, opts datafile.CSVOptions) []byte {
+	t.Helper()
 	f, err := datafile.FormatOf(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer
-	w, err := datafile.NewBlockWriter(&buf, f, b.Schema)
+	w, err := datafile.NewBlockWriterOptions(&buf, f, b.Schema, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +173,8 @@ func encode(t *testing.T, path string, b *types.Block) []byte {
 // TestBackfillEqualsBatch runs the backfill of every feature-script view
 // and every window, window_union and last_join batch case through one Beam
 // pipeline on prism, in three buckets, and requires each output file to be
-// byte for byte the in-process batch evaluator's rows, encoded.
+// byte for byte the in-process batch evaluator's rows, encoded (in the
+// job's CSV dialect).
 func TestBackfillEqualsBatch(t *testing.T) {
 	scripts := scriptViews(t)
 	views := append(scripts, caseViews(t)...)
@@ -176,7 +198,7 @@ func TestBackfillEqualsBatch(t *testing.T) {
 			t.Fatalf("%s: %v", v.name, err)
 		}
 		jobs = append(jobs, j)
-		want = append(want, encode(t, j.Out, out))
+		want = append(want, encodeOptions(t, j.Out, out, j.OutCSV))
 		names = append(names, v.name)
 	}
 	if err := ptest.Run(p); err != nil {

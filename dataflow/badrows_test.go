@@ -2,14 +2,17 @@ package dataflow_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 
 	"github.com/fenestra-dev/fenestra/dataflow"
 	"github.com/fenestra-dev/fenestra/featurelang"
+	"github.com/fenestra-dev/fenestra/internal/datafile"
 )
 
 const badRowsSQL = `CREATE TABLE tx (card string, amount double, ts timestamp, INDEX(KEY=card, TS=ts));
@@ -72,5 +75,49 @@ func TestBackfillBadRows(t *testing.T) {
 	}
 	if n := counter(r, "rows_read"); n != 2 {
 		t.Errorf("rows_read counter %d, want 2", n)
+	}
+}
+
+// TestBackfillCSVOptions reads a headerless file delimited by ';' whose
+// NULL is null, and writes a headerless output delimited by '|' whose NULL
+// is NA: a string that reads NA is quoted, one that reads null is not.
+// A dialect that is not one is refused before the pipeline runs.
+func TestBackfillCSVOptions(t *testing.T) {
+	mod, err := featurelang.Compile("spend.sql", badRowsSQL, featurelang.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	in, out := filepath.Join(dir, "tx.csv"), filepath.Join(dir, "out.csv")
+	data := "a;1.5;1000\nnull;2;2000\na;null;3000\n\"null\";4;4000\nNA; 8 ;5000\nc;null;6000\n\"x;y\";16;7000\n"
+	if err := os.WriteFile(in, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	job := dataflow.BackfillJob{View: mod.Views[0], Out: out,
+		Inputs: []dataflow.Input{{Table: "tx", Path: in, CSV: datafile.CSVOptions{Delimiter: ';', NoHeader: true, NullValue: "null"}}},
+		OutCSV: datafile.CSVOptions{Delimiter: '|', NoHeader: true, NullValue: "NA"}}
+	p, s := beam.NewPipelineWithRoot()
+	if _, err := dataflow.Backfill(s, job); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := dataflow.Run(context.Background(), p); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(out)
+	if want := "a|1.5\nNA|2\na|1.5\nnull|4\n\"NA\"|8\nc|NA\nx;y|16\n"; string(got) != want {
+		t.Errorf("output\n%s\nwant\n%s", got, want)
+	}
+
+	bad := job
+	bad.OutCSV = datafile.CSVOptions{Delimiter: '"'}
+	_, s = beam.NewPipelineWithRoot()
+	if _, err := dataflow.Backfill(s, bad); !errors.Is(err, dataflow.ErrJob) || !strings.Contains(err.Error(), `the CSV delimiter and quote are both '"'`) {
+		t.Errorf("a bad output dialect: %v", err)
+	}
+	bad = job
+	bad.Inputs = []dataflow.Input{{Table: "tx", Path: in, CSV: datafile.CSVOptions{NullValue: "a;b", Delimiter: ';'}}}
+	_, s = beam.NewPipelineWithRoot()
+	if _, err := dataflow.Backfill(s, bad); !errors.Is(err, dataflow.ErrJob) || !strings.Contains(err.Error(), in+`: datafile: the CSV null value "a;b" holds the delimiter ';'`) {
+		t.Errorf("a bad input dialect: %v", err)
 	}
 }

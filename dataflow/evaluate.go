@@ -29,10 +29,12 @@ type evalFn struct {
 	Schemas  []types.Schema
 	ReqTable int
 	Format   datafile.Format
-	Parts    string // part b is Parts + b
+	CSV      datafile.CSVOptions // the dialect of a CSV output
+	Parts    string              // part b is Parts + b
 
 	// A DoFn instance processes one element at a time: no locking.
 	ev         *eval.Evaluator
+	enc        *datafile.RowEncoder // CSV and JSON Lines outputs
 	wholeFound bool
 	whole      map[string]*types.Block
 }
@@ -44,6 +46,11 @@ func (f *evalFn) Setup() error {
 	p, err := plan.Unmarshal(f.Plan)
 	if err != nil {
 		return err
+	}
+	if f.Format != datafile.Parquet {
+		if f.enc, err = datafile.NewRowEncoder(f.Format, f.CSV); err != nil {
+			return err
+		}
 	}
 	f.ev, err = eval.New(p)
 	return err
@@ -183,7 +190,7 @@ func (f *evalFn) records(out *types.Block, origins []int, seqs []uint64) [][]byt
 					row[0] = int32(i)
 					line = wire.Append(line[:0], 0, out, row, noSeqs)
 				} else {
-					line = datafile.AppendRow(line[:0], f.Format, out, i)
+					line = f.enc.AppendRow(line[:0], out, i)
 				}
 				data = wire.AppendRecord(data, prev, seqOf(i), line)
 				prev = seqOf(i)

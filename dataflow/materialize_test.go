@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/fenestra-dev/fenestra/featurelang"
 	"github.com/fenestra-dev/fenestra/featurelang/plan"
 	"github.com/fenestra-dev/fenestra/featurelang/types"
+	"github.com/fenestra-dev/fenestra/internal/datafile"
 	"github.com/fenestra-dev/fenestra/storage"
 	"github.com/fenestra-dev/fenestra/storage/bigtable"
 )
@@ -30,7 +32,8 @@ CREATE TABLE users (uid string, score int, updated timestamp,
 // through the pipeline on prism, and reads every key of every index back
 // through storage: the rows must be those storage.Mem holds after writing
 // the same rows with the sequence numbers the pipeline documents (file
-// number << 40 | line). Loading the same files again must change nothing.
+// number << 40 | line; the users' CSV file has no header, in another
+// dialect). Loading the same files again must change nothing.
 func TestMaterializeReadBack(t *testing.T) {
 	ctx := context.Background()
 	mod, err := featurelang.Compile("m.sql", materializeSQL, featurelang.Options{})
@@ -54,12 +57,18 @@ func TestMaterializeReadBack(t *testing.T) {
 		half := blk.Len / 2
 		for f, part := range []*types.Block{blk.Gather(seq(0, half)), blk.Gather(seq(half, blk.Len))} {
 			ext, first := ".csv", int64(2) // the header is line 1
-			if f == 1 {
+			var dialect datafile.CSVOptions
+			switch {
+			case f == 1:
 				ext, first = ".jsonl", 1
+			case tb.Name == "users":
+				dialect, first = inDialect, 1
 			}
 			path := filepath.Join(dir, fmt.Sprintf("%s%d%s", tb.Name, f, ext))
-			writeFile(t, path, part)
-			inputs = append(inputs, dataflow.Input{Table: tb.Name, Path: path})
+			if err := os.WriteFile(path, encodeOptions(t, path, part, dialect), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			inputs = append(inputs, dataflow.Input{Table: tb.Name, Path: path, CSV: dialect})
 			seqs := make([]uint64, part.Len)
 			for i := range seqs {
 				seqs[i] = uint64(f)<<40 | uint64(first+int64(i))

@@ -19,13 +19,16 @@ import (
 	"github.com/fenestra-dev/fenestra/internal/datafile"
 )
 
-// Input is one data file of a table: CSV with a header row (.csv), JSON
-// Lines (.jsonl, .ndjson, .json) or Parquet (.parquet), on any file system
-// Beam knows (a local path, gs://...). A table may have several files;
-// their order is the rows' arrival order.
+// Input is one data file of a table: CSV (.csv), JSON Lines (.jsonl,
+// .ndjson, .json) or Parquet (.parquet), on any file system Beam knows (a
+// local path, gs://...). A table may have several files; their order is
+// the rows' arrival order.
 type Input struct {
 	Table string
 	Path  string
+	// CSV is the dialect of a CSV file (the zero value: a header row,
+	// commas, NULL an empty unquoted field); other formats ignore it.
+	CSV datafile.CSVOptions
 }
 
 // BadRows says what a pipeline does with a malformed data row.
@@ -67,6 +70,7 @@ type fileTask struct {
 	Table int // index into the job's tables
 	File  int // position among the table's files
 	Path  string
+	CSV   datafile.CSVOptions // the dialect of a CSV file
 }
 
 // route is how a table's rows go to buckets: a bucket.Route, serialized.
@@ -130,7 +134,7 @@ func (f *readFn) process(ctx context.Context, t fileTask, keyed func(int, []byte
 	} else {
 		src = bufio.NewReaderSize(rc, 1<<20)
 	}
-	r, err := datafile.Open(src, t.Path, format, f.Schemas[t.Table])
+	r, err := datafile.OpenOptions(src, t.Path, format, f.Schemas[t.Table], t.CSV)
 	if err != nil {
 		return err
 	}

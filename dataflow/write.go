@@ -26,6 +26,7 @@ import (
 type writeFn struct {
 	Out    string
 	Format datafile.Format
+	CSV    datafile.CSVOptions // the dialect of a CSV output
 	Schema types.Schema
 	Limit  int64 // -1: no limit
 }
@@ -121,8 +122,11 @@ type rowSink interface {
 // sink returns the rowSink of the output's format, writing to w.
 func (f *writeFn) sink(w *bufio.Writer) (rowSink, error) {
 	if f.Format != datafile.Parquet {
-		_, err := w.Write(datafile.AppendHeader(nil, f.Format, f.Schema))
-		return textSink{w}, err
+		enc, err := datafile.NewRowEncoder(f.Format, f.CSV)
+		if err != nil {
+			return nil, err
+		}
+		return &textSink{w: w, enc: enc, schema: f.Schema}, nil
 	}
 	schema := datafile.TextSchema(f.Schema)
 	pw, err := datafile.NewParquetWriter(w, schema, datafile.ParquetOptions{})
@@ -132,15 +136,36 @@ func (f *writeFn) sink(w *bufio.Writer) (rowSink, error) {
 	return &parquetSink{w: pw, blk: types.NewBlock(schema, sinkRows)}, nil
 }
 
-// textSink writes records that are CSV or JSON Lines rows as they are.
-type textSink struct{ w *bufio.Writer }
+// textSink writes records that are CSV or JSON Lines rows as they are,
+// after the file's start (the header), which may depend on the first row
+// (datafile.RowEncoder.AppendStart).
+type textSink struct {
+	w       *bufio.Writer
+	enc     *datafile.RowEncoder
+	schema  types.Schema
+	started bool
+}
 
-func (s textSink) add(line []byte) error {
+func (s *textSink) add(line []byte) error {
+	if err := s.start(line); err != nil {
+		return err
+	}
 	_, err := s.w.Write(line)
 	return err
 }
 
-func (s textSink) close() error { return nil }
+// start writes the file's start before its first row, first (nil when
+// there is none).
+func (s *textSink) start(first []byte) error {
+	if s.started {
+		return nil
+	}
+	s.started = true
+	_, err := s.w.Write(s.enc.AppendStart(nil, s.schema, first))
+	return err
+}
+
+func (s *textSink) close() error { return s.start(nil) }
 
 // sinkRows is the size of the blocks a parquetSink writes.
 const sinkRows = 4096

@@ -38,7 +38,7 @@ func TestRunCommand(t *testing.T) {
 	}
 	state := "--state=" + p("state")
 	if code, out, errs := run1(p("load.sql"), state); code != 0 || !strings.Contains(out, "1 files registered as the offline data of fraud.tx") ||
-		!strings.Contains(out, "\ntx\n") || !strings.Contains(errs, "load.sql:5: warning: SET @@spark_config has no effect in fenestra: ignored") {
+		!strings.Contains(out, "\n  tx\n") || !strings.Contains(errs, "load.sql:5: warning: SET @@spark_config has no effect in fenestra: ignored") {
 		t.Fatalf("load: exit %d\n%s\n%s", code, out, errs)
 	}
 	if code, out, errs := run1(p("select.sql"), state); code != 0 || !strings.Contains(out, "backfill: 4 rows read, 0 bad rows skipped, 4 rows written to "+p("out.csv")) {
@@ -63,5 +63,40 @@ func TestRunCommand(t *testing.T) {
 	}
 	if _, err := os.Stat(p("other.csv")); err == nil {
 		t.Errorf("the bad script ran its first SELECT")
+	}
+}
+
+// TestRunCSVOptions loads a headerless file delimited by ';' whose NULL
+// is null (LOAD DATA's options), writes a query over it INTO OUTFILE
+// delimited by '|' whose NULL is NA, deploys the query and verifies the
+// deployment from the state: verify reads the file as the script loaded
+// it. (Not parallel: pipelines in one process share their progress
+// counts.)
+func TestRunCSVOptions(t *testing.T) {
+	t.Setenv("BIGTABLE_EMULATOR_HOST", "")
+	dir := t.TempDir()
+	p := func(name string) string { return filepath.Join(dir, name) }
+	const features = "SELECT id, card, sum(amount) OVER w AS spend_1d FROM tx\n" +
+		"WINDOW w AS (PARTITION BY card ORDER BY ts ROWS_RANGE BETWEEN 1d PRECEDING AND CURRENT ROW)"
+	writeFiles(t, dir, map[string]string{
+		"tx.csv": "1;x;1.5;1000\n2;null;2;2000\n3;x;null;3000\n4;\"NA\";8;86401000\n",
+		"load.sql": "CREATE DATABASE fraud;\nUSE fraud;\n" +
+			"CREATE TABLE tx (id bigint, card string, amount double, ts timestamp);\n" +
+			"SET @@execute_mode='offline';\n" +
+			"LOAD DATA INFILE '" + p("tx.csv") + "' INTO TABLE tx OPTIONS(format='csv', header=false, delimiter=';', null_value='null');\n" +
+			features + "\nINTO OUTFILE '" + p("out.csv") + "' OPTIONS(delimiter='|', null_value='NA', header=false);\n" +
+			"DEPLOY spend " + features + ";\n",
+	})
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"run", p("load.sql"), "--state=" + p("state")}, &stdout, &stderr); code != 0 {
+		t.Fatalf("run: exit %d\n%s\n%s", code, stdout.String(), stderr.String())
+	}
+	if got, _ := os.ReadFile(p("out.csv")); string(got) != "1|x|1.5\n2|NA|2\n3|x|1.5\n4|\"NA\"|8\n" {
+		t.Errorf("out.csv: %q", got)
+	}
+	var vout, verr bytes.Buffer
+	if code := run(context.Background(), []string{"verify", "--state", p("state"), "--view", "fraud.spend"}, &vout, &verr); code != 0 ||
+		!strings.Contains(vout.String(), "online == offline: 4 of 4 rows identical") {
+		t.Fatalf("verify --state: exit %d\n%s\n%s", code, vout.String(), verr.String())
 	}
 }

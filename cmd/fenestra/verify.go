@@ -123,13 +123,13 @@ func runVerification(ctx context.Context, c verifyConfig, stdout, stderr io.Writ
 	}
 	tables := map[string]*verify.Table{}
 	for _, t := range c.view.Tables {
-		var paths []string
+		var files []verify.File
 		for _, in := range c.inputs {
 			if in.Table == t.Name {
-				paths = append(paths, in.Path)
+				files = append(files, verify.File{Path: in.Path, CSV: in.CSV})
 			}
 		}
-		if tables[t.Name], err = verify.ReadTable(t.Schema, paths); err != nil {
+		if tables[t.Name], err = verify.ReadFiles(t.Schema, files); err != nil {
 			return false, err
 		}
 	}

@@ -8,9 +8,10 @@ import (
 	"github.com/fenestra-dev/fenestra/featurelang/types"
 )
 
-// csvState is a Reader's CSV state: the header's mapping and the record
-// being read.
+// csvState is a Reader's CSV state: the dialect, the header's mapping and
+// the record being read.
 type csvState struct {
+	csvCodec
 	cols   []int   // field position -> schema column
 	fields []field // the fields of the current record
 	oneCol bool    // one column: an empty line is a NULL row
@@ -28,8 +29,17 @@ type field struct {
 	escaped    bool // the content holds doubled quotes to collapse
 }
 
-// readHeader reads the header row and maps its fields to the columns.
+// readHeader reads the header row and maps its fields to the columns; in
+// a file without one, the fields are the columns in order.
 func (r *Reader) readHeader() error {
+	r.csv.oneCol = len(r.schema) == 1
+	if !r.csv.header {
+		r.csv.cols = make([]int, len(r.schema))
+		for i := range r.csv.cols {
+			r.csv.cols[i] = i
+		}
+		return nil
+	}
 	line, err := r.csvRecord(true)
 	if err == io.EOF {
 		return &RowError{File: r.name, Line: r.line, Msg: fmt.Sprintf("no header row (the table has %s)", r.schema)}
@@ -43,11 +53,10 @@ func (r *Reader) readHeader() error {
 	names := make([]string, len(r.csv.fields))
 	for i, f := range r.csv.fields {
 		v := r.content(f)
-		s, e := trim(v, 0, len(v))
+		s, e := r.csv.trim(v, 0, len(v))
 		names[i] = string(v[s:e])
 	}
 	r.csv.cols, err = r.mapHeader(names, line)
-	r.csv.oneCol = len(r.schema) == 1
 	return err
 }
 
@@ -89,7 +98,7 @@ func (r *Reader) csvRow(b *types.Block) (int64, error) {
 		return line, &RowError{File: r.name, Line: line, Column: r.fieldColumn(r.csv.badField), Msg: r.csv.badMsg}
 	}
 	if len(r.csv.fields) != len(r.csv.cols) {
-		return line, &RowError{File: r.name, Line: line, Msg: fmt.Sprintf("%d fields, the header has %d", len(r.csv.fields), len(r.csv.cols))}
+		return line, &RowError{File: r.name, Line: line, Msg: r.fieldCount()}
 	}
 	r.fresh = r.fresh[:0]
 	for i, f := range r.csv.fields {
@@ -101,6 +110,8 @@ func (r *Reader) csvRow(b *types.Block) (int64, error) {
 			r.appendNull(b, col)
 		case len(v) == 0 && b.Cols[col].Type != types.String:
 			msg = cannotRead(`""`, b.Cols[col].Type, numSyntax) + " (an empty field without quotes is NULL)"
+		case len(v) == len(r.csv.null) && !f.quoted && string(v) == r.csv.null:
+			r.appendNull(b, col)
 		default:
 			msg = appendValue(&b.Cols[col], v)
 		}
@@ -111,6 +122,14 @@ func (r *Reader) csvRow(b *types.Block) (int64, error) {
 	}
 	b.Len++
 	return line, nil
+}
+
+// fieldCount is the message of a record with the wrong number of fields.
+func (r *Reader) fieldCount() string {
+	if r.csv.header {
+		return fmt.Sprintf("%d fields, the header has %d", len(r.csv.fields), len(r.csv.cols))
+	}
+	return fmt.Sprintf("%d fields, the table has %d columns: %s", len(r.csv.fields), len(r.schema), r.schema)
 }
 
 // fieldColumn returns the name of the column of field i, or "" if the
@@ -133,7 +152,7 @@ func (r *Reader) content(f field) []byte {
 	for i := 0; i < len(v); i++ {
 		v[w] = v[i]
 		w++
-		if v[i] == '"' {
+		if v[i] == r.csv.quote {
 			i++ // skip the second quote of the pair
 		}
 	}
@@ -191,7 +210,7 @@ func (r *Reader) scanLine() (done scanResult, blank bool) {
 	case !r.eof:
 		return needMore, false
 	}
-	if bytes.IndexByte(line, '"') >= 0 {
+	if bytes.IndexByte(line, r.csv.quote) >= 0 {
 		return slowPath, false
 	}
 	if k := len(line) - 1; k >= 0 && line[k] == '\r' {
@@ -210,11 +229,11 @@ func (r *Reader) split(line []byte, base int) {
 	fields := r.csv.fields[:0]
 	for start := 0; ; {
 		end := len(line)
-		k := bytes.IndexByte(line[start:], ',')
+		k := bytes.IndexByte(line[start:], r.csv.delim)
 		if k >= 0 {
 			end = start + k
 		}
-		s, e := trim(line, start, end)
+		s, e := r.csv.trim(line, start, end)
 		fields = append(fields, field{start: base + s, end: base + e})
 		if k < 0 {
 			break
@@ -224,19 +243,8 @@ func (r *Reader) split(line []byte, base int) {
 	r.csv.fields = fields
 }
 
-// trim returns the bounds of b[s:e] without leading and trailing spaces
-// and tabs.
-func trim(b []byte, s, e int) (int, int) {
-	for s < e && isBlank(b[s]) {
-		s++
-	}
-	for e > s && isBlank(b[e-1]) {
-		e--
-	}
-	return s, e
-}
-
-// isBlank reports whether c is trimmed around unquoted fields.
+// isBlank reports whether c is a space or a tab: what is trimmed around
+// unquoted fields, unless it is the delimiter or the quote.
 func isBlank(c byte) bool { return c == ' ' || c == '\t' }
 
 // scanQuoted is the general path: it scans a record that may hold quoted
@@ -250,10 +258,10 @@ func (r *Reader) scanQuoted() (done scanResult, blank bool) {
 	for {
 		var f field
 		var ok bool
-		for pos < r.end && isBlank(r.buf[pos]) {
+		for pos < r.end && r.csv.blank[r.buf[pos]] {
 			pos++
 		}
-		if pos < r.end && r.buf[pos] == '"' {
+		if pos < r.end && r.buf[pos] == r.csv.quote {
 			f, pos, ok = r.quotedField(pos)
 		} else {
 			f, pos, ok = r.unquotedField(pos)
@@ -265,7 +273,7 @@ func (r *Reader) scanQuoted() (done scanResult, blank bool) {
 			lines += int64(bytes.Count(r.buf[f.start:f.end], []byte{'\n'}))
 		}
 		r.csv.fields = append(r.csv.fields, f)
-		if pos < r.end && r.buf[pos] == ',' {
+		if pos < r.end && r.buf[pos] == r.csv.delim {
 			pos++
 			continue
 		}
@@ -278,12 +286,12 @@ func (r *Reader) scanQuoted() (done scanResult, blank bool) {
 }
 
 // unquotedField scans an unquoted field starting at pos (after leading
-// blanks) up to the next comma, LF or the end of the data. It returns the
-// position of that delimiter, and false if more data is needed.
+// blanks) up to the next delimiter, LF or the end of the data. It returns
+// the position of that delimiter, and false if more data is needed.
 func (r *Reader) unquotedField(pos int) (field, int, bool) {
 	start := pos
-	for pos < r.end && r.buf[pos] != ',' && r.buf[pos] != '\n' {
-		if r.buf[pos] == '"' {
+	for pos < r.end && r.buf[pos] != r.csv.delim && r.buf[pos] != '\n' {
+		if r.buf[pos] == r.csv.quote {
 			r.bad(`a quote in an unquoted field (quote the whole field, doubling its quotes)`)
 		}
 		pos++
@@ -295,7 +303,7 @@ func (r *Reader) unquotedField(pos int) (field, int, bool) {
 	if end > start && r.buf[end-1] == '\r' && (pos == r.end || r.buf[pos] == '\n') {
 		end--
 	}
-	start, end = trim(r.buf, start, end)
+	start, end = r.csv.trim(r.buf, start, end)
 	return field{start: start, end: end}, pos, true
 }
 
@@ -306,7 +314,7 @@ func (r *Reader) quotedField(pos int) (field, int, bool) {
 	f := field{start: pos + 1, quoted: true}
 	pos++
 	for {
-		k := bytes.IndexByte(r.buf[pos:r.end], '"')
+		k := bytes.IndexByte(r.buf[pos:r.end], r.csv.quote)
 		if k < 0 {
 			if !r.eof {
 				return f, pos, false
@@ -319,7 +327,7 @@ func (r *Reader) quotedField(pos int) (field, int, bool) {
 		if pos == r.end && !r.eof {
 			return f, pos, false
 		}
-		if pos < r.end && r.buf[pos] == '"' {
+		if pos < r.end && r.buf[pos] == r.csv.quote {
 			f.escaped = true
 			pos++
 			continue
@@ -327,10 +335,10 @@ func (r *Reader) quotedField(pos int) (field, int, bool) {
 		break
 	}
 	f.end = pos - 1
-	for pos < r.end && (isBlank(r.buf[pos]) || r.buf[pos] == '\r') {
+	for pos < r.end && (r.csv.blank[r.buf[pos]] || r.buf[pos] == '\r') {
 		pos++
 	}
-	if pos < r.end && r.buf[pos] != ',' && r.buf[pos] != '\n' {
+	if pos < r.end && r.buf[pos] != r.csv.delim && r.buf[pos] != '\n' {
 		r.bad("text after the closing quote of a quoted field")
 		_, pos, ok := r.unquotedField(pos)
 		return f, pos, ok

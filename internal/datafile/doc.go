@@ -7,7 +7,8 @@
 // ParquetWriter and a ParquetReader. RowReader and BlockWriter are what
 // the readers and writers of every format have in common; Open,
 // OpenFile, NewBlockWriter and WriteFile pick the format (FormatOf: by the
-// file's extension).
+// file's extension). CSVOptions choose another CSV dialect than the
+// default one (the ...Options variants, and RowEncoder).
 //
 // # Encoding
 //
@@ -27,6 +28,18 @@
 // a space or a tab, or (in the header) starting with a byte order mark is
 // quoted RFC 4180 style, quotes doubled. Lines end with LF.
 //
+// That is the default CSV dialect, the zero CSVOptions. Others (OpenMLDB's
+// LOAD DATA and INTO OUTFILE options header, delimiter, null_value and
+// quote) have another delimiter (any byte but the quote, CR and LF, tab
+// included), another quote, no header row, or a null value: a text that
+// stands for NULL besides the empty unquoted field. A writer of another
+// dialect quotes the fields that hold its delimiter or quote, numbers,
+// dates and bools included, and every value whose text is the null value
+// (the string NA is written "NA" when NULL is NA); it writes NULL as the
+// null value. A file without a header starts with its first row, or with
+// a byte order mark when that row starts with the bytes of one (the
+// reader skips one). Round trips are exact in every dialect.
+//
 // JSON Lines files hold one object per line, keys being the column names in
 // schema order. NULL is null, non-finite floats are the strings "NaN",
 // "Inf" and "-Inf", dates are strings, timestamps integers, arrays JSON
@@ -44,14 +57,19 @@
 // silently be lost.
 //
 // CSV: the header names every column of the table exactly once, in any
-// order (names trimmed, case-sensitive). A UTF-8 byte order mark at the
+// order (names trimmed, case-sensitive). A file without a header
+// (CSVOptions.NoHeader) has the table's columns in the schema's order, and
+// a row of another number of fields is a *RowError ("3 fields, the table
+// has 2 columns: id int64, name string"). A UTF-8 byte order mark at the
 // start is skipped, CRLF line ends are accepted, quoted fields may span
 // lines, and blank lines are skipped — except in a one-column file, where
 // an empty line is a row whose value is NULL (there is no other way to
-// write that row). Unquoted fields are trimmed of spaces and tabs; quoted
-// fields are taken as they are. An unquoted empty field is NULL in every
-// column; a quoted empty field is an empty string, and an error in any
-// other column.
+// write that row). Unquoted fields are trimmed of spaces and tabs (but not
+// of a tab or space that is the delimiter or the quote); quoted fields are
+// taken as they are. An unquoted empty field is NULL in every column, and
+// so is an unquoted field equal to the null value, if the dialect has
+// one; a quoted empty field is an empty string, and an error in any other
+// column, and a quoted null value is its text.
 //
 // Values: integers must fit the column's width (no wrapping). Floats are
 // read by strconv.ParseFloat at the column's width (so NaN, Inf, Infinity,

@@ -5,20 +5,28 @@ import (
 	"errors"
 	"io"
 	"math"
+	"math/rand/v2"
 	"strconv"
 	"testing"
 
 	"github.com/fenestra-dev/fenestra/featurelang/types"
 )
 
-// FuzzReadCSV reads arbitrary bytes as CSV: no panic, every call makes
-// progress, and the rows accepted re-encode (as CSV and as JSONL) and
-// re-read identically. Seeded from the read tests.
+// FuzzReadCSV reads arbitrary bytes as CSV of an arbitrary dialect: no
+// panic, every call makes progress, and the rows accepted re-encode (as
+// CSV of the same dialect and of the default one, and as JSONL) and
+// re-read identically. Seeded from the read tests, and from each of them
+// in random dialects.
 func FuzzReadCSV(f *testing.F) {
+	rng := rand.New(rand.NewPCG(5, 6))
 	for _, c := range csvCases {
-		f.Add(c.schema, []byte(c.in))
+		for _, o := range []CSVOptions{c.opts, randomCSVOptions(rng), randomCSVOptions(rng)} {
+			f.Add(c.schema, []byte(c.in), o.Delimiter, o.Quote, o.NoHeader, o.NullValue)
+		}
 	}
-	f.Fuzz(func(t *testing.T, schema string, data []byte) { fuzzRead(t, CSV, schema, data) })
+	f.Fuzz(func(t *testing.T, schema string, data []byte, delim, quote byte, noHeader bool, null string) {
+		fuzzRead(t, CSV, schema, data, CSVOptions{Delimiter: delim, Quote: quote, NoHeader: noHeader, NullValue: null})
+	})
 }
 
 // FuzzReadJSONL is FuzzReadCSV for JSON Lines.
@@ -26,21 +34,21 @@ func FuzzReadJSONL(f *testing.F) {
 	for _, c := range jsonlCases {
 		f.Add(c.schema, []byte(c.in))
 	}
-	f.Fuzz(func(t *testing.T, schema string, data []byte) { fuzzRead(t, JSONL, schema, data) })
+	f.Fuzz(func(t *testing.T, schema string, data []byte) { fuzzRead(t, JSONL, schema, data, CSVOptions{}) })
 }
 
 // fuzzRead reads data in format f with the schema (skipping the input if
-// the schema does not parse), skipping bad rows, then checks the round
-// trip of what it accepted.
-func fuzzRead(t *testing.T, f Format, schemaText string, data []byte) {
+// the schema does not parse) and the dialect opts, skipping bad rows, then
+// checks the round trip of what it accepted.
+func fuzzRead(t *testing.T, f Format, schemaText string, data []byte, opts CSVOptions) {
 	schema, err := parseSchema(schemaText)
 	if err != nil {
 		return
 	}
-	r, err := newReader(bytes.NewReader(data), "fuzz", f, schema, 64, 1<<20)
+	r, err := newReader(bytes.NewReader(data), "fuzz", f, schema, opts, 64, 1<<20)
 	if err != nil {
 		var rowErr *RowError
-		if f == CSV && !errors.As(err, &rowErr) && checkSchema("fuzz", f, schema) == nil {
+		if f == CSV && !errors.As(err, &rowErr) && checkSchema("fuzz", f, schema) == nil && opts.Check() == nil {
 			t.Fatalf("NewReader: %v is not a *RowError", err)
 		}
 		return
@@ -69,17 +77,22 @@ func fuzzRead(t *testing.T, f Format, schemaText string, data []byte) {
 			t.Fatalf("line numbers %v do not increase", lines)
 		}
 	}
-	for _, out := range []Format{CSV, JSONL} {
-		text := AppendHeader(nil, out, schema)
-		for i := range b.Len {
-			text = AppendRow(text, out, b, i)
-		}
-		again, err := readAll(bytes.NewReader(text), out, schema, bufSize, 100)
+	type output struct {
+		f    Format
+		opts CSVOptions
+	}
+	outs := []output{{CSV, CSVOptions{}}, {JSONL, CSVOptions{}}}
+	if opts != (CSVOptions{}) {
+		outs = append(outs, output{CSV, opts})
+	}
+	for _, out := range outs {
+		text := encode(t, out.f, out.opts, b)
+		again, err := readAll(bytes.NewReader(text), out.f, schema, out.opts, bufSize, 100)
 		if err != nil {
-			t.Fatalf("re-reading %v: %v\n%q", out, err, text)
+			t.Fatalf("re-reading %v %+v: %v\n%q", out.f, out.opts, err, text)
 		}
 		if msg := sameRows(again, b); msg != "" {
-			t.Fatalf("re-reading %v: %s\n%q", out, msg, text)
+			t.Fatalf("re-reading %v %+v: %s\n%q", out.f, out.opts, msg, text)
 		}
 	}
 }

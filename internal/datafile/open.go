@@ -38,8 +38,14 @@ var (
 // an io.SectionReader); any other source is an error, and the caller
 // should copy it to a temporary file first.
 func Open(r io.Reader, name string, f Format, schema types.Schema) (RowReader, error) {
+	return OpenOptions(r, name, f, schema, CSVOptions{})
+}
+
+// OpenOptions is Open for a CSV file of the dialect opts (which other
+// formats ignore): see NewReaderOptions.
+func OpenOptions(r io.Reader, name string, f Format, schema types.Schema, opts CSVOptions) (RowReader, error) {
 	if f != Parquet {
-		return NewReader(r, name, f, schema)
+		return NewReaderOptions(r, name, f, schema, opts)
 	}
 	ra, size, ok := ReaderAt(r)
 	if !ok {
@@ -77,6 +83,12 @@ type File struct {
 // OpenFile opens the local data file at path for reading schema's rows, in
 // the format its name says (FormatOf). The caller closes it.
 func OpenFile(path string, schema types.Schema) (*File, error) {
+	return OpenFileOptions(path, schema, CSVOptions{})
+}
+
+// OpenFileOptions is OpenFile for a CSV file of the dialect opts (which
+// other formats ignore): see NewReaderOptions.
+func OpenFileOptions(path string, schema types.Schema, opts CSVOptions) (*File, error) {
 	format, err := FormatOf(path)
 	if err != nil {
 		return nil, err
@@ -89,7 +101,7 @@ func OpenFile(path string, schema types.Schema) (*File, error) {
 	if format != Parquet {
 		src = bufio.NewReaderSize(f, 1<<20)
 	}
-	r, err := Open(src, path, format, schema)
+	r, err := OpenOptions(src, path, format, schema, opts)
 	if err != nil {
 		f.Close()
 		return nil, err

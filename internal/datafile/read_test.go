@@ -24,7 +24,7 @@ func parseSchema(s string) (types.Schema, error) {
 		if !ok {
 			return nil, fmt.Errorf("bad type %q", typ)
 		}
-		if s, e := trim([]byte(name), 0, len(name)); s != 0 || e != len(name) {
+		if s, e := defaultCSV.trim([]byte(name), 0, len(name)); s != 0 || e != len(name) {
 			return nil, fmt.Errorf("blanks around name %q", name) // CSV headers are trimmed
 		}
 		schema = append(schema, types.Field{Name: name, Type: t})
@@ -94,6 +94,7 @@ func transcript(r *Reader, schema types.Schema, max int) []string {
 type readCase struct {
 	name   string
 	schema string
+	opts   CSVOptions // CSV only
 	in     string
 	want   []string // the transcript, or the NewReader error as "header: msg"
 }
@@ -105,7 +106,7 @@ func (c readCase) check(t *testing.T, f Format) {
 	schema := mustSchema(t, c.schema)
 	for _, max := range []int{1000, 1, 2} {
 		for _, size := range []int{bufSize, 8} {
-			r, err := newReader(strings.NewReader(c.in), "t", f, schema, size, maxRecord)
+			r, err := newReader(strings.NewReader(c.in), "t", f, schema, c.opts, size, maxRecord)
 			var got []string
 			if err != nil {
 				got = []string{"header: " + err.Error()}
@@ -271,6 +272,104 @@ var csvCases = []readCase{
 		in:   "id\n",
 		want: nil,
 	},
+	{
+		name: "no header", schema: "id int64, name string", opts: CSVOptions{NoHeader: true},
+		in: "\ufeff1,a\n\n2, b \r\n3\n4,b,c\n5,\"x\ny\",z\n6,\"\"\n,\n",
+		want: []string{
+			`1: 1, "a"`,
+			`3: 2, "b"`,
+			`error: t:4: 1 fields, the table has 2 columns: id int64, name string`,
+			`error: t:5: 3 fields, the table has 2 columns: id int64, name string`,
+			`error: t:6: 3 fields, the table has 2 columns: id int64, name string`,
+			`8: 6, ""`,
+			`9: NULL, NULL`,
+		},
+	},
+	{
+		name: "no header, one column: an empty line is NULL", schema: "s string", opts: CSVOptions{NoHeader: true},
+		in:   "\nx\n\"\"\n\r\n",
+		want: []string{`1: NULL`, `2: "x"`, `3: ""`, `4: NULL`},
+	},
+	{
+		name: "no header, empty file", schema: "id int64, name string", opts: CSVOptions{NoHeader: true},
+		in:   "\ufeff",
+		want: nil,
+	},
+	{
+		name: "delimiter and null value", schema: "id int64, name string, amount double", opts: CSVOptions{Delimiter: ';', NullValue: "null"},
+		in: "id;name;amount\n1;null;null\n2;\"null\";1.5\n3; null ;\n4;a,b;\"null\"\n5;NULL;1,5\n",
+		want: []string{
+			`2: 1, NULL, NULL`,
+			`3: 2, "null", 1.5`,
+			`4: 3, NULL, NULL`,
+			`error: t:5: column amount: cannot read "null" as double`,
+			`error: t:6: column amount: cannot read "1,5" as double`,
+		},
+	},
+	{
+		name: "tab delimiter: only spaces are trimmed", schema: "id int64, name string", opts: CSVOptions{Delimiter: '\t'},
+		in:   "id\tname\n1\t a b \n 2 \t\"x\ty\"\n3\t \"q\" \n4\t\t\n",
+		want: []string{`2: 1, "a b"`, `3: 2, "x\ty"`, `4: 3, "q"`, `error: t:5: 3 fields, the header has 2`},
+	},
+	{
+		name: "another quote", schema: "id int64, name string", opts: CSVOptions{Quote: '\''},
+		in:   "id,name\n1,'a,b'\n2,'it''s'\n3,\"x\"\n'4',a'b\n",
+		want: []string{`2: 1, "a,b"`, `3: 2, "it's"`, `4: 3, "\"x\""`, `error: t:5: column name: a quote in an unquoted field (quote the whole field, doubling its quotes)`},
+	},
+	{
+		name: "no header, delimiter, quote and null value", schema: "id int64, name string, ok bool", opts: CSVOptions{NoHeader: true, Delimiter: '|', Quote: '\'', NullValue: "NA"},
+		in:   "1|NA|NA\n2|'NA'|true\n'NA'|x|false\n3|\"|\n4|'a|b'|1\n",
+		want: []string{`1: 1, NULL, NULL`, `2: 2, "NA", true`, `error: t:3: column id: cannot read "NA" as int64`, `4: 3, "\"", NULL`, `5: 4, "a|b", true`},
+	},
+}
+
+// badOptions are dialects a reader and a writer refuse, with the error.
+var badOptions = []struct {
+	opts CSVOptions
+	want string
+}{
+	{CSVOptions{Delimiter: '"'}, `the CSV delimiter and quote are both '"'`},
+	{CSVOptions{Delimiter: ';', Quote: ';'}, `the CSV delimiter and quote are both ';'`},
+	{CSVOptions{Quote: ','}, `the CSV delimiter and quote are both ','`},
+	{CSVOptions{Delimiter: '\n'}, `the CSV delimiter cannot be LF`},
+	{CSVOptions{Delimiter: '\r'}, `the CSV delimiter cannot be CR`},
+	{CSVOptions{Quote: '\n'}, `the CSV quote cannot be LF`},
+	{CSVOptions{NullValue: "a,b"}, `the CSV null value "a,b" holds the delimiter ','`},
+	{CSVOptions{Delimiter: '\t', NullValue: "a\tb"}, `the CSV null value "a\tb" holds the delimiter tab`},
+	{CSVOptions{NullValue: `"NA"`}, `the CSV null value "\"NA\"" holds the quote '"'`},
+	{CSVOptions{NullValue: "N\nA"}, `the CSV null value "N\nA" holds a line break`},
+	{CSVOptions{NullValue: " NA"}, `the CSV null value " NA" starts or ends with a space or a tab, which are trimmed around unquoted fields`},
+	{CSVOptions{NullValue: "NA\t"}, `the CSV null value "NA\t" starts or ends with a space or a tab, which are trimmed around unquoted fields`},
+}
+
+// TestCSVOptionsCheck checks the dialects CSVOptions.Check refuses, and
+// that readers and writers refuse them with its error.
+func TestCSVOptionsCheck(t *testing.T) {
+	t.Parallel()
+	schema := mustSchema(t, "a int64")
+	for _, c := range badOptions {
+		if err := c.opts.Check(); err == nil || err.Error() != "datafile: "+c.want {
+			t.Errorf("%+v: Check = %v, want %s", c.opts, err, c.want)
+		}
+		if _, err := NewReaderOptions(strings.NewReader("a\n"), "t.csv", CSV, schema, c.opts); err == nil || err.Error() != "datafile: t.csv: "+c.want {
+			t.Errorf("%+v: NewReaderOptions = %v, want %s", c.opts, err, c.want)
+		}
+		if _, err := NewBlockWriterOptions(io.Discard, CSV, schema, c.opts); err == nil || err.Error() != "datafile: "+c.want {
+			t.Errorf("%+v: NewBlockWriterOptions = %v, want %s", c.opts, err, c.want)
+		}
+		if _, err := NewRowEncoder(CSV, c.opts); err == nil || err.Error() != "datafile: "+c.want {
+			t.Errorf("%+v: NewRowEncoder = %v, want %s", c.opts, err, c.want)
+		}
+	}
+	for _, o := range []CSVOptions{{}, {Delimiter: '\t', NullValue: "a b"}, {Delimiter: ' ', Quote: '\t', NullValue: "N/A"}, {Delimiter: 0xff, Quote: 0xfe, NoHeader: true}} {
+		if err := o.Check(); err != nil {
+			t.Errorf("%+v: %v", o, err)
+		}
+	}
+	// Other formats ignore the options.
+	if _, err := NewReaderOptions(strings.NewReader("{}\n"), "t", JSONL, schema, badOptions[0].opts); err != nil {
+		t.Errorf("JSONL: %v", err)
+	}
 }
 
 // TestReadCSV reads CSV files: header mapping, quoting, NULLs, line
@@ -486,7 +585,7 @@ func TestSourceErrors(t *testing.T) {
 		if f == JSONL {
 			in = "{\"id\":1}\n{\"id\":2}\n{\"id\":3}"
 		}
-		r, err := newReader(&errReader{data: in, err: boom}, "t", f, schema, 8, maxRecord)
+		r, err := newReader(&errReader{data: in, err: boom}, "t", f, schema, CSVOptions{}, 8, maxRecord)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -520,7 +619,7 @@ func TestLongRows(t *testing.T) {
 		if f == JSONL {
 			in = `{"s":"` + long + `\n` + long + `"}` + "\n{\"s\":\"ok\"}\n"
 		}
-		r, err := newReader(strings.NewReader(in), "t", f, schema, 16, 4096)
+		r, err := newReader(strings.NewReader(in), "t", f, schema, CSVOptions{}, 16, 4096)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -528,7 +627,7 @@ func TestLongRows(t *testing.T) {
 		if len(got) != 2 || !strings.HasSuffix(got[0], want) || !strings.HasSuffix(got[1], `"ok"`) {
 			t.Errorf("%v: got %.80q", f, got)
 		}
-		r, err = newReader(strings.NewReader(in), "t", f, schema, 16, 1024)
+		r, err = newReader(strings.NewReader(in), "t", f, schema, CSVOptions{}, 16, 1024)
 		if err != nil {
 			t.Fatal(err)
 		}

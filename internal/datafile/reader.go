@@ -47,12 +47,20 @@ type Reader struct {
 // name every column of schema exactly once. schema must hold scalar types
 // only, with distinct names.
 func NewReader(r io.Reader, name string, f Format, schema types.Schema) (*Reader, error) {
-	return newReader(r, name, f, schema, bufSize, maxRecord)
+	return newReader(r, name, f, schema, CSVOptions{}, bufSize, maxRecord)
 }
 
-// newReader is NewReader with the buffer's initial and largest size (tests
-// use small ones).
-func newReader(r io.Reader, name string, f Format, schema types.Schema, size, maxRec int) (*Reader, error) {
+// NewReaderOptions is NewReader for a CSV file of the dialect opts (which
+// other formats ignore): without a header row (opts.NoHeader), it reads
+// none, and the fields of a row are the schema's columns in order. It
+// returns opts.Check's error for a dialect that is not one.
+func NewReaderOptions(r io.Reader, name string, f Format, schema types.Schema, opts CSVOptions) (*Reader, error) {
+	return newReader(r, name, f, schema, opts, bufSize, maxRecord)
+}
+
+// newReader is NewReaderOptions with the buffer's initial and largest size
+// (tests use small ones).
+func newReader(r io.Reader, name string, f Format, schema types.Schema, opts CSVOptions, size, maxRec int) (*Reader, error) {
 	if f == Parquet {
 		return nil, fmt.Errorf("datafile: %s: a Parquet file is read with Open or NewParquetReader", name)
 	}
@@ -63,6 +71,12 @@ func newReader(r io.Reader, name string, f Format, schema types.Schema, size, ma
 		src: r, name: name, format: f, schema: schema,
 		index: make(map[string]int, len(schema)),
 		buf:   make([]byte, max(size, 4)), line: 1, maxRec: maxRec,
+	}
+	if f == CSV {
+		if msg := opts.problem(); msg != "" {
+			return nil, fmt.Errorf("datafile: %s: %s", name, msg)
+		}
+		rd.csv.csvCodec = *newCSVCodec(opts)
 	}
 	for i, fld := range schema {
 		rd.index[fld.Name] = i

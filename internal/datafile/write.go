@@ -2,6 +2,7 @@ package datafile
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/fenestra-dev/fenestra/featurelang/types"
 )
@@ -21,17 +23,7 @@ func AppendHeader(dst []byte, f Format, schema types.Schema) []byte {
 	case JSONL:
 		return dst
 	case CSV:
-		for i, fld := range schema {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			if len(fld.Name) >= 3 && fld.Name[:3] == "\xef\xbb\xbf" {
-				dst = appendQuoted(dst, fld.Name) // not to be taken for a byte order mark
-			} else {
-				dst = appendCSVString(dst, fld.Name)
-			}
-		}
-		return append(dst, '\n')
+		return defaultCSV.appendHeader(dst, schema)
 	}
 	panic(fmt.Sprintf("datafile: AppendHeader of unknown format %v", f))
 }
@@ -42,33 +34,142 @@ func AppendHeader(dst []byte, f Format, schema types.Schema) []byte {
 func AppendRow(dst []byte, f Format, b *types.Block, i int) []byte {
 	switch f {
 	case CSV:
-		return appendCSVRow(dst, b, i)
+		return defaultCSV.appendRow(dst, b, i)
 	case JSONL:
 		return appendJSONRow(dst, b, i, nil)
 	}
 	panic(fmt.Sprintf("datafile: AppendRow of unknown format %v", f))
 }
 
-// appendCSVRow appends row i of b as a CSV record.
-func appendCSVRow(dst []byte, b *types.Block, i int) []byte {
-	for c := range b.Cols {
-		if c > 0 {
-			dst = append(dst, ',')
+// RowEncoder writes rows as the lines of a text file: CSV of a dialect,
+// or JSON Lines. AppendHeader and AppendRow are the encoder of the zero
+// CSVOptions. A RowEncoder is immutable and safe for concurrent use.
+type RowEncoder struct {
+	f   Format
+	csv *csvCodec
+}
+
+// NewRowEncoder returns the encoder of format f, CSV or JSONL, with the
+// CSV dialect opts (which JSON Lines ignores). It returns an error for
+// another format, or a dialect that is not one (CSVOptions.Check).
+func NewRowEncoder(f Format, opts CSVOptions) (*RowEncoder, error) {
+	switch f {
+	case CSV:
+		if err := opts.Check(); err != nil {
+			return nil, err
 		}
-		col := &b.Cols[c]
+		return &RowEncoder{f: f, csv: newCSVCodec(opts)}, nil
+	case JSONL:
+		return &RowEncoder{f: f}, nil
+	}
+	return nil, fmt.Errorf("datafile: a row encoder of format %v (want CSV or JSONL)", f)
+}
+
+// AppendStart appends to dst what a file of schema's rows starts with,
+// before its first row, whose text (AppendRow's) is first, or nil when
+// the file has no rows: for CSV its header row if it has one, preceded by
+// a UTF-8 byte order mark when the header, or the first row of a file
+// without one, starts with the bytes of one (a reader skips a mark at the
+// start of a file: this one, so the line after it reads back whole); for
+// JSON Lines nothing. With the zero CSVOptions, it is AppendHeader.
+func (e *RowEncoder) AppendStart(dst []byte, schema types.Schema, first []byte) []byte {
+	if e.f == JSONL {
+		return dst
+	}
+	return e.csv.appendStart(dst, schema, first)
+}
+
+// AppendRow appends row i of b, and a newline, to dst (JSONL keys are the
+// names in b.Schema). It panics if row i does not exist.
+func (e *RowEncoder) AppendRow(dst []byte, b *types.Block, i int) []byte {
+	if e.f == JSONL {
+		return appendJSONRow(dst, b, i, nil)
+	}
+	return e.csv.appendRow(dst, b, i)
+}
+
+// bom is the UTF-8 byte order mark a reader skips at the start of a file.
+const bom = "\xef\xbb\xbf"
+
+// appendStart is RowEncoder.AppendStart for CSV.
+func (c *csvCodec) appendStart(dst []byte, schema types.Schema, first []byte) []byte {
+	start := len(dst)
+	if c.header {
+		dst = c.appendHeader(dst, schema)
+		first = dst[start:]
+	}
+	if bytes.HasPrefix(first, []byte(bom)) {
+		dst = slices.Insert(dst, start, []byte(bom)...)
+	}
+	return dst
+}
+
+// appendHeader appends the header row: the column names and a newline.
+func (c *csvCodec) appendHeader(dst []byte, schema types.Schema) []byte {
+	for i, fld := range schema {
+		if i > 0 {
+			dst = append(dst, c.delim)
+		}
+		if strings.HasPrefix(fld.Name, bom) {
+			dst = c.appendQuoted(dst, fld.Name) // not to be taken for a byte order mark
+		} else {
+			dst = c.appendString(dst, fld.Name)
+		}
+	}
+	return append(dst, '\n')
+}
+
+// appendRow appends row i of b as a CSV record.
+func (c *csvCodec) appendRow(dst []byte, b *types.Block, i int) []byte {
+	for k := range b.Cols {
+		if k > 0 {
+			dst = append(dst, c.delim)
+		}
+		col := &b.Cols[k]
 		if col.Nulls != nil && col.Nulls[i] {
+			dst = append(dst, c.null...)
 			continue
 		}
 		switch col.Type.Kind() {
 		case types.KindString:
-			dst = appendCSVString(dst, col.S[i])
+			dst = c.appendString(dst, col.S[i])
 		case types.KindArray, types.KindMap:
-			dst = appendCSVString(dst, string(appendJSON(nil, col.Value(i))))
+			dst = c.appendString(dst, string(appendJSON(nil, col.Value(i))))
 		default:
-			dst = appendScalar(dst, col, i)
+			if c.plain {
+				dst = appendScalar(dst, col, i)
+			} else {
+				dst = c.appendScalar(dst, col, i)
+			}
 		}
 	}
 	return append(dst, '\n')
+}
+
+// appendScalar appends value i of a column that is neither a string nor a
+// container, quoted when its text needs quotes in this dialect.
+func (c *csvCodec) appendScalar(dst []byte, col *types.Column, i int) []byte {
+	start := len(dst)
+	dst = appendScalar(dst, col, i)
+	if c.needsQuotes(dst[start:]) {
+		dst = c.appendQuoted(dst[:start], string(dst[start:]))
+	}
+	return dst
+}
+
+// needsQuotes reports whether the text of a number, date or bool must be
+// quoted in this dialect: it holds a byte that is special, or is the null
+// value. (No such text is empty or starts or ends with a blank.)
+func (c *csvCodec) needsQuotes(v []byte) bool {
+	if c.null != "" && string(v) == c.null {
+		return true
+	}
+	for _, b := range v {
+		if c.special[b] {
+			return true
+		}
+	}
+	return false
 }
 
 // appendScalar appends value i of a column that is neither a string nor a
@@ -104,33 +205,31 @@ func appendFloat(dst []byte, f float64, bits int) []byte {
 	return strconv.AppendFloat(dst, f, 'g', -1, bits)
 }
 
-// csvSpecial marks the bytes that make a CSV field need quotes.
-var csvSpecial = [256]bool{',': true, '"': true, '\r': true, '\n': true}
-
-// appendCSVString appends s as a CSV field: quoted if it is empty, holds a
-// comma, quote, CR or LF, or starts or ends with a space or a tab.
-func appendCSVString(dst []byte, s string) []byte {
-	if s == "" || isBlank(s[0]) || isBlank(s[len(s)-1]) {
-		return appendQuoted(dst, s)
+// appendString appends s as a CSV field: quoted if it is empty or the
+// null value, holds the delimiter, the quote, CR or LF, or starts or ends
+// with a space or a tab.
+func (c *csvCodec) appendString(dst []byte, s string) []byte {
+	if s == "" || s == c.null || isBlank(s[0]) || isBlank(s[len(s)-1]) {
+		return c.appendQuoted(dst, s)
 	}
 	for i := 0; i < len(s); i++ {
-		if csvSpecial[s[i]] {
-			return appendQuoted(dst, s)
+		if c.special[s[i]] {
+			return c.appendQuoted(dst, s)
 		}
 	}
 	return append(dst, s...)
 }
 
 // appendQuoted appends s in quotes, its quotes doubled.
-func appendQuoted(dst []byte, s string) []byte {
-	dst = append(dst, '"')
+func (c *csvCodec) appendQuoted(dst []byte, s string) []byte {
+	dst = append(dst, c.quote)
 	for i := 0; i < len(s); i++ {
-		if s[i] == '"' {
-			dst = append(dst, '"')
+		if s[i] == c.quote {
+			dst = append(dst, c.quote)
 		}
 		dst = append(dst, s[i])
 	}
-	return append(dst, '"')
+	return append(dst, c.quote)
 }
 
 // appendJSONRow appends row i of b as a JSON object and a newline. keys,
@@ -340,7 +439,9 @@ type Writer struct {
 	w      io.Writer
 	f      Format
 	schema types.Schema
-	keys   [][]byte // JSONL: each column's encoded separator and key
+	keys   [][]byte  // JSONL: each column's encoded separator and key
+	csv    *csvCodec // CSV: the dialect
+	first  bool      // CSV without a header: the first row is still to come
 	buf    []byte
 	err    error
 }
@@ -349,6 +450,15 @@ type Writer struct {
 // nothing until Write fills its buffer or Flush is called; the header is
 // written even if no rows are.
 func NewWriter(w io.Writer, f Format, schema types.Schema) *Writer {
+	return NewWriterOptions(w, f, schema, CSVOptions{})
+}
+
+// NewWriterOptions is NewWriter for a CSV file of the dialect opts (which
+// JSON Lines ignores): without a header (opts.NoHeader) the file starts
+// with its first row, or with a byte order mark when that row starts with
+// the bytes of one (RowEncoder.AppendStart). The writer returns
+// opts.Check's error for a dialect that is not one.
+func NewWriterOptions(w io.Writer, f Format, schema types.Schema, opts CSVOptions) *Writer {
 	wr := &Writer{w: w, f: f, schema: schema, buf: make([]byte, 0, flushAt+4096)}
 	switch {
 	case f == JSONL:
@@ -360,7 +470,12 @@ func NewWriter(w io.Writer, f Format, schema types.Schema) *Writer {
 	case len(schema) == 0:
 		wr.err = fmt.Errorf("datafile: a CSV file needs at least one column")
 	default:
-		wr.buf = AppendHeader(wr.buf, f, schema)
+		if wr.err = opts.Check(); wr.err != nil {
+			break
+		}
+		wr.csv = newCSVCodec(opts)
+		wr.first = !wr.csv.header
+		wr.buf = wr.csv.appendStart(wr.buf, schema, nil)
 	}
 	return wr
 }
@@ -376,7 +491,12 @@ func (w *Writer) Write(b *types.Block) error {
 	}
 	for i := 0; i < b.Len; i++ {
 		if w.f == CSV {
-			w.buf = appendCSVRow(w.buf, b, i)
+			start := len(w.buf)
+			w.buf = w.csv.appendRow(w.buf, b, i)
+			if w.first {
+				w.first = false
+				w.buf = slices.Insert(w.buf, start, w.csv.appendStart(nil, w.schema, w.buf[start:])...)
+			}
 		} else {
 			w.buf = appendJSONRow(w.buf, b, i, w.keys)
 		}
@@ -443,9 +563,15 @@ var (
 // NewWriter's for CSV and JSON Lines, NewParquetWriter's (with the default
 // options) for Parquet.
 func NewBlockWriter(w io.Writer, f Format, schema types.Schema) (BlockWriter, error) {
+	return NewBlockWriterOptions(w, f, schema, CSVOptions{})
+}
+
+// NewBlockWriterOptions is NewBlockWriter for a CSV file of the dialect
+// opts (which other formats ignore): see NewWriterOptions.
+func NewBlockWriterOptions(w io.Writer, f Format, schema types.Schema, opts CSVOptions) (BlockWriter, error) {
 	switch f {
 	case CSV, JSONL:
-		wr := NewWriter(w, f, schema)
+		wr := NewWriterOptions(w, f, schema, opts)
 		if wr.err != nil {
 			return nil, wr.err
 		}

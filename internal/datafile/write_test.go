@@ -124,30 +124,148 @@ type failWriter struct{ err error }
 
 func (f failWriter) Write([]byte) (int, error) { return 0, f.err }
 
+// TestEncodingOptions checks the exact text of CSV dialects: delimiter,
+// quote, null value (values whose text is the null value quoted), no
+// header, and the byte order mark before a first row that starts with
+// the bytes of one; and that each reads back.
+func TestEncodingOptions(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		opts   CSVOptions
+		schema string
+		rows   [][]types.Value
+		want   string
+	}{
+		{
+			CSVOptions{Delimiter: ';', NoHeader: true, NullValue: "NA", Quote: '\''}, "s string, i int64, d double",
+			[][]types.Value{
+				{types.StringValue("NA"), types.NullOf(types.Int64), types.DoubleValue(1.5)},
+				{types.NullOf(types.String), types.Int64Value(7), types.NullOf(types.Double)},
+				{types.StringValue("it's;x"), types.Int64Value(-1), types.DoubleValue(math.NaN())},
+				{types.StringValue(""), types.Int64Value(0), types.DoubleValue(math.Inf(1))},
+				{types.StringValue(`a"b,c`), types.Int64Value(0), types.DoubleValue(0)},
+			},
+			"'NA';NA;1.5\nNA;7;NA\n'it''s;x';-1;NaN\n'';0;Inf\na\"b,c;0;0\n",
+		},
+		{
+			CSVOptions{Delimiter: '.', NullValue: "0"}, "a.b int64, d double, dt date, s string",
+			[][]types.Value{
+				{types.Int64Value(0), types.DoubleValue(1.5), types.DateValue(0), types.StringValue("0")},
+				{types.NullOf(types.Int64), types.NullOf(types.Double), types.NullOf(types.Date), types.NullOf(types.String)},
+				{types.Int64Value(10), types.DoubleValue(-0.5), types.DateValue(1), types.StringValue("x.y")},
+			},
+			"\"a.b\".d.dt.s\n\"0\".\"1.5\".1970-01-01.\"0\"\n0.0.0.0\n10.\"-0.5\".1970-01-02.\"x.y\"\n",
+		},
+		{
+			CSVOptions{Delimiter: '\t', NoHeader: true}, "s string, b bool",
+			[][]types.Value{{types.StringValue("\ufeffx y"), types.BoolValue(true)}, {types.StringValue("a\tb"), types.NullOf(types.Bool)}},
+			"\ufeff\ufeffx y\ttrue\n\"a\tb\"\t\n",
+		},
+		{
+			CSVOptions{Quote: 'e', NullValue: "N"}, "b bool, s string",
+			[][]types.Value{{types.BoolValue(true), types.StringValue("N")}, {types.BoolValue(false), types.NullOf(types.String)}},
+			"b,s\netrueee,eNe\nefalseee,N\n",
+		},
+	}
+	for _, c := range cases {
+		schema := mustSchema(t, c.schema)
+		b := types.BlockOf(schema, c.rows)
+		var buf bytes.Buffer
+		w := NewWriterOptions(&buf, CSV, schema, c.opts)
+		if err := errors.Join(w.Write(b), w.Close()); err != nil {
+			t.Fatal(err)
+		}
+		if buf.String() != c.want {
+			t.Errorf("%+v: wrote\n%q\nwant\n%q", c.opts, buf.String(), c.want)
+		}
+		got, err := readAll(bytes.NewReader(buf.Bytes()), CSV, schema, c.opts, bufSize, 100)
+		if err != nil {
+			t.Fatalf("%+v: %v", c.opts, err)
+		}
+		if msg := sameRows(got, b); msg != "" {
+			t.Errorf("%+v: read back: %s", c.opts, msg)
+		}
+	}
+}
+
+// encode returns b as a file of format f written row by row with a
+// RowEncoder of opts.
+func encode(t testing.TB, f Format, opts CSVOptions, b *types.Block) []byte {
+	t.Helper()
+	enc, err := NewRowEncoder(f, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var first, rows []byte
+	for i := range b.Len {
+		rows = enc.AppendRow(rows, b, i)
+		if i == 0 {
+			first = rows
+		}
+	}
+	return append(enc.AppendStart(nil, b.Schema, first), rows...)
+}
+
+// dialectBytes are the delimiters and quotes of random dialects: 0 (the
+// default), the usual ones, blanks, and bytes of the text of values
+// (digits, signs, letters of NaN, Inf and true) and of a byte order mark.
+var dialectBytes = []byte{0, 0, ',', ';', '|', '\t', ' ', '"', '\'', '\\', '0', '1', '-', '+', '.', 'e', 'a', 'N', ':', '{', 0xef, 0xbb, 0xbf, 0xff}
+
+// nullValues are the null values of random dialects: none, the usual ones,
+// and the text of values that must then be quoted.
+var nullValues = []string{"", "", "NA", "null", "NULL", `\N`, "NaN", "Inf", "0", "-1", "true", "1970-01-01", "\ufeff", "é", "x y", "[]"}
+
+// randomCSVOptions returns a random dialect, the default one a third of
+// the time.
+func randomCSVOptions(rng *rand.Rand) CSVOptions {
+	if rng.IntN(3) == 0 {
+		return CSVOptions{}
+	}
+	for {
+		o := CSVOptions{
+			Delimiter: dialectBytes[rng.IntN(len(dialectBytes))],
+			Quote:     dialectBytes[rng.IntN(len(dialectBytes))],
+			NoHeader:  rng.IntN(2) == 0,
+			NullValue: nullValues[rng.IntN(len(nullValues))],
+		}
+		if o.Check() == nil {
+			return o
+		}
+	}
+}
+
 // TestRoundTrip writes random blocks of random schemas (every scalar type,
-// NULLs, special floats, float32 values, hard strings) in both formats and
-// reads them back, in random batch sizes through awkward readers and
-// small buffers: every value must come back identical, bit for bit.
+// NULLs, special floats, float32 values, hard strings) in both formats,
+// CSV in random dialects, and reads them back, in random batch sizes
+// through awkward readers and small buffers: every value must come back
+// identical, bit for bit. The Writer must write what a RowEncoder does,
+// and with the default dialect what AppendHeader and AppendRow do.
 func TestRoundTrip(t *testing.T) {
 	t.Parallel()
 	rng := rand.New(rand.NewPCG(3, 4))
-	for iter := range 300 {
+	for iter := range 600 {
 		schema := randomSchema(rng)
 		b := randomBlock(rng, schema, rng.IntN(50))
+		opts := randomCSVOptions(rng)
 		for _, f := range []Format{CSV, JSONL} {
 			var buf bytes.Buffer
-			w := NewWriter(&buf, f, schema)
+			w := NewWriterOptions(&buf, f, schema, opts)
 			half := b.Gather(seq(0, b.Len/2))
 			rest := b.Gather(seq(b.Len/2, b.Len))
 			if err := errors.Join(w.Write(half), w.Write(rest), w.Flush()); err != nil {
 				t.Fatal(err)
 			}
-			appended := AppendHeader(nil, f, schema)
-			for i := range b.Len {
-				appended = AppendRow(appended, f, b, i)
+			if enc := encode(t, f, opts, b); !bytes.Equal(enc, buf.Bytes()) {
+				t.Fatalf("%v %+v: Writer and RowEncoder differ:\n%q\n%q", f, opts, buf.Bytes(), enc)
 			}
-			if !bytes.Equal(appended, buf.Bytes()) {
-				t.Fatalf("%v: Writer and AppendRow differ:\n%q\n%q", f, buf.Bytes(), appended)
+			if opts == (CSVOptions{}) {
+				appended := AppendHeader(nil, f, schema)
+				for i := range b.Len {
+					appended = AppendRow(appended, f, b, i)
+				}
+				if !bytes.Equal(appended, buf.Bytes()) {
+					t.Fatalf("%v: Writer and AppendRow differ:\n%q\n%q", f, buf.Bytes(), appended)
+				}
 			}
 			readers := map[string]func() io.Reader{
 				"plain":    func() io.Reader { return bytes.NewReader(buf.Bytes()) },
@@ -159,12 +277,12 @@ func TestRoundTrip(t *testing.T) {
 				if rng.IntN(2) == 0 {
 					size = 1 + rng.IntN(64)
 				}
-				got, err := readAll(open(), f, schema, size, 1+rng.IntN(20))
+				got, err := readAll(open(), f, schema, opts, size, 1+rng.IntN(20))
 				if err != nil {
-					t.Fatalf("iter %d, %v, %s reader: %v\n%s", iter, f, name, err, buf.Bytes())
+					t.Fatalf("iter %d, %v %+v, %s reader: %v\n%q", iter, f, opts, name, err, buf.Bytes())
 				}
 				if msg := sameRows(got, b); msg != "" {
-					t.Fatalf("iter %d, %v, %s reader, schema %v: %s\n%q", iter, f, name, schema, msg, buf.Bytes())
+					t.Fatalf("iter %d, %v %+v, %s reader, schema %v: %s\n%q", iter, f, opts, name, schema, msg, buf.Bytes())
 				}
 			}
 		}
@@ -181,8 +299,8 @@ func seq(lo, hi int) []int {
 }
 
 // readAll reads every row of src; a bad row is an error.
-func readAll(src io.Reader, f Format, schema types.Schema, size, max int) (*types.Block, error) {
-	r, err := newReader(src, "t", f, schema, size, maxRecord)
+func readAll(src io.Reader, f Format, schema types.Schema, opts CSVOptions, size, max int) (*types.Block, error) {
+	r, err := newReader(src, "t", f, schema, opts, size, maxRecord)
 	if err != nil {
 		return nil, err
 	}
@@ -247,7 +365,8 @@ func randomBlock(rng *rand.Rand, schema types.Schema, n int) *types.Block {
 
 // hardStrings are pieces random strings are made of.
 var hardStrings = []string{"", " ", "\t", "a", "Z9", ",", `"`, `""`, "\r", "\n", "\r\n", "\\", "\x00", "\x1f", "\x7f",
-	"é", "日本", "😀", "\ufeff", "\xff", "\xc3", "NULL", "null", "NaN", "-0", "{", "}", "[", "u2028\u2028", "\\u0041"}
+	"é", "日本", "😀", "\ufeff", "\xff", "\xc3", "NULL", "null", "NaN", "-0", "{", "}", "[", "u2028\u2028", "\\u0041",
+	"NA", `\N`, "|", ";", "'", "\xbb\xbf"}
 
 // randomValue returns a random value of t: NULL now and then, edge values
 // often.

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 
@@ -25,7 +27,7 @@ import (
 // online store.
 func (r *run) load(ctx context.Context, st *ast.LoadData) error {
 	full, t := r.s.Resolve(st.Table)
-	format, err := dataFormat(st.Options)
+	format, csv, err := dataFormat(st.Options)
 	if err != nil {
 		return err
 	}
@@ -34,12 +36,12 @@ func (r *run) load(ctx context.Context, st *ast.LoadData) error {
 		return err
 	}
 	for _, f := range files {
-		if err := checkFile(f, t.Schema); err != nil {
+		if err := checkFile(f, t.Schema, csv); err != nil {
 			return err
 		}
 	}
 	if r.s.Mode == "online" {
-		return r.loadOnline(ctx, st, t, files)
+		return r.loadOnline(ctx, st, t, files, csv)
 	}
 	mode := strings.ToLower(featurelang.OptionText(st.Options, "mode"))
 	have := r.state.Offline[full]
@@ -57,15 +59,16 @@ func (r *run) load(ctx context.Context, st *ast.LoadData) error {
 	// A dry run registers them too, in its scratch state: later
 	// statements of the script read them.
 	for _, f := range files {
-		have = append(have, File{Path: f, Format: format})
+		have = append(have, newFile(f, format, csv))
 	}
 	r.state.Offline[full] = have
 	r.done(st, fmt.Sprintf("%d files registered as the offline data of %s (%d in all)", len(files), full, len(have)))
 	return nil
 }
 
-// loadOnline writes the rows of files into the online store.
-func (r *run) loadOnline(ctx context.Context, st *ast.LoadData, t *plan.Table, files []string) error {
+// loadOnline writes the rows of files, of the CSV dialect csv, into the
+// online store.
+func (r *run) loadOnline(ctx context.Context, st *ast.LoadData, t *plan.Table, files []string, csv datafile.CSVOptions) error {
 	if r.cfg.Bigtable == nil {
 		return errors.New("LOAD DATA in online mode writes to the online store: give fenestra run --bigtable PROJECT/INSTANCE (or set BIGTABLE_EMULATOR_HOST)")
 	}
@@ -80,7 +83,7 @@ func (r *run) loadOnline(ctx context.Context, st *ast.LoadData, t *plan.Table, f
 	}
 	var inputs []dataflow.Input
 	for _, f := range files {
-		inputs = append(inputs, dataflow.Input{Table: t.Name, Path: f})
+		inputs = append(inputs, dataflow.Input{Table: t.Name, Path: f, CSV: csv})
 	}
 	var views []*plan.Plan
 	for _, d := range r.s.Deployments() {
@@ -101,29 +104,77 @@ func (r *run) loadOnline(ctx context.Context, st *ast.LoadData, t *plan.Table, f
 }
 
 // dataFormat returns the format LOAD DATA options name (csv by default,
-// as OpenMLDB's) after checking the CSV options fenestra cannot honour.
-func dataFormat(opts []*ast.Option) (string, error) {
+// as OpenMLDB's) and, for csv, the dialect they give (csvOptions).
+func dataFormat(opts []*ast.Option) (string, datafile.CSVOptions, error) {
 	format := strings.ToLower(featurelang.OptionText(opts, "format"))
 	switch format {
 	case "":
 		format = "csv"
 	case "csv", "parquet":
 	default:
-		return "", fmt.Errorf("format='%s': fenestra reads format='csv' and format='parquet'", format)
+		return "", datafile.CSVOptions{}, fmt.Errorf("format='%s': fenestra reads format='csv' and format='parquet'", format)
 	}
-	if h := featurelang.OptionText(opts, "header"); format == "csv" && h != "" && !strings.EqualFold(h, "true") {
-		return "", fmt.Errorf("header=%s: fenestra reads CSV files with a header row naming the columns", h)
+	if format != "csv" {
+		return format, datafile.CSVOptions{}, nil
 	}
-	if d := featurelang.OptionText(opts, "delimiter"); format == "csv" && d != "" && d != "," {
-		return "", fmt.Errorf("delimiter='%s': fenestra reads comma-separated files only", d)
+	csv, err := csvOptions(opts)
+	return format, csv, err
+}
+
+// csvOptions returns the CSV dialect the options header, delimiter,
+// null_value and quote of LOAD DATA or INTO OUTFILE give. An absent option
+// keeps fenestra's default: a header row, ',', NULL only an empty unquoted
+// field (where OpenMLDB's default null_value is 'null'; an empty
+// null_value is the default too) and '"'.
+func csvOptions(opts []*ast.Option) (datafile.CSVOptions, error) {
+	var o datafile.CSVOptions
+	if h, ok := option(opts, "header"); ok {
+		switch strings.ToLower(h) {
+		case "true":
+		case "false":
+			o.NoHeader = true
+		default:
+			return o, fmt.Errorf("header=%s: header is true or false", h)
+		}
 	}
-	if q := featurelang.OptionText(opts, "quote"); format == "csv" && q != "" && q != `"` {
-		return "", fmt.Errorf(`quote='%s': fenestra reads fields quoted with " only`, q)
+	var err error
+	if d, ok := option(opts, "delimiter"); ok {
+		if o.Delimiter, err = oneChar("delimiter", d); err != nil {
+			return o, err
+		}
 	}
-	if n := featurelang.OptionText(opts, "null_value"); format == "csv" && n != "" {
-		return "", fmt.Errorf("null_value='%s': in fenestra's CSV files NULL is an empty unquoted field (and an empty string is \"\")", n)
+	if q, ok := option(opts, "quote"); ok {
+		if o.Quote, err = oneChar("quote", q); err != nil {
+			return o, err
+		}
 	}
-	return format, nil
+	if n, ok := option(opts, "null_value"); ok {
+		if !utf8.ValidString(n) {
+			return o, fmt.Errorf("null_value='%s': not UTF-8 text", n)
+		}
+		o.NullValue = n
+	}
+	return o, o.Check()
+}
+
+// oneChar returns the byte of a delimiter or quote option: one ASCII
+// character (not NUL).
+func oneChar(key, v string) (byte, error) {
+	if len(v) != 1 || v[0] == 0 || v[0] >= utf8.RuneSelf {
+		return 0, fmt.Errorf("%s='%s': fenestra takes a %s of one ASCII character", key, v, key)
+	}
+	return v[0], nil
+}
+
+// option returns the value of option key (case-insensitive) as text, and
+// whether it is given.
+func option(opts []*ast.Option, key string) (string, bool) {
+	for _, o := range opts {
+		if strings.EqualFold(o.Key, key) {
+			return featurelang.OptionText([]*ast.Option{o}, key), true
+		}
+	}
+	return "", false
 }
 
 // expandPath returns the files a LOAD DATA path names: a file, a file://
@@ -177,14 +228,21 @@ func expandPath(path, format string) ([]string, error) {
 	return files, nil
 }
 
-// checkFile opens a data file as a table of schema reads it: the CSV
-// header or the Parquet schema must name every column, with types that
-// fit. A file is checked before anything is run, so a bad one stops the
-// script before it starts.
-func checkFile(path string, schema types.Schema) error {
-	f, err := datafile.OpenFile(path, schema)
+// checkFile opens a data file, of the CSV dialect csv, as a table of
+// schema reads it: the CSV header or the Parquet schema must name every
+// column, with types that fit; in a CSV file without a header, the first
+// row must be one the table can take. A file is checked before anything
+// is run, so a bad one stops the script before it starts.
+func checkFile(path string, schema types.Schema, csv datafile.CSVOptions) error {
+	f, err := datafile.OpenFileOptions(path, schema, csv)
 	if err != nil {
 		return err
+	}
+	if csv.NoHeader && strings.EqualFold(filepath.Ext(path), ".csv") {
+		if _, err := f.Next(types.NewBlock(schema, 1), nil, 1); err != nil && err != io.EOF {
+			f.Close()
+			return err
+		}
 	}
 	return f.Close()
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/fenestra-dev/fenestra/featurelang"
 	"github.com/fenestra-dev/fenestra/featurelang/ast"
 	"github.com/fenestra-dev/fenestra/featurelang/plan"
+	"github.com/fenestra-dev/fenestra/internal/datafile"
 )
 
 // maxShown is how many rows a SELECT without INTO OUTFILE prints.
@@ -42,7 +43,7 @@ func (r *run) query(ctx context.Context, st *ast.Query, view *plan.Plan) error {
 	if r.dry {
 		return nil
 	}
-	job := dataflow.BackfillJob{View: view, Inputs: inputs, Out: out.file, Buckets: dataflow.BucketsFor(inputSize(inputs))}
+	job := dataflow.BackfillJob{View: view, Inputs: inputs, Out: out.file, OutCSV: out.csv, Buckets: dataflow.BucketsFor(inputSize(inputs))}
 	p, s := beam.NewPipelineWithRoot()
 	if _, err := dataflow.Backfill(s, job); err != nil {
 		return err
@@ -119,6 +120,7 @@ type outfile struct {
 	file  string // the file the backfill writes
 	dir   bool   // final is a directory
 	mode  string
+	csv   datafile.CSVOptions // the dialect of a CSV file
 }
 
 func newOutfile(into *ast.Outfile) (*outfile, error) {
@@ -139,16 +141,13 @@ func newOutfile(into *ast.Outfile) (*outfile, error) {
 	default:
 		return nil, fmt.Errorf("format='%s': INTO OUTFILE writes format='csv' or format='parquet'", format)
 	}
-	if h := featurelang.OptionText(opts, "header"); format == "csv" && h != "" && !strings.EqualFold(h, "true") {
-		return nil, fmt.Errorf("header=%s: fenestra writes CSV files with a header row", h)
-	}
-	if d := featurelang.OptionText(opts, "delimiter"); format == "csv" && d != "" && d != "," {
-		return nil, fmt.Errorf("delimiter='%s': fenestra writes comma-separated files only", d)
-	}
-	if n := featurelang.OptionText(opts, "null_value"); format == "csv" && n != "" {
-		return nil, fmt.Errorf("null_value='%s': fenestra writes NULL as an empty unquoted field", n)
-	}
 	o := &outfile{final: strings.TrimPrefix(into.Path, "file://"), mode: mode}
+	if format == "csv" {
+		var err error
+		if o.csv, err = csvOptions(opts); err != nil {
+			return nil, err
+		}
+	}
 	ext := strings.ToLower(filepath.Ext(o.final))
 	o.dir = ext != ".csv" && ext != ".parquet" && ext != ".jsonl"
 	if !o.dir && ext != "."+format && featurelang.OptionText(opts, "format") != "" {

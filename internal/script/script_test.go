@@ -3,6 +3,7 @@ package script_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -207,6 +208,68 @@ func TestShow(t *testing.T) {
 		out, err := runScript(t, dir, tc.sql+";")
 		if err != nil || !strings.Contains(out, tc.want) {
 			t.Errorf("%s: %v\n%s\nwant it to hold\n%s", tc.sql, err, out, tc.want)
+		}
+	}
+}
+
+// TestCSVOptions loads a headerless file delimited by ';' whose NULL is
+// null (LOAD DATA's header, delimiter and null_value options) and writes
+// a query over it INTO OUTFILE delimited by '|' whose NULL is NA, without
+// a header; a second run finds the file's options in the state. Options
+// that describe no dialect stop the script with a clear error.
+func TestCSVOptions(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	in := filepath.Join(dir, "tx.csv")
+	if err := os.WriteFile(in, []byte("1;a;1.5;1000\n2;null;2;2000\n3;a;null;3000\n4;\"NA\";4;4000\n5;b; 8 ;86401000\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const table = "CREATE DATABASE d;\nUSE d;\nCREATE TABLE tx (id bigint, card string, amount double, ts timestamp);\n"
+	load := "LOAD DATA INFILE '" + in + "' INTO TABLE tx OPTIONS(format='csv', header=false, delimiter=';', null_value='null');\n"
+	query := "SELECT id, card, sum(amount) OVER w AS s FROM tx\n" +
+		"WINDOW w AS (PARTITION BY card ORDER BY ts ROWS_RANGE BETWEEN 1d PRECEDING AND CURRENT ROW)\n"
+	const want = "1|a|1.5\n2|NA|2\n3|a|1.5\n4|\"NA\"|4\n5|b|8\n"
+	out := filepath.Join(dir, "out.csv")
+	state := filepath.Join(dir, "run")
+	if log, err := runScript(t, state, table+load+query+"INTO OUTFILE '"+out+"' OPTIONS(delimiter='|', null_value='NA', header=false);\n"); err != nil {
+		t.Fatalf("%v\n%s", err, log)
+	}
+	if got, _ := os.ReadFile(out); string(got) != want {
+		t.Errorf("INTO OUTFILE wrote\n%s\nwant\n%s", got, want)
+	}
+	again := filepath.Join(dir, "again")
+	if log, err := runScript(t, state, "USE d;\n"+query+"INTO OUTFILE '"+again+"' OPTIONS(delimiter='|', null_value='NA', header=false);\n"); err != nil {
+		t.Fatalf("second run: %v\n%s", err, log)
+	}
+	if got, _ := os.ReadFile(filepath.Join(again, "part-00000.csv")); string(got) != want {
+		t.Errorf("the second run wrote\n%s\nwant\n%s", got, want)
+	}
+
+	loadWith := func(opts string) string {
+		return table + "LOAD DATA INFILE '" + in + "' INTO TABLE tx OPTIONS(" + opts + ");\n"
+	}
+	outWith := func(opts string) string {
+		return table + load + query + "INTO OUTFILE '" + filepath.Join(dir, "bad.csv") + "' OPTIONS(" + opts + ");\n"
+	}
+	bad := []struct{ text, want string }{
+		{loadWith("header='maybe'"), "script.sql:4:1: header=maybe: header is true or false"},
+		{loadWith("delimiter=';;'"), "script.sql:4:1: delimiter=';;': fenestra takes a delimiter of one ASCII character"},
+		{loadWith("delimiter=''"), "script.sql:4:1: delimiter='': fenestra takes a delimiter of one ASCII character"},
+		{loadWith("quote=''"), "script.sql:4:1: quote='': fenestra takes a quote of one ASCII character"},
+		{loadWith("delimiter='é'"), "script.sql:4:1: delimiter='é': fenestra takes a delimiter of one ASCII character"},
+		{loadWith("delimiter=';', quote=';'"), "script.sql:4:1: datafile: the CSV delimiter and quote are both ';'"},
+		{loadWith("delimiter='\\n'"), "script.sql:4:1: datafile: the CSV delimiter cannot be LF"},
+		{loadWith("delimiter=';', null_value='a;b'"), `script.sql:4:1: datafile: the CSV null value "a;b" holds the delimiter ';'`},
+		{loadWith("header=true, delimiter=';'"), "script.sql:4:1: " + in + ":1: column 1: not in the table (id int64, card string, amount double, ts timestamp)"},
+		{loadWith("header=false"), "script.sql:4:1: " + in + ":1: 1 fields, the table has 4 columns: id int64, card string, amount double, ts timestamp"},
+		{outWith("header=0"), "script.sql:5:1: header=0: header is true or false"},
+		{outWith("delimiter='|', quote='|'"), "script.sql:5:1: datafile: the CSV delimiter and quote are both '|'"},
+		{outWith("null_value=' NA'"), `script.sql:5:1: datafile: the CSV null value " NA" starts or ends with a space or a tab, which are trimmed around unquoted fields`},
+	}
+	for i, tc := range bad {
+		log, err := runScript(t, filepath.Join(dir, fmt.Sprint("bad", i)), tc.text)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want one containing %q\n%s", tc.text, err, tc.want, log)
 		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/fenestra-dev/fenestra/dataflow"
 	"github.com/fenestra-dev/fenestra/featurelang"
 	"github.com/fenestra-dev/fenestra/featurelang/plan"
+	"github.com/fenestra-dev/fenestra/internal/datafile"
 )
 
 // stateFormat is the version of the state file's layout.
@@ -38,6 +39,38 @@ type State struct {
 type File struct {
 	Path   string `json:"path"`
 	Format string `json:"format"` // csv or parquet
+	// The dialect of a CSV file, from LOAD DATA's options (header=false,
+	// delimiter, null_value, quote); absent, fenestra's: a header row,
+	// commas, NULL only an empty unquoted field, quotes ".
+	NoHeader  bool   `json:"no_header,omitempty"`
+	Delimiter string `json:"delimiter,omitempty"`
+	NullValue string `json:"null_value,omitempty"`
+	Quote     string `json:"quote,omitempty"`
+}
+
+// newFile returns the File of a file at path in format, of the CSV
+// dialect csv.
+func newFile(path, format string, csv datafile.CSVOptions) File {
+	f := File{Path: path, Format: format, NoHeader: csv.NoHeader, NullValue: csv.NullValue}
+	if csv.Delimiter != 0 {
+		f.Delimiter = string(csv.Delimiter)
+	}
+	if csv.Quote != 0 {
+		f.Quote = string(csv.Quote)
+	}
+	return f
+}
+
+// CSV returns the dialect of the file, if it is a CSV file.
+func (f File) CSV() datafile.CSVOptions {
+	o := datafile.CSVOptions{NoHeader: f.NoHeader, NullValue: f.NullValue}
+	if f.Delimiter != "" {
+		o.Delimiter = f.Delimiter[0]
+	}
+	if f.Quote != "" {
+		o.Quote = f.Quote[0]
+	}
+	return o
 }
 
 // Deployment is a deployed view and its DEPLOY statement.
@@ -82,7 +115,7 @@ func (st *State) Inputs(view *plan.Plan) ([]dataflow.Input, error) {
 			return nil, fmt.Errorf("table %s has no offline data: LOAD DATA INFILE '...' INTO TABLE %s in offline mode first", t.Name, t.Name)
 		}
 		for _, f := range files {
-			inputs = append(inputs, dataflow.Input{Table: t.Name, Path: f.Path})
+			inputs = append(inputs, dataflow.Input{Table: t.Name, Path: f.Path, CSV: f.CSV()})
 		}
 	}
 	return inputs, nil

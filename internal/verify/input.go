@@ -16,18 +16,36 @@ import (
 // materialize numbers rows, so equal times order as in the backfill. A
 // malformed row is an error naming file and line (or row).
 func ReadTable(schema types.Schema, paths []string) (*Table, error) {
+	files := make([]File, len(paths))
+	for i, p := range paths {
+		files[i] = File{Path: p}
+	}
+	return ReadFiles(schema, files)
+}
+
+// File is a data file of a table: its local path and, for a CSV file, its
+// dialect.
+type File struct {
+	Path string
+	CSV  datafile.CSVOptions
+}
+
+// ReadFiles is ReadTable for files whose CSV files may have other
+// dialects than the default one.
+func ReadFiles(schema types.Schema, files []File) (*Table, error) {
 	t := &Table{Rows: types.NewBlock(schema, 0)}
 	var lines []int64
-	for k, path := range paths {
-		if err := readFile(t, schema, path, uint64(k)<<40, &lines); err != nil {
+	for k, f := range files {
+		if err := readFile(t, schema, f, uint64(k)<<40, &lines); err != nil {
 			return nil, err
 		}
 	}
 	return t, nil
 }
 
-func readFile(t *Table, schema types.Schema, path string, base uint64, lines *[]int64) error {
-	r, err := datafile.OpenFile(path, schema)
+func readFile(t *Table, schema types.Schema, file File, base uint64, lines *[]int64) error {
+	path := file.Path
+	r, err := datafile.OpenFileOptions(path, schema, file.CSV)
 	if err != nil {
 		return err
 	}

@@ -1,7 +1,10 @@
 package verify
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -63,5 +66,60 @@ func TestReadTableFormats(t *testing.T) {
 	if _, err := ReadTable(schema, []string{filepath.Join(dir, "t0.parquet"), filepath.Join(dir, "nope.parquet")}); err == nil ||
 		!strings.Contains(err.Error(), "nope.parquet") {
 		t.Errorf("a missing file: %v", err)
+	}
+}
+
+// TestReadFilesCSVOptions reads a table from two CSV files of other
+// dialects (no header, another delimiter, a null value): the same rows as
+// from files of the default dialect.
+func TestReadFilesCSVOptions(t *testing.T) {
+	t.Parallel()
+	schema := types.Schema{{Name: "card", Type: types.String}, {Name: "amount", Type: types.Double}}
+	b := types.BlockOf(schema, [][]types.Value{
+		{types.StringValue("null"), types.DoubleValue(1.5)},
+		{types.NullOf(types.String), types.NullOf(types.Double)},
+		{types.StringValue("a;b"), types.DoubleValue(-2)},
+	})
+	dir := t.TempDir()
+	dialects := []datafile.CSVOptions{{Delimiter: ';', NoHeader: true, NullValue: "null"}, {Delimiter: '\t', Quote: '\''}}
+	var files []File
+	var paths []string
+	for k, part := range []*types.Block{b.Gather([]int{0}), b.Gather([]int{1, 2})} {
+		for _, d := range []datafile.CSVOptions{{}, dialects[k]} {
+			path := filepath.Join(dir, fmt.Sprintf("t%d-%v.csv", k, d != datafile.CSVOptions{}))
+			writeCSV(t, path, part, d)
+			if d == (datafile.CSVOptions{}) {
+				paths = append(paths, path)
+			} else {
+				files = append(files, File{Path: path, CSV: d})
+			}
+		}
+	}
+	want, err := ReadTable(schema, paths)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadFiles(schema, files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(got.Rows.Rows()) != fmt.Sprint(want.Rows.Rows()) || want.Rows.Len != 3 {
+		t.Errorf("rows\n%v\nwant\n%v", got.Rows.Rows(), want.Rows.Rows())
+	}
+	if _, err := ReadFiles(schema, []File{{Path: files[0].Path}}); err == nil {
+		t.Error("a headerless file read with a header: no error")
+	}
+}
+
+// writeCSV writes b to path as CSV of the dialect opts.
+func writeCSV(t *testing.T, path string, b *types.Block, opts datafile.CSVOptions) {
+	t.Helper()
+	var buf bytes.Buffer
+	w, err := datafile.NewBlockWriterOptions(&buf, datafile.CSV, b.Schema, opts)
+	if err == nil {
+		err = errors.Join(w.Write(b), w.Close(), os.WriteFile(path, buf.Bytes(), 0o644))
+	}
+	if err != nil {
+		t.Fatal(err)
 	}
 }
