@@ -106,7 +106,7 @@ func TestJDDemo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if show := logs["jd-deploy.sql"]; !strings.Contains(show, "deployment JD_db.demo version "+d.Version+"\n") ||
+	if show := logs["jd-deploy.sql"]; !strings.Contains(show, "\n  JD_db   demo\n") || !strings.Contains(show, "\nversion "+d.Version+"\n") ||
 		!strings.Contains(show, "DEPLOY demo OPTIONS(RANGE_BIAS='inf', ROWS_BIAS='inf') select * from") {
 		t.Errorf("SHOW DEPLOYMENT demo does not show deployment JD_db.demo version %s:\n%s", d.Version, show)
 	}
