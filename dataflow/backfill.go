@@ -29,6 +29,7 @@ func init() {
 	register.DoFn5x1[context.Context, int, func(*[]byte) bool, func(*[]byte) bool, func(int, []byte), error](&evalWholeFn{})
 	register.DoFn3x2[context.Context, int, func(*[]byte) bool, int, error](&writeFn{})
 	register.Function2x0(noPart)
+	register.Function2x0(noRows)
 	register.Emitter1[[]byte]()
 	register.Emitter2[int, []byte]()
 	register.Iter1[[]byte]()
@@ -68,10 +69,11 @@ func BucketsFor(size int64) int {
 var ErrJob = errors.New("dataflow: bad job")
 
 // Backfill adds a backfill to the pipeline of s. The training set has one
-// row per row of the view's FROM table, in that table's arrival order,
-// computed as the batch evaluator computes it over all the rows (bit for
-// bit). It returns a PCollection of one element: the number of rows
-// written.
+// row per row of the view's FROM table, in that table's arrival order
+// (for GROUP BY, one row per group, in order of first appearance; for a
+// whole-table aggregate, one row), computed as the batch evaluator
+// computes it over all the rows (bit for bit). It returns a PCollection
+// of one element: the number of rows written.
 func Backfill(s beam.Scope, job BackfillJob) (beam.PCollection, error) {
 	s = s.Scope("dataflow.Backfill")
 	t, err := newTables(job.View, job.Inputs)
@@ -122,6 +124,9 @@ func Backfill(s beam.Scope, job BackfillJob) (beam.PCollection, error) {
 
 	tasks := beam.CreateList(s, t.tasks)
 	keyed, whole := beam.ParDo2(s, &readFn{Zone: types.ZoneName(), Names: t.names, Schemas: t.schemas, Routes: routes, Buckets: buckets, BadRows: job.BadRows}, tasks)
+	if layout.Always { // a whole-table aggregate has a row even of no rows
+		keyed = beam.Flatten(s, keyed, beam.ParDo(s, noRows, beam.Impulse(s)))
+	}
 	parts := partPrefix(job.Out)
 	ev := &evalFn{Zone: types.ZoneName(), Plan: planJSON, Names: t.names, Schemas: t.schemas, ReqTable: t.index[job.View.RequestTable], Format: format, CSV: job.OutCSV, Parts: parts}
 	var runs beam.PCollection
@@ -138,6 +143,12 @@ func Backfill(s beam.Scope, job BackfillJob) (beam.PCollection, error) {
 // noPart emits an empty part name, so that the writer runs even when no
 // bucket has rows.
 func noPart(_ []byte, emit func(int, []byte)) {
+	emit(0, nil)
+}
+
+// noRows emits an empty chunk for bucket 0, so that its evaluation runs
+// even when no row reaches it.
+func noRows(_ []byte, emit func(int, []byte)) {
 	emit(0, nil)
 }
 

@@ -4,7 +4,8 @@
 //   - Backfill computes a feature view over source files (CSV, JSON Lines,
 //     Parquet) in batch mode, point in time, and writes the training set
 //     (CSV, JSON Lines or Parquet): one row per FROM-table row, in the FROM
-//     table's order.
+//     table's order (for GROUP BY, a row per group, in order of first
+//     appearance; for a whole-table aggregate, one row).
 //   - Materialize loads source files into the online store (package
 //     storage), idempotently.
 //

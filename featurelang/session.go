@@ -255,7 +255,7 @@ func (s *Session) deploy(src *diag.Source, st *ast.Deploy, errs *diag.List) Resu
 		return Result{}
 	}
 	lws := check.DeployOptions(src, st.Options, errs)
-	copts := check.Options{CELCostLimit: s.opts.CELCostLimit, LongWindows: lws, DB: s.DB}
+	copts := check.Options{CELCostLimit: s.opts.CELCostLimit, LongWindows: lws, DB: s.DB, Deploy: true}
 	p := check.Query(src, st.Query, s.tables, st.Name.Last(), copts, errs)
 	if p == nil || errs.Len() > before {
 		return Result{}

@@ -333,6 +333,9 @@ func scriptReplays(t testing.TB, pattern string) map[string]*replay {
 		}
 		base := strings.TrimSuffix(filepath.Base(f), ".txt")
 		for k, v := range mod.Views {
+			if v.BatchOnly() != "" {
+				continue // request mode refuses it (eval.ErrBatchOnly)
+			}
 			p := *v
 			if p.Name == "" {
 				p.Name = "query" + string(rune('0'+k))

@@ -14,10 +14,16 @@
 //     join's equality conditions on those key columns, so a row's matching
 //     rows are in its bucket; a join that cannot be keyed so reads its
 //     tables whole in every bucket (broadcast).
+//   - A GROUP BY on the path counts as a window partitioned by its
+//     columns: a group's rows share a bucket, and its output row takes
+//     the place of the group's first row, so merging the buckets' rows in
+//     FROM-table order puts the groups in order of first appearance, as
+//     one evaluation does.
 //   - A view without windows spreads the FROM table's rows freely.
 //   - When no such split exists (windows that share no partition column,
-//     a LIMIT inside a subquery, a table needed both keyed and whole), the
-//     Layout has a single bucket: always correct, never parallel.
+//     a whole-table aggregate, a LIMIT or GROUP BY inside a subquery, a
+//     table needed both keyed and whole), the Layout has a single bucket:
+//     always correct, never parallel.
 //
 // Keys hash through eval.AppendKey, the evaluator's own definition of key
 // equality (integers of any width alike, -0 = +0, NULL = NULL), with a
@@ -70,6 +76,10 @@ type Layout struct {
 	// too, so after merging the buckets' rows in FROM-table order the
 	// first Limit rows are the answer.
 	Limit int64
+	// Always is set when the view has an output row even without input
+	// rows (a whole-table aggregate on its path: count(*) of no rows is
+	// 0): its one bucket must be evaluated even when no row reaches it.
+	Always bool
 }
 
 // Plan analyses p. It never fails: a plan it cannot split gets a one-bucket
@@ -82,6 +92,9 @@ func Plan(p *plan.Plan) *Layout {
 			l.Limit = root.N
 		}
 		root = root.Input
+	}
+	for n := root; n != nil; n = n.Input {
+		l.Always = l.Always || n.Op == plan.Aggregate && len(n.GroupBy) == 0
 	}
 	a := &analysis{routes: map[string]Route{}}
 	a.spine(root)
@@ -164,6 +177,11 @@ func (a *analysis) spine(root *plan.Node) {
 		case plan.Limit:
 			a.fail("a LIMIT inside the query")
 			return
+		case plan.Aggregate:
+			if len(n.GroupBy) == 0 {
+				a.fail("a whole-table aggregate reads every row")
+				return
+			}
 		}
 		path = append(path, n)
 	}
@@ -204,6 +222,9 @@ func (a *analysis) up(n *plan.Node, pos []int) []int {
 			a.window(w, pos)
 		}
 		return forward(n, pos)
+	case plan.Aggregate:
+		a.partitioned("GROUP BY", n.GroupBy, pos)
+		return forward(n, pos)
 	}
 	a.fail("unexpected %s", n.Op)
 	return nil
@@ -224,6 +245,8 @@ func (a *analysis) down(n *plan.Node, key []int) {
 		}
 		a.down(n.Input, key)
 		a.joinRight(n, key)
+	case plan.Aggregate:
+		a.fail("a GROUP BY inside a subquery")
 	case plan.Project:
 		in := backward(n, key)
 		if in == nil {
@@ -242,14 +265,20 @@ func (a *analysis) down(n *plan.Node, key []int) {
 // window checks that rows with equal partition values share the key
 // (pos, over the window's input) and routes its union sources by it.
 func (a *analysis) window(w *plan.Window, pos []int) {
-	for _, p := range pos {
-		if p < 0 || !slices.ContainsFunc(w.PartitionBy, func(e *plan.Expr) bool { return colOf(e) == p }) {
-			a.fail("window %s does not partition by every key column", w.Name)
-			return
-		}
-	}
+	a.partitioned("window "+w.Name, w.PartitionBy, pos)
 	for _, u := range w.Unions {
 		a.down(u, pos)
+	}
+}
+
+// partitioned checks that rows with equal values of by (a window's
+// partition or GROUP BY, named what) share the key pos.
+func (a *analysis) partitioned(what string, by []*plan.Expr, pos []int) {
+	for _, p := range pos {
+		if p < 0 || !slices.ContainsFunc(by, func(e *plan.Expr) bool { return colOf(e) == p }) {
+			a.fail("%s does not partition by every key column", what)
+			return
+		}
 	}
 }
 
@@ -321,15 +350,22 @@ func (a *analysis) chooseKey(scan *plan.Node, path []*plan.Node) []int {
 		keep[i] = true
 	}
 	pos := all
-	for _, n := range path {
-		if n.Op == plan.Project {
-			for _, w := range n.Windows {
-				for c, p := range pos {
-					if p < 0 || !slices.ContainsFunc(w.PartitionBy, func(e *plan.Expr) bool { return colOf(e) == p }) {
-						keep[c] = false
-					}
-				}
+	drop := func(by []*plan.Expr) {
+		for c, p := range pos {
+			if p < 0 || !slices.ContainsFunc(by, func(e *plan.Expr) bool { return colOf(e) == p }) {
+				keep[c] = false
 			}
+		}
+	}
+	for _, n := range path {
+		switch n.Op {
+		case plan.Project:
+			for _, w := range n.Windows {
+				drop(w.PartitionBy)
+			}
+			pos = forward(n, pos)
+		case plan.Aggregate:
+			drop(n.GroupBy)
 			pos = forward(n, pos)
 		}
 	}
@@ -363,15 +399,17 @@ func joinCandidate(path []*plan.Node, all []int) []int {
 				slices.Sort(key)
 				return key
 			}
-		case plan.Project:
+		case plan.Project, plan.Aggregate:
 			pos = forward(n, pos)
 		}
 	}
 	return nil
 }
 
+// hasWindows reports whether a node of path partitions its rows: a
+// window or a GROUP BY.
 func hasWindows(path []*plan.Node) bool {
-	return slices.ContainsFunc(path, func(n *plan.Node) bool { return len(n.Windows) > 0 })
+	return slices.ContainsFunc(path, func(n *plan.Node) bool { return len(n.Windows) > 0 || n.Op == plan.Aggregate })
 }
 
 // forward maps input positions through a Project to the output positions

@@ -74,6 +74,19 @@ func TestLayout(t *testing.T) {
 			WINDOW w AS (PARTITION BY tx.card ORDER BY tx.ts ROWS BETWEEN 3 PRECEDING AND CURRENT ROW)`,
 			"one bucket: table tx is read both keyed and whole"},
 		{"no from", `SELECT 1 AS one`, "one bucket: the query reads no table"},
+		{"group by", `SELECT card, count(*) AS n FROM tx WHERE amount > 0 GROUP BY card`, "buckets: tx keyed[1]"},
+		{"group by two columns", `SELECT merchant, card, sum(amount) AS s FROM tx GROUP BY merchant, card`, "buckets: tx keyed[1 2]"},
+		{"group by over a window of its key", `SELECT card, max(s) AS m FROM (SELECT card, sum(amount) OVER w AS s FROM tx
+			WINDOW w AS (PARTITION BY card, merchant ORDER BY ts ROWS BETWEEN 3 PRECEDING AND CURRENT ROW)) AS q GROUP BY card`,
+			"buckets: tx keyed[1]"},
+		{"group by another key than the window's", `SELECT merchant, max(s) AS m FROM (SELECT merchant, sum(amount) OVER w AS s FROM tx
+			WINDOW w AS (PARTITION BY card ORDER BY ts ROWS BETWEEN 3 PRECEDING AND CURRENT ROW)) AS q GROUP BY merchant`,
+			"one bucket: the windows share no partition column of table tx"},
+		{"group by, joined on its key", `SELECT tx.card, count(*) AS n, max(cards.limit_) AS l FROM tx LAST JOIN cards ON tx.card = cards.card GROUP BY tx.card`,
+			"buckets: cards keyed[0], tx keyed[1]"},
+		{"whole-table aggregate", `SELECT count(*) AS n FROM tx`, "one bucket: a whole-table aggregate reads every row"},
+		{"a grouped subquery joined", `SELECT tx.id, q.n FROM tx LAST JOIN (SELECT card, count(*) AS n FROM tx2 GROUP BY card) AS q ON tx.card = q.card`,
+			"one bucket: a GROUP BY inside a subquery"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -82,8 +95,12 @@ func TestLayout(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := bucket.Plan(p).String(); got != tt.want {
+			l := bucket.Plan(p)
+			if got := l.String(); got != tt.want {
 				t.Errorf("layout %q, want %q", got, tt.want)
+			}
+			if whole := tt.name == "whole-table aggregate"; l.Always != whole {
+				t.Errorf("Always = %v, want %v", l.Always, whole)
 			}
 		})
 	}

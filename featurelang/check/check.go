@@ -56,6 +56,10 @@ type Options struct {
 	// LongWindows parse them). Each must be a window of the query; the
 	// plan records how it and each aggregate over it would be tiled.
 	LongWindows []LongWindow
+	// Deploy is set when the query is deployed, to serve requests: what
+	// only batch mode runs (GROUP BY, whole-table aggregates) is an
+	// error.
+	Deploy bool
 }
 
 // checker holds the state of checking one statement.

@@ -31,6 +31,10 @@ type scope struct {
 	// aggregates inside f's arguments; -1 when none.
 	defaultWin int
 	hasDefault bool
+	// group is set in the select list and HAVING of a query that
+	// aggregates rows into groups: aggregates without OVER aggregate a
+	// group, and columns outside them must be grouped.
+	group *groupScope
 }
 
 func (s *scope) usedWindows() []*plan.Window {
@@ -127,6 +131,9 @@ func (c *checker) column(r *ast.ColumnRef, sc *scope) *plan.Expr {
 	}
 	if ambiguous {
 		c.errorf(r.At, "column %q is ambiguous; qualify it with its table", r.Name)
+		return nil
+	}
+	if !c.groupColumn(r.At, r.Name, i, sc) {
 		return nil
 	}
 	return &plan.Expr{Op: plan.Col, Col: i, Type: sc.rel.schema()[i].Type}
@@ -474,6 +481,9 @@ func (c *checker) callExpr(n *ast.Call, sc *scope) *plan.Expr {
 		name = "distinct_count"
 	}
 	win, hasWin := -1, n.Over != nil || n.OverDef != nil
+	if sc.group != nil && !hasWin && groupAggregate(name) {
+		return c.groupAggregate(n, name, sc)
+	}
 	if hasWin {
 		if win = c.windowOf(n, sc); win < 0 {
 			return nil
@@ -503,7 +513,11 @@ func (c *checker) callExpr(n *ast.Call, sc *scope) *plan.Expr {
 		err = checkConstArgs(ov.Name, args)
 	}
 	if errors.Is(err, funcs.ErrUnknown) && agg.IsAggregate(name) {
-		c.errorf(n.At, "aggregate %s needs OVER <window>", name)
+		if sc.noAggWhy != "" {
+			c.errorf(n.At, "aggregate %s is not allowed %s", name, sc.noAggWhy)
+		} else {
+			c.errorf(n.At, "aggregate %s needs OVER <window>", name)
+		}
 		return nil
 	}
 	if err != nil {
@@ -528,32 +542,8 @@ func (c *checker) aggregate(n *ast.Call, name string, win int, sc *scope) *plan.
 	}
 	inner := *sc
 	inner.inAgg, inner.aggWin, inner.hasDefault = true, win, false
-	args := make([]*plan.Expr, len(n.Args))
-	ok := true
-	for i, a := range n.Args {
-		if _, star := a.(*ast.Star); star && i == 0 {
-			// name(*, ...) aggregates every row: a value that is never NULL
-			args[i] = constExpr(types.Int64Value(1))
-			continue
-		}
-		if args[i] = c.expr(a, &inner); args[i] == nil {
-			ok = false
-		}
-	}
-	if !ok {
-		return nil
-	}
-	argTypes := make([]types.Type, len(args))
-	consts := make([]*types.Value, len(args))
-	for i, a := range args {
-		argTypes[i] = a.Type
-		if a.Op == plan.Const {
-			consts[i] = a.Value
-		}
-	}
-	f, err := agg.Resolve(name, argTypes, consts)
-	if err != nil {
-		c.errorf(n.At, "%s", err)
+	f, args := c.aggArgs(n, name, &inner)
+	if f == nil {
 		return nil
 	}
 	e := &plan.Expr{Op: plan.Agg, Fn: f.Name, Type: f.Result, Args: args, Window: win}
@@ -569,6 +559,10 @@ func (c *checker) windowOf(n *ast.Call, sc *scope) int {
 	}
 	if sc.windows == nil || sc.rel == nil {
 		c.errorf(n.At, "OVER needs a FROM clause")
+		return -1
+	}
+	if sc.group != nil {
+		c.errorf(n.At, "%s OVER a window cannot be combined with %s: compute the window in a subquery, then aggregate its rows in the outer query", n.Name, sc.group.what())
 		return -1
 	}
 	if n.OverDef != nil {
@@ -603,6 +597,9 @@ func (c *checker) cel(n *ast.CEL, sc *scope) *plan.Expr {
 	}
 	ce := &plan.CELExpr{Source: n.Lit.S}
 	for _, i := range prog.Refs {
+		if !c.groupColumn(n.At, vars[i].Name, cols[i], sc) {
+			return nil
+		}
 		ce.Vars = append(ce.Vars, plan.CELVar{Name: vars[i].Name, Col: cols[i], Type: vars[i].Type})
 	}
 	return &plan.Expr{Op: plan.CEL, Type: prog.Out, CEL: ce}

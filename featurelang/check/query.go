@@ -12,14 +12,7 @@ import (
 // query checks a SELECT and returns its relation (nil after errors).
 func (c *checker) query(q *ast.Select) *relation {
 	if q.Distinct {
-		c.errorf(q.At, "SELECT DISTINCT is not supported: a feature view has one output row per input row")
-	}
-	if len(q.GroupBy) > 0 || q.Having != nil {
-		p := q.At
-		if len(q.GroupBy) > 0 {
-			p = q.GroupBy[0].Pos()
-		}
-		c.errorf(p, "GROUP BY is not supported: aggregate over a WINDOW instead")
+		c.errorf(q.At, "SELECT DISTINCT is not supported: GROUP BY the selected columns for their distinct values (batch mode only), or compute a row per input row")
 	}
 	if len(q.OrderBy) > 0 {
 		c.errorf(q.OrderBy[0].At, "ORDER BY on a query is not supported: a feature view keeps the order of its input rows")
@@ -45,7 +38,15 @@ func (c *checker) query(q *ast.Select) *relation {
 	} else if len(q.Windows) > 0 {
 		c.errorf(q.Windows[0].At, "WINDOW needs a FROM clause")
 	}
+	group, ok := c.grouping(q, in)
+	if !ok {
+		return nil
+	}
+	sc.group = group
 	out := c.items(q.Items, sc)
+	if out != nil && group != nil {
+		out = c.aggregated(q, sc, out)
+	}
 	if out == nil {
 		return nil
 	}
@@ -377,6 +378,10 @@ func (c *checker) items(items []*ast.SelectItem, sc *scope) *relation {
 func (c *checker) star(it *ast.SelectItem, sc *scope, out *relation) bool {
 	if sc.rel == nil {
 		c.errorf(it.At, "* needs a FROM clause")
+		return false
+	}
+	if sc.group != nil {
+		c.errorf(it.At, "* cannot be selected with %s: list the grouped columns and aggregates", sc.group.what())
 		return false
 	}
 	found := false

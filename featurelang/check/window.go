@@ -110,15 +110,16 @@ func sameColumns(a, b types.Schema) bool {
 }
 
 // windowOrder checks ORDER BY: one int64 or timestamp expression. Without
-// ORDER BY, a window takes rows in arrival order.
+// ORDER BY, a window takes rows in arrival order, in the forms OpenMLDB
+// allows (BatchModeTransformer::CheckWindow in hybridse/src/vm/
+// transform.cc, and its WINDOW clause reference): a ROWS frame, or a
+// ROWS_RANGE frame from UNBOUNDED PRECEDING to CURRENT ROW, without
+// EXCLUDE CURRENT_TIME. fenestra also needs it with UNION.
 func (c *checker) windowOrder(d *ast.WindowDef, sc *scope, w *plan.Window) bool {
+	if len(d.OrderBy) == 0 {
+		return c.noOrder(d)
+	}
 	switch {
-	case len(d.OrderBy) == 0 && len(d.Unions) == 0 && d.HasFrame && !d.ExcludeCurrentTime &&
-		(d.Unit == ast.Rows || d.Start.Kind == ast.UnboundedPreceding && d.End.Kind == ast.CurrentRow):
-		return true
-	case len(d.OrderBy) == 0:
-		c.errorf(d.At, "window %s needs ORDER BY a timestamp or bigint column (only a ROWS window, or ROWS_RANGE from UNBOUNDED PRECEDING to CURRENT ROW, without UNION or EXCLUDE CURRENT_TIME may omit it, to take rows in arrival order)", windowLabel(d))
-		return false
 	case len(d.OrderBy) > 1:
 		c.errorf(d.OrderBy[1].At, "a window orders by one expression")
 		return false
@@ -136,6 +137,29 @@ func (c *checker) windowOrder(d *ast.WindowDef, sc *scope, w *plan.Window) bool 
 	}
 	w.OrderBy = e
 	return true
+}
+
+// noOrder checks a window without ORDER BY.
+func (c *checker) noOrder(d *ast.WindowDef) bool {
+	const fix = "ORDER BY a timestamp or bigint column"
+	var why string
+	switch {
+	case !d.HasFrame:
+		why = "" // frame reports it
+	case len(d.Unions) > 0:
+		why = "with UNION: the union tables' rows and the table's own have no common arrival order; add " + fix
+	case d.ExcludeCurrentTime:
+		why = "with EXCLUDE CURRENT_TIME, which compares the ORDER BY values (as in OpenMLDB); add " + fix
+	case d.Unit != ast.Rows && (d.Start.Kind != ast.UnboundedPreceding || d.End.Kind != ast.CurrentRow):
+		why = "for a ROWS_RANGE frame with an offset, which is measured on the ORDER BY column (as in OpenMLDB); add " +
+			fix + ", or use a ROWS frame, or ROWS_RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
+	default:
+		return true
+	}
+	if why != "" {
+		c.errorf(d.At, "window %s needs ORDER BY %s", windowLabel(d), why)
+	}
+	return false
 }
 
 // frame checks the frame bounds and options.

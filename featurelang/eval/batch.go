@@ -64,6 +64,8 @@ func (r *batchRun) eval(n *node) (*types.Block, error) {
 		return r.lastJoin(n)
 	case plan.Project:
 		return r.project(n)
+	case plan.Aggregate:
+		return r.aggregate(n)
 	}
 	return nil, fmt.Errorf("eval: unknown node %q", n.p.Op)
 }
@@ -441,9 +443,15 @@ func partitionOrder(g *windowGroup, w *types.Block, c *ectx, ts []int64, starts 
 // appearance. A single bare integer or string key takes a fast path;
 // other keys are encoded.
 func partitionIDs(g *windowGroup, w *types.Block, c *ectx) ([]int32, int) {
+	return keyIDs(g.spec.PartitionBy, g.partition, w, c)
+}
+
+// keyIDs numbers the distinct values of the key expressions keys
+// (compiled: fns) over the rows of w in order of first appearance.
+func keyIDs(keys []*plan.Expr, fns []evalFn, w *types.Block, c *ectx) ([]int32, int) {
 	pid := make([]int32, w.Len)
-	if len(g.spec.PartitionBy) == 1 && g.spec.PartitionBy[0].Op == plan.Col {
-		col := &w.Cols[g.spec.PartitionBy[0].Col]
+	if len(keys) == 1 && keys[0].Op == plan.Col {
+		col := &w.Cols[keys[0].Col]
 		switch {
 		case col.Type.Kind() == types.KindString:
 			return pid, denseIDs(pid, col, col.S)
@@ -454,7 +462,7 @@ func partitionIDs(g *windowGroup, w *types.Block, c *ectx) ([]int32, int) {
 	ids := map[string]int32{}
 	var buf []byte
 	for c.row = 0; c.row < w.Len; c.row++ {
-		buf = keyOf(buf, c, g.partition)
+		buf = keyOf(buf, c, fns)
 		id, ok := ids[string(buf)]
 		if !ok {
 			id = int32(len(ids))

@@ -25,13 +25,15 @@ type node struct {
 	// aggOut[i] >= 0 when expression i is a bare aggregate: its slot.
 	aggOut []int
 
-	cond                evalFn   // Filter; LastJoin residual condition
+	cond                evalFn   // Filter; LastJoin residual condition; Aggregate HAVING
 	leftKeys, rightKeys []evalFn // LastJoin
 	orderBy             evalFn   // LastJoin, over the right row
 
-	// Project with windows.
+	// Project with windows; Aggregate (aggs only).
 	aggs   []*aggSite
 	groups []*windowGroup
+
+	groupKeys []evalFn // Aggregate: the GROUP BY columns
 
 	// scratch pools request-mode scratch (*reqScratch) of this node.
 	scratch sync.Pool
@@ -109,6 +111,8 @@ func (b *builder) node(p *plan.Node) (*node, error) {
 		err = b.join(n)
 	case plan.Project, plan.ConstRow:
 		err = b.project(n)
+	case plan.Aggregate:
+		err = b.aggregate(n)
 	default:
 		err = fmt.Errorf("unknown node op %q", p.Op)
 	}
@@ -192,7 +196,7 @@ func (b *builder) collectAggs(n *node, ec *exprCompiler, e *plan.Expr) error {
 		}
 		return nil
 	}
-	if e.Window < 0 || e.Window >= len(n.p.Windows) {
+	if n.p.Op != plan.Aggregate && (e.Window < 0 || e.Window >= len(n.p.Windows)) {
 		return fmt.Errorf("aggregate %s refers to window %d of %d", e.Fn, e.Window, len(n.p.Windows))
 	}
 	for _, a := range e.Args { // nested aggregates get their slots first

@@ -3,9 +3,12 @@
 //
 //   - Batch: all input rows in, one output row per row of the FROM table
 //     out, each row's windows seeing only rows at or before it (the
-//     point-in-time semantics of training data).
+//     point-in-time semantics of training data); or, for a query that
+//     aggregates rows into groups (GROUP BY, aggregates without OVER),
+//     one output row per group.
 //   - Request: one request row plus the stored rows it needs, fetched
-//     through a Source, in; one output row out (online serving).
+//     through a Source, in; one output row out (online serving). Plans
+//     that aggregate into groups run in batch mode only, as in OpenMLDB.
 //
 // Both modes compute windows with the same aggregate accumulators (package
 // agg) and float sums are exact, so a request evaluated against the stored
@@ -129,6 +132,9 @@ var (
 	// they may precede, in window order, rows the tile holds (or be among
 	// them): the bucket must be rebuilt from its rows.
 	ErrLateRow = errors.New("eval: late row; rebuild the tile's bucket")
+	// ErrBatchOnly reports a request to a plan that runs in batch mode
+	// only (plan.Plan.BatchOnly).
+	ErrBatchOnly = errors.New("eval: batch mode only")
 )
 
 // Evaluator runs one plan. Build it with New.
@@ -138,6 +144,8 @@ type Evaluator struct {
 	// version is the plan's version when it has tiled windows (it names
 	// their tiles), else empty.
 	version string
+	// batchOnly says why request mode refuses the plan, or is empty.
+	batchOnly string
 }
 
 // New builds the evaluator of p, re-resolving every function, aggregate and
@@ -159,7 +167,7 @@ func New(p *plan.Plan) (*Evaluator, error) {
 	for n := root; n != nil; n = n.input {
 		n.spine = true
 	}
-	e := &Evaluator{plan: p, root: root}
+	e := &Evaluator{plan: p, root: root, batchOnly: p.BatchOnly()}
 	if tiled(p) {
 		e.version = plan.Version(p)
 		e.attachTiles()
@@ -172,7 +180,9 @@ func (e *Evaluator) Plan() *plan.Plan { return e.plan }
 
 // Batch evaluates the plan over whole tables (by name; each block in
 // arrival order) and returns one output row per row of the FROM table, in
-// its order. The input blocks are not modified.
+// its order; a plan whose last step aggregates into groups (GROUP BY, a
+// whole-table aggregate) returns one row per group that passes HAVING, in
+// order of the groups' first rows. The input blocks are not modified.
 func (e *Evaluator) Batch(ctx context.Context, tables map[string]*types.Block) (*types.Block, error) {
 	if err := e.checkTables(tables); err != nil {
 		return nil, err
@@ -183,9 +193,11 @@ func (e *Evaluator) Batch(ctx context.Context, tables map[string]*types.Block) (
 
 // BatchRows is Batch that also reports, for each output row, the position
 // in tables[RequestTable] of the row it was computed for (-1 for the one
-// row of a query without FROM). A WHERE clause or a LIMIT makes the output
-// a subsequence of the FROM table; a host that evaluates a table in pieces
-// uses the positions to restore the table's order.
+// row of a query without FROM): for a row of a group, its group's first
+// row (-1 for a whole-table aggregate of no rows). A WHERE clause or a
+// LIMIT makes the output a subsequence of the FROM table; a host that
+// evaluates a table in pieces uses the positions to restore the table's
+// order.
 func (e *Evaluator) BatchRows(ctx context.Context, tables map[string]*types.Block) (*types.Block, []int, error) {
 	if err := e.checkTables(tables); err != nil {
 		return nil, nil, err
@@ -226,8 +238,12 @@ func (e *Evaluator) checkTables(tables map[string]*types.Block) error {
 // RequestTable, in its column order) against the stored rows of src, and
 // returns the output row. The request row is treated as arriving after
 // every stored row. It returns a nil row when a WHERE clause filters the
-// request out.
+// request out, and ErrBatchOnly for a plan that runs in batch mode only.
 func (e *Evaluator) Request(ctx context.Context, req []types.Value, src Source) ([]types.Value, error) {
+	if e.batchOnly != "" {
+		return nil, fmt.Errorf("%w: view %s uses %s, whose output is a row per group, not a row per request; request mode (a deployment) computes aggregates OVER a window",
+			ErrBatchOnly, cmp.Or(e.plan.Name, "(query)"), e.batchOnly)
+	}
 	if e.plan.RequestTable != "" {
 		t := e.plan.Table(e.plan.RequestTable)
 		if t == nil {

@@ -28,8 +28,12 @@ type Read struct {
 // queries request mode builds (the same code derives them), so a table
 // with an index for each Read is served by index lookups only. A LAST
 // JOIN on the request's path that takes the request's own right row
-// (ownJoin) reads what its right side reads for the request.
+// (ownJoin) reads what its right side reads for the request. A plan that
+// runs in batch mode only makes none.
 func (e *Evaluator) Reads() []Read {
+	if e.batchOnly != "" {
+		return nil
+	}
 	r := &requestRun{plan: e.plan}
 	var out []Read
 	add := func(q Query, why string) {

@@ -68,8 +68,10 @@ func Cast(from, to types.Type) (Impl, error) {
 }
 
 // CommonType returns the type both a and b convert to implicitly (for CASE
-// arms, IN lists, IFNULL and similar), or false when there is none. Null
-// converts to anything.
+// arms, IFNULL, NVL2, maximum/minimum, array and map literals), or false
+// when there is none (an array and a scalar). Null converts to anything.
+// It is OpenMLDB's CompatibleType: int32 and float give float, int64 and
+// float double, and column types that do not convert meet in string.
 func CommonType(a, b types.Type) (types.Type, bool) {
 	return commonType(a, b)
 }

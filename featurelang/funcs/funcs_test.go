@@ -298,7 +298,12 @@ func TestTyping(t *testing.T) {
 		{"ifnull", tys(i32, nul), i32},
 		{"ifnull", tys(nul, i32), i32},
 		{"ifnull", tys(i16, f32), f32},
-		{"ifnull", tys(i32, f32), f64},
+		{"ifnull", tys(i32, f32), f32}, // OpenMLDB's CompatibleType: float, as computed
+		{"ifnull", tys(i64, f32), f64},
+		{"ifnull", tys(ts, dt), str}, // any two column types meet in string
+		{"nvl2", tys(b, f32, i32), f32},
+		{"maximum", tys(i32, f32), f32},
+		{"minimum", tys(f32, i64), f64},
 		{"sqrt", tys(nul), f64},
 		{"substr", tys(str, nul), str},
 		{"string", tys(nul), str},
@@ -377,7 +382,7 @@ func TestRejected(t *testing.T) {
 		{"hour", tys(i32), "hour: expected (int64|timestamp), got (int32)"},
 		{"dayofweek", tys(i32), "dayofweek: expected (int64|timestamp|date), got (int32)"},
 		{"date", tys(i64), "date: cannot cast int64 to date"},
-		{"ifnull", tys(ts, dt), "ifnull: the default value must have a type compatible with timestamp, got date"},
+		{"ifnull", tys(types.ArrayOf(i32), i32), "ifnull: the default value must have a type compatible with array<int32>, got int32"},
 		{"array_combine", tys(str), "array_combine: expected (string, array, ...), got (string)"},
 		{"map", tys(i32), "map: expected key/value pairs, got 1 argument(s)"},
 		{"concat_ws", tys(), "concat_ws: expected at least 1 argument(s), got 0"},
@@ -448,7 +453,9 @@ func TestCommonType(t *testing.T) {
 		ok         bool
 	}{
 		{i16, i32, i32, true}, {b, f32, f32, true}, {i16, f32, f32, true}, {i64, f32, f64, true},
-		{i32, str, str, true}, {nul, dt, dt, true}, {ts, i64, ts, true}, {ts, dt, 0, false},
+		{i32, str, str, true}, {nul, dt, dt, true}, {ts, i64, ts, true}, {ts, dt, str, true},
+		{i32, f32, f32, true}, {f32, i64, f64, true}, {f64, i32, f64, true}, {b, dt, str, true},
+		{types.ArrayOf(i32), i32, 0, false},
 		{types.ArrayOf(nul), types.ArrayOf(i32), types.ArrayOf(i32), true},
 	}
 	for _, c := range cases {

@@ -73,10 +73,13 @@ func numberCommon(a, b types.Type) (types.Type, bool) {
 	return 0, false
 }
 
-// isWide reports whether t is an integer type float cannot hold exactly.
-func isWide(t types.Type) bool { return t == types.Int32 || t == types.Int64 }
-
-// commonType is CommonType: the implicit conversion target of two types.
+// commonType is CommonType: the implicit conversion target of two types,
+// OpenMLDB's ExprNode::CompatibleType (hybridse/src/node/expr_node.cc),
+// which types CASE, if_null/ifnull/nvl, nvl2, maximum/minimum, array
+// literals and map(): the side the other converts to safely; for an
+// integer and a float the float side, but int64 with float gives double
+// (int16 and int32 with float give float, as OpenMLDB computes them);
+// and any two other column types meet in string.
 func commonType(a, b types.Type) (types.Type, bool) {
 	switch {
 	case a == b:
@@ -95,20 +98,16 @@ func commonType(a, b types.Type) (types.Type, bool) {
 		return 0, false
 	}
 	if t, ok := numberCommon(a, b); ok {
-		if t == types.Float && (isWide(a) || isWide(b)) {
-			// float cannot hold every int32 or int64: IFNULL, NVL2, CASE
-			// and IN widen to double (unlike arithmetic).
+		if t == types.Float && (a == types.Int64 || b == types.Int64) {
 			return types.Double, true
 		}
 		return t, true
 	}
 	switch {
-	case a == types.String || b == types.String:
-		return types.String, true
 	case safeCast(a, b):
 		return b, true
 	case safeCast(b, a):
 		return a, true
 	}
-	return 0, false
+	return types.String, true
 }

@@ -37,6 +37,19 @@ func explainNode(b *strings.Builder, n *Node, depth int) {
 			}
 		}
 		explainTiles(b, pad, n, in)
+	case Aggregate:
+		by := "whole table"
+		if len(n.GroupBy) > 0 {
+			keys := make([]string, len(n.GroupBy))
+			for i, k := range n.GroupBy {
+				keys[i] = ExprString(k, in, nil)
+			}
+			by = "group by " + strings.Join(keys, ", ")
+		}
+		if n.Cond != nil {
+			by += ", having " + ExprString(n.Cond, in, nil)
+		}
+		fmt.Fprintf(b, "%saggregate (%s): %s\n", pad, by, exprList(n.Exprs, n.Schema, in, nil))
 	case Filter:
 		fmt.Fprintf(b, "%sfilter %s\n", pad, ExprString(n.Cond, in, nil))
 	case Limit:
@@ -208,6 +221,9 @@ func ExprString(e *Expr, in types.Schema, ws []*Window) string {
 	case Case:
 		return "case(" + args() + ")"
 	case Agg:
+		if ws == nil { // an Aggregate's: over the group
+			return e.Fn + "(" + args() + ")"
+		}
 		w := fmt.Sprint(e.Window)
 		if e.Window < len(ws) {
 			w = ws[e.Window].Name

@@ -117,6 +117,46 @@ func (p *Plan) Table(name string) *Table {
 	return nil
 }
 
+// BatchOnly returns why p runs in batch mode only, or "" when request
+// mode runs it too. A plan that aggregates rows into groups (GROUP BY, or
+// an aggregate without OVER, over the whole table) has output rows that
+// are not one per row of its FROM table: OpenMLDB runs such queries
+// offline only, and so does fenestra.
+func (p *Plan) BatchOnly() string {
+	why := ""
+	Walk(p.Root, func(n *Node) {
+		if n.Op == Aggregate && why == "" {
+			why = n.AggregateKind()
+		}
+	})
+	return why
+}
+
+// AggregateKind names what an Aggregate node does, for messages: "GROUP
+// BY" or "a whole-table aggregate (an aggregate without OVER)".
+func (n *Node) AggregateKind() string {
+	if len(n.GroupBy) > 0 {
+		return "GROUP BY"
+	}
+	return "a whole-table aggregate (an aggregate without OVER)"
+}
+
+// Walk calls f for n and every node below it: inputs, LAST JOIN right
+// sides and window union sources.
+func Walk(n *Node, f func(*Node)) {
+	if n == nil {
+		return
+	}
+	f(n)
+	Walk(n.Input, f)
+	Walk(n.Right, f)
+	for _, w := range n.Windows {
+		for _, u := range w.Unions {
+			Walk(u, f)
+		}
+	}
+}
+
 // Op is the kind of a relational node.
 type Op string
 
@@ -136,6 +176,10 @@ const (
 	Limit Op = "limit"
 	// ConstRow produces one row of constant Exprs (SELECT without FROM).
 	ConstRow Op = "const_row"
+	// Aggregate computes Exprs once per group of Input rows: GROUP BY,
+	// or, without GroupBy, a whole-table aggregate (see Node). Plans that
+	// have one run in batch mode only (Plan.BatchOnly).
+	Aggregate Op = "aggregate"
 )
 
 // Node is one relational operator. Which fields are set depends on Op.
@@ -150,7 +194,17 @@ type Node struct {
 	Exprs   []*Expr   `json:"exprs,omitempty"`   // Project, ConstRow
 	Windows []*Window `json:"windows,omitempty"` // Project
 
-	Cond *Expr `json:"cond,omitempty"` // Filter; LastJoin (over Input ++ Right)
+	Cond *Expr `json:"cond,omitempty"` // Filter; LastJoin (over Input ++ Right); Aggregate (HAVING)
+
+	// Aggregate: the groups are the Input rows with equal GroupBy values
+	// (plain columns, NULL equal to NULL), in order of first appearance;
+	// without GroupBy all the Input rows are one group, even when there
+	// are none. Exprs are computed once per group: an Agg expression
+	// (its Window unused) aggregates the group's rows in arrival order,
+	// and a column outside aggregates (a GroupBy column) reads the group's
+	// first row. Cond, when set, is HAVING, over the same scope: only the
+	// groups for which it is true are output.
+	GroupBy []*Expr `json:"group_by,omitempty"`
 
 	// LastJoin: Right is the joined relation. LeftKeys (over Input) and
 	// RightKeys (over Right) are the equality conjuncts of the condition,
@@ -234,7 +288,7 @@ const (
 	Call  ExprOp = "call"  // Fn applied to Args (funcs.Resolve)
 	Cast  ExprOp = "cast"  // Args[0] converted to Type (funcs.Cast)
 	Case  ExprOp = "case"  // Args: cond1, result1, ..., [else]
-	Agg   ExprOp = "agg"   // aggregate Fn over Windows[Window] of Args
+	Agg   ExprOp = "agg"   // aggregate Fn of Args over Windows[Window], or over an Aggregate's group
 	CEL   ExprOp = "cel"   // CEL source over the columns in Vars
 	Array ExprOp = "array" // an array of Args (all of Type's element type)
 )
@@ -247,7 +301,7 @@ type Expr struct {
 	Value  *types.Value `json:"value,omitempty"`
 	Fn     string       `json:"fn,omitempty"`
 	Args   []*Expr      `json:"args,omitempty"`
-	Window int          `json:"window,omitempty"`
+	Window int          `json:"window,omitempty"` // Agg in a Project
 	CEL    *CELExpr     `json:"cel,omitempty"`
 	// Tile is set on an aggregate over a long window (Agg only).
 	Tile *Tile `json:"tile,omitempty"`
