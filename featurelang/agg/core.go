@@ -23,6 +23,9 @@ func resolveCount(name string, args []types.Type, consts []*types.Value) (*Func,
 	case 0: // count(*)
 		return newFunc(name, args, types.Int64, consts, func([]*types.Column) Acc { return &countAcc{} }), nil
 	case 1:
+		if args[0].Kind() == types.KindArray { // a list: see list.go
+			return newFunc(name, args, types.Int64, consts, func(c []*types.Column) Acc { return &listCountAcc{col: c[0]} }), nil
+		}
 		return newFunc(name, args, types.Int64, consts, func(c []*types.Column) Acc { return &countAcc{col: c[0]} }), nil
 	}
 	return nil, argError(name, "takes one argument or *, got %d", len(args))

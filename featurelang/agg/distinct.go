@@ -20,6 +20,8 @@ import (
 //   - floats compare as std::unordered_set<double> compares them: -0 equals
 //     +0, and every NaN is distinct from every value, itself included, so
 //     each NaN row counts once.
+//   - over an array, such as a nested window_split_by_key's list, the
+//     distinct elements are counted (list.go), NULL elements as above.
 
 func init() {
 	register(resolveDistinctCount, "distinct_count")
@@ -29,7 +31,7 @@ func resolveDistinctCount(name string, args []types.Type, consts []*types.Value)
 	if err := wantArgs(name, args, 1); err != nil {
 		return nil, err
 	}
-	if !args[0].IsScalar() || args[0] == types.Null {
+	if t := listElem(args[0]); !t.IsScalar() || t == types.Null {
 		return nil, argError(name, "cannot count distinct values of %s", args[0])
 	}
 	nulls := distinctNulls(args[0])
@@ -38,9 +40,10 @@ func resolveDistinctCount(name string, args []types.Type, consts []*types.Value)
 	}), nil
 }
 
-// distinctNulls is how distinct_count of values of type t counts NULLs.
+// distinctNulls is how distinct_count of values of type t (or of an
+// array of them) counts NULLs.
 func distinctNulls(t types.Type) nullsMode {
-	if t == types.Date {
+	if listElem(t) == types.Date {
 		return nullsApart
 	}
 	return nullsAsZero

@@ -229,7 +229,7 @@ func signatures() map[string][]sig {
 	m := map[string][]sig{}
 	add := func(name string, s ...sig) { m[name] = append(m[name], s...) }
 
-	add("count", plain(), plain(tI32), plain(tStr), plain(tF64))
+	add("count", plain(), plain(tI32), plain(tStr), plain(tF64), plain(types.ArrayOf(tStr)), plain(types.ArrayOf(tF64)))
 	for _, t := range append(numericTypes, tTS) {
 		add("sum", plain(t))
 	}
@@ -249,7 +249,7 @@ func signatures() map[string][]sig {
 	}
 	add("count_where", plain(tBool), plain(tI32, tBool), plain(tStr, tBool), plain(tF64, tBool), plain(tI32, types.Null))
 	for _, t := range scalarTypes {
-		add("distinct_count", plain(t))
+		add("distinct_count", plain(t), plain(types.ArrayOf(t)))
 		add("first_value", plain(t), plain(t, tBool).withConst(1, constant(tBool, true)))
 		add("last_value", plain(t), plain(t, tBool).withConst(1, constant(tBool, true)))
 	}

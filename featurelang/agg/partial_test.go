@@ -66,6 +66,13 @@ func tileableAggregates(t testing.TB) []string {
 	return list
 }
 
+// listCount reports count of a list, which reads the newest row's list
+// (list.go): it has no Partial, and no long window takes it, since count
+// over a long window must take a column (check.openMLDBShape).
+func listCount(name string, s sig) bool {
+	return name == "count" && len(s.args) == 1 && s.args[0].Kind() == types.KindArray
+}
+
 // TestPartialsMatchTiles keeps agg and check in agreement: an aggregate
 // has a Partial, for every signature, exactly when tiles.go calls it
 // tileable.
@@ -84,7 +91,7 @@ func TestPartialsMatchTiles(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if has := f.NewPartial() != nil; has != tileable[name] {
+			if has := f.NewPartial() != nil; has != (tileable[name] && !listCount(name, s)) {
 				t.Errorf("%s: has a Partial: %v; tileable: %v", sigName(name, s), has, tileable[name])
 			}
 		}
@@ -103,6 +110,9 @@ func TestPartials(t *testing.T) {
 	sigs := signatures()
 	for _, name := range tileableAggregates(t) {
 		for si, s := range sigs[name] {
+			if listCount(name, s) {
+				continue
+			}
 			t.Run(sigName(name, s), func(t *testing.T) {
 				t.Parallel()
 				rng := rand.New(rand.NewPCG(7, uint64(si)))
@@ -388,7 +398,9 @@ func partialSigs(t testing.TB) []partialSig {
 	sigs := signatures()
 	for _, name := range tileableAggregates(t) {
 		for _, s := range sigs[name] {
-			out = append(out, partialSig{name, s})
+			if !listCount(name, s) {
+				out = append(out, partialSig{name, s})
+			}
 		}
 	}
 	return out

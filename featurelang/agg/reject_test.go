@@ -28,7 +28,7 @@ func TestRejected(t *testing.T) {
 		{"max_where", []types.Type{tBool, tBool}, nil, "max_where: cannot aggregate bool; expected a number"},
 		{"max_where", []types.Type{tI32, tStr}, nil, "max_where: the condition (argument 2) must be bool, got string"},
 		{"sum_where", []types.Type{tI32}, nil, "sum_where: takes (value, condition), got 1 argument"},
-		{"distinct_count", []types.Type{types.ArrayOf(tI32)}, nil, "distinct_count: cannot count distinct values of array<int32>"},
+		{"distinct_count", []types.Type{types.MapOf(tStr, tI32)}, nil, "distinct_count: cannot count distinct values of map<string, int32>"},
 		{"lag", []types.Type{tI32, tI32}, nil, "lag: the offset must be a constant integer"},
 		{"at", []types.Type{tI32, tF64}, []*types.Value{nil, constant(tF64, 1.0)}, "at: the offset must be a constant integer, got double"},
 		{"lag", []types.Type{tI32, tI32}, []*types.Value{nil, constant(tI32, nil)}, "lag: the offset must not be NULL"},

@@ -25,10 +25,17 @@ import (
 //	timestamp   ms != 0     ms, wrapped        ms             local time    =              local date
 //	date        NULL        NULL               NULL           yyyy-mm-dd    local midnight =
 //
-// "local" is types.Zone() (UTC+8 by default). Float → integer conversion of NaN or an
-// out-of-range value follows x86's cvttsd2si (the platform OpenMLDB runs
-// on): the result is the minimum of the 32-bit (int16, int32) or 64-bit
-// (int64) range, then wrapped to the width.
+// "local" is types.Zone() (UTC+8 by default). A string read as an integer
+// is decimal, or hexadecimal after 0x (parseIntegral). A string read as a
+// timestamp or a date is NULL before 1900, and so is a date outside the
+// years 1900-9999 converted to a timestamp, as in OpenMLDB (whose dates
+// start at 1900-01-01); a timestamp's local time and date are OpenMLDB's
+// (wallClock).
+//
+// Float → integer conversion of NaN or an out-of-range value follows x86's
+// cvttsd2si (the platform OpenMLDB runs on): the result is the minimum of
+// the 32-bit (int16, int32) or 64-bit (int64) range, then wrapped to the
+// width.
 
 func init() {
 	conv := func(to types.Type) resolver {
@@ -107,7 +114,7 @@ func converter(from, to types.Type) func(types.Value) types.Value {
 	case types.Date:
 		switch from {
 		case types.Timestamp:
-			return func(v types.Value) types.Value { return types.DateValue(types.DateOfTimestamp(v.I)) }
+			return func(v types.Value) types.Value { return types.DateValue(dateOfWallClock(v.I)) }
 		case types.String:
 			return func(v types.Value) types.Value { return parseDate(v.S) }
 		}
@@ -133,10 +140,9 @@ func truth(t types.Type) func(types.Value) bool {
 func toInteger(from, to types.Type) func(types.Value) types.Value {
 	switch {
 	case from == types.String:
-		bits := map[types.Type]int{types.Int16: 16, types.Int32: 32, types.Int64: 64}[to]
 		return func(v types.Value) types.Value {
-			i, err := strconv.ParseInt(strings.TrimSpace(v.S), 10, bits)
-			if err != nil {
+			i, ok := parseIntegral(v.S)
+			if !ok || types.Wrap(to, i) != i {
 				return types.NullOf(to)
 			}
 			return intV(to, i)
@@ -146,6 +152,39 @@ func toInteger(from, to types.Type) func(types.Value) types.Value {
 	}
 	return func(v types.Value) types.Value { return intV(to, wrapInt(to, v.I)) }
 }
+
+// parseIntegral reads an integer as OpenMLDB's StrToIntegral (udf.h)
+// does: ASCII whitespace around it is dropped, then an optional sign and
+// decimal digits, or hexadecimal digits after 0x or 0X (-0x2b is -43). ok
+// is false for anything else (no digits, other characters after them) and
+// for a value outside the int64 range.
+func parseIntegral(s string) (i int64, ok bool) {
+	s = strings.Trim(s, asciiSpace)
+	digits, neg := s, false
+	if digits != "" && (digits[0] == '+' || digits[0] == '-') {
+		digits, neg = digits[1:], digits[0] == '-'
+	}
+	base := 10
+	if len(digits) > 2 && digits[0] == '0' && (digits[1] == 'x' || digits[1] == 'X') {
+		digits, base = digits[2:], 16
+	}
+	if digits == "" || digits[0] == '+' || digits[0] == '-' {
+		return 0, false
+	}
+	u, err := strconv.ParseUint(digits, base, 64)
+	switch {
+	case err != nil:
+		return 0, false
+	case neg && u <= 1<<63:
+		return -int64(u), true
+	case !neg && u <= math.MaxInt64:
+		return int64(u), true
+	}
+	return 0, false
+}
+
+// asciiSpace is the whitespace absl::StripAsciiWhitespace drops.
+const asciiSpace = " \t\n\v\f\r"
 
 // floatToInt truncates f toward zero; NaN and out-of-range values give the
 // minimum of the 32-bit or 64-bit range as x86's truncating conversion does.
@@ -196,7 +235,12 @@ func toTimestamp(from types.Type) func(types.Value) types.Value {
 	case from == types.String:
 		return func(v types.Value) types.Value { return parseTimestamp(v.S) }
 	case from == types.Date:
-		return func(v types.Value) types.Value { return types.TimestampValue(types.TimestampOfDate(v.I)) }
+		return func(v types.Value) types.Value {
+			if !inDateRange(v.I) {
+				return types.NullOf(types.Timestamp)
+			}
+			return types.TimestampValue(types.TimestampOfDate(v.I))
+		}
 	case from.IsFloat():
 		return func(v types.Value) types.Value { return ts(floatToInt(v.F, types.Int64)) }
 	}
@@ -216,7 +260,7 @@ func stringer(t types.Type) func(types.Value) string {
 	case types.String:
 		return func(v types.Value) string { return v.S }
 	case types.Timestamp:
-		return func(v types.Value) string { return types.FormatTimestamp(v.I) }
+		return func(v types.Value) string { return wallClock(v.I).Format(time.DateTime) }
 	case types.Date:
 		return func(v types.Value) string { return types.FormatDate(v.I) }
 	}
@@ -240,11 +284,12 @@ func parseBool(s string) types.Value {
 // Layouts accepted for strings converted to timestamps and dates, in Zone.
 var timeLayouts = []string{"2006-01-02 15:04:05.999999999", "2006-01-02", "20060102"}
 
+// parseTimestamp reads s as a time in Zone: NULL when no layout reads it
+// or its year is before 1900, as OpenMLDB's string_to_timestamp gives
+// (times from 1900 to 1970 are negative timestamps there too).
 func parseTimestamp(s string) types.Value {
-	if t, ok := parseLocal(s); ok {
-		if ms := t.UnixMilli(); ms >= 0 {
-			return types.TimestampValue(ms)
-		}
+	if t, ok := parseLocal(s); ok && t.Year() >= minYear {
+		return types.TimestampValue(t.UnixMilli())
 	}
 	return types.NullOf(types.Timestamp)
 }
@@ -259,13 +304,24 @@ func parseLocal(s string) (time.Time, bool) {
 	return time.Time{}, false
 }
 
+// parseDate reads s as date(string) does: NULL when no layout reads it
+// or its year is before 1900, as OpenMLDB's string_to_date gives.
 func parseDate(s string) types.Value {
-	for _, l := range timeLayouts {
-		if t, err := time.Parse(l, s); err == nil {
-			return types.DateValue(types.DaysOf(t.Date()))
-		}
+	if d, ok := parseAnyDate(s); ok && d.Year() >= minYear {
+		return types.DateValue(types.DaysOf(d.Date()))
 	}
 	return types.NullOf(types.Date)
+}
+
+// parseAnyDate reads the date of s in the first of timeLayouts that
+// reads it, whatever its year.
+func parseAnyDate(s string) (time.Time, bool) {
+	for _, l := range timeLayouts {
+		if t, err := time.Parse(l, s); err == nil {
+			return t, true
+		}
+	}
+	return time.Time{}, false
 }
 
 // castContainer casts arrays to arrays and maps to maps element by element.

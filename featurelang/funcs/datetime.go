@@ -22,6 +22,11 @@ import (
 //	                                                             the string gives, in the zone
 //
 // dayofweek counts from Sunday = 1; week is the ISO 8601 week number.
+//
+// An int64 or timestamp argument is read as OpenMLDB's udf.cc reads it
+// (wallClock), and a negative one (before 1970) is not refused: dayofyear
+// and last_day give NULL for it, as OpenMLDB does, and the others compute
+// what OpenMLDB computes (see wallClock and clockFunc).
 
 func init() {
 	calendar := func(f func(t time.Time) int) resolver {
@@ -32,19 +37,19 @@ func init() {
 	register("month", calendar(func(t time.Time) int { return int(t.Month()) }))
 	register("dayofmonth", calendar(time.Time.Day), "day")
 	register("dayofweek", calendar(func(t time.Time) int { return int(t.Weekday()) + 1 }))
-	register("dayofyear", calendar(time.Time.YearDay))
-	register("weekofyear", calendar(func(t time.Time) int { _, w := t.ISOWeek(); return w }), "week")
-	clock := func(f func(t time.Time) int) resolver {
-		return timeFunc([]types.Type{types.Int64, types.Timestamp}, types.Int32,
-			func(t time.Time) types.Value { return intV(types.Int32, int64(f(t))) })
-	}
-	register("hour", clock(time.Time.Hour))
-	register("minute", clock(time.Time.Minute))
-	register("second", clock(time.Time.Second))
-	register("last_day", timeFunc([]types.Type{types.Int64, types.Timestamp, types.Date}, types.Date,
+	register("dayofyear", nullIfNegative(calendar(time.Time.YearDay)))
+	register("weekofyear", calendar(isoWeek), "week")
+	register("hour", clockFunc(func(ms int64) int64 { return wallMs(ms) % msPerDay / msPerHour }))
+	register("minute", clockFunc(func(ms int64) int64 {
+		return (ms + offsetMs(ms)%msPerHour) % msPerHour / msPerMinute
+	}))
+	register("second", clockFunc(func(ms int64) int64 {
+		return (ms + offsetMs(ms)%msPerMinute) % msPerMinute / msPerSecond
+	}))
+	register("last_day", nullIfNegative(timeFunc([]types.Type{types.Int64, types.Timestamp, types.Date}, types.Date,
 		func(t time.Time) types.Value {
 			return types.DateValue(types.DaysOf(t.Year(), t.Month()+1, 0))
-		}))
+		})))
 	dateFormat := &table{expected: "(timestamp|date, string)"}
 	for _, t := range []types.Type{types.Timestamp, types.Date} {
 		tm := timeOf(t)
@@ -65,6 +70,94 @@ func init() {
 // OpenMLDB's dates are years 1900 to 9999 (its Date type encodes no
 // others): a date function whose input or result falls outside gives NULL.
 const minYear, maxYear = 1900, 9999
+
+// inDateRange reports whether days is a date of the years minYear to
+// maxYear.
+func inDateRange(days int64) bool {
+	y, _, _ := types.DateOf(days)
+	return y >= minYear && y <= maxYear
+}
+
+const (
+	msPerSecond = 1000
+	msPerMinute = 60 * msPerSecond
+	msPerHour   = 60 * msPerMinute
+	msPerDay    = 24 * msPerHour
+)
+
+// offsetMs returns the offset from UTC of Zone at the timestamp ms, in
+// milliseconds.
+func offsetMs(ms int64) int64 {
+	_, off := time.UnixMilli(ms).In(types.Zone()).Zone()
+	return int64(off) * msPerSecond
+}
+
+// wallMs returns the timestamp ms as milliseconds since 1970-01-01
+// 00:00:00 of Zone's wall clock (OpenMLDB's ts + TZ_OFFSET).
+func wallMs(ms int64) int64 { return ms + offsetMs(ms) }
+
+// wallClock returns the wall-clock time in Zone of the timestamp ms as
+// OpenMLDB's udf.cc computes it (gmtime of (ts + TZ_OFFSET) / 1000): whole
+// seconds, truncated toward zero, so a time before 1970-01-01 00:00 of the
+// wall clock with a fraction of a second is the next whole second. Its
+// location is UTC: read only its fields.
+func wallClock(ms int64) time.Time { return time.Unix(wallMs(ms)/msPerSecond, 0).UTC() }
+
+// dateOfWallClock returns the date (days since 1970-01-01) of wallClock(ms).
+func dateOfWallClock(ms int64) int64 { return types.DaysOf(wallClock(ms).Date()) }
+
+// isoWeek is OpenMLDB's weekofyear: the ISO 8601 week number of the date
+// boost::gregorian makes of t, whose year it reads as an unsigned short,
+// or 0 when that date does not exist (a year outside 1400-9999 once so
+// read).
+func isoWeek(t time.Time) int {
+	y, m, d := t.Date()
+	y16 := int(uint16(y))
+	if y16 < 1400 || y16 > 9999 || (m == time.February && d == 29 && !isLeap(y16)) {
+		return 0
+	}
+	_, w := time.Date(y16, m, d, 0, 0, 0, 0, time.UTC).ISOWeek()
+	return w
+}
+
+func isLeap(y int) bool { return y%4 == 0 && (y%100 != 0 || y%400 == 0) }
+
+// clockFunc is hour, minute or second of an int64 or a timestamp: f
+// computes it with OpenMLDB's arithmetic (timestamp_ir_builder.cc), whose
+// remainders and quotients truncate toward zero, so a time before
+// 1970-01-01 00:00 of the wall clock has a negative (or zero) hour, and
+// one before 1970-01-01 00:00 UTC a negative (or zero) minute and second:
+// hour(-28800001) is 0, minute(-1) and second(-1) are 0, second(-1000)
+// is -1.
+func clockFunc(f func(ms int64) int64) resolver {
+	tb := &table{expected: "(int64|timestamp)"}
+	for _, t := range []types.Type{types.Int64, types.Timestamp} {
+		tb.sigs = append(tb.sigs, sig{[]types.Type{t}, types.Int32, fixed(func(v []types.Value) types.Value {
+			return intV(types.Int32, int64(int32(f(v[0].I))))
+		})})
+	}
+	return tb.resolve
+}
+
+// nullIfNegative makes r's function give NULL for an int64 or timestamp
+// argument before 1970 (a negative count of milliseconds), as OpenMLDB's
+// dayofyear and last_day do.
+func nullIfNegative(r resolver) resolver {
+	return func(name string, args []types.Type) (*Overload, error) {
+		o, err := r(name, args)
+		if err != nil || args[0] != types.Int64 && args[0] != types.Timestamp {
+			return o, err
+		}
+		impl, res := o.Impl, o.Result
+		o.Impl = func(v []types.Value) types.Value {
+			if v[0].I < 0 {
+				return types.NullOf(res)
+			}
+			return impl(v)
+		}
+		return o, nil
+	}
+}
 
 // addMonths is OpenMLDB's add_months (date_and_time_def.h AddMonths): the
 // same day n months later (earlier when n < 0), or the last day of that
@@ -105,7 +198,7 @@ func resolveUnixTimestamp(name string, args []types.Type) (*Overload, error) {
 	switch args[0] {
 	case types.Date, types.Null:
 		return overload(name, args, types.Int64, func(v []types.Value) types.Value {
-			if y, _, _ := types.DateOf(v[0].I); y < minYear || y > maxYear {
+			if !inDateRange(v[0].I) {
 				return types.NullOf(types.Int64)
 			}
 			return intV(types.Int64, types.TimestampOfDate(v[0].I)/1000)
@@ -128,7 +221,8 @@ func resolveUnixTimestamp(name string, args []types.Type) (*Overload, error) {
 }
 
 // timeOf returns the wall-clock time in Zone of a timestamp, date or int64
-// (milliseconds) value; dates are at midnight.
+// (milliseconds) value: wallClock for a timestamp or an int64, midnight
+// for a date. Read only its fields (its location is UTC for timestamps).
 func timeOf(t types.Type) func(types.Value) time.Time {
 	if t == types.Date {
 		return func(v types.Value) time.Time {
@@ -136,7 +230,7 @@ func timeOf(t types.Type) func(types.Value) time.Time {
 			return time.Date(y, m, d, 0, 0, 0, 0, types.Zone())
 		}
 	}
-	return func(v types.Value) time.Time { return types.TimeOf(v.I) }
+	return func(v types.Value) time.Time { return wallClock(v.I) }
 }
 
 // timeFunc is a function of one time argument of the given accepted types.
@@ -162,9 +256,14 @@ func resolveDateDiff(name string, args []types.Type) (*Overload, error) {
 		case types.Date:
 			days[i] = func(v types.Value) (int64, bool) { return v.I, true }
 		case types.Timestamp:
-			days[i] = func(v types.Value) (int64, bool) { return types.DateOfTimestamp(v.I), true }
+			days[i] = func(v types.Value) (int64, bool) { return dateOfWallClock(v.I), true }
 		case types.String:
-			days[i] = func(v types.Value) (int64, bool) { d := parseDate(v.S); return d.I, !d.Null }
+			// OpenMLDB's date_diff reads strings with absl::ParseTime:
+			// no year bound, unlike date(string).
+			days[i] = func(v types.Value) (int64, bool) {
+				t, ok := parseAnyDate(v.S)
+				return types.DaysOf(t.Date()), ok
+			}
 		case types.Null:
 			days[i] = func(types.Value) (int64, bool) { return 0, false }
 		default:

@@ -13,7 +13,8 @@ import (
 //	function                      exact signatures                          fallback
 //	abs                           int16|int32→int32, int64→int64, double    number→double
 //	ceil ceiling floor            int16|int32|int64→int64, double           number→double
-//	round truncate                int16|int32→int32, int64, float, double   number→double
+//	round(x[, d])                 int16, int32, int64, float, double        none (d: any number)
+//	truncate                      int16|int32→int32, int64, float, double   number→double
 //	exp sqrt sin cos tan cot      int16|int32|int64|double→double, float    none
 //	asin acos atan
 //	ln log log2 log10             float, double                             number→double
@@ -40,12 +41,10 @@ func init() {
 			register(n, r)
 		}
 	}
-	for _, n := range []string{"round", "truncate"} {
-		f := map[string]func(float64) float64{"round": math.Round, "truncate": math.Trunc}[n]
-		register(n, integerOrDouble(map[types.Type]types.Type{
-			types.Int16: types.Int32, types.Int32: types.Int32, types.Int64: types.Int64, types.Float: types.Float,
-		}, identityInt, f, true, "(number)"))
-	}
+	register("round", resolveRound)
+	register("truncate", integerOrDouble(map[types.Type]types.Type{
+		types.Int16: types.Int32, types.Int32: types.Int32, types.Int64: types.Int64, types.Float: types.Float,
+	}, identityInt, math.Trunc, true, "(number)"))
 	unary := map[string]func(float64) float64{
 		"exp": math.Exp, "sqrt": math.Sqrt, "sin": math.Sin, "cos": math.Cos, "tan": math.Tan,
 		"cot": func(x float64) float64 { return 1 / math.Tan(x) }, "asin": math.Asin, "acos": math.Acos,

@@ -254,7 +254,7 @@ var referenceCases = []evalCase{
 	{"unix_timestamp", []types.Value{vs("1960-01-01")}, vi(i64, ts8(1960, 1, 1, 0, 0, 0)/1000)},
 	{"unix_timestamp", []types.Value{vdate("1960-01-01")}, vi(i64, -315648000)},
 	{"unix_timestamp", []types.Value{vs("1899-12-31 23:59:59")}, vnull(i64)},
-	{"unix_timestamp", []types.Value{vdate("1899-12-31")}, vnull(i64)},
+	{"unix_timestamp", []types.Value{types.DateValue(types.DaysOf(1899, time.December, 31))}, vnull(i64)},
 	{"unix_timestamp", []types.Value{vs("2020-13-01")}, vnull(i64)},
 	{"unix_timestamp", []types.Value{vs("2020-05-22T10:43:40")}, vnull(i64)},
 	{"unix_timestamp", []types.Value{vnull(str)}, vnull(i64)},

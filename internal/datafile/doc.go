@@ -79,8 +79,8 @@
 // it: "YYYY-MM-DD" (midnight) or "YYYY-MM-DD HH:MM:SS" with an optional
 // fraction, in types.Zone() (--time-zone). A T may replace the space and an offset may
 // follow (Z, +08:00, -0530, +08), so RFC 3339 is read too. Sub-millisecond
-// digits must be zeros. Unlike CAST, times before 1970 are read (as
-// negative milliseconds). Dates are YYYY-MM-DD (or the longer or negative
+// digits must be zeros. Times before 1970 are negative milliseconds, and
+// unlike CAST (NULL before 1900) any year is read. Dates are YYYY-MM-DD (or the longer or negative
 // years written for dates outside 0000-9999). Bools are true or false in
 // any case, or 1 or 0.
 //
