@@ -68,14 +68,7 @@ func TestServe(t *testing.T) {
 		}
 	}
 	cancel()
-	select {
-	case code := <-done:
-		if code != 0 || !strings.Contains(out.String(), "stopped") {
-			t.Errorf("serve exited with %d\nstdout:\n%s\nstderr:\n%s", code, out.String(), errOut.String())
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("serve did not stop")
-	}
+	waitStopped(t, &out, &errOut, done)
 }
 
 // TestServeFlags checks serve's refusals.
@@ -191,14 +184,7 @@ func TestServeStoredDeployments(t *testing.T) {
 		}
 	}
 	cancel()
-	select {
-	case code := <-done:
-		if code != 0 || !strings.Contains(out.String(), "stopped") {
-			t.Errorf("serve exited with %d\nstdout:\n%s\nstderr:\n%s", code, out.String(), errOut.String())
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("serve did not stop")
-	}
+	waitStopped(t, &out, &errOut, done)
 	for _, want := range []string{`msg="serving deployment" deployment=demo.spend`, `msg="serving deployment" deployment=demo.later`,
 		`msg="stopped serving deployment" deployment=demo.spend`} {
 		if !strings.Contains(errOut.String(), want) {
@@ -223,5 +209,19 @@ func waitServing(t *testing.T, serving *regexp.Regexp, out, errOut *syncBuffer, 
 		if time.Now().After(deadline) {
 			t.Fatalf("serve did not start\nstdout:\n%s\nstderr:\n%s", out.String(), errOut.String())
 		}
+	}
+}
+
+// waitStopped waits (15 s at most) for a cancelled serve to exit 0,
+// saying it stopped.
+func waitStopped(t *testing.T, out, errOut *syncBuffer, done <-chan int) {
+	t.Helper()
+	select {
+	case code := <-done:
+		if code != 0 || !strings.Contains(out.String(), "stopped") {
+			t.Errorf("serve exited with %d\nstdout:\n%s\nstderr:\n%s", code, out.String(), errOut.String())
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("serve did not stop")
 	}
 }

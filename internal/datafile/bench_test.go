@@ -18,11 +18,7 @@ const benchRows = 1_000_000
 
 // benchData is the benchmark table (card_id int64, ts timestamp, amount
 // double, merchant string) as a block and as encoded files.
-var benchData = sync.OnceValue(func() (d struct {
-	schema types.Schema
-	block  *types.Block
-	files  map[Format][]byte
-}) {
+var benchData = sync.OnceValue(func() (d table) {
 	d.schema = types.Schema{{Name: "card_id", Type: types.Int64}, {Name: "ts", Type: types.Timestamp},
 		{Name: "amount", Type: types.Double}, {Name: "merchant", Type: types.String}}
 	rng := rand.New(rand.NewPCG(1, 1))
@@ -66,20 +62,25 @@ func BenchmarkReadJSONL(b *testing.B) { benchRead(b, JSONL) }
 // benchRead reads the benchmark file in blocks of 4096 rows, as a
 // pipeline does.
 func benchRead(b *testing.B, f Format) {
-	d := benchData()
+	readLoop(b, benchData(), f)
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/benchRows, "ns/row")
+}
+
+// readLoop reads d's file of format f whole, b.N times, in blocks of
+// 4096 rows.
+func readLoop(b *testing.B, d table, f Format) {
 	data := d.files[f]
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	blk := types.NewBlock(d.schema, 4096)
 	lines := make([]int64, 0, 4096)
 	for b.Loop() {
-		r, err := NewReader(bytes.NewReader(data), "bench", f, d.schema)
+		r, err := Open(bytes.NewReader(data), "bench", f, d.schema)
 		if err != nil {
 			b.Fatal(err)
 		}
 		readRows(b, r, blk, lines)
 	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/benchRows, "ns/row")
 }
 
 // readRows reads all of r in blocks of 4096 rows and checks it holds
@@ -198,18 +199,8 @@ func BenchmarkRead(b *testing.B) {
 	d := readBench()
 	for _, f := range []Format{CSV, Parquet} {
 		b.Run(f.String(), func(b *testing.B) {
+			readLoop(b, d, f)
 			data := d.files[f]
-			b.SetBytes(int64(len(data)))
-			b.ReportAllocs()
-			blk := types.NewBlock(d.schema, 4096)
-			lines := make([]int64, 0, 4096)
-			for b.Loop() {
-				r, err := Open(bytes.NewReader(data), "bench", f, d.schema)
-				if err != nil {
-					b.Fatal(err)
-				}
-				readRows(b, r, blk, lines)
-			}
 			b.ReportMetric(float64(benchRows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 			b.ReportMetric(float64(len(data))/benchRows, "file-B/row")
 		})
