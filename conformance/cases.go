@@ -73,6 +73,10 @@ type Expect struct {
 	Rows    [][]json.RawMessage `json:"rows"`
 	Order   string              `json:"order"`
 	Success *bool               `json:"success"`
+	// Count, when set, is the number of rows expected. OpenMLDB's case
+	// files give it (count: N) for results whose rows they do not list;
+	// its harnesses check the count, and the rows only when listed.
+	Count *int `json:"count"`
 }
 
 // Rejected reports whether the case expects a compile-time rejection.

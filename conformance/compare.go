@@ -12,7 +12,8 @@ import (
 // compare checks got against the case's expected columns and rows and
 // returns why they differ, or "".
 //
-// Rows are sorted by the expected order column when the case names one and
+// A case with a row count (Expect.Count) and no rows checks the count
+// only. Rows are sorted by the expected order column when the case names one and
 // compared as multisets otherwise. Floats match within a relative 1e-5 (or
 // absolute 1e-9 near zero) because expected values are often printed
 // rounded; NaN matches NaN.
@@ -28,6 +29,14 @@ func compare(c *Case, got *types.Block) string {
 	for i, raw := range c.Expect.Rows {
 		if wantRows[i], err = decodeRow(raw, want); err != nil {
 			return fmt.Sprintf("expected row %d: %v", i+1, err)
+		}
+	}
+	if n := c.Expect.Count; n != nil {
+		if got.Len != *n {
+			return fmt.Sprintf("got %d rows, want %d (count)", got.Len, *n)
+		}
+		if len(wantRows) == 0 {
+			return "" // the case lists no rows: the count is what it checks
 		}
 	}
 	gotRows := got.Rows()

@@ -18,8 +18,9 @@ func sharedCases(t *testing.T) string {
 }
 
 // TestRunnerOnMiniCases checks the runner itself on hand-written cases: a
-// passing window, a passing LAST JOIN, a rejected query, and a case whose
-// expected rows are deliberately wrong, which must fail with a reason.
+// passing window, a passing LAST JOIN, a rejected query, a row count, a
+// query run in request mode by its CONFIG, and cases whose expected rows
+// or count are deliberately wrong, which must fail with a reason.
 func TestRunnerOnMiniCases(t *testing.T) {
 	t.Parallel()
 	cases, err := Load("testdata/mini.jsonl")
@@ -38,6 +39,9 @@ func TestRunnerOnMiniCases(t *testing.T) {
 		"mini#typeerror reject": Pass,
 		"mini#wrong batch":      Fail,
 		"mini#wrong request":    Skip,
+		"mini#count batch":      Pass,
+		"mini#wrongcount batch": Fail,
+		"mini#config batch":     Pass,
 	}
 	for k, st := range want {
 		if got[k].Status != st {
@@ -47,7 +51,10 @@ func TestRunnerOnMiniCases(t *testing.T) {
 	if r := got["mini#wrong batch"]; !strings.Contains(r.Reason, "got 1, want 2") {
 		t.Errorf("mini#wrong: reason %q, want it to name the mismatch", r.Reason)
 	}
-	if s := Summarize(Run(context.Background(), cases, InProcess{}, []Mode{Batch, Request})).String(); s != "5 passed, 1 failed, 1 skipped" {
+	if r := got["mini#wrongcount batch"]; !strings.Contains(r.Reason, "got 2 rows, want 3 (count)") {
+		t.Errorf("mini#wrongcount: reason %q, want it to name the count", r.Reason)
+	}
+	if s := Summarize(Run(context.Background(), cases, InProcess{}, []Mode{Batch, Request})).String(); s != "7 passed, 2 failed, 4 skipped" {
 		t.Errorf("summary %q", s)
 	}
 }

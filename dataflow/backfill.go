@@ -83,6 +83,9 @@ func Backfill(s beam.Scope, job BackfillJob) (beam.PCollection, error) {
 	if job.View.RequestTable == "" {
 		return beam.PCollection{}, fmt.Errorf("%w: view %s reads no table: nothing to backfill", ErrJob, viewName(job.View))
 	}
+	if job.View.Requests != nil {
+		return beam.PCollection{}, fmt.Errorf("%w: %s", ErrJob, eval.RequestQuery)
+	}
 	if _, err := eval.New(job.View); err != nil {
 		return beam.PCollection{}, err
 	}

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -135,6 +137,7 @@ func TestTaxiDemo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	answers := types.NewBlock(view.Output, reqs.Len)
 	for i := 0; i < reqs.Len; i++ {
 		req := reqs.Gather([]int{i})
 		with := types.Concat(rows, req)
@@ -142,6 +145,7 @@ func TestTaxiDemo(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		answers.AppendFrom(all, all.Len-1)
 		wantRow := string(datafile.AppendJSONArray(nil, all.Row(all.Len-1, nil)))
 		body := `{"input": [` + string(datafile.AppendJSONArray(nil, req.Row(0, nil))) + `]}`
 		resp, err := http.Post(srv.URL+"/dbs/demo_db/deployments/demo", "application/json", strings.NewReader(body))
@@ -156,6 +160,24 @@ func TestTaxiDemo(t *testing.T) {
 	}
 	t.Logf("%d requests answered equal to the batch evaluation", reqs.Len)
 
+	// The same requests asked as OpenMLDB's SQL asks them, SELECT ...
+	// CONFIG (execute_mode = 'request', values = [...]) in a script, are
+	// answered from the store with the same values.
+	deployed := strings.TrimPrefix(between(t, string(text), "DEPLOY demo OPTIONS(RANGE_BIAS=\"inf\", ROWS_BIAS=\"inf\")", ";"), "DEPLOY demo OPTIONS(RANGE_BIAS=\"inf\", ROWS_BIAS=\"inf\")")
+	var values []string
+	for i := 0; i < reqs.Len; i++ {
+		values = append(values, sqlRow(reqs.Row(i, nil)))
+	}
+	log = runScriptFile(t, state, emu, "request.sql", "USE demo_db;\n"+deployed+
+		"\nCONFIG (execute_mode = 'request', values = ["+strings.Join(values, ",\n")+"]);\n")
+	var wantAnswers []byte
+	for i := 0; i < answers.Len; i++ {
+		wantAnswers = datafile.AppendRow(wantAnswers, datafile.CSV, answers, i)
+	}
+	if !strings.Contains(log, string(wantAnswers)) || !strings.Contains(log, "40 request rows answered over the online store") {
+		t.Errorf("SELECT ... CONFIG (execute_mode = 'request') printed\n%s\nwant the rows\n%s", log, wantAnswers)
+	}
+
 	// A second deployment needing an index the stored table lacks is
 	// refused before anything runs.
 	second := "USE demo_db;\nSET @@execute_mode='online';\nDEPLOY demo2 SELECT id, count(id) OVER w3 AS c FROM t1\n" +
@@ -165,6 +187,31 @@ func TestTaxiDemo(t *testing.T) {
 		!strings.Contains(err.Error(), "INDEX(KEY=(store_and_fwd_flag), TS=pickup_datetime)") {
 		t.Errorf("a deployment needing a new index on a stored table: %v\n%s", err, log)
 	}
+}
+
+// sqlRow writes a row as a row of SQL literals: (v1, v2, ...).
+func sqlRow(row []types.Value) string {
+	var b strings.Builder
+	b.WriteByte('(')
+	for i, v := range row {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		switch {
+		case v.Null:
+			b.WriteString("NULL")
+		case v.Type == types.String:
+			b.WriteString(strconv.Quote(v.S))
+		case v.Type == types.Timestamp:
+			fmt.Fprintf(&b, "timestamp(%d)", v.I)
+		case v.Type == types.Double:
+			b.WriteString(strconv.FormatFloat(v.F, 'f', -1, 64))
+		default:
+			b.WriteString(v.String())
+		}
+	}
+	b.WriteByte(')')
+	return b.String()
 }
 
 // between returns the text of s from the first from to the next to

@@ -247,7 +247,20 @@ type Select struct {
 	Having   Expr
 	Windows  []*WindowDef
 	OrderBy  []*OrderItem
-	Limit    Expr // nil when absent
+	Limit    Expr    // nil when absent
+	Config   *Config // CONFIG (...) after a top-level query; nil when absent
+}
+
+// Config is a query's CONFIG (key = value, ...) clause (OpenMLDB 0.9):
+// execute_mode ('online', 'request' or 'offline') and, for request mode,
+// the request rows: values = (e, ...) for one row or [(e, ...), ...] for
+// several.
+type Config struct {
+	At       diag.Pos
+	Options  []*Option // every key but values
+	Values   [][]Expr  // the request rows; nil when values is absent
+	ValuesAt diag.Pos
+	RowsAt   []diag.Pos // where each row of Values starts
 }
 
 // SelectItem is one projection: an expression with an optional alias, or a

@@ -108,7 +108,7 @@ func Query(src *diag.Source, q *ast.Select, cat Catalog, name string, opts Optio
 	if zone == types.DefaultZone {
 		zone = ""
 	}
-	return &plan.Plan{
+	p := &plan.Plan{
 		Format:       plan.Format,
 		Name:         name,
 		TimeZone:     zone,
@@ -117,6 +117,10 @@ func Query(src *diag.Source, q *ast.Select, cat Catalog, name string, opts Optio
 		Root:         rel.node,
 		Output:       rel.node.Schema,
 	}
+	if q.Config != nil && !c.config(q.Config, p) {
+		return nil
+	}
+	return p
 }
 
 // requestTable returns the table at the bottom of the left-most path: the

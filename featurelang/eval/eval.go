@@ -137,6 +137,11 @@ var (
 	ErrBatchOnly = errors.New("eval: batch mode only")
 )
 
+// RequestQuery says why a query with request rows (CONFIG (execute_mode =
+// 'request')) is not evaluated in pieces: it answers its requests over
+// whole tables (Batch).
+const RequestQuery = "a query with CONFIG (execute_mode = 'request', values = ...) answers its request rows over the whole tables, in one Batch; it is not evaluated in pieces (a backfill)"
+
 // Evaluator runs one plan. Build it with New.
 type Evaluator struct {
 	plan *plan.Plan
@@ -183,12 +188,49 @@ func (e *Evaluator) Plan() *plan.Plan { return e.plan }
 // its order; a plan whose last step aggregates into groups (GROUP BY, a
 // whole-table aggregate) returns one row per group that passes HAVING, in
 // order of the groups' first rows. The input blocks are not modified.
+//
+// A plan with request rows (a query's CONFIG (execute_mode = 'request',
+// values = ...); plan.Plan.Requests) returns instead the request-mode
+// answer to each request row, in order, with tables as the stored rows
+// (a request a WHERE clause filters out has no row).
 func (e *Evaluator) Batch(ctx context.Context, tables map[string]*types.Block) (*types.Block, error) {
 	if err := e.checkTables(tables); err != nil {
 		return nil, err
 	}
+	if e.plan.Requests != nil {
+		return e.requests(ctx, tables)
+	}
 	r := &batchRun{ctx: ctx, tables: tables}
 	return r.eval(e.root)
+}
+
+// requests answers the plan's request rows over tables as the stored rows.
+func (e *Evaluator) requests(ctx context.Context, tables map[string]*types.Block) (*types.Block, error) {
+	src := NewMemSource()
+	for _, t := range e.plan.Tables {
+		src.Create(t.Name, t.Schema)
+		if err := src.Insert(t.Name, tables[t.Name].Rows()...); err != nil {
+			return nil, err
+		}
+	}
+	return e.Requests(ctx, src)
+}
+
+// Requests answers the plan's request rows (plan.Plan.Requests, from a
+// query's CONFIG) over the stored rows of src, in order; a request a
+// WHERE clause filters out has no row.
+func (e *Evaluator) Requests(ctx context.Context, src Source) (*types.Block, error) {
+	out := types.NewBlock(e.plan.Output, len(e.plan.Requests))
+	for i, req := range e.plan.Requests {
+		res, err := e.Request(ctx, req, src)
+		if err != nil {
+			return nil, fmt.Errorf("request row %d: %w", i+1, err)
+		}
+		if res != nil {
+			out.AppendRow(res)
+		}
+	}
+	return out, nil
 }
 
 // BatchRows is Batch that also reports, for each output row, the position
@@ -201,6 +243,9 @@ func (e *Evaluator) Batch(ctx context.Context, tables map[string]*types.Block) (
 func (e *Evaluator) BatchRows(ctx context.Context, tables map[string]*types.Block) (*types.Block, []int, error) {
 	if err := e.checkTables(tables); err != nil {
 		return nil, nil, err
+	}
+	if e.plan.Requests != nil {
+		return nil, nil, fmt.Errorf("%w: %s", ErrInput, RequestQuery)
 	}
 	r := &batchRun{ctx: ctx, tables: tables, track: true}
 	out, err := r.eval(e.root)

@@ -31,10 +31,7 @@ func (c conformanceCase) wantSuccess() bool { return c.Expect.Success == nil || 
 
 // unsupportedCases are cases OpenMLDB accepts that this parser rejects on
 // purpose, with the reason.
-var unsupportedCases = map[string]string{
-	"cases/query/simple_query.yaml#49:108": "CONFIG (execute_mode = ..., values = ...) is a per-query " +
-		"setting of OpenMLDB's client, not part of a feature view",
-}
+var unsupportedCases = map[string]string{}
 
 // loadConformance returns the corpus, or skips the test when it is absent.
 func loadConformance(tb testing.TB) []conformanceCase {

@@ -50,9 +50,15 @@ var errorTests = []struct {
 	{"set union", "SELECT a FROM t UNION ALL SELECT a FROM u", `f.sql:1:17: set operations (UNION) are not supported
  | SELECT a FROM t UNION ALL SELECT a FROM u
  |                 ^`},
-	{"config", "SELECT a FROM t CONFIG (execute_mode = 'request')", `f.sql:1:17: CONFIG clauses are not supported
- | SELECT a FROM t CONFIG (execute_mode = 'request')
- |                 ^`},
+	{"config values not a row", "SELECT a FROM t CONFIG (execute_mode = 'request', values = 1)", `f.sql:1:60: expected '(' to start a row of values, found '1'
+ | SELECT a FROM t CONFIG (execute_mode = 'request', values = 1)
+ |                                                            ^`},
+	{"config values list not rows", "SELECT a FROM t CONFIG (values = [(1), 2])", `f.sql:1:40: expected '(' to start a row of values, found '2'
+ | SELECT a FROM t CONFIG (values = [(1), 2])
+ |                                        ^`},
+	{"config in deploy", "DEPLOY d SELECT a FROM t CONFIG (execute_mode = 'request')", `f.sql:1:26: CONFIG is not allowed in DEPLOY: a deployment runs in request mode on the rows its requests send
+ | DEPLOY d SELECT a FROM t CONFIG (execute_mode = 'request')
+ |                          ^`},
 	{"interval in expression", "SELECT 100 + 1s", `f.sql:1:14: time interval 1s is only allowed in window frames and TTL
  | SELECT 100 + 1s
  |              ^`},

@@ -241,6 +241,29 @@ func (pr printer) sel(s *ast.Select) {
 	}
 	pr.orderBy(s.OrderBy)
 	pr.clause(" LIMIT ", s.Limit)
+	if c := s.Config; c != nil {
+		pr.p(" CONFIG (")
+		for i, o := range c.Options {
+			pr.sep(i, ", ")
+			pr.p("%s = ", o.Key)
+			pr.expr(o.Value)
+		}
+		if c.Values != nil {
+			pr.sep(len(c.Options), ", ")
+			pr.p("values = [")
+			for i, row := range c.Values {
+				pr.sep(i, ", ")
+				pr.p("(")
+				for j, e := range row {
+					pr.sep(j, ", ")
+					pr.expr(e)
+				}
+				pr.p(")")
+			}
+			pr.p("]")
+		}
+		pr.p(")")
+	}
 }
 
 func (pr printer) item(it *ast.SelectItem) {

@@ -56,7 +56,7 @@ func (p *parser) selectItems() []*ast.SelectItem {
 		}
 		items = append(items, p.selectItem())
 	}
-	if p.startsOperand() {
+	if p.startsOperand() && !p.atConfig() {
 		p.unexpected("',' or FROM after select item")
 	}
 	return items
@@ -72,7 +72,7 @@ func (p *parser) startsOperand() bool {
 // endsItems reports whether the current token ends the select list after
 // a trailing comma: FROM, or the end of the query.
 func (p *parser) endsItems() bool {
-	return p.isKw("FROM") || p.isOp(";") || p.isOp(")") || p.tok().kind == tEOF
+	return p.isKw("FROM") || p.isOp(";") || p.isOp(")") || p.tok().kind == tEOF || p.atConfig()
 }
 
 // selectItem parses *, t.* or expr [[AS] alias].

@@ -283,6 +283,7 @@ func (p *parser) explain() *ast.Explain {
 		p.unexpected("'SELECT' after EXPLAIN")
 	}
 	e.Query = p.query()
+	p.noConfig(e.Query, "EXPLAIN", "the plan does not depend on it; EXPLAIN the query without CONFIG")
 	p.noOutfile("EXPLAIN")
 	return e
 }

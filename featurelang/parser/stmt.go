@@ -54,26 +54,79 @@ func (p *parser) noOutfile(stmt string) {
 	}
 }
 
-// query parses a top-level SELECT and rejects what OpenMLDB's feature SQL
-// does not support around it: WITH and set operations.
+// query parses a top-level SELECT and its CONFIG clause, and rejects what
+// OpenMLDB's feature SQL does not support around it: WITH and set
+// operations.
 func (p *parser) query() *ast.Select {
 	if p.isKw("WITH") {
 		p.failf(p.pos(), "WITH clauses are not supported")
 	}
 	sel := p.selectStmt()
 	p.unsupportedTail()
+	if p.atConfig() {
+		sel.Config = p.config()
+	}
 	return sel
 }
 
 // unsupportedTail rejects, with a clear message, what OpenMLDB allows after
-// a query but feature SQL does not: set operations and CONFIG (...).
+// a query but feature SQL does not: set operations.
 func (p *parser) unsupportedTail() {
 	switch kw := p.tok().kw; kw {
 	case "UNION", "EXCEPT", "INTERSECT":
 		p.failf(p.pos(), "set operations (%s) are not supported", kw)
 	}
-	if p.atConfig() {
-		p.failf(p.pos(), "CONFIG clauses are not supported")
+}
+
+// config parses CONFIG (key = value, ...). The value of values is a row,
+// (e, ...), or a list of rows, [(e, ...), ...]; any other key takes an
+// expression.
+func (p *parser) config() *ast.Config {
+	c := &ast.Config{At: p.advance().pos}
+	p.wantOp("(", "after CONFIG")
+	for {
+		key := p.anyWord("CONFIG key")
+		p.wantOp("=", "after CONFIG key")
+		if k := strings.ToLower(key.val); k != "values" {
+			c.Options = append(c.Options, &ast.Option{At: key.pos, Key: k, Value: p.expr()})
+		} else {
+			if c.Values != nil {
+				p.failf(key.pos, "values is given twice")
+			}
+			c.ValuesAt = key.pos
+			p.configValues(c)
+		}
+		if !p.gotOp(",") {
+			break
+		}
+	}
+	p.wantOp(")", "after CONFIG values")
+	return c
+}
+
+// configValues parses (e, ...) or [(e, ...), ...] into c.Values.
+func (p *parser) configValues(c *ast.Config) {
+	row := func() {
+		c.RowsAt = append(c.RowsAt, p.wantOp("(", "to start a row of values").pos)
+		c.Values = append(c.Values, p.exprList())
+		p.wantOp(")", "after a row of values")
+	}
+	if !p.gotOp("[") {
+		row()
+		return
+	}
+	row()
+	for p.gotOp(",") {
+		row()
+	}
+	p.wantOp("]", "after the rows of values")
+}
+
+// noConfig fails at a CONFIG clause of a query that may not have one:
+// stmt names the statement, why says what to do instead.
+func (p *parser) noConfig(sel *ast.Select, stmt, why string) {
+	if sel != nil && sel.Config != nil {
+		p.failf(sel.Config.At, "CONFIG is not allowed in %s: %s", stmt, why)
 	}
 }
 
@@ -277,6 +330,7 @@ func (p *parser) deploy() *ast.Deploy {
 		p.unexpected("'SELECT' after DEPLOY " + strings.Join(d.Name.Parts, "."))
 	}
 	d.Query = p.query()
+	p.noConfig(d.Query, "DEPLOY", "a deployment runs in request mode on the rows its requests send")
 	p.noOutfile("DEPLOY")
 	return d
 }

@@ -41,6 +41,12 @@ type Plan struct {
 	Root         *Node             `json:"root"`
 	Output       types.Schema      `json:"output"`
 	Options      map[string]string `json:"options,omitempty"`
+	// Requests are the request rows of a query run with CONFIG
+	// (execute_mode = 'request', values = ...), typed as RequestTable's
+	// columns: the query's answer is the request-mode answer to each, over
+	// the tables given as the stored rows (eval.Evaluator.Batch). Never set
+	// for a deployment.
+	Requests [][]types.Value `json:"requests,omitempty"`
 }
 
 // Table is a stored table: its schema and indexes.

@@ -2,6 +2,7 @@ package script
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -15,8 +16,12 @@ import (
 	"github.com/fenestra-dev/fenestra/dataflow"
 	"github.com/fenestra-dev/fenestra/featurelang"
 	"github.com/fenestra-dev/fenestra/featurelang/ast"
+	"github.com/fenestra-dev/fenestra/featurelang/check"
+	"github.com/fenestra-dev/fenestra/featurelang/eval"
 	"github.com/fenestra-dev/fenestra/featurelang/plan"
+	"github.com/fenestra-dev/fenestra/featurelang/types"
 	"github.com/fenestra-dev/fenestra/internal/datafile"
+	"github.com/fenestra-dev/fenestra/internal/verify"
 )
 
 // maxShown is how many rows a SELECT without INTO OUTFILE prints.
@@ -26,7 +31,11 @@ const maxShown = 20
 // (a backfill over the tables' offline data); without, it prints the
 // first rows.
 func (r *run) query(ctx context.Context, st *ast.Query, view *plan.Plan) error {
-	if st.Into == nil && r.s.Mode == "online" {
+	mode := cmp.Or(check.ExecuteMode(st.Query.Config), r.s.Mode)
+	if mode == "request" {
+		return r.request(ctx, st, view)
+	}
+	if st.Into == nil && mode == "online" {
 		return errors.New("a SELECT in online mode is a request: send it to fenestra serve (DEPLOY the query first); SET @@execute_mode='offline' to compute it over the offline data")
 	}
 	inputs, err := r.state.Inputs(view)
@@ -57,6 +66,78 @@ func (r *run) query(ctx context.Context, st *ast.Query, view *plan.Plan) error {
 	}
 	r.done(st, "written to "+out.final)
 	return nil
+}
+
+// request answers the request rows of a SELECT ... CONFIG (execute_mode =
+// 'request', values = ...), as OpenMLDB does, and prints them: over the
+// online store when the run has one (--bigtable), through the same
+// storage code as fenestra serve; otherwise over the tables' offline
+// data, read whole.
+func (r *run) request(ctx context.Context, st *ast.Query, view *plan.Plan) error {
+	if st.Into != nil {
+		return errors.New("INTO OUTFILE writes a query's offline result; a query with execute_mode = 'request' prints its answers (drop INTO OUTFILE, or CONFIG)")
+	}
+	ev, err := eval.New(view)
+	if err != nil {
+		return err
+	}
+	var out *types.Block
+	where := "the online store"
+	if r.cfg.Bigtable != nil {
+		if out, err = r.requestOnline(ctx, ev); err != nil || r.dry {
+			return err
+		}
+	} else {
+		where = "the offline data (no online store: give --bigtable to ask it)"
+		tables := map[string]*types.Block{}
+		for _, t := range view.Tables {
+			files := r.state.Offline[t.Name]
+			if len(files) == 0 {
+				return fmt.Errorf("table %s has no offline data, and the run has no online store (--bigtable) to answer the request from", t.Name)
+			}
+			if r.dry {
+				continue
+			}
+			var fs []verify.File
+			for _, f := range files {
+				fs = append(fs, verify.File{Path: f.Path, CSV: f.CSV()})
+			}
+			rows, err := verify.ReadFiles(t.Schema, fs)
+			if err != nil {
+				return err
+			}
+			tables[t.Name] = rows.Rows
+		}
+		if r.dry {
+			return nil
+		}
+		if out, err = ev.Batch(ctx, tables); err != nil {
+			return err
+		}
+	}
+	w := datafile.NewWriter(r.cfg.Stdout, datafile.CSV, out.Schema)
+	if err := w.Write(out); err != nil {
+		return err
+	}
+	if err := w.Close(); err != nil {
+		return err
+	}
+	r.done(st, fmt.Sprintf("%d request rows answered over %s", len(view.Requests), where))
+	return nil
+}
+
+// requestOnline answers the view's request rows from the online store
+// (in a dry run: opens it).
+func (r *run) requestOnline(ctx context.Context, ev *eval.Evaluator) (*types.Block, error) {
+	store, err := r.store(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer store.Close()
+	if r.dry {
+		return nil, nil
+	}
+	return ev.Requests(ctx, store)
 }
 
 // preview computes a SELECT into a temporary file and prints its first

@@ -273,3 +273,40 @@ func TestCSVOptions(t *testing.T) {
 		}
 	}
 }
+
+// TestRequestConfig: SELECT ... CONFIG (execute_mode = 'request', values =
+// ...) answers its request rows; without an online store, over the
+// tables' offline data. CONFIG's execute_mode overrides @@execute_mode
+// for its query alone.
+func TestRequestConfig(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	data := filepath.Join(dir, "tx.csv")
+	if err := os.WriteFile(data, []byte("id,card,amount,ts\n1,a,1.5,1000\n2,a,2,3000\n3,b,7,3000\n4,a,4,9000\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const query = "SELECT id, sum(amount) OVER w AS s FROM tx WINDOW w AS (PARTITION BY card ORDER BY ts ROWS_RANGE BETWEEN 3s PRECEDING AND CURRENT ROW)"
+	text := "CREATE TABLE tx (id int, card string, amount double, ts timestamp, INDEX(KEY=card, TS=ts));\n" +
+		"LOAD DATA INFILE '" + data + "' INTO TABLE tx OPTIONS(format='csv');\n" +
+		"SET @@execute_mode='online';\n" +
+		query + " CONFIG (execute_mode = 'request', values = [(10, 'a', 1, timestamp(4000)), (11, 'c', 5, 4000)]);\n" +
+		query + " CONFIG (execute_mode = 'offline');\n"
+	out, err := runScript(t, dir, text)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	for _, want := range []string{
+		"id,s\n10,4.5\n11,5\n",
+		"ORD...: 2 request rows answered over the offline data (no online store: give --bigtable to ask it)\n",
+		"id,s\n1,1.5\n2,3.5\n3,7\n4,4\n", // the offline query, despite @@execute_mode
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	_, err = runScript(t, filepath.Join(dir, "into"), text[:strings.Index(text, "SET")]+query+
+		" CONFIG (execute_mode = 'request', values = (10, 'a', 1, 4000)) INTO OUTFILE '"+filepath.Join(dir, "o.csv")+"';\n")
+	if err == nil || !strings.Contains(err.Error(), "script.sql:3:1: INTO OUTFILE writes a query's offline result") {
+		t.Errorf("INTO OUTFILE of a request query: %v", err)
+	}
+}
