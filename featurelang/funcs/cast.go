@@ -281,8 +281,21 @@ func parseBool(s string) types.Value {
 	return types.NullOf(types.Bool)
 }
 
-// Layouts accepted for strings converted to timestamps and dates, in Zone.
-var timeLayouts = []string{"2006-01-02 15:04:05.999999999", "2006-01-02", "20060102"}
+// layoutOf returns the layout OpenMLDB reads a date or time string of
+// s's length in (string_to_timestamp, string_to_date): 19 bytes are
+// "2020-01-02 15:04:05", 10 "2020-01-02", 8 "20200102"; a string of any
+// other length (fractional seconds included) is no time there.
+func layoutOf(s string) (string, bool) {
+	switch len(s) {
+	case 19:
+		return time.DateTime, true
+	case 10:
+		return time.DateOnly, true
+	case 8:
+		return "20060102", true
+	}
+	return "", false
+}
 
 // parseTimestamp reads s as a time in Zone: NULL when no layout reads it
 // or its year is before 1900, as OpenMLDB's string_to_timestamp gives
@@ -294,14 +307,14 @@ func parseTimestamp(s string) types.Value {
 	return types.NullOf(types.Timestamp)
 }
 
-// parseLocal reads s in the first of timeLayouts that reads it, in Zone.
+// parseLocal reads s in the layout of its length (layoutOf), in Zone.
 func parseLocal(s string) (time.Time, bool) {
-	for _, l := range timeLayouts {
-		if t, err := time.ParseInLocation(l, s, types.Zone()); err == nil {
-			return t, true
-		}
+	l, ok := layoutOf(s)
+	if !ok {
+		return time.Time{}, false
 	}
-	return time.Time{}, false
+	t, err := time.ParseInLocation(l, s, types.Zone())
+	return t, err == nil
 }
 
 // parseDate reads s as date(string) does: NULL when no layout reads it
@@ -313,15 +326,17 @@ func parseDate(s string) types.Value {
 	return types.NullOf(types.Date)
 }
 
-// parseAnyDate reads the date of s in the first of timeLayouts that
-// reads it, whatever its year.
+// parseAnyDate reads the date of s, whatever its year, as OpenMLDB's
+// string_to_time does: in the layout of its length (layoutOf), or else as
+// an RFC 3339 time with an offset ("2020-01-02T15:04:05.5+08:00"), whose
+// date is the date at that offset.
 func parseAnyDate(s string) (time.Time, bool) {
-	for _, l := range timeLayouts {
-		if t, err := time.Parse(l, s); err == nil {
-			return t, true
-		}
+	l, ok := layoutOf(s)
+	if !ok {
+		l = time.RFC3339Nano
 	}
-	return time.Time{}, false
+	t, err := time.Parse(l, s)
+	return t, err == nil
 }
 
 // castContainer casts arrays to arrays and maps to maps element by element.

@@ -14,7 +14,7 @@ import (
 //	abs                           int16|int32→int32, int64→int64, double    number→double
 //	ceil ceiling floor            int16|int32|int64→int64, double           number→double
 //	round(x[, d])                 int16, int32, int64, float, double        none (d: any number)
-//	truncate                      int16|int32→int32, int64, float, double   number→double
+//	truncate                      int16|int32→int32, int64, double          number→double (float too)
 //	exp sqrt sin cos tan cot      int16|int32|int64|double→double, float    none
 //	asin acos atan
 //	ln log log2 log10             float, double                             number→double
@@ -43,8 +43,8 @@ func init() {
 	}
 	register("round", resolveRound)
 	register("truncate", integerOrDouble(map[types.Type]types.Type{
-		types.Int16: types.Int32, types.Int32: types.Int32, types.Int64: types.Int64, types.Float: types.Float,
-	}, identityInt, math.Trunc, true, "(number)"))
+		types.Int16: types.Int32, types.Int32: types.Int32, types.Int64: types.Int64,
+	}, identityInt, math.Trunc, true, "(number)")) // float: cast to double, as OpenMLDB's RegisterExprUdf("truncate")
 	unary := map[string]func(float64) float64{
 		"exp": math.Exp, "sqrt": math.Sqrt, "sin": math.Sin, "cos": math.Cos, "tan": math.Tan,
 		"cot": func(x float64) float64 { return 1 / math.Tan(x) }, "asin": math.Asin, "acos": math.Acos,
