@@ -6,7 +6,7 @@
 // tables with the Beam materialize pipeline, and replays the request
 // table, row by row in time order, through the online path — the feature
 // function over HTTP, the built Lambda binary, the functions core in
-// process — storing each request after its answer (internal/verify). Every
+// process — storing each request after its answer (verify). Every
 // answer must equal its training row, bit for bit. The data is the cards
 // example's and randomized tables: random keys (NULL among them), equal
 // timestamps, NULLs, rows arriving out of time order, several windows and a

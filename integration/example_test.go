@@ -8,7 +8,7 @@ import (
 
 	"github.com/fenestra-dev/fenestra/emulators"
 	"github.com/fenestra-dev/fenestra/examples"
-	"github.com/fenestra-dev/fenestra/internal/verify"
+	"github.com/fenestra-dev/fenestra/verify"
 )
 
 // TestExample is the online == offline proof on the cards example: the

@@ -19,8 +19,8 @@ import (
 	"github.com/fenestra-dev/fenestra/featurelang/types"
 	"github.com/fenestra-dev/fenestra/functions"
 	"github.com/fenestra-dev/fenestra/internal/datafile"
-	"github.com/fenestra-dev/fenestra/internal/verify"
 	"github.com/fenestra-dev/fenestra/storage/bigtable"
+	"github.com/fenestra-dev/fenestra/verify"
 )
 
 func TestMain(m *testing.M) {

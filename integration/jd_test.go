@@ -20,7 +20,7 @@ import (
 	"github.com/fenestra-dev/fenestra/featurelang/types"
 	"github.com/fenestra-dev/fenestra/functions"
 	"github.com/fenestra-dev/fenestra/internal/datafile"
-	"github.com/fenestra-dev/fenestra/internal/verify"
+	"github.com/fenestra-dev/fenestra/verify"
 )
 
 // jdRequests is how many requests the JD demo's data has.

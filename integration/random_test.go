@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/fenestra-dev/fenestra/featurelang/types"
-	"github.com/fenestra-dev/fenestra/internal/verify"
+	"github.com/fenestra-dev/fenestra/verify"
 )
 
 // randomSQL has windows of every kind over a keyed table — time ranges,

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/fenestra-dev/fenestra/examples"
-	"github.com/fenestra-dev/fenestra/internal/verify"
+	"github.com/fenestra-dev/fenestra/verify"
 )
 
 // TestLongWindowsOnline is the online == offline proof with tiles: the

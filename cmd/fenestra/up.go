@@ -24,8 +24,8 @@ import (
 	"github.com/fenestra-dev/fenestra/featurelang/types"
 	"github.com/fenestra-dev/fenestra/functions"
 	"github.com/fenestra-dev/fenestra/internal/datafile"
-	"github.com/fenestra-dev/fenestra/internal/verify"
 	"github.com/fenestra-dev/fenestra/storage/bigtable"
+	"github.com/fenestra-dev/fenestra/verify"
 )
 
 // upConfig is what fenestra up was asked to do.

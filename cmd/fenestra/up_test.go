@@ -15,8 +15,8 @@ import (
 	"github.com/fenestra-dev/fenestra/featurelang"
 	"github.com/fenestra-dev/fenestra/functions"
 	"github.com/fenestra-dev/fenestra/internal/rowcsv"
-	"github.com/fenestra-dev/fenestra/internal/verify"
 	"github.com/fenestra-dev/fenestra/storage/bigtable"
+	"github.com/fenestra-dev/fenestra/verify"
 )
 
 // TestUp runs fenestra up once on a small example: it generates, loads,

@@ -17,7 +17,7 @@ import (
 	"github.com/fenestra-dev/fenestra/featurelang/plan"
 	"github.com/fenestra-dev/fenestra/featurelang/types"
 	"github.com/fenestra-dev/fenestra/internal/script"
-	"github.com/fenestra-dev/fenestra/internal/verify"
+	"github.com/fenestra-dev/fenestra/verify"
 )
 
 const verifyUsage = `usage: fenestra verify --sql FILE.sql [--view NAME] --table NAME=PATH ... [--online URL] [flags] [beam flags]

@@ -21,7 +21,6 @@ import (
 	"github.com/fenestra-dev/fenestra/featurelang/plan"
 	"github.com/fenestra-dev/fenestra/featurelang/types"
 	"github.com/fenestra-dev/fenestra/internal/datafile"
-	"github.com/fenestra-dev/fenestra/internal/verify"
 )
 
 // maxShown is how many rows a SELECT without INTO OUTFILE prints.
@@ -98,15 +97,13 @@ func (r *run) request(ctx context.Context, st *ast.Query, view *plan.Plan) error
 			if r.dry {
 				continue
 			}
-			var fs []verify.File
+			rows := types.NewBlock(t.Schema, 0)
 			for _, f := range files {
-				fs = append(fs, verify.File{Path: f.Path, CSV: f.CSV()})
+				if err := datafile.ReadAll(f.Path, f.CSV(), rows, nil); err != nil {
+					return err
+				}
 			}
-			rows, err := verify.ReadFiles(t.Schema, fs)
-			if err != nil {
-				return err
-			}
-			tables[t.Name] = rows.Rows
+			tables[t.Name] = rows
 		}
 		if r.dry {
 			return nil

@@ -1,9 +1,7 @@
 package verify
 
 import (
-	"errors"
 	"fmt"
-	"io"
 
 	"github.com/fenestra-dev/fenestra/featurelang/types"
 	"github.com/fenestra-dev/fenestra/internal/datafile"
@@ -36,34 +34,16 @@ func ReadFiles(schema types.Schema, files []File) (*Table, error) {
 	t := &Table{Rows: types.NewBlock(schema, 0)}
 	var lines []int64
 	for k, f := range files {
-		if err := readFile(t, schema, f, uint64(k)<<40, &lines); err != nil {
+		lines = lines[:0]
+		if err := datafile.ReadAll(f.Path, f.CSV, t.Rows, &lines); err != nil {
 			return nil, err
+		}
+		for _, l := range lines {
+			t.Seqs = append(t.Seqs, uint64(k)<<40|uint64(l))
+		}
+		if len(t.Seqs) != t.Rows.Len {
+			return nil, fmt.Errorf("verify: %s: %d rows but %d line numbers", f.Path, t.Rows.Len, len(t.Seqs))
 		}
 	}
 	return t, nil
-}
-
-func readFile(t *Table, schema types.Schema, file File, base uint64, lines *[]int64) error {
-	path := file.Path
-	r, err := datafile.OpenFileOptions(path, schema, file.CSV)
-	if err != nil {
-		return err
-	}
-	defer r.Close()
-	for {
-		*lines = (*lines)[:0]
-		_, err := r.Next(t.Rows, lines, 1<<16)
-		for _, l := range *lines {
-			t.Seqs = append(t.Seqs, base|uint64(l))
-		}
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if len(t.Seqs) != t.Rows.Len {
-			return fmt.Errorf("verify: %s: %d rows but %d line numbers", path, t.Rows.Len, len(t.Seqs))
-		}
-	}
 }
