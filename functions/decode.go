@@ -181,6 +181,9 @@ type rowsSpec struct {
 	// allowUnknown skips object members that name no column (OpenMLDB's
 	// APIServer accepts such "redundant columns") instead of failing.
 	allowUnknown bool
+	// max, when positive, bounds the rows: decoding stops at the first
+	// row past it with ErrTooManyRows.
+	max int
 }
 
 // rows decodes the array at sp as rows of spec.schema. A missing member
@@ -199,6 +202,9 @@ func (d *decoder) rows(body []byte, sp span, spec rowsSpec) (*types.Block, rowSt
 		return b, style, nil
 	}
 	for k := 0; ; k++ {
+		if spec.max > 0 && k == spec.max {
+			return nil, style, tooManyRows(0, spec.max)
+		}
 		var err error
 		switch {
 		case body[i] == '{' && style != styleArrays:

@@ -8,10 +8,13 @@
 //   - Service, the core, plain Go: built from a compiled feature file
 //     (featurelang.Module) and a storage.Store, it builds each DEPLOY
 //     view's evaluator once and computes request rows (Compute, with
-//     OpenMLDB's request-then-insert as an option) and ingests rows
-//     (Ingest, with fresh arrival sequence numbers, or Write, with the
-//     caller's), each under a deadline, with Prometheus metrics in a
-//     registry of its own.
+//     OpenMLDB's request-then-insert as an option; the rows of a call in
+//     parallel, each answered as if alone) and ingests rows (Ingest,
+//     with fresh arrival sequence numbers, or Write, with the caller's),
+//     each under a deadline, with Prometheus metrics in a registry of its
+//     own. When the store reads many queries in one call (the Bigtable
+//     store's ScanMany), the reads of concurrent requests, and of a
+//     call's rows, are gathered into shared calls (coalescer).
 //   - Server, the HTTP adapter (gorilla/mux): the native routes
 //     (/v1/views/{view}:compute, /v1/views, /v1/tables/{table}/rows),
 //     OpenMLDB's APIServer routes (/dbs/{db}/deployments/{name},
@@ -48,7 +51,7 @@
 // Errors map to HTTP statuses in one function, Status: 400 bad input,
 // 401 authentication, 404 unknown view, table or route, 409 a view name
 // several databases' views share, 413 body too
-// large, 503 storage unavailable, 504 deadline passed, 500 otherwise (a
+// large or too many rows, 503 storage unavailable, 504 deadline passed, 500 otherwise (a
 // panic included: the client gets a request id, the log the stack).
 //
 // # Arrival order

@@ -22,6 +22,9 @@ var (
 	ErrNotFound = errors.New("functions: not found")
 	// ErrTooLarge: the request body exceeds the configured limit.
 	ErrTooLarge = errors.New("functions: request body too large")
+	// ErrTooManyRows: a request of more rows than the configured limit
+	// (Options.MaxRows), refused before any is evaluated.
+	ErrTooManyRows = errors.New("functions: too many rows")
 	// ErrUnauthorized: a missing or wrong bearer token.
 	ErrUnauthorized = errors.New("functions: unauthorized")
 	// ErrAmbiguous: a view name several views share (views of two
@@ -86,6 +89,7 @@ func (e *PanicError) Unwrap() error { return ErrPanic }
 //	ErrMethod                             405
 //	ErrAmbiguous                          409
 //	ErrTooLarge (*http.MaxBytesError)     413
+//	ErrTooManyRows                        413
 //	context.Canceled (client gone)        499
 //	storage.ErrUnavailable                503
 //	context.DeadlineExceeded              504
@@ -116,7 +120,7 @@ func Status(err error) int {
 		return http.StatusMethodNotAllowed
 	case errors.Is(err, ErrAmbiguous):
 		return http.StatusConflict
-	case errors.Is(err, ErrTooLarge), errors.As(err, &tooLarge):
+	case errors.Is(err, ErrTooLarge), errors.Is(err, ErrTooManyRows), errors.As(err, &tooLarge):
 		return http.StatusRequestEntityTooLarge
 	case errors.Is(err, ErrPanic):
 		return http.StatusInternalServerError

@@ -69,6 +69,7 @@ type Server struct {
 	db      string
 	log     *slog.Logger
 	router  *mux.Router
+	compute func(w http.ResponseWriter, r *http.Request, view string) // the compute route, without the router
 	scrape  http.Handler
 	catalog *Catalog // the catalog this server is a build of, if any
 }
@@ -87,6 +88,7 @@ func NewServer(svc *Service, opts ServerOptions) *Server {
 	}
 	s.scrape = promhttp.HandlerFor(svc.Registry(), promhttp.HandlerOpts{})
 	s.router = s.routes()
+	s.compute = s.endpointFunc(routeCompute, true, s.computeView)
 	return s
 }
 
@@ -94,7 +96,7 @@ func NewServer(svc *Service, opts ServerOptions) *Server {
 // "/v1/views/x:compute" can only mean view x.
 func (s *Server) routes() *mux.Router {
 	r := mux.NewRouter()
-	r.Handle("/v1/views/{view:[^/:]+}:compute", s.endpoint(routeCompute, true, s.compute)).Methods(http.MethodPost)
+	r.Handle("/v1/views/{view:[^/:]+}:compute", s.endpoint(routeCompute, true, s.computeView)).Methods(http.MethodPost)
 	r.Handle("/v1/views", s.endpoint(routeViews, true, s.listViews)).Methods(http.MethodGet)
 	r.Handle("/v1/deployments", s.endpoint(routeDeploys, true, s.listDeployments)).Methods(http.MethodGet)
 	r.Handle("/v1/views/{view:[^/:]+}", s.endpoint(routeView, true, s.describeView)).Methods(http.MethodGet)
@@ -125,28 +127,55 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			ex.route.observe(ex.status, time.Since(ex.start))
 		}
 	}()
+	if view, ok := computePath(r); ok { // the hot route, without the router's matching
+		s.compute(w, r, view)
+		return
+	}
 	s.router.ServeHTTP(w, r)
+}
+
+// computePath returns the view of a POST /v1/views/{view}:compute whose
+// path the router would match as it is (no cleaning, no redirect).
+func computePath(r *http.Request) (string, bool) {
+	const prefix, suffix = "/v1/views/", ":compute"
+	p := r.URL.Path
+	if r.Method != http.MethodPost || !strings.HasPrefix(p, prefix) || !strings.HasSuffix(p, suffix) || r.URL.RawPath != "" {
+		return "", false
+	}
+	view := p[len(prefix) : len(p)-len(suffix)]
+	if view == "" || strings.ContainsAny(view, "/:") {
+		return "", false
+	}
+	return view, true
 }
 
 // exchange is one request being served.
 type exchange struct {
-	s      *Server
-	w      http.ResponseWriter
-	r      *http.Request
-	start  time.Time
-	route  *routeMetrics // narrowed to the view or table once known
-	status int           // 0 until a response is written
-	id     string        // the request id, once needed
-	in     *[]byte       // the body, pooled
-	out    *[]byte       // the response, pooled
+	s       *Server
+	w       http.ResponseWriter
+	r       *http.Request
+	start   time.Time
+	route   *routeMetrics // narrowed to the view or table once known
+	status  int           // 0 until a response is written
+	id      string        // the request id, once needed
+	in      *[]byte       // the body, pooled
+	out     *[]byte       // the response, pooled
+	viewVar string        // the path's {view}, when the router did not match it
 }
 
 // endpoint wraps a route's handler: authentication, panics, errors,
 // metrics and buffers.
 func (s *Server) endpoint(route string, auth bool, h func(*exchange) error) http.Handler {
+	f := s.endpointFunc(route, auth, h)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { f(w, r, "") })
+}
+
+// endpointFunc is endpoint for a route whose {view} the caller found
+// (view; "": the router's variables hold the path's).
+func (s *Server) endpointFunc(route string, auth bool, h func(*exchange) error) func(http.ResponseWriter, *http.Request, string) {
 	fallback := s.svc.metrics.fallbacks[route]
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ex := &exchange{s: s, w: w, r: r, start: time.Now(), route: fallback}
+	return func(w http.ResponseWriter, r *http.Request, view string) {
+		ex := &exchange{s: s, w: w, r: r, start: time.Now(), route: fallback, viewVar: view}
 		defer ex.finish()
 		var err error
 		if auth && !s.authorized(r) {
@@ -157,7 +186,16 @@ func (s *Server) endpoint(route string, auth bool, h func(*exchange) error) http
 		if err != nil {
 			ex.fail(err)
 		}
-	})
+	}
+}
+
+// pathVar returns the path variable name: the one the exchange was
+// given, else the router's.
+func (ex *exchange) pathVar(name string) string {
+	if name == "view" && ex.viewVar != "" {
+		return ex.viewVar
+	}
+	return mux.Vars(ex.r)[name]
 }
 
 // authorized checks the bearer token, if one is required.
@@ -338,7 +376,7 @@ func readAll(b []byte, r io.Reader) ([]byte, error) {
 // view finds the view named by the path's {view} (its name, or db.name:
 // Service.Lookup), and narrows the exchange's metrics to it.
 func (ex *exchange) view(routes func(*View) *routeMetrics) (*View, error) {
-	v, err := ex.s.svc.Lookup(mux.Vars(ex.r)["view"])
+	v, err := ex.s.svc.Lookup(ex.pathVar("view"))
 	if err != nil {
 		return nil, err
 	}
@@ -348,8 +386,8 @@ func (ex *exchange) view(routes func(*View) *routeMetrics) (*View, error) {
 
 var computeMembers = []string{"rows", "store"}
 
-// compute serves POST /v1/views/{view}:compute.
-func (s *Server) compute(ex *exchange) error {
+// computeView serves POST /v1/views/{view}:compute.
+func (s *Server) computeView(ex *exchange) error {
 	v, err := ex.view(func(v *View) *routeMetrics { return v.http.compute })
 	if err != nil {
 		return err

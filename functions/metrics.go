@@ -24,6 +24,7 @@ import (
 //	fenestra_storage_read_duration_seconds{table}           each read (Scan) of stored rows
 //	fenestra_storage_write_duration_seconds{table}          each write of rows
 //	fenestra_storage_rows_read{view}                        stored rows read per compute request
+//	fenestra_storage_shared_read_queries                    queries per read of stored rows (requests' reads gathered: see coalescer)
 //	fenestra_tiles_read_total{view}                         tiles of long windows merged instead of their rows
 //	fenestra_tile_repairs_total{result}                     tiles rebuilt after requests found them missing or stale (rebuilt, dropped, failed)
 //	fenestra_records_ingested_total{table}                  Kafka records stored (Lambda Kafka trigger)
@@ -43,6 +44,7 @@ type metrics struct {
 	reads       *prometheus.HistogramVec
 	writes      *prometheus.HistogramVec
 	rowsRead    *prometheus.HistogramVec
+	shared      prometheus.Histogram
 	tilesRead   *prometheus.CounterVec
 	tileRepairs *prometheus.CounterVec
 	ingested    *prometheus.CounterVec
@@ -75,6 +77,10 @@ func newMetrics() *metrics {
 			Name: "fenestra_storage_rows_read", Help: "Stored rows read to serve one compute request, by view.",
 			Buckets: prometheus.ExponentialBuckets(1, 4, 10),
 		}, []string{"view"}),
+		shared: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "fenestra_storage_shared_read_queries", Help: "Queries per read of stored rows that requests share (one read goes at once; those coming while it is in flight wait and go together).",
+			Buckets: prometheus.ExponentialBuckets(1, 2, 10),
+		}),
 		tilesRead: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "fenestra_tiles_read_total", Help: "Tiles of long windows merged instead of their rows, by view.",
 		}, []string{"view"}),
@@ -89,7 +95,7 @@ func newMetrics() *metrics {
 		}, []string{"topic", "reason"}),
 		fallbacks: map[string]*routeMetrics{},
 	}
-	m.reg.MustRegister(m.requests, m.latency, m.reads, m.writes, m.rowsRead, m.tilesRead, m.tileRepairs, m.ingested, m.bad,
+	m.reg.MustRegister(m.requests, m.latency, m.reads, m.writes, m.rowsRead, m.shared, m.tilesRead, m.tileRepairs, m.ingested, m.bad,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for _, r := range allRoutes {
 		m.fallbacks[r] = m.route(r, "")
@@ -216,7 +222,8 @@ func (m *metrics) table(name string) *tableMetrics {
 // and counts the rows read and the time spent reading. Safe for
 // concurrent use.
 type meteredSource struct {
-	src    eval.Source
+	src    eval.Source     // the store: tiles
+	reads  eval.Source     // rows: the store, or its coalescer
 	tables []*tableMetrics // the view's tables
 	rows   atomic.Int64
 	tiles  atomic.Int64
@@ -273,7 +280,7 @@ func (s *meteredSource) Tiles(ctx context.Context, q eval.TileQuery) ([]eval.Sto
 // Scan implements eval.Source.
 func (s *meteredSource) Scan(ctx context.Context, q eval.Query) (*types.Block, error) {
 	start := time.Now()
-	b, err := s.src.Scan(ctx, q)
+	b, err := s.reads.Scan(ctx, q)
 	s.observe(q.Table, start, b)
 	return b, err
 }
@@ -281,7 +288,7 @@ func (s *meteredSource) Scan(ctx context.Context, q eval.Query) (*types.Block, e
 // ScanMany implements eval.MultiSource: through the store's ScanMany when
 // it has one (one read for many keys), else a Scan per query.
 func (s *meteredSource) ScanMany(ctx context.Context, qs []eval.Query) ([]*types.Block, error) {
-	ms, ok := s.src.(eval.MultiSource)
+	ms, ok := s.reads.(eval.MultiSource)
 	if !ok {
 		out := make([]*types.Block, len(qs))
 		for i, q := range qs {

@@ -33,6 +33,10 @@ type Options struct {
 	Clock func() time.Time
 	// Logger receives the service's logs (silent when nil).
 	Logger *slog.Logger
+	// MaxRows bounds the rows of one Compute: a call of more is refused
+	// with ErrTooManyRows before any row is evaluated (DefaultMaxRows
+	// when zero; no bound when negative).
+	MaxRows int
 }
 
 // Service is the host of the evaluator behind the HTTP and Lambda
@@ -49,9 +53,11 @@ type Service struct {
 	byTable   map[string]*Table
 	seq       *Sequencer
 	timeout   time.Duration
+	maxRows   int // 0: no bound
 	log       *slog.Logger
 	metrics   *metrics
 	workers   workers
+	reads     eval.Source // the store, or its coalescer (see coalescer)
 	repair    *tileRepair // nil when no tiles are served
 }
 
@@ -78,6 +84,7 @@ type View struct {
 	header    []byte // the precomputed start of a compute response
 	input     *Table // the request table, nil when the view reads none
 	inputSpec rowsSpec
+	conflicts conflicts // which request rows see which, when stored
 }
 
 // Key returns "db.name" for a view of a database, else its name: how
@@ -142,10 +149,20 @@ func newService(store storage.Store, opts Options, sh *shared) *Service {
 	if opts.Timeout == 0 {
 		opts.Timeout = DefaultTimeout
 	}
+	switch {
+	case opts.MaxRows == 0:
+		opts.MaxRows = DefaultMaxRows
+	case opts.MaxRows < 0:
+		opts.MaxRows = 0
+	}
 	s := &Service{store: store, byName: map[string][]*View{}, qualified: map[string][]*View{}, byTable: map[string]*Table{},
-		seq: sh.seq, timeout: opts.Timeout, log: opts.Logger, metrics: sh.metrics}
+		seq: sh.seq, timeout: opts.Timeout, maxRows: opts.MaxRows, log: opts.Logger, metrics: sh.metrics}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
+	}
+	s.reads = store
+	if b, ok := store.(batcher); ok {
+		s.reads = newCoalescer(b, s.timeout, s.workers.run, s.metrics.shared)
 	}
 	return s
 }
@@ -204,7 +221,8 @@ func (s *Service) newView(p *plan.Plan, ev *eval.Evaluator) (*View, error) {
 		}
 		v.tables = append(v.tables, tm.metrics)
 	}
-	v.inputSpec = rowsSpec{table: v.Input.Name, schema: v.Input.Schema}
+	v.inputSpec = rowsSpec{table: v.Input.Name, schema: v.Input.Schema, max: s.maxRows}
+	v.conflicts = newConflicts(v)
 	m := s.metrics
 	v.http = viewRoutes{compute: m.route(routeCompute, key), describe: m.route(routeView, key),
 		deploy: m.route(routeDeploy, key), deployInfo: m.route(routeDeployInfo, key), invoke: m.route(routeInvoke, key)}
@@ -293,21 +311,36 @@ type ComputeResult struct {
 }
 
 // Compute evaluates the view named view for each row of rows (rows of the
-// view's request table, in its column order) against the stored rows, one
-// row after the other. With store set, each request row is written to the
-// request table once it is evaluated and before the next is (OpenMLDB's
-// request-then-insert): a later row of the same call sees the earlier ones,
-// exactly as if each had come in a request of its own.
+// view's request table, in its column order) against the stored rows, and
+// returns one output row per request row, in order, each exactly what a
+// call of that row alone would return. With store set, each request row
+// is written to the request table after it is evaluated (OpenMLDB's
+// request-then-insert): a later row of the same call sees the earlier
+// ones, exactly as if each had come in a request of its own.
 //
-// view is the view's name, or db.name (see Lookup).
+// The rows of a call are evaluated in parallel and their reads shared
+// (several rows' reads in one store call), so a call of many rows costs
+// a few round trips, not one per row. With store set, rows that could
+// see one another (the same key of a window over the request table; any
+// two rows when the view reads that table otherwise) keep their order:
+// a row is evaluated only once the earlier rows it could see are
+// stored; rows that cannot see one another are evaluated together and
+// stored in one write, their arrival sequence numbers in row order.
+//
+// view is the view's name, or db.name (see Lookup). Compute is safe for
+// concurrent use.
 //
 // Errors: ErrNotFound for an unknown view, ErrAmbiguous for a name
-// several views share; ErrBadRequest for rows of
-// another schema, or store set for a view that reads no table;
-// context.DeadlineExceeded when the work outlives the service's timeout
-// (Compute then returns without waiting for the store; a row being stored
-// may still be written); storage errors as the store reports them; a
-// *PanicError if the evaluation panicked.
+// several views share; ErrBadRequest for rows of another schema, or
+// store set for a view that reads no table; ErrTooManyRows for more rows
+// than Options.MaxRows, before any is evaluated; context.DeadlineExceeded
+// when the work outlives the service's timeout (Compute then returns
+// without waiting for the store; rows being stored may still be written);
+// storage errors as the store reports them; a *PanicError if the
+// evaluation panicked. The error of a row names it ("row 3"); when a call
+// with store set fails, the rows stored are those evaluated before the
+// failing row's group (a row is never stored without every earlier row it
+// could see).
 func (s *Service) Compute(ctx context.Context, view string, rows *types.Block, store bool) (*ComputeResult, error) {
 	v, err := s.Lookup(view)
 	if err != nil {
@@ -323,9 +356,15 @@ func (s *Service) compute(ctx context.Context, v *View, rows *types.Block, store
 	if store && v.input == nil {
 		return nil, inputErr("store", "the view %s reads no table to store the request in", v.Key())
 	}
+	if s.maxRows > 0 && rows.Len > s.maxRows {
+		return nil, tooManyRows(rows.Len, s.maxRows)
+	}
 	res := &ComputeResult{Rows: make([][]types.Value, rows.Len)}
-	src := &meteredSource{src: s.store, tables: v.tables, repair: s.repair}
+	src := &meteredSource{src: s.store, reads: s.reads, tables: v.tables, repair: s.repair}
 	err := s.bounded(ctx, func(ctx context.Context) error {
+		if rows.Len > 1 {
+			return s.computeRows(ctx, v, rows, store, src, res)
+		}
 		var row []types.Value
 		for i := 0; i < rows.Len; i++ {
 			row = rows.Row(i, row)

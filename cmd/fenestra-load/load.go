@@ -24,6 +24,7 @@ type loadConfig struct {
 	duration            time.Duration
 	keys, concurrency   int
 	timeout             time.Duration
+	serverPID, storePID int // processes whose CPU time to report (0: none)
 }
 
 func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -38,6 +39,8 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&c.keys, "keys", 10_000, "number of cards (as given to setup)")
 	fs.IntVar(&c.concurrency, "concurrency", 512, "the most requests in flight")
 	fs.DurationVar(&c.timeout, "timeout", 10*time.Second, "client timeout of a request")
+	fs.IntVar(&c.serverPID, "server-pid", 0, "the server's process id: report its CPU time per request, from /proc (Linux)")
+	fs.IntVar(&c.storePID, "store-pid", 0, "the Bigtable emulator's process id: report its CPU time per request too")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -64,6 +67,8 @@ type report struct {
 	elapsed             time.Duration
 	rssBefore, rssAfter float64 // the server's resident memory, bytes (0: unknown)
 	firstErr            string
+	sent                int         // requests sent
+	cpu                 []*cpuWatch // of --server-pid and --store-pid, when given
 }
 
 // sample is the timing of one answered request.
@@ -125,6 +130,9 @@ func (r *report) print(w io.Writer, c loadConfig) {
 	if r.rssBefore > 0 {
 		fmt.Fprintf(w, "server RSS before %.1f MiB, after %.1f MiB\n", r.rssBefore/(1<<20), r.rssAfter/(1<<20))
 	}
+	for _, c := range r.cpu {
+		c.print(w, r.sent, r.elapsed)
+	}
 }
 
 // load sends the requests, open loop: request i is due at start +
@@ -149,6 +157,18 @@ func load(ctx context.Context, c loadConfig) (*report, error) {
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	rnd := rand.New(rand.NewPCG(3, 4))
+	for _, p := range []struct {
+		name string
+		pid  int
+	}{{"server", c.serverPID}, {"store", c.storePID}} {
+		w, err := startCPU(p.name, p.pid)
+		if err != nil {
+			return nil, err
+		}
+		if w != nil {
+			rep.cpu = append(rep.cpu, w)
+		}
+	}
 	start := time.Now()
 	for i := 0; i < total && ctx.Err() == nil; i++ {
 		due := start.Add(time.Duration(i) * interval)
@@ -156,6 +176,7 @@ func load(ctx context.Context, c loadConfig) (*report, error) {
 			time.Sleep(d)
 		}
 		sent := time.Now()
+		rep.sent++
 		body := requestBody(i, rnd.IntN(c.keys), rnd.IntN(50_000))
 		slots <- struct{}{}
 		wg.Add(1)
@@ -175,6 +196,11 @@ func load(ctx context.Context, c loadConfig) (*report, error) {
 	}
 	wg.Wait()
 	rep.elapsed = time.Since(start)
+	for _, w := range rep.cpu {
+		if err := w.stop(); err != nil {
+			return nil, err
+		}
+	}
 	rep.rssAfter, _ = rss(ctx, client, c)
 	return rep, nil
 }

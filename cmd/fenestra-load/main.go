@@ -3,7 +3,7 @@
 // it: history of many keys in Bigtable, then requests at a fixed rate.
 //
 //	fenestra-load setup --sql features.sql [--keys 10000] [--history 100] [--bigtable PROJECT/INSTANCE]
-//	fenestra-load run --target http://127.0.0.1:8080 [--view features] [--rate 500] [--duration 60s] [--keys 10000]
+//	fenestra-load run --target http://127.0.0.1:8080 [--view features] [--rate 500] [--duration 60s] [--keys 10000] [--server-pid PID] [--store-pid PID]
 //	fenestra-load noop [--addr 127.0.0.1:8090]
 //	fenestra-load consume --brokers HOST:PORT --topic TOPIC
 //	fenestra-load stream --sql features.sql --brokers HOST:PORT [--topic tx] [--target URL] [--rate 5000] [--duration 60s] [--stream-metrics URL]
@@ -19,8 +19,13 @@
 // coordinated omission). It prints the latency percentiles; the same
 // counted from when each request was due, with the sender's own lag (Go's
 // timers wake up to a millisecond late on Linux); the server's own time,
-// from the Server-Timing header of its answers; the errors by status; and
-// the server's resident memory before and after (from its /metrics).
+// from the Server-Timing header of its answers; the errors by status; the
+// server's resident memory before and after (from its /metrics); and,
+// given --server-pid, the CPU time the server process used over the run
+// per request sent: its utime+stime from /proc/PID/stat before the first
+// request and after the last answer, the kernel's accounting of all its
+// threads, not a sample (--store-pid likewise for the Bigtable emulator,
+// whose work the server's reads cause; both Linux only).
 //
 // noop serves a fixed answer to every compute request, at once: a run
 // against it measures what the machine, its loopback and HTTP cost at
@@ -35,7 +40,7 @@
 //	fenestra-load setup --sql cmd/fenestra-load/features.sql
 //	fenestra serve --sql cmd/fenestra-load/features.sql --addr 127.0.0.1:8080 &
 //	fenestra-load run --target http://127.0.0.1:8080 --rate 500 --duration 60s
-//	fenestra-load run --target http://127.0.0.1:8080 --rate 2000 --duration 60s
+//	fenestra-load run --target http://127.0.0.1:8080 --rate 2000 --duration 60s --server-pid $(pgrep -f 'fenestra serve')
 package main
 
 import (

@@ -5,6 +5,7 @@ import (
 	"context"
 	"net/http/httptest"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -98,6 +99,14 @@ func TestNoop(t *testing.T) {
 	if strings.Contains(out.String(), "server time") {
 		t.Errorf("run reports a server time the no-op server does not give:\n%s", out.String())
 	}
+	// The server's CPU time, from /proc: here the test's own process.
+	out.Reset()
+	if code := run(context.Background(), []string{"run", "--target", ts.URL, "--rate", "200", "--duration", "250ms", "--server-pid", strconv.Itoa(os.Getpid())}, &out, &errOut); code != 0 {
+		t.Fatalf("run --server-pid: %d\n%s%s", code, out.String(), errOut.String())
+	}
+	if !strings.Contains(out.String(), "server CPU (process "+strconv.Itoa(os.Getpid())+", /proc utime+stime): ") || !strings.Contains(out.String(), "µs per request") {
+		t.Errorf("run --server-pid said\n%s", out.String())
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int)
 	out.Reset()
@@ -106,5 +115,22 @@ func TestNoop(t *testing.T) {
 	cancel()
 	if code := <-done; code != 0 || !strings.Contains(out.String(), "no-op server on http://127.0.0.1:") {
 		t.Errorf("noop: %d, said %q %q", code, out.String(), errOut.String())
+	}
+}
+
+// TestParseStatCPU reads utime and stime of /proc/PID/stat, whatever the
+// command name holds.
+func TestParseStatCPU(t *testing.T) {
+	stat := "1234 (a (weird) name) S 1 1234 1234 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 8 0 100 0 0"
+	if got, err := parseStatCPU(stat); err != nil || got != 3*time.Second {
+		t.Errorf("parseStatCPU = %v, %v; want 3s (250+50 ticks)", got, err)
+	}
+	for _, bad := range []string{"", "1234 (x) S 1", "1234 (x) S 1 1 1 0 -1 0 0 0 0 0 x y"} {
+		if _, err := parseStatCPU(bad); err == nil {
+			t.Errorf("parseStatCPU(%q) did not fail", bad)
+		}
+	}
+	if _, err := processCPU(os.Getpid()); err != nil {
+		t.Errorf("processCPU of the test: %v", err)
 	}
 }

@@ -38,7 +38,7 @@ func TestServe(t *testing.T) {
 	done := make(chan int)
 	go func() {
 		done <- runServe(ctx, []string{"--sql", "testdata/ok.sql", "--addr", "127.0.0.1:0", "--init", "--prefix", "serve_",
-			"--auth-token-file", token, "--timeout", "1s", "--max-body", "4096"}, &out, &errOut)
+			"--auth-token-file", token, "--timeout", "1s", "--max-body", "4096", "--max-rows", "2"}, &out, &errOut)
 	}()
 	serving := regexp.MustCompile(`serving 1 views of testdata/ok.sql on (http://127\.0\.0\.1:\d+) \(Bigtable local/local at ` + regexp.QuoteMeta(addr) + `\)`)
 	base := waitServing(t, serving, &out, &errOut, done)
@@ -52,6 +52,8 @@ func TestServe(t *testing.T) {
 		{"ingest", "PUT", "/v1/tables/tx/rows", `{"rows": [[1, "c1", 10, 1714528800000]]}`, "s3cret", 200, `{"table":"tx","rows":1}`},
 		{"compute", "POST", "/v1/views/spend:compute", `{"rows": [[2, "c1", 5, 1714528801000]]}`, "s3cret", 200, `"rows":[[2,15]]`},
 		{"too large", "POST", "/v1/views/spend:compute", `{"rows": [` + strings.Repeat(`[2, "c1", 5, 1714528801000],`, 200) + `]}`, "s3cret", 413, `request body too large`},
+		{"two rows", "POST", "/v1/views/spend:compute", `{"rows": [[3, "c1", 5, 1714528802000], [4, "c2", 5, 1714528802000]]}`, "s3cret", 200, `"rows":[[3,15],[4,5]]`},
+		{"too many rows", "POST", "/v1/views/spend:compute", `{"rows": [[3, "c1", 5, 1714528802000], [4, "c2", 5, 1714528802000], [5, "c3", 5, 1714528802000]]}`, "s3cret", 413, `the limit is 2 rows per request`},
 	} {
 		req, _ := http.NewRequest(c.method, base+c.path, strings.NewReader(c.body))
 		if c.token != "" {
@@ -86,6 +88,7 @@ func TestServeFlags(t *testing.T) {
 		{"extra argument", []string{"--sql", "testdata/ok.sql", "x"}, 2, "usage: fenestra serve"},
 		{"bad instance", []string{"--sql", "testdata/ok.sql", "--bigtable", "proj"}, 2, "want PROJECT/INSTANCE"},
 		{"bad body limit", []string{"--sql", "testdata/ok.sql", "--max-body", "0"}, 2, "usage: fenestra serve"},
+		{"bad row limit", []string{"--sql", "testdata/ok.sql", "--max-rows", "0"}, 2, "usage: fenestra serve"},
 		{"bad file", []string{"--sql", "testdata/bad.sql", "--bigtable", "p/i"}, 1, `unknown column "amout"`},
 		{"missing token file", []string{"--sql", "testdata/ok.sql", "--bigtable", "p/i", "--auth-token-file", missing}, 1, "no such file"},
 		{"bad address", []string{"--sql", "testdata/ok.sql", "--bigtable", "p/i", "--addr", "256.0.0.1:x"}, 1, "listen tcp"},

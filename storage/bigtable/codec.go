@@ -205,7 +205,7 @@ func (c *Codec) decode(data []byte, b *types.Block) error {
 	if len(data)-pos != total {
 		return fmt.Errorf("%w: %d bytes of strings, %d left", errCorrupt, total, len(data)-pos)
 	}
-	if total > 0 {
+	if total > 0 && !c.sameStrings(data[pos:], strLens, b) {
 		all := string(data[pos:])
 		s := 0
 		for k, kind := range c.kinds {
@@ -218,6 +218,35 @@ func (c *Codec) decode(data []byte, b *types.Block) error {
 		}
 	}
 	return nil
+}
+
+// sameStrings reports whether the strings of the row being decoded
+// (strs, of lengths lens in column order) equal those of the row before
+// it in b, and if so gives the row the previous row's strings: the rows
+// of a key, read together, repeat the key's strings, which then cost no
+// allocation.
+func (c *Codec) sameStrings(strs []byte, lens []int, b *types.Block) bool {
+	if b.Len == 0 {
+		return false
+	}
+	s, j := 0, 0
+	for k, kind := range c.kinds {
+		if kind != types.KindString || b.Cols[k].IsNull(b.Len) {
+			continue
+		}
+		col := &b.Cols[k]
+		if col.IsNull(b.Len-1) || col.S[b.Len-1] != string(strs[s:s+lens[j]]) {
+			return false
+		}
+		s += lens[j]
+		j++
+	}
+	for k, kind := range c.kinds {
+		if kind == types.KindString && !b.Cols[k].IsNull(b.Len) {
+			b.Cols[k].S[b.Len] = b.Cols[k].S[b.Len-1]
+		}
+	}
+	return true
 }
 
 // varint reads column k's integer value at pos and checks it fits the

@@ -82,6 +82,48 @@ func TestCodecRoundTrip(t *testing.T) {
 	}
 }
 
+// TestCodecRepeatedStrings: rows that repeat the strings of the row
+// decoded before them (a key's rows) take that row's strings; the others
+// their own, NULLs and empty strings included.
+func TestCodecRepeatedStrings(t *testing.T) {
+	t.Parallel()
+	schema := types.Schema{{Name: "k", Type: types.String}, {Name: "n", Type: types.Int64}, {Name: "s", Type: types.String}}
+	c, err := NewCodec(schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	str, null := types.StringValue, types.Value{Type: types.String, Null: true}
+	rows := [][]types.Value{
+		{str("a"), types.Int64Value(1), str("x")},
+		{str("a"), types.Int64Value(2), str("x")},
+		{str("a"), types.Int64Value(3), str("xy")},
+		{str("ax"), types.Int64Value(4), str("y")},
+		{null, types.Int64Value(5), str("y")},
+		{null, types.Int64Value(6), str("y")},
+		{str(""), types.Int64Value(7), str("y")},
+		{str(""), types.Int64Value(8), null},
+		{str(""), types.Int64Value(9), str("")},
+		{str(""), types.Int64Value(9), str("")},
+	}
+	in := types.BlockOf(schema, rows)
+	out := types.NewBlock(schema, 0)
+	var buf []byte
+	for i := range rows {
+		buf = c.Append(buf[:0], in, i)
+		if err := c.Decode(buf, out); err != nil {
+			t.Fatalf("row %d: %v", i, err)
+		}
+	}
+	for i, want := range rows {
+		got := out.Row(i, nil)
+		for k := range want {
+			if !types.Identical(got[k], want[k]) {
+				t.Errorf("row %d column %s: got %v, want %v", i, schema[k].Name, got[k], want[k])
+			}
+		}
+	}
+}
+
 // TestCodecSchemaMismatch: a row of another schema is refused with
 // storage.ErrSchema naming both schemas.
 func TestCodecSchemaMismatch(t *testing.T) {

@@ -134,6 +134,7 @@ type keyScan struct {
 // add takes the next rows of the key, newest first; false once no later
 // row can be kept (or one did not decode).
 func (k *keyScan) add(rows []stored) bool {
+	reserve(k.sc.out, len(rows))
 	for _, row := range rows {
 		if row.ts < k.from || storage.Expired(k.ix, k.now, row.ts, k.rank) {
 			return false
@@ -265,6 +266,22 @@ func (s *Store) readFailed(ctx context.Context, t *table, err error) error {
 		return s.noTable(t.def.Name)
 	}
 	return s.fail(ctx, s.addr, err, "reading %s (table %s)", t.def.Name, t.btName)
+}
+
+// reserve makes room in b's columns for n more rows, so that decoding a
+// Bigtable row's rows grows them at most once.
+func reserve(b *types.Block, n int) {
+	for i := range b.Cols {
+		c := &b.Cols[i]
+		switch {
+		case c.Type == types.String:
+			c.S = slices.Grow(c.S, n)
+		case c.Type.IsFloat():
+			c.F = slices.Grow(c.F, n)
+		default:
+			c.I = slices.Grow(c.I, n)
+		}
+	}
 }
 
 // reverse reverses the rows of b in place.

@@ -65,6 +65,22 @@ func (s *Store) ScanMany(ctx context.Context, qs []eval.Query) ([]*types.Block, 
 	return out, nil
 }
 
+// Batched reports whether ScanMany reads q together with the other
+// queries of its table and index, in their one ReadRows, rather than as a
+// Scan of its own (see ScanMany): a host that gathers the reads of
+// concurrent requests sends only these through ScanMany. It never calls
+// Bigtable: false for a table the store has not read or written yet.
+func (s *Store) Batched(q eval.Query) bool {
+	s.mu.RLock()
+	t := s.tables[q.Table]
+	s.mu.RUnlock()
+	if t == nil {
+		return false
+	}
+	_, _, ok := batchIndex(t, q)
+	return ok
+}
+
 // batchIndex returns the index through which ScanMany reads q with other
 // queries, as Scan reads it: the index on q.Keys (and q.TS), when q is a
 // whole key or a time range of a key without a limit, of an index whose

@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -299,6 +300,18 @@ func TestScanManyOneCall(t *testing.T) {
 		{"another index", []eval.Query{rg("a", 0, day), ofB}, 2, 3},
 		{"a limit and a latest TTL", []eval.Query{rg("a", 0, day), limited, rg("b", 0, day), latest}, 3, -1},
 	} {
+		// Batched says which queries share a call: the calls are one per
+		// index of the batched ones, and one per other query.
+		batched, indexes := 0, map[string]bool{}
+		for _, q := range tc.qs {
+			if s.Batched(q) {
+				batched++
+				indexes[strings.Join(q.Keys, ",")] = true
+			}
+		}
+		if want := int64(len(tc.qs) - batched + len(indexes)); want != tc.calls {
+			t.Errorf("%s: Batched says %d calls, want %d", tc.name, want, tc.calls)
+		}
 		calls.Store(0)
 		c.reset()
 		got, err := s.ScanMany(ctx, tc.qs)

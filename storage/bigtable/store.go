@@ -39,6 +39,15 @@ const (
 // does (256 MiB).
 const maxMessageSize = 256 << 20
 
+// The gRPC flow-control windows of a stream and of the connection. Fixed
+// windows turn off gRPC's bandwidth estimation, which otherwise pings the
+// server as reads' answers arrive: a write and a read more per call, for
+// nothing on a path whose answers are small.
+const (
+	streamWindow = 4 << 20
+	connWindow   = 16 << 20
+)
+
 // Config says where the store's tables live.
 type Config struct {
 	// Project and Instance name the Bigtable instance.
@@ -115,13 +124,17 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if host := cfg.EmulatorHost; host != "" {
 		conn, err := grpc.NewClient("passthrough:///"+host,
 			grpc.WithTransportCredentials(insecure.NewCredentials()),
-			grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxMessageSize), grpc.MaxCallSendMsgSize(maxMessageSize)))
+			grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxMessageSize), grpc.MaxCallSendMsgSize(maxMessageSize)),
+			grpc.WithInitialWindowSize(streamWindow), grpc.WithInitialConnWindowSize(connWindow))
 		if err != nil {
 			return nil, fmt.Errorf("bigtable: connecting to the emulator at %s: %w", host, err)
 		}
 		s.conn, s.addr, s.adminAddr = conn, host, host
 		opts = append(opts, option.WithGRPCConn(conn))
 		ccfg.MetricsProvider = bigtable.NoopMetricsProvider{}
+	} else {
+		opts = append(opts, option.WithGRPCDialOption(grpc.WithInitialWindowSize(streamWindow)),
+			option.WithGRPCDialOption(grpc.WithInitialConnWindowSize(connWindow)))
 	}
 	// The clients keep background work on the context they are made with.
 	bg := context.WithoutCancel(ctx)
