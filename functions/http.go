@@ -406,7 +406,7 @@ func (ex *exchange) computeBody(v *View, body []byte, names []string) error {
 	if err != nil {
 		return err
 	}
-	res, err := ex.s.svc.compute(ex.r.Context(), v, rows, store)
+	res, err := ex.s.svc.compute(ex.r.Context(), v, rows, store, nil)
 	if err != nil {
 		return err
 	}

@@ -347,7 +347,7 @@ func (l *Lambda) invokeCompute(ctx context.Context, d *decoder, payload []byte, 
 	if err != nil {
 		return nil, err
 	}
-	res, err := l.srv.svc.compute(ctx, v, rows, store)
+	res, err := l.srv.svc.compute(ctx, v, rows, store, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -83,7 +83,7 @@ func (s *Server) deploy(ex *exchange) error {
 	if err != nil {
 		return err
 	}
-	res, err := s.svc.compute(ex.r.Context(), v, rows, false)
+	res, err := s.svc.compute(ex.r.Context(), v, rows, false, nil)
 	if err != nil {
 		return err
 	}

@@ -159,7 +159,7 @@ func appendConflictKey(b []byte, rows *types.Block, i int, cols []int) []byte {
 // (with store) in one write with sequence numbers taken in row order
 // before the next level starts. It returns the error of the first row to
 // fail, which stops the others.
-func (s *Service) computeRows(ctx context.Context, v *View, rows *types.Block, store bool, src eval.Source, res *ComputeResult) error {
+func (s *Service) computeRows(ctx context.Context, v *View, rows *types.Block, store bool, src eval.Source, asOf []int64, res *ComputeResult) error {
 	lv, n := []int(nil), 1
 	var seqs []uint64
 	if store {
@@ -178,7 +178,7 @@ func (s *Service) computeRows(ctx context.Context, v *View, rows *types.Block, s
 		byLevel[l] = append(byLevel[l], i)
 	}
 	for _, idx := range byLevel {
-		if err := s.evalRows(ctx, v, rows, idx, src, res); err != nil {
+		if err := s.evalRows(ctx, v, rows, idx, src, asOf, res); err != nil {
 			return err
 		}
 		if !store {
@@ -200,9 +200,9 @@ func (s *Service) computeRows(ctx context.Context, v *View, rows *types.Block, s
 
 // evalRows evaluates rows idx of rows into res.Rows, up to rowWorkers at
 // once; the first error cancels the others and is returned.
-func (s *Service) evalRows(ctx context.Context, v *View, rows *types.Block, idx []int, src eval.Source, res *ComputeResult) error {
+func (s *Service) evalRows(ctx context.Context, v *View, rows *types.Block, idx []int, src eval.Source, asOf []int64, res *ComputeResult) error {
 	if len(idx) == 1 {
-		return s.evalRow(ctx, v, rows, idx[0], src, res, nil)
+		return s.evalRow(ctx, v, rows, idx[0], src, asOf, res, nil)
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -225,7 +225,7 @@ func (s *Service) evalRows(ctx context.Context, v *View, rows *types.Block, idx 
 			}()
 			var row []types.Value
 			for k := next.Add(1) - 1; k < int64(len(idx)) && ctx.Err() == nil; k = next.Add(1) - 1 {
-				if err := s.evalRow(ctx, v, rows, idx[k], src, res, &row); err != nil {
+				if err := s.evalRow(ctx, v, rows, idx[k], src, asOf, res, &row); err != nil {
 					fail(err)
 					return
 				}
@@ -241,7 +241,7 @@ func (s *Service) evalRows(ctx context.Context, v *View, rows *types.Block, idx 
 
 // evalRow evaluates row i of rows into res.Rows[i]; buf, when not nil, is
 // the caller's scratch row.
-func (s *Service) evalRow(ctx context.Context, v *View, rows *types.Block, i int, src eval.Source, res *ComputeResult, buf *[]types.Value) error {
+func (s *Service) evalRow(ctx context.Context, v *View, rows *types.Block, i int, src eval.Source, asOf []int64, res *ComputeResult, buf *[]types.Value) error {
 	var row []types.Value
 	if buf != nil {
 		row = rows.Row(i, *buf)
@@ -249,12 +249,56 @@ func (s *Service) evalRow(ctx context.Context, v *View, rows *types.Block, i int
 	} else {
 		row = rows.Row(i, nil)
 	}
-	out, err := v.ev.Request(ctx, row, src)
+	out, err := v.ev.Request(ctx, row, rowSource(src, asOf, i))
 	if err != nil {
 		return fmt.Errorf("functions: view %s, row %d: %w", v.Key(), i, err)
 	}
 	res.Rows[i] = out
 	return nil
+}
+
+// rowSource is the source row i of a call reads: src, or, for a call as
+// of given times (ComputeAsOf), src reading as of row i's.
+func rowSource(src eval.Source, asOf []int64, i int) eval.Source {
+	if asOf == nil {
+		return src
+	}
+	return asOfSource{src: src, asOf: asOf[i]}
+}
+
+// asOfSource reads from src with the queries' AsOf set. It is no
+// eval.TileSource, so the evaluator reads raw rows, to which AsOf
+// applies.
+type asOfSource struct {
+	src  eval.Source
+	asOf int64
+}
+
+// Scan implements eval.Source.
+func (a asOfSource) Scan(ctx context.Context, q eval.Query) (*types.Block, error) {
+	q.AsOf = a.asOf
+	return a.src.Scan(ctx, q)
+}
+
+// ScanMany implements eval.MultiSource, through src's when it has one.
+func (a asOfSource) ScanMany(ctx context.Context, qs []eval.Query) ([]*types.Block, error) {
+	at := make([]eval.Query, len(qs))
+	for i, q := range qs {
+		q.AsOf = a.asOf
+		at[i] = q
+	}
+	if ms, ok := a.src.(eval.MultiSource); ok {
+		return ms.ScanMany(ctx, at)
+	}
+	out := make([]*types.Block, len(at))
+	for i, q := range at {
+		b, err := a.src.Scan(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = b
+	}
+	return out, nil
 }
 
 // tooManyRows is the error of a call of n rows (0: more than limit, the

@@ -282,3 +282,36 @@ func TestComputeManyRowsErrors(t *testing.T) {
 		t.Errorf("error %v, want row 37's", err)
 	}
 }
+
+// TestComputeAsOf: each row of a ComputeAsOf call reads as of its own
+// time, the store enforcing its TTLs then (the tx index keeps 30 days),
+// whatever its clock; rows of different times share one call.
+func TestComputeAsOf(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	svc, mem := memService(t, compile(t, txSQL), Options{})
+	const day = int64(24 * time.Hour / time.Millisecond)
+	if err := mem.Write(ctx, "tx", txBlock(tx(1, "a", 10, 20*day), tx(2, "b", 20, 20*day)), []uint64{1, 2}); err != nil {
+		t.Fatal(err)
+	}
+	reqs := txBlock(tx(3, "a", 1, 25*day), tx(4, "b", 2, 25*day))
+	spend := func(res *ComputeResult) string {
+		return fmt.Sprint(res.Rows[0][1].F, " ", res.Rows[1][1].F)
+	}
+	res, err := svc.ComputeAsOf(ctx, "features", reqs, false, []int64{51 * day, 26 * day})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := spend(res); got != "1 22" {
+		t.Errorf("as of days 51 and 26: spend_10d %s, want 1 (a's row of day 20 expired at day 51) and 22", got)
+	}
+	if res, err = svc.Compute(ctx, "features", reqs, false); err != nil {
+		t.Fatal(err)
+	}
+	if got := spend(res); got != "11 22" {
+		t.Errorf("by the store's clock (1970): spend_10d %s, want 11 22", got)
+	}
+	if _, err := svc.ComputeAsOf(ctx, "features", reqs, false, []int64{1}); !errors.Is(err, ErrBadRequest) {
+		t.Errorf("one time for two rows: %v", err)
+	}
+}

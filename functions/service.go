@@ -346,10 +346,26 @@ func (s *Service) Compute(ctx context.Context, view string, rows *types.Block, s
 	if err != nil {
 		return nil, err
 	}
-	return s.compute(ctx, v, rows, store)
+	return s.compute(ctx, v, rows, store, nil)
 }
 
-func (s *Service) compute(ctx context.Context, v *View, rows *types.Block, store bool) (*ComputeResult, error) {
+// ComputeAsOf is Compute with row i's reads made as of time asOf[i]
+// (epoch milliseconds; eval.Query.AsOf): the store enforces its TTLs at
+// that time rather than by its clock, as it would have answered the row
+// then. It replays history (fenestra verify). The rows' reads are of raw
+// rows: tiles of long windows are not read (they give the same answers).
+func (s *Service) ComputeAsOf(ctx context.Context, view string, rows *types.Block, store bool, asOf []int64) (*ComputeResult, error) {
+	v, err := s.Lookup(view)
+	if err != nil {
+		return nil, err
+	}
+	if len(asOf) != rows.Len {
+		return nil, inputErr("asOf", "%d times for %d rows", len(asOf), rows.Len)
+	}
+	return s.compute(ctx, v, rows, store, asOf)
+}
+
+func (s *Service) compute(ctx context.Context, v *View, rows *types.Block, store bool, asOf []int64) (*ComputeResult, error) {
 	if err := checkBlock(v.Input, rows); err != nil {
 		return nil, err
 	}
@@ -363,12 +379,12 @@ func (s *Service) compute(ctx context.Context, v *View, rows *types.Block, store
 	src := &meteredSource{src: s.store, reads: s.reads, tables: v.tables, repair: s.repair}
 	err := s.bounded(ctx, func(ctx context.Context) error {
 		if rows.Len > 1 {
-			return s.computeRows(ctx, v, rows, store, src, res)
+			return s.computeRows(ctx, v, rows, store, src, asOf, res)
 		}
 		var row []types.Value
 		for i := 0; i < rows.Len; i++ {
 			row = rows.Row(i, row)
-			out, err := v.ev.Request(ctx, row, src)
+			out, err := v.ev.Request(ctx, row, rowSource(src, asOf, i))
 			if err != nil {
 				return fmt.Errorf("functions: view %s, row %d: %w", v.Key(), i, err)
 			}

@@ -155,7 +155,7 @@ func (m *Mem) Read(ctx context.Context, r Range) (*types.Block, error) {
 		return nil, err
 	}
 	tsCol := t.def.Schema.Index(ix.TS)
-	rows := t.keyRows(ix, r.Keys, r.Values, m.now()) // newest first, TTL applied
+	rows := t.keyRows(ix, r.Keys, r.Values, At(m.now, r.AsOf)) // newest first, TTL applied
 	var out []int
 	for _, i := range rows {
 		ts := orderValue(t.rows, tsCol, i)
@@ -289,7 +289,7 @@ func (m *Mem) Scan(ctx context.Context, q eval.Query) (*types.Block, error) {
 	}
 	_, ix, ixErr := FindIndex(t.def, q.Keys, q.TS)
 	if q.TS != "" && len(q.Keys) > 0 && ixErr == nil {
-		return m.Read(ctx, Range{Table: q.Table, Keys: q.Keys, Values: q.Values, TS: q.TS, From: q.From, To: q.To, Limit: q.Limit})
+		return m.Read(ctx, Range{Table: q.Table, Keys: q.Keys, Values: q.Values, TS: q.TS, From: q.From, To: q.To, Limit: q.Limit, AsOf: q.AsOf})
 	}
 	m.mu.RLock()
 	defer m.mu.RUnlock()
@@ -300,7 +300,7 @@ func (m *Mem) Scan(ctx context.Context, q eval.Query) (*types.Block, error) {
 		ix = t.def.Indexes[0]
 	}
 	var rows []int
-	for _, i := range t.live(ix, m.now()) {
+	for _, i := range t.live(ix, At(m.now, q.AsOf)) {
 		if matches(t.rows, i, q.Keys, q.Values) {
 			rows = append(rows, i)
 		}

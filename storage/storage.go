@@ -65,6 +65,18 @@ type Range struct {
 	// NewestFirst orders the result newest first; else oldest first.
 	// Rows of equal time keep arrival order (reversed when NewestFirst).
 	NewestFirst bool
+	// AsOf, when not 0, is the time (epoch milliseconds) TTLs are enforced
+	// at for this read, instead of the store's clock (eval.Query.AsOf).
+	AsOf int64
+}
+
+// At returns the time TTLs are enforced at for a read as of asOf (epoch
+// milliseconds; 0: now, from clock).
+func At(clock Clock, asOf int64) time.Time {
+	if asOf != 0 {
+		return time.UnixMilli(asOf)
+	}
+	return clock()
 }
 
 // Clock returns the current time, for TTLs.

@@ -86,42 +86,57 @@ type httpSession struct {
 	vals datafile.JSONValues
 }
 
-func (s *httpSession) Compute(ctx context.Context, row []types.Value, _ int64) ([]types.Value, error) {
-	s.body = datafile.AppendJSONArray(append(s.body[:0], `{"rows":[`...), row)
+func (s *httpSession) Compute(ctx context.Context, rows *types.Block, _ []int64) ([][]types.Value, error) {
+	s.body = appendRows(append(s.body[:0], `{"rows":[`...), rows)
 	s.body = append(s.body, `],"store":true}`...)
 	var resp answer
 	if err := s.h.call(ctx, http.MethodPost, "/v1/views/"+s.h.view+":compute", s.body, &resp); err != nil {
 		return nil, err
 	}
-	return resp.row(&s.vals, s.h.out)
+	return resp.rows(&s.vals, s.h.out, rows.Len)
 }
 
-// answer is a compute answer, its rows left in JSON.
+// appendRows appends the rows of b as JSON arrays, comma-separated.
+func appendRows(dst []byte, b *types.Block) []byte {
+	var row []types.Value
+	for i := 0; i < b.Len; i++ {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		row = b.Row(i, row)
+		dst = datafile.AppendJSONArray(dst, row)
+	}
+	return dst
+}
+
 type answer struct{ Rows []json.RawMessage }
 
-// row decodes the answer to one request: a JSON array of the view's
-// output values (out) in the functions encoding, or null.
-func (a *answer) row(vals *datafile.JSONValues, out types.Schema) ([]types.Value, error) {
-	if len(a.Rows) != 1 {
-		return nil, fmt.Errorf("verify: %d rows in the answer to one request", len(a.Rows))
+// rows decodes the answer's n rows (a row null when the view filtered it
+// out).
+func (a *answer) rows(vals *datafile.JSONValues, out types.Schema, n int) ([][]types.Value, error) {
+	if len(a.Rows) != n {
+		return nil, fmt.Errorf("verify: %d rows in the answer to %d requests", len(a.Rows), n)
 	}
-	raw := a.Rows[0]
-	if string(raw) == "null" {
-		return nil, nil
-	}
-	var cells []json.RawMessage
-	if err := json.Unmarshal(raw, &cells); err != nil || len(cells) != len(out) {
-		return nil, fmt.Errorf("verify: an answer row %s: want %d values (%v)", raw, len(out), err)
-	}
-	row := make([]types.Value, len(cells))
-	for j, v := range cells {
-		c := types.NewColumn(out[j].Type, 1)
-		if _, msg := vals.Append(&c, v, 0); msg != "" {
-			return nil, fmt.Errorf("verify: answer column %s: %s", out[j].Name, msg)
+	res := make([][]types.Value, n)
+	for i, raw := range a.Rows {
+		if string(raw) == "null" {
+			continue
 		}
-		row[j] = c.Value(0)
+		var cells []json.RawMessage
+		if err := json.Unmarshal(raw, &cells); err != nil || len(cells) != len(out) {
+			return nil, fmt.Errorf("verify: an answer row %s: want %d values (%v)", raw, len(out), err)
+		}
+		row := make([]types.Value, len(cells))
+		for j, v := range cells {
+			c := types.NewColumn(out[j].Type, 1)
+			if _, msg := vals.Append(&c, v, 0); msg != "" {
+				return nil, fmt.Errorf("verify: answer column %s: %s", out[j].Name, msg)
+			}
+			row[j] = c.Value(0)
+		}
+		res[i] = row
 	}
-	return row, nil
+	return res, nil
 }
 
 func (s *httpSession) Close() error { return nil }

@@ -8,7 +8,6 @@ import (
 
 	"github.com/fenestra-dev/fenestra/emulators"
 	"github.com/fenestra-dev/fenestra/featurelang"
-	"github.com/fenestra-dev/fenestra/featurelang/plan"
 	"github.com/fenestra-dev/fenestra/featurelang/types"
 	"github.com/fenestra-dev/fenestra/functions"
 	"github.com/fenestra-dev/fenestra/storage/bigtable"
@@ -16,10 +15,12 @@ import (
 
 // InProcess is the online path in this process: the functions core
 // (functions.Service) over a Bigtable store on an emulator of its own.
-// Each session has its own store client whose TTL clock is the replayed
-// request's time, so rows expire as they would have when the request
-// came; the tables have no GC policy (the emulator's collector uses the
-// wall clock).
+// Every replayed request reads as of its own time (its TTL clock), so
+// rows expire as they would have when the request came: through
+// functions.Service.ComputeAsOf, or, for a view with long windows, whose
+// tiles are read by the store's clock, through a store client of the
+// session's own whose clock is the request's time. The tables have no GC
+// policy (the emulator's collector uses the wall clock).
 type InProcess struct {
 	mod  *featurelang.Module
 	view string
@@ -86,33 +87,42 @@ func (p *InProcess) Session(ctx context.Context) (Session, error) {
 		store.Close()
 		return nil, fmt.Errorf("verify: the online feature file deploys no view %s", p.view)
 	}
-	s.in = v.Input
+	s.tiled = v.Plan.Options["long_windows"] != ""
 	return s, nil
 }
 
 type inProcessSession struct {
 	view  string
-	in    *plan.Table
 	now   atomic.Int64 // the TTL clock, epoch ms
 	store *bigtable.Store
 	svc   *functions.Service
-	blk   *types.Block
 	tiles *atomic.Int64
+	tiled bool // the view has long windows, served from tiles
 }
 
-func (s *inProcessSession) Compute(ctx context.Context, row []types.Value, now int64) ([]types.Value, error) {
-	s.now.Store(now)
-	if s.blk == nil {
-		s.blk = types.NewBlock(s.in.Schema, 1)
+// Compute implements Session: the rows in one call, each read as of its
+// time (functions.Service.ComputeAsOf), for a view without long windows;
+// else one at a time, the store's clock at each row's time, so that its
+// long windows are read from tiles, as served.
+func (s *inProcessSession) Compute(ctx context.Context, rows *types.Block, nows []int64) ([][]types.Value, error) {
+	if !s.tiled {
+		res, err := s.svc.ComputeAsOf(ctx, s.view, rows, true, nows)
+		if err != nil {
+			return nil, err
+		}
+		return res.Rows, nil
 	}
-	s.blk.Reset()
-	s.blk.AppendRow(row)
-	res, err := s.svc.Compute(ctx, s.view, s.blk, true)
-	if err != nil {
-		return nil, err
+	out := make([][]types.Value, rows.Len)
+	for i := range rows.Len {
+		s.now.Store(nows[i])
+		res, err := s.svc.Compute(ctx, s.view, rows.Gather([]int{i}), true)
+		if err != nil {
+			return nil, fmt.Errorf("row %d: %w", i+1, err)
+		}
+		s.tiles.Add(res.TilesRead)
+		out[i] = res.Rows[0]
 	}
-	s.tiles.Add(res.TilesRead)
-	return res.Rows[0], nil
+	return out, nil
 }
 
 func (s *inProcessSession) Close() error { return s.store.Close() }

@@ -57,10 +57,10 @@ type lambdaSession struct {
 	vals datafile.JSONValues
 }
 
-func (s *lambdaSession) Compute(ctx context.Context, row []types.Value, _ int64) ([]types.Value, error) {
+func (s *lambdaSession) Compute(ctx context.Context, rows *types.Block, _ []int64) ([][]types.Value, error) {
 	view, _ := json.Marshal(s.l.view)
 	p := append(append([]byte(`{"view":`), view...), `,"store":true,"rows":[`...)
-	p = append(datafile.AppendJSONArray(p, row), "]}"...)
+	p = append(appendRows(p, rows), "]}"...)
 	b, err := s.l.invoke(ctx, p)
 	if err != nil {
 		return nil, err
@@ -69,7 +69,7 @@ func (s *lambdaSession) Compute(ctx context.Context, row []types.Value, _ int64)
 	if err := json.Unmarshal(b, &a); err != nil {
 		return nil, fmt.Errorf("verify: a Lambda answer does not decode: %w", err)
 	}
-	return a.row(&s.vals, s.l.out)
+	return a.rows(&s.vals, s.l.out, rows.Len)
 }
 
 func (s *lambdaSession) Close() error { return nil }

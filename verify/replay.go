@@ -29,12 +29,15 @@ type Online interface {
 	Session(ctx context.Context) (Session, error)
 }
 
-// Session answers requests one at a time, in the order given.
+// Session answers requests, in the order given.
 type Session interface {
-	// Compute answers a request row (a row of the view's request table)
-	// as of time now (the TTL clock, epoch milliseconds), then stores the
-	// row. It returns nil for a row the view filters out.
-	Compute(ctx context.Context, row []types.Value, now int64) ([]types.Value, error)
+	// Compute answers the request rows of rows (rows of the view's request
+	// table, in replay order), row i as of time nows[i] (its TTL clock,
+	// epoch milliseconds), each stored after its answer, so that a later
+	// row sees the earlier ones: OpenMLDB's request, then insert, row
+	// after row. It returns an answer per row, nil for a row the view
+	// filters out.
+	Compute(ctx context.Context, rows *types.Block, nows []int64) ([][]types.Value, error)
 	Close() error
 }
 
@@ -49,8 +52,9 @@ type Table struct {
 // within a time), and returns the answers in the request table's arrival
 // order. When the view's rows split by key (dataflow/bucket), the keys'
 // requests go to workers sessions at once, each key's in order; else one
-// session sends them all. done counts the requests answered.
-func Replay(ctx context.Context, online Online, view *plan.Plan, tables map[string]*Table, workers int, done *atomic.Int64) ([][]types.Value, error) {
+// session sends them all. A session gets up to batch consecutive requests
+// in one call (Session.Compute). done counts the requests answered.
+func Replay(ctx context.Context, online Online, view *plan.Plan, tables map[string]*Table, workers, batch int, done *atomic.Int64) ([][]types.Value, error) {
 	req := tables[view.RequestTable]
 	if req == nil {
 		return nil, fmt.Errorf("verify: no rows of the request table %s", view.RequestTable)
@@ -72,7 +76,7 @@ func Replay(ctx context.Context, online Online, view *plan.Plan, tables map[stri
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if errs[p] = replayPart(ctx, online, view, req, rows, answers, done); errs[p] != nil {
+			if errs[p] = replayPart(ctx, online, view, req, rows, max(1, batch), answers, done); errs[p] != nil {
 				cancel()
 			}
 		}()
@@ -87,8 +91,9 @@ func Replay(ctx context.Context, online Online, view *plan.Plan, tables map[stri
 }
 
 // replayPart sends rows (positions in req, in replay order) through one
-// session.
-func replayPart(ctx context.Context, online Online, view *plan.Plan, req *Table, rows []int, answers [][]types.Value, done *atomic.Int64) error {
+// session, batch at a time. A request's TTL clock is the latest time of
+// the session's requests up to it.
+func replayPart(ctx context.Context, online Online, view *plan.Plan, req *Table, rows []int, batch int, answers [][]types.Value, done *atomic.Int64) error {
 	s, err := online.Session(ctx)
 	if err != nil {
 		return err
@@ -96,19 +101,28 @@ func replayPart(ctx context.Context, online Online, view *plan.Plan, req *Table,
 	defer s.Close()
 	tsCol := requestTS(view)
 	clock := firstTime(req.Rows, tsCol, rows)
-	var row []types.Value
-	for _, i := range rows {
-		row = req.Rows.Row(i, row)
-		if t := orderValue(req.Rows, tsCol, i); t > clock {
-			clock = t
+	nows := make([]int64, 0, batch)
+	for start := 0; start < len(rows); start += batch {
+		part := rows[start:min(len(rows), start+batch)]
+		nows = nows[:0]
+		for _, i := range part {
+			if t := orderValue(req.Rows, tsCol, i); t > clock {
+				clock = t
+			}
+			nows = append(nows, clock)
 		}
-		out, err := s.Compute(ctx, row, clock)
+		out, err := s.Compute(ctx, req.Rows.Gather(part), nows)
 		if err != nil {
-			return fmt.Errorf("verify: request %d (row %d of %s): %w", i+1, i+1, view.RequestTable, err)
+			return fmt.Errorf("verify: requests %d to %d of %s (rows %d, ...): %w", start+1, start+len(part), view.RequestTable, part[0]+1, err)
 		}
-		answers[i] = out
+		if len(out) != len(part) {
+			return fmt.Errorf("verify: %d answers to %d requests", len(out), len(part))
+		}
+		for k, i := range part {
+			answers[i] = out[k]
+		}
 		if done != nil {
-			done.Add(1)
+			done.Add(int64(len(part)))
 		}
 	}
 	return nil

@@ -67,7 +67,7 @@ func TestReplayInProcess(t *testing.T) {
 	}
 	defer online.Close()
 	var done atomic.Int64
-	answers, err := Replay(ctx, online, view, tables, 4, &done)
+	answers, err := Replay(ctx, online, view, tables, 4, 64, &done)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +87,7 @@ func TestReplayInProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer other.Close()
-	answers, err = Replay(ctx, other, view, tables, 2, nil)
+	answers, err = Replay(ctx, other, view, tables, 2, 64, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +142,7 @@ func TestReplayHTTP(t *testing.T) {
 	if online.Version() != plan.Version(view) {
 		t.Errorf("the function serves plan %s, the file's is %s", online.Version(), plan.Version(view))
 	}
-	answers, err := Replay(ctx, online, view, tables, 4, nil)
+	answers, err := Replay(ctx, online, view, tables, 4, 64, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

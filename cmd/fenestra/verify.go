@@ -41,7 +41,8 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	online := pf.fs.String("online", "", "the URL of a running feature function to replay through (default: in this process)")
 	onlineSQL := pf.fs.String("online-sql", "", "the feature file the in-process online path serves (default: --sql), to check a changed definition against the training set")
 	tokenFile := pf.fs.String("auth-token-file", "", "a file holding the bearer token of --online")
-	workers := pf.fs.Int("workers", 4, "requests in flight at once (keys are replayed in parallel when the view's rows split by key)")
+	workers := pf.fs.Int("workers", 16, "sessions replaying at once (keys are replayed in parallel when the view's rows split by key)")
+	batch := pf.fs.Int("batch", 0, "consecutive requests of a session sent in one call, a multi-row request, each row stored after its answer (default: 500 in process; 1 with --online, whose deadline bounds a call)")
 	stateDir := pf.fs.String("state", "", "a fenestra run state directory: verify its deployment --view (db.name) over its offline data")
 	pf.stateOK = true
 	mod, _, code := pf.parse(args, stderr)
@@ -66,7 +67,7 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintf(stderr, "fenestra verify: %v\n", err)
 		return 2
 	}
-	cfg := verifyConfig{view: view, inputs: inputs, online: *online, onlineSQL: *onlineSQL, tokenFile: *tokenFile, workers: max(1, *workers)}
+	cfg := verifyConfig{view: view, inputs: inputs, online: *online, onlineSQL: *onlineSQL, tokenFile: *tokenFile, workers: max(1, *workers), batch: *batch}
 	ok, err := runVerification(ctx, cfg, stdout, stderr)
 	switch {
 	case err != nil:
@@ -97,7 +98,7 @@ type verifyConfig struct {
 	view                         *plan.Plan
 	inputs                       []dataflow.Input
 	online, onlineSQL, tokenFile string
-	workers                      int
+	workers, batch               int
 }
 
 // runVerification backfills, replays and compares; ok is false when the
@@ -144,7 +145,11 @@ func runVerification(ctx context.Context, c verifyConfig, stdout, stderr io.Writ
 	var done atomic.Int64
 	stop := showReplay(stderr, replayStart, &done, tables[c.view.RequestTable].Rows.Len)
 	defer stop()
-	answers, err := verify.Replay(ctx, path, c.view, tables, c.workers, &done)
+	batch := c.batch
+	if batch <= 0 {
+		batch = map[bool]int{true: 1, false: 500}[c.online != ""]
+	}
+	answers, err := verify.Replay(ctx, path, c.view, tables, c.workers, batch, &done)
 	if err != nil {
 		return false, err
 	}

@@ -121,6 +121,11 @@ type Query struct {
 	From, To int64
 	// Limit, when positive, keeps only the newest Limit rows (by TS).
 	Limit int
+	// AsOf, when not 0, is the time (epoch milliseconds) a store enforces
+	// its TTLs at for this read, instead of its clock. The evaluator
+	// leaves it 0; a host replaying history sets it (fenestra verify
+	// answers each replayed request as of its own time).
+	AsOf int64
 }
 
 // Errors.

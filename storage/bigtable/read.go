@@ -75,7 +75,7 @@ func (s *Store) readKey(ctx context.Context, t *table, ord int, ix *plan.Index, 
 	if err != nil || !ok || r.From > r.To {
 		return err
 	}
-	now := s.now()
+	now := storage.At(s.now, r.AsOf)
 	_, latest := storage.TTLBounds(ix, now)
 	byRank := latest > 0 // ranks count the key's rows newer than r.To
 	start := prefix
@@ -308,15 +308,15 @@ func (s *Store) Scan(ctx context.Context, q eval.Query) (*types.Block, error) {
 	}
 	ord, ix, ixErr := storage.FindIndex(t.def, q.Keys, q.TS)
 	if q.TS != "" && len(q.Keys) > 0 && ixErr == nil {
-		return s.Read(ctx, storage.Range{Table: q.Table, Keys: q.Keys, Values: q.Values, TS: q.TS, From: q.From, To: q.To, Limit: q.Limit})
+		return s.Read(ctx, storage.Range{Table: q.Table, Keys: q.Keys, Values: q.Values, TS: q.TS, From: q.From, To: q.To, Limit: q.Limit, AsOf: q.AsOf})
 	}
 	rows := types.NewBlock(t.def.Schema, 64)
 	var seqs []uint64
 	if ixErr == nil {
-		all := storage.Range{Keys: q.Keys, Values: q.Values, From: math.MinInt64, To: math.MaxInt64}
+		all := storage.Range{Keys: q.Keys, Values: q.Values, From: math.MinInt64, To: math.MaxInt64, AsOf: q.AsOf}
 		err = s.readKey(ctx, t, ord, ix, all, rows, &seqs)
 	} else {
-		err = s.readIndex(ctx, t, 0, t.def.Indexes[0], rows, &seqs)
+		err = s.readIndex(ctx, t, 0, t.def.Indexes[0], storage.At(s.now, q.AsOf), rows, &seqs)
 	}
 	if err != nil {
 		return nil, err
@@ -341,10 +341,9 @@ func compareSeq(a, b uint64) int {
 	return 0
 }
 
-// readIndex appends every live row of index ord to out, key by key, each
-// key's rows newest first.
-func (s *Store) readIndex(ctx context.Context, t *table, ord int, ix *plan.Index, out *types.Block, seqs *[]uint64) error {
-	now := s.now()
+// readIndex appends every row of index ord live at now to out, key by
+// key, each key's rows newest first.
+func (s *Store) readIndex(ctx context.Context, t *table, ord int, ix *plan.Index, now time.Time, out *types.Block, seqs *[]uint64) error {
 	sc := scan{t: t, out: out, seqs: seqs}
 	var last string
 	rank := 0

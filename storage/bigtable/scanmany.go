@@ -120,6 +120,7 @@ type batch struct {
 type keyRead struct {
 	prefix   string // the key's row-key prefix (table.keyPrefix)
 	from, to int64
+	asOf     int64 // the queries' eval.Query.AsOf
 	whole    bool  // for queries without TS: every row of the key
 	queries  []int // positions in ScanMany's qs
 	// Set by begin:
@@ -140,12 +141,12 @@ func (b *batch) add(i int, q eval.Query) (bool, error) {
 	if err != nil || !ok || q.TS != "" && q.From > q.To {
 		return false, err
 	}
-	rd := &keyRead{prefix: string(prefix), whole: q.TS == "", from: math.MinInt64, to: math.MaxInt64}
+	rd := &keyRead{prefix: string(prefix), whole: q.TS == "", from: math.MinInt64, to: math.MaxInt64, asOf: q.AsOf}
 	if !rd.whole {
 		rd.from, rd.to = q.From, q.To
 	}
 	k := slices.IndexFunc(b.reads, func(o *keyRead) bool {
-		return o.prefix == rd.prefix && o.whole == rd.whole && o.from == rd.from && o.to == rd.to
+		return o.prefix == rd.prefix && o.whole == rd.whole && o.from == rd.from && o.to == rd.to && o.asOf == rd.asOf
 	})
 	if k < 0 {
 		k = len(b.reads)
@@ -180,11 +181,10 @@ func (s *Store) readBatch(ctx context.Context, b *batch) error {
 	if len(b.reads) == 0 {
 		return nil
 	}
-	now := s.now()
 	b.byPrefix = make(map[string][]*keyRead, len(b.reads))
 	oldest := int64(math.MaxInt64)
 	for _, rd := range b.reads {
-		rd.begin(b, now)
+		rd.begin(b, storage.At(s.now, rd.asOf))
 		b.byPrefix[rd.prefix] = append(b.byPrefix[rd.prefix], rd)
 		oldest = min(oldest, rd.from)
 	}
