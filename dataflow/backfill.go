@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"reflect"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -24,10 +23,13 @@ import (
 
 func init() {
 	beam.RegisterType(reflect.TypeOf((*fileTask)(nil)).Elem())
-	register.DoFn4x1[context.Context, fileTask, func(int, []byte), func([]byte), error](&readFn{})
+	register.DoFn3x1[context.Context, fileTask, func(int, []byte), error](&readFn{})
 	register.DoFn4x1[context.Context, int, func(*[]byte) bool, func(int, []byte), error](&evalFn{})
-	register.DoFn5x1[context.Context, int, func(*[]byte) bool, func(*[]byte) bool, func(int, []byte), error](&evalWholeFn{})
-	register.DoFn3x2[context.Context, int, func(*[]byte) bool, int, error](&writeFn{})
+	register.DoFn4x1[context.Context, int, func(*[]byte) bool, func(int, int), error](&writeFn{})
+	register.Function3x0(rowCount)
+	register.Emitter1[int]()
+	register.Emitter2[int, int]()
+	register.Iter1[int]()
 	register.Function2x0(noPart)
 	register.Function2x0(noRows)
 	register.Emitter1[[]byte]()
@@ -125,22 +127,29 @@ func Backfill(s beam.Scope, job BackfillJob) (beam.PCollection, error) {
 		buckets = 1
 	}
 
+	parts := partPrefix(job.Out)
 	tasks := beam.CreateList(s, t.tasks)
-	keyed, whole := beam.ParDo2(s, &readFn{Zone: types.ZoneName(), Names: t.names, Schemas: t.schemas, Routes: routes, Buckets: buckets, BadRows: job.BadRows}, tasks)
+	keyed := beam.ParDo(s, &readFn{Zone: types.ZoneName(), Names: t.names, Schemas: t.schemas, Routes: routes, Buckets: buckets, BadRows: job.BadRows, Whole: parts}, tasks)
 	if layout.Always { // a whole-table aggregate has a row even of no rows
 		keyed = beam.Flatten(s, keyed, beam.ParDo(s, noRows, beam.Impulse(s)))
 	}
-	parts := partPrefix(job.Out)
 	ev := &evalFn{Zone: types.ZoneName(), Plan: planJSON, Names: t.names, Schemas: t.schemas, ReqTable: t.index[job.View.RequestTable], Format: format, CSV: job.OutCSV, Parts: parts}
-	var runs beam.PCollection
-	if slices.ContainsFunc(routes, func(r route) bool { return r.Kind == bucket.Whole }) {
-		runs = beam.ParDo(s, &evalWholeFn{ev}, beam.GroupByKey(s, keyed), beam.SideInput{Input: whole})
-	} else {
-		runs = beam.ParDo(s, ev, beam.GroupByKey(s, keyed))
-	}
+	runs := beam.ParDo(s, ev, beam.GroupByKey(s, keyed))
 	// One empty run, so that an input without rows still gets its header.
 	runs = beam.Flatten(s, runs, beam.ParDo(s, noPart, beam.Impulse(s)))
-	return beam.ParDo(s, &writeFn{Out: job.Out, Format: format, CSV: job.OutCSV, Schema: job.View.Output, Limit: layout.Limit}, beam.GroupByKey(s, runs)), nil
+	written := beam.ParDo(s, &writeFn{Out: job.Out, Format: format, CSV: job.OutCSV, Schema: job.View.Output, Limit: layout.Limit}, beam.GroupByKey(s, runs))
+	// The count goes through a GroupByKey of its own, so that the writer's
+	// stage has an output: prism waits for a stage without one by polling
+	// (a core busy for as long as the writer runs).
+	return beam.ParDo(s, rowCount, beam.GroupByKey(s, written)), nil
+}
+
+// rowCount passes on the writer's count of rows.
+func rowCount(_ int, counts func(*int) bool, emit func(int)) {
+	var n int
+	for counts(&n) {
+		emit(n)
+	}
 }
 
 // noPart emits an empty part name, so that the writer runs even when no

@@ -220,6 +220,16 @@ func TestBackfillEqualsBatch(t *testing.T) {
 			t.Errorf("%s: backfill output differs from batch mode\n--- batch\n%s--- backfill\n%s", names[i], want[i], got)
 		}
 	}
+	// The part files and the files of tables read whole are gone.
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".") {
+			t.Errorf("a backfill left %s behind", e.Name())
+		}
+	}
 	fromScripts := 0
 	for _, n := range names {
 		if strings.Contains(n, ".txt:") {

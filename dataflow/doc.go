@@ -16,20 +16,26 @@
 // # Blocks, buckets and memory
 //
 // Beam charges per element (on prism about 10–15 µs), so elements here are
-// blocks of rows, never single rows. A reader parses a file sequentially
-// into blocks of rows (a Parquet file row group by row group and page by
-// page; one on an object store, whose reader is a stream, is first copied
-// to a temporary file on the worker, since Parquet is read from its
-// footer), routes each row to a bucket (package bucket: hashing the
-// columns every window partitions by, so a window's rows meet in one
-// bucket) and emits each bucket's rows as compact chunks (package
+// blocks of rows, never single rows. A reader parses a file into blocks of
+// rows (a CSV file in pieces of whole records, several at once, added in
+// file order; JSON Lines sequentially; a Parquet file row group by row
+// group and page by page; one on an object store, whose reader is a
+// stream, is first copied to a temporary file on the worker, since Parquet
+// is read from its footer), routes each row to a bucket (package bucket:
+// hashing the columns every window partitions by, so a window's rows meet
+// in one bucket) and emits each bucket's rows as compact chunks (package
 // internal/wire) of about 1 MiB. One GroupByKey brings a bucket's chunks
 // together; they are put back in arrival order and the bucket is evaluated
-// in one call of the batch evaluator. Tables a view needs whole (a LAST JOIN
-// that cannot be keyed) reach every bucket as a side input.
+// in one call of the batch evaluator, up to GOMAXPROCS buckets at a time
+// per DoFn instance. Tables a view needs whole (a LAST JOIN that cannot be
+// keyed) are written by their reader to a file beside the output, whose
+// name reaches every bucket through the GroupByKey; each DoFn instance
+// reads it once. (A side input would do, but prism polls, a core busy,
+// for as long as a stage that reads one runs.)
 //
 // A bucket is evaluated in memory: its rows, decoded, take about the size
-// of their CSV text, and the evaluator's working set is a few times that.
+// of their CSV text, and the evaluator's working set is a few times that;
+// a worker evaluates up to GOMAXPROCS buckets at once.
 // Memory therefore grows with the largest bucket, which is the input size
 // divided by the bucket count (--buckets; by default one bucket per 4 MiB
 // of input), but never less than the largest key: all rows of a key (a
@@ -55,7 +61,8 @@
 // to a part file beside the output (so the output's directory must be one
 // every worker can reach: a shared file system or an object store such as
 // gs://). One writer then merges the part files by sequence number,
-// streaming, into the output file and removes them; its memory does not
+// streaming, into the output file and removes them (and the files of the
+// tables read whole); its memory does not
 // grow with the output (a Parquet output is written a block at a time and
 // held a row group at a time). Files are written under a temporary name
 // and renamed into place, so a failed or retried step never leaves a file

@@ -4,10 +4,14 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"io"
 	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem"
 
 	"github.com/fenestra-dev/fenestra/dataflow/internal/wire"
 	"github.com/fenestra-dev/fenestra/featurelang/eval"
@@ -20,6 +24,13 @@ import (
 // order, adds the tables read whole, runs the batch evaluator once and
 // writes the output rows, encoded, to a part file as a run of records in
 // arrival order. It emits the part's name, keyed for the writer.
+//
+// A runner may hand an instance all its buckets in one bundle (prism
+// does), so an instance evaluates up to GOMAXPROCS buckets of a bundle
+// concurrently: ProcessElement takes the bucket's chunks, emits the name
+// of its part (known in advance) and leaves the evaluation to a goroutine;
+// FinishBundle waits for them all and fails the bundle if one failed, so
+// that the runner keeps no name of a part that was not written.
 type evalFn struct {
 	// Zone is the time zone of the process that built the pipeline
 	// (types.ZoneName), set on the worker in Setup.
@@ -32,11 +43,14 @@ type evalFn struct {
 	CSV      datafile.CSVOptions // the dialect of a CSV output
 	Parts    string              // part b is Parts + b
 
-	// A DoFn instance processes one element at a time: no locking.
-	ev         *eval.Evaluator
-	enc        *datafile.RowEncoder // CSV and JSON Lines outputs
-	wholeFound bool
-	whole      map[string]*types.Block
+	// A DoFn instance processes one element at a time; its evaluations
+	// share only the evaluator and the encoder (safe for concurrent use)
+	// and the whole tables (read only).
+	ev       *eval.Evaluator
+	enc      *datafile.RowEncoder    // CSV and JSON Lines outputs
+	whole    map[string]*types.Block // the tables read whole
+	wholeKey string                  // the files they were read from
+	work     *bundleWork             // the bundle's evaluations
 }
 
 func (f *evalFn) Setup() error {
@@ -56,38 +70,100 @@ func (f *evalFn) Setup() error {
 	return err
 }
 
+// StartBundle readies the bundle's evaluations. (Beam wants the emitter
+// of ProcessElement in the signature.)
+func (f *evalFn) StartBundle(ctx context.Context, _ func(int, []byte)) {
+	f.work = newBundleWork(ctx, runtime.GOMAXPROCS(0))
+}
+
 // ProcessElement records its error as the pipeline's failure (see Run).
 func (f *evalFn) ProcessElement(ctx context.Context, b int, chunks func(*[]byte) bool, emit func(int, []byte)) error {
-	return fail(f.process(ctx, b, chunks, nil, emit))
+	return fail(f.process(ctx, b, chunks, emit))
 }
 
-// evalWholeFn is evalFn for views that read tables whole: they come as a
-// side input. (A side input costs prism a busy loop while it waits, so
-// views without whole tables do without.)
-type evalWholeFn struct {
-	E *evalFn
+// FinishBundle waits for the bundle's evaluations and returns the first
+// error of one (recorded as the pipeline's failure, see Run).
+func (f *evalFn) FinishBundle(_ context.Context, _ func(int, []byte)) error {
+	return fail(f.work.wait())
 }
 
-func (f *evalWholeFn) Setup() error { return f.E.Setup() }
-
-// ProcessElement records its error as the pipeline's failure (see Run).
-func (f *evalWholeFn) ProcessElement(ctx context.Context, b int, chunks func(*[]byte) bool, whole func(*[]byte) bool, emit func(int, []byte)) error {
-	return fail(f.E.process(ctx, b, chunks, whole, emit))
-}
-
-func (f *evalFn) process(ctx context.Context, b int, chunks func(*[]byte) bool, whole func(*[]byte) bool, emit func(int, []byte)) error {
-	if whole != nil && !f.wholeFound {
-		var err error
-		if f.whole, _, err = f.decode(whole); err != nil {
-			return err
-		}
-		f.wholeFound = true
+// process takes bucket b's chunks and starts its evaluation, after
+// reading the files of the tables read whole (once per instance). It
+// emits the part's name, and the whole tables' files, which the writer
+// removes.
+func (f *evalFn) process(ctx context.Context, b int, elems func(*[]byte) bool, emit func(int, []byte)) error {
+	if err := f.work.err(); err != nil {
+		return err
 	}
-	tables, seqs, err := f.decode(chunks)
+	var chunks [][]byte
+	var wholeFiles []string
+	var data []byte
+	for elems(&data) {
+		if name, ok := isWholeRef(data); ok {
+			wholeFiles = append(wholeFiles, name)
+		} else {
+			chunks = append(chunks, data)
+		}
+	}
+	if err := f.readWhole(ctx, wholeFiles); err != nil {
+		return err
+	}
+	part, whole := f.Parts+strconv.Itoa(b), f.whole
+	f.work.do(func(ctx context.Context) error { return f.evaluate(ctx, b, chunks, whole, part) })
+	emit(0, []byte(part))
+	for _, name := range wholeFiles {
+		emit(0, wholeRef(name))
+	}
+	return nil
+}
+
+// readWhole decodes the tables read whole from their files, unless it has
+// decoded these files already.
+func (f *evalFn) readWhole(ctx context.Context, names []string) error {
+	slices.Sort(names)
+	key := strings.Join(names, "\x00")
+	if key == f.wholeKey && f.whole != nil {
+		return nil
+	}
+	var data [][]byte
+	for _, name := range names {
+		d, err := readFile(ctx, name)
+		if err != nil {
+			return fmt.Errorf("reading the tables read whole: %w", err)
+		}
+		data = append(data, d)
+	}
+	whole, _, err := f.decode(data)
+	if err != nil {
+		return err
+	}
+	f.whole, f.wholeKey = whole, key
+	return nil
+}
+
+// readFile returns the contents of the file name.
+func readFile(ctx context.Context, name string) ([]byte, error) {
+	fs, err := filesystem.New(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	defer fs.Close()
+	rc, err := fs.OpenRead(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	return io.ReadAll(rc)
+}
+
+// evaluate evaluates bucket b, whose chunks are in data, with the tables
+// read whole, into the part file part.
+func (f *evalFn) evaluate(ctx context.Context, b int, data [][]byte, whole map[string]*types.Block, part string) error {
+	tables, seqs, err := f.decode(data)
 	if err != nil {
 		return fmt.Errorf("bucket %d: %w", b, err)
 	}
-	for name, blk := range f.whole {
+	for name, blk := range whole {
 		tables[name] = blk
 	}
 	for i, name := range f.Names {
@@ -99,25 +175,63 @@ func (f *evalFn) process(ctx context.Context, b int, chunks func(*[]byte) bool, 
 	if err != nil {
 		return fmt.Errorf("bucket %d: %w", b, err)
 	}
-	part := f.Parts + strconv.Itoa(b)
 	if err := writeAtomic(ctx, part, f.records(out, origins, seqs[f.ReqTable])...); err != nil {
 		return fmt.Errorf("bucket %d: %w", b, err)
 	}
-	emit(0, []byte(part))
 	return nil
 }
 
-// decode decodes the chunks of an iterator into one block per table, in
-// arrival order, and returns them with their rows' sequence numbers.
-func (f *evalFn) decode(elems func(*[]byte) bool) (map[string]*types.Block, [][]uint64, error) {
+// bundleWork runs a bundle's evaluations, up to a limit at a time.
+type bundleWork struct {
+	ctx   context.Context
+	slots chan struct{}
+	wg    sync.WaitGroup
+	mu    sync.Mutex
+	first error
+}
+
+func newBundleWork(ctx context.Context, n int) *bundleWork {
+	return &bundleWork{ctx: ctx, slots: make(chan struct{}, max(n, 1))}
+}
+
+// do runs fn in a goroutine once a slot is free (blocking until then).
+func (w *bundleWork) do(fn func(context.Context) error) {
+	w.slots <- struct{}{}
+	w.wg.Go(func() {
+		defer func() { <-w.slots }()
+		if err := fn(w.ctx); err != nil {
+			w.mu.Lock()
+			if w.first == nil {
+				w.first = err
+			}
+			w.mu.Unlock()
+		}
+	})
+}
+
+// err returns the first error of the work done so far.
+func (w *bundleWork) err() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.first
+}
+
+// wait waits for all the work and returns its first error.
+func (w *bundleWork) wait() error {
+	w.wg.Wait()
+	return w.err()
+}
+
+// decode decodes chunks into one block per table, in arrival order, and
+// returns them with their rows' sequence numbers.
+func (f *evalFn) decode(elems [][]byte) (map[string]*types.Block, [][]uint64, error) {
 	type chunk struct {
 		h    wire.Header
 		data []byte
 	}
 	var chunks []chunk
 	var frames [][]byte
-	var data []byte
-	for elems(&data) {
+	for _, data := range elems {
 		var err error
 		if frames, err = wire.Frames(data, frames[:0]); err != nil {
 			return nil, nil, err
@@ -191,6 +305,9 @@ func (f *evalFn) records(out *types.Block, origins []int, seqs []uint64) [][]byt
 					line = wire.Append(line[:0], 0, out, row, noSeqs)
 				} else {
 					line = f.enc.AppendRow(line[:0], out, i)
+				}
+				if i == lo { // room for the piece's records, as long as the first
+					data = make([]byte, 0, (hi-lo)*(len(line)+len(line)/4+8))
 				}
 				data = wire.AppendRecord(data, prev, seqOf(i), line)
 				prev = seqOf(i)

@@ -101,7 +101,7 @@ func Materialize(s beam.Scope, job MaterializeJob) (beam.PCollection, error) {
 		return beam.PCollection{}, err
 	}
 	tasks := beam.CreateList(s, t.tasks)
-	keyed, _ := beam.ParDo2(s, &readFn{Zone: types.ZoneName(), Names: t.names, Schemas: t.schemas, Routes: routes, Buckets: writers, BadRows: job.BadRows}, tasks)
+	keyed := beam.ParDo(s, &readFn{Zone: types.ZoneName(), Names: t.names, Schemas: t.schemas, Routes: routes, Buckets: writers, BadRows: job.BadRows}, tasks)
 	store := &storeFn{Zone: types.ZoneName(), Names: t.names, Schemas: t.schemas, Target: job.Target, Plans: plans, Tiles: specs}
 	return beam.ParDo(s, store, beam.GroupByKey(s, keyed)), nil
 }

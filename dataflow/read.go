@@ -6,7 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
+	"runtime"
+	"strconv"
+	"sync"
 	"sync/atomic"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
@@ -79,8 +83,11 @@ type route struct {
 	Cols []int
 }
 
-// readFn parses files into blocks and emits them as chunks: keyed by
-// bucket, or (tables every bucket reads whole) on the second output.
+// readFn parses files into blocks and emits them as chunks keyed by
+// bucket. The rows of a table every bucket reads whole (a LAST JOIN that
+// cannot be keyed) go instead to a file beside the output, whose name
+// (a wholeRef) goes to every bucket: a side input would do, but prism
+// polls for as long as a stage that reads one runs.
 type readFn struct {
 	// Zone is the time zone of the process that built the pipeline
 	// (types.ZoneName), set on the worker in Setup.
@@ -90,12 +97,16 @@ type readFn struct {
 	Routes  []route
 	Buckets int
 	BadRows BadRows
+	// Whole is the prefix of the files of tables read whole.
+	Whole string
 }
 
-// Sizes: rows parsed per block, and the bytes of chunks gathered per
-// element before it is emitted.
+// Sizes: rows parsed per block (a file read sequentially), bytes of CSV
+// per piece (a file parsed concurrently), and the bytes of chunks
+// gathered per element before it is emitted.
 const (
 	blockRows  = 16384
+	pieceBytes = 1 << 20
 	flushBytes = 1 << 20
 )
 
@@ -104,11 +115,11 @@ const (
 func (f *readFn) Setup() error { return types.SetZone(f.Zone) }
 
 // ProcessElement records its error as the pipeline's failure (see Run).
-func (f *readFn) ProcessElement(ctx context.Context, t fileTask, keyed func(int, []byte), whole func([]byte)) error {
-	return fail(f.process(ctx, t, keyed, whole))
+func (f *readFn) ProcessElement(ctx context.Context, t fileTask, emit func(int, []byte)) error {
+	return fail(f.process(ctx, t, emit))
 }
 
-func (f *readFn) process(ctx context.Context, t fileTask, keyed func(int, []byte), whole func([]byte)) error {
+func (f *readFn) process(ctx context.Context, t fileTask, emit func(int, []byte)) error {
 	fs, err := filesystem.New(ctx, t.Path)
 	if err != nil {
 		return err
@@ -138,8 +149,26 @@ func (f *readFn) process(ctx context.Context, t fileTask, keyed func(int, []byte
 	if err != nil {
 		return err
 	}
-	e := &emitter{fn: f, t: t, keyed: keyed, whole: whole, pending: make([][]byte, f.Buckets)}
-	return e.run(ctx, r)
+	e := newEmitter(f, t, emit)
+	if csv, ok := r.(*datafile.Reader); ok && format == datafile.CSV {
+		sp, err := csv.Split(pieceBytes)
+		if err != nil {
+			return err
+		}
+		if err := e.runPieces(ctx, sp); err != nil {
+			return err
+		}
+		r = nil
+		if rest := sp.Rest(); rest != nil {
+			r = rest
+		}
+	}
+	if r != nil {
+		if err := e.run(ctx, r); err != nil {
+			return err
+		}
+	}
+	return e.finish(ctx)
 }
 
 // randomAccess returns the opened file rc as a reader that Parquet can
@@ -171,103 +200,295 @@ func randomAccess(rc io.Reader) (r io.Reader, done func(), err error) {
 type emitter struct {
 	fn      *readFn
 	t       fileTask
-	keyed   func(int, []byte)
-	whole   func([]byte)
-	pending [][]byte // per bucket (or [0] for whole tables): framed chunks
-	blocks  int
-	scratch []byte
-	hasher  *bucket.Hasher
+	emit    func(int, []byte)
+	pending [][]byte // per bucket (or [0] for a whole table): framed chunks
+	blocks  int      // blocks routed, for spreading them
+	rows    int      // rows read
+	router  *router  // of the sequential path
+	route   [][]byte // the router's output
 }
 
+func newEmitter(f *readFn, t fileTask, emit func(int, []byte)) *emitter {
+	e := &emitter{fn: f, t: t, emit: emit, pending: make([][]byte, f.Buckets)}
+	e.router = e.newRouter()
+	e.route = make([][]byte, len(e.pending))
+	return e
+}
+
+// run reads the rest of r sequentially, a block at a time.
 func (e *emitter) run(ctx context.Context, r datafile.RowReader) error {
-	schema := e.fn.Schemas[e.t.Table]
-	rt := e.fn.Routes[e.t.Table]
-	if rt.Kind == bucket.Keyed {
-		e.hasher = bucket.NewHasher(rt.Cols, e.fn.Buckets)
-	}
-	blk := types.NewBlock(schema, blockRows)
+	blk := types.NewBlock(e.fn.Schemas[e.t.Table], blockRows)
 	var lines []int64
-	seqs := make([]uint64, 0, blockRows)
+	var seqs []uint64
 	for {
 		_, err := r.Next(blk, &lines, blockRows-blk.Len)
 		var rowErr *datafile.RowError
 		switch {
 		case errors.As(err, &rowErr):
-			if e.fn.BadRows == FailOnBadRows {
-				return rowErr
+			if err := e.bad(ctx, rowErr); err != nil {
+				return err
 			}
-			badRows.Inc(ctx, 1)
-			Progress.Bad.Add(1)
-			log.Warnf(ctx, "skipping bad row: %v", rowErr)
 			continue
 		case err != nil && err != io.EOF:
 			return err
 		}
 		if blk.Len == blockRows || (err == io.EOF && blk.Len > 0) {
-			seqs = seqs[:0]
-			for _, l := range lines {
-				seqs = append(seqs, seqOf(e.t.File, l))
-			}
-			e.route(blk, seqs)
-			rowsRead.Inc(ctx, int64(blk.Len))
-			Progress.Read.Add(int64(blk.Len))
+			seqs = e.router.seqs(seqs[:0], lines)
+			e.router.frames(blk, seqs, e.blocks, e.route)
+			e.add(ctx, blk.Len, e.route)
 			blk.Reset()
 			lines = lines[:0]
 		}
 		if err == io.EOF {
-			e.flushAll()
 			return nil
 		}
 	}
 }
 
-// route sends the rows of blk to their buckets.
-func (e *emitter) route(blk *types.Block, seqs []uint64) {
-	rt := e.fn.Routes[e.t.Table]
-	switch rt.Kind {
-	case bucket.Whole:
-		e.add(0, blk, nil, seqs)
-	case bucket.Spread:
-		e.add((e.t.File+e.blocks)%e.fn.Buckets, blk, nil, seqs)
-	case bucket.Keyed:
-		idx := make([][]int32, e.fn.Buckets)
-		for i := 0; i < blk.Len; i++ {
-			b := e.hasher.Bucket(blk, i)
-			idx[b] = append(idx[b], int32(i))
+// bad handles a bad row by the policy: it fails, or counts and logs it.
+func (e *emitter) bad(ctx context.Context, rowErr *datafile.RowError) error {
+	if e.fn.BadRows == FailOnBadRows {
+		return rowErr
+	}
+	badRows.Inc(ctx, 1)
+	Progress.Bad.Add(1)
+	log.Warnf(ctx, "skipping bad row: %v", rowErr)
+	return nil
+}
+
+// add takes a routed block of rows: its framed chunks per bucket, which
+// it appends to the buckets' pending elements, emitting those large
+// enough. It empties frames.
+func (e *emitter) add(ctx context.Context, rows int, frames [][]byte) {
+	whole := e.fn.Routes[e.t.Table].Kind == bucket.Whole
+	for b, fr := range frames {
+		if len(fr) == 0 {
+			continue
 		}
-		for b, rows := range idx {
-			if len(rows) > 0 {
-				e.add(b, blk, rows, seqs)
-			}
+		if e.pending[b] == nil { // room for several pieces' chunks, not more than an element's
+			e.pending[b] = make([]byte, 0, min(flushBytes, 16*len(fr))+len(fr))
+		}
+		e.pending[b] = append(e.pending[b], fr...)
+		frames[b] = fr[:0]
+		if len(e.pending[b]) >= flushBytes && !whole {
+			e.emit(b, e.pending[b])
+			e.pending[b] = nil // emitted elements are not reused
 		}
 	}
 	e.blocks++
+	e.rows += rows
+	rowsRead.Inc(ctx, int64(rows))
+	Progress.Read.Add(int64(rows))
 }
 
-// add appends the rows of blk (idx; nil for all) as a chunk to bucket b's
-// pending element, emitting it once it is large enough.
-func (e *emitter) add(b int, blk *types.Block, idx []int32, seqs []uint64) {
-	e.scratch = wire.Append(e.scratch[:0], e.t.Table, blk, idx, seqs)
-	e.pending[b] = wire.AppendFrame(e.pending[b], e.scratch)
-	if len(e.pending[b]) >= flushBytes {
-		e.flush(b)
+// finish emits the pending chunks; a table read whole goes to its file,
+// whose name goes to every bucket.
+func (e *emitter) finish(ctx context.Context) error {
+	if e.fn.Routes[e.t.Table].Kind != bucket.Whole {
+		for b, p := range e.pending {
+			if len(p) > 0 {
+				e.emit(b, p)
+			}
+		}
+		return nil
+	}
+	if e.rows == 0 {
+		return nil
+	}
+	name := e.fn.Whole + "whole-" + strconv.Itoa(e.t.Table) + "-" + strconv.Itoa(e.t.File)
+	if err := writeAtomic(ctx, name, e.pending[0]); err != nil {
+		return fmt.Errorf("reading table %s: %w", e.fn.Names[e.t.Table], err)
+	}
+	for b := range e.fn.Buckets {
+		e.emit(b, wholeRef(name))
+	}
+	return nil
+}
+
+// wholeRef is the element that names the file of a table read whole: a
+// zero byte (an element of chunks never starts with an empty frame), then
+// the name.
+func wholeRef(name string) []byte { return append([]byte{0}, name...) }
+
+// isWholeRef reports whether an element is a wholeRef, and its name.
+func isWholeRef(elem []byte) (string, bool) {
+	if len(elem) == 0 || elem[0] != 0 {
+		return "", false
+	}
+	return string(elem[1:]), true
+}
+
+// router routes the rows of a file's blocks to buckets, as framed chunks.
+// A router is used by one goroutine at a time.
+type router struct {
+	table, file, buckets int
+	route                route
+	hasher               *bucket.Hasher
+	idx                  [][]int32
+	scratch              []byte
+}
+
+func (e *emitter) newRouter() *router {
+	rt := e.fn.Routes[e.t.Table]
+	r := &router{table: e.t.Table, file: e.t.File, buckets: e.fn.Buckets, route: rt}
+	if rt.Kind == bucket.Keyed {
+		r.hasher = bucket.NewHasher(rt.Cols, e.fn.Buckets)
+		r.idx = make([][]int32, e.fn.Buckets)
+	}
+	return r
+}
+
+// seqs appends the sequence numbers of rows that start on lines to dst.
+func (r *router) seqs(dst []uint64, lines []int64) []uint64 {
+	for _, l := range lines {
+		dst = append(dst, seqOf(r.file, l))
+	}
+	return dst
+}
+
+// frames appends the rows of blk, the file's block number block, to
+// out[b], as a framed chunk per bucket b that has rows (out[0] for a
+// table read whole).
+func (r *router) frames(blk *types.Block, seqs []uint64, block int, out [][]byte) {
+	switch r.route.Kind {
+	case bucket.Whole:
+		out[0] = r.frame(out[0], blk, nil, seqs)
+	case bucket.Spread:
+		b := (r.file + block) % r.buckets
+		out[b] = r.frame(out[b], blk, nil, seqs)
+	case bucket.Keyed:
+		for b := range r.idx {
+			r.idx[b] = r.idx[b][:0]
+		}
+		for i := 0; i < blk.Len; i++ {
+			b := r.hasher.Bucket(blk, i)
+			r.idx[b] = append(r.idx[b], int32(i))
+		}
+		for b, rows := range r.idx {
+			if len(rows) > 0 {
+				out[b] = r.frame(out[b], blk, rows, seqs)
+			}
+		}
 	}
 }
 
-func (e *emitter) flush(b int) {
-	if len(e.pending[b]) == 0 {
+// frame appends the rows idx of blk (nil: all) as a framed chunk to dst.
+func (r *router) frame(dst []byte, blk *types.Block, idx []int32, seqs []uint64) []byte {
+	r.scratch = wire.Append(r.scratch[:0], r.table, blk, idx, seqs)
+	return wire.AppendFrame(dst, r.scratch)
+}
+
+// piece is the parsed, routed rows of one piece of a file.
+type piece struct {
+	frames [][]byte // per bucket
+	rows   int
+	bad    []*datafile.RowError // rows skipped, in order
+	err    error                // what stopped the piece: the file fails
+	done   chan struct{}        // closed when the fields above are set
+}
+
+// runPieces reads the pieces of a CSV file: up to GOMAXPROCS pieces are
+// parsed and routed concurrently, and added in order.
+func (e *emitter) runPieces(ctx context.Context, sp *datafile.Splitter) error {
+	workers := max(runtime.GOMAXPROCS(0), 1)
+	var wg sync.WaitGroup
+	defer wg.Wait() // after cancel
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	pieces := make(chan *piece, workers)
+	slots := make(chan *router, workers) // a router (and its scratch) per running worker
+	for range workers {
+		slots <- e.newRouter()
+	}
+	blocks := make(chan *types.Block, workers)
+	wg.Go(func() {
+		defer close(pieces)
+		for n := 0; ; n++ {
+			pr, err := sp.Next()
+			if err == io.EOF {
+				return
+			}
+			p := &piece{done: make(chan struct{})}
+			if err != nil {
+				p.err = err
+				close(p.done)
+				select {
+				case pieces <- p:
+				case <-ctx.Done():
+				}
+				return
+			}
+			var rt *router
+			select {
+			case rt = <-slots:
+			case <-ctx.Done():
+				return
+			}
+			select {
+			case pieces <- p:
+			case <-ctx.Done():
+				return
+			}
+			wg.Go(func() {
+				defer func() { slots <- rt }()
+				e.parse(pr, n, rt, blocks, p)
+				close(p.done)
+			})
+		}
+	})
+	for p := range pieces {
+		<-p.done
+		for _, rowErr := range p.bad {
+			if err := e.bad(ctx, rowErr); err != nil {
+				return err
+			}
+		}
+		if p.rows > 0 {
+			e.add(ctx, p.rows, p.frames)
+		}
+		if p.err != nil {
+			return p.err
+		}
+	}
+	return nil
+}
+
+// parse reads the rows of one piece, number n, into p, routed by rt; it
+// takes a block from blocks (or makes one) and puts it back after.
+func (e *emitter) parse(r *datafile.Reader, n int, rt *router, blocks chan *types.Block, p *piece) {
+	var blk *types.Block
+	select {
+	case blk = <-blocks:
+	default:
+		blk = types.NewBlock(e.fn.Schemas[e.t.Table], blockRows)
+	}
+	defer func() {
+		blk.Reset()
+		select {
+		case blocks <- blk:
+		default:
+		}
+	}()
+	var lines []int64
+	for {
+		_, err := r.Next(blk, &lines, math.MaxInt)
+		var rowErr *datafile.RowError
+		if errors.As(err, &rowErr) {
+			p.bad = append(p.bad, rowErr)
+			if e.fn.BadRows == FailOnBadRows {
+				break
+			}
+			continue
+		}
+		if err != nil && err != io.EOF {
+			p.err = err
+		}
+		break
+	}
+	if blk.Len == 0 {
 		return
 	}
-	if e.fn.Routes[e.t.Table].Kind == bucket.Whole {
-		e.whole(e.pending[b])
-	} else {
-		e.keyed(b, e.pending[b])
-	}
-	e.pending[b] = nil // emitted elements are not reused
-}
-
-func (e *emitter) flushAll() {
-	for b := range e.pending {
-		e.flush(b)
-	}
+	p.rows = blk.Len
+	p.frames = make([][]byte, len(e.pending))
+	rt.frames(blk, rt.seqs(nil, lines), n, p.frames)
 }

@@ -2,11 +2,11 @@ package dataflow
 
 import (
 	"bufio"
-	"container/heap"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -19,10 +19,12 @@ import (
 )
 
 // writeFn merges the buckets' part files by sequence number, streaming,
-// into the output file, then removes the parts. For CSV and JSON Lines the
-// records' lines are copied out after the header; for Parquet they are
-// decoded into blocks that a datafile.ParquetWriter writes, so the
-// writer's memory is a block and a row group, whatever the output's size.
+// into the output file, then removes the parts and the files of the
+// tables read whole (their wholeRefs come with the parts' names). For
+// CSV and JSON Lines the records' lines are copied out after the header;
+// for Parquet they are decoded into blocks that a datafile.ParquetWriter
+// writes, so the writer's memory is a block and a row group, whatever the
+// output's size.
 type writeFn struct {
 	Out    string
 	Format datafile.Format
@@ -31,17 +33,26 @@ type writeFn struct {
 	Limit  int64 // -1: no limit
 }
 
-// ProcessElement records its error as the pipeline's failure (see Run).
-func (f *writeFn) ProcessElement(ctx context.Context, k int, parts func(*[]byte) bool) (int, error) {
+// ProcessElement emits the number of rows written, keyed by 0; it
+// records its error as the pipeline's failure (see Run).
+func (f *writeFn) ProcessElement(ctx context.Context, k int, parts func(*[]byte) bool, emit func(int, int)) error {
 	n, err := f.process(ctx, k, parts)
-	return n, fail(err)
+	if err != nil {
+		return fail(err)
+	}
+	emit(0, n)
+	return nil
 }
 
 func (f *writeFn) process(ctx context.Context, _ int, parts func(*[]byte) bool) (int, error) {
-	var names []string
+	var names, wholeFiles []string
 	var name []byte
 	for parts(&name) {
-		if len(name) > 0 {
+		if w, ok := isWholeRef(name); ok {
+			if !slices.Contains(wholeFiles, w) {
+				wholeFiles = append(wholeFiles, w)
+			}
+		} else if len(name) > 0 {
 			names = append(names, string(name))
 		}
 	}
@@ -51,6 +62,7 @@ func (f *writeFn) process(ctx context.Context, _ int, parts func(*[]byte) bool) 
 	}
 	defer fs.Close()
 	defer removeAll(ctx, fs, names)
+	defer removeAll(ctx, fs, wholeFiles)
 	var readers []*wire.RecordReader
 	for _, name := range names {
 		rc, err := fs.OpenRead(ctx, name)
@@ -58,7 +70,7 @@ func (f *writeFn) process(ctx context.Context, _ int, parts func(*[]byte) bool) 
 			return 0, err
 		}
 		defer rc.Close()
-		readers = append(readers, wire.NewRecordReader(bufio.NewReaderSize(rc, 256<<10)))
+		readers = append(readers, wire.NewRecordReader(rc))
 	}
 	n := 0
 	err = writeAtomicFunc(ctx, f.Out, func(w *bufio.Writer) error {
@@ -78,7 +90,7 @@ func (f *writeFn) process(ctx context.Context, _ int, parts func(*[]byte) bool) 
 // merge writes the records of the runs to out in sequence order, up to the
 // limit.
 func (f *writeFn) merge(ctx context.Context, out rowSink, runs []*wire.RecordReader) (int, error) {
-	h := mergeHeap{}
+	var h runHeap
 	for _, r := range runs {
 		if err := r.Next(); err == nil {
 			h = append(h, r)
@@ -86,7 +98,7 @@ func (f *writeFn) merge(ctx context.Context, out rowSink, runs []*wire.RecordRea
 			return 0, err
 		}
 	}
-	heap.Init(&h)
+	h.init()
 	n, reported := 0, 0
 	for len(h) > 0 && (f.Limit < 0 || int64(n) < f.Limit) {
 		r := h[0]
@@ -100,11 +112,11 @@ func (f *writeFn) merge(ctx context.Context, out rowSink, runs []*wire.RecordRea
 		}
 		switch err := r.Next(); {
 		case err == io.EOF:
-			heap.Pop(&h)
+			h.pop()
 		case err != nil:
 			return n, err
 		default:
-			heap.Fix(&h, 0)
+			h.down(0)
 		}
 	}
 	rowsWritten.Inc(ctx, int64(n-reported))
@@ -204,18 +216,46 @@ func (s *parquetSink) close() error {
 	return s.w.Close()
 }
 
-// mergeHeap orders runs by the sequence number of their current record.
-type mergeHeap []*wire.RecordReader
+// runHeap is a min-heap of runs by the sequence number of their current
+// record (no two runs share a sequence number: a row is in one bucket).
+type runHeap []*wire.RecordReader
 
-func (h mergeHeap) Len() int           { return len(h) }
-func (h mergeHeap) Less(i, j int) bool { return h[i].Seq() < h[j].Seq() }
-func (h mergeHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *mergeHeap) Push(x any)        { *h = append(*h, x.(*wire.RecordReader)) }
-func (h *mergeHeap) Pop() any {
+func (h runHeap) init() {
+	for i := len(h)/2 - 1; i >= 0; i-- {
+		h.down(i)
+	}
+}
+
+// down moves run i down to its place.
+func (h runHeap) down(i int) {
+	r := h[i]
+	seq := r.Seq()
+	for {
+		c := 2*i + 1
+		if c >= len(h) {
+			break
+		}
+		if c+1 < len(h) && h[c+1].Seq() < h[c].Seq() {
+			c++
+		}
+		if seq <= h[c].Seq() {
+			break
+		}
+		h[i] = h[c]
+		i = c
+	}
+	h[i] = r
+}
+
+// pop removes the first run.
+func (h *runHeap) pop() {
 	old := *h
-	r := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return r
+	last := len(old) - 1
+	old[0] = old[last]
+	*h = old[:last]
+	if last > 0 {
+		h.down(0)
+	}
 }
 
 // writeAtomic writes the pieces of data, in order, to the file name.

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -242,9 +243,18 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	viewName := pf.fs.String("view", "", "the view to compute (needed when the file deploys several)")
 	out := pf.fs.String("out", "", "the training set file (.csv, .jsonl or .parquet)")
 	buckets := pf.fs.Int("buckets", 0, "buckets the rows are split into by window key (default: one per 4 MiB of input, at least 16)")
+	cpuProfile := pf.fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (go tool pprof reads it)")
 	mod, policy, code := pf.parse(args, stderr)
 	if mod == nil {
 		return code
+	}
+	if *cpuProfile != "" {
+		stop, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "fenestra backfill: %v\n", err)
+			return 2
+		}
+		defer stop()
 	}
 	if *out == "" {
 		fmt.Fprintln(stderr, "fenestra backfill: --out is needed")
@@ -270,6 +280,23 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		return 2
 	}
 	return runPipeline(ctx, "backfill", p, "to "+*out, stdout, stderr)
+}
+
+// startCPUProfile writes a CPU profile of this process to path until
+// stop.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
 
 // pickView returns the view named name, or the file's only view.

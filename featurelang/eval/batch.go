@@ -301,11 +301,13 @@ func (gc *gathered) args(site *aggSite) ([]*types.Column, error) {
 			cols[i] = gc.byCol[j]
 			continue
 		}
-		col := types.MakeColumn(site.fn.Args[i], len(gc.order))
-		for k, row := range gc.order {
-			gc.c.row = row
-			col.Set(k, f(gc.c))
+		// Computed in row order, which reads the input sequentially
+		// (order is a permutation of its rows), then gathered.
+		all := types.MakeColumn(site.fn.Args[i], gc.w.Len)
+		for gc.c.row = 0; gc.c.row < gc.w.Len; gc.c.row++ {
+			all.Set(gc.c.row, f(gc.c))
 		}
+		col := all.Gather(gc.order)
 		cols[i] = &col
 	}
 	return cols, gc.c.err
@@ -568,6 +570,17 @@ func (r *batchRun) lastJoin(n *node) (*types.Block, error) {
 // joinMatches returns, per left row, the index of the right row it joins
 // (-1 for none).
 func joinMatches(n *node, left, right *types.Block) ([]int, error) {
+	if lk, rk := n.p.LeftKeys, n.p.RightKeys; len(lk) == 1 && lk[0].Op == plan.Col && rk[0].Op == plan.Col {
+		lcol, rcol := &left.Cols[lk[0].Col], &right.Cols[rk[0].Col]
+		if class := plan.KeyClass(lcol.Type); class == plan.KeyClass(rcol.Type) {
+			switch {
+			case class == 's':
+				return joinByColumn(n, left, right, lcol, rcol, lcol.S, rcol.S)
+			case class != 0 && class != 'f':
+				return joinByColumn(n, left, right, lcol, rcol, lcol.I, rcol.I)
+			}
+		}
+	}
 	rc := newCtx()
 	rc.blk = right
 	var order []types.Value
@@ -589,6 +602,77 @@ func joinMatches(n *node, left, right *types.Block) ([]int, error) {
 	for lc.row = 0; lc.row < left.Len; lc.row++ {
 		buf = keyOf(buf, lc, n.leftKeys)
 		match[lc.row] = pickLast(n, lc, cands[string(buf)], order)
+	}
+	if rc.err != nil {
+		return nil, rc.err
+	}
+	return match, lc.err
+}
+
+// joinByColumn is joinMatches for a single key that is a bare column of
+// each side, of one key class stored as lv and rv: the right rows are
+// numbered by key (NULL is a key of its own, as AppendKey has it) and
+// listed per key in arrival order.
+func joinByColumn[K comparable](n *node, left, right *types.Block, lcol, rcol *types.Column, lv, rv []K) ([]int, error) {
+	ids := make(map[K]int32)
+	nullID := int32(-1)
+	rid := make([]int32, right.Len)
+	var counts []int32
+	for j := range rid {
+		var id int32
+		if rcol.IsNull(j) {
+			if nullID < 0 {
+				nullID = int32(len(counts))
+				counts = append(counts, 0)
+			}
+			id = nullID
+		} else {
+			var ok bool
+			if id, ok = ids[rv[j]]; !ok {
+				id = int32(len(counts))
+				ids[rv[j]] = id
+				counts = append(counts, 0)
+			}
+		}
+		rid[j] = id
+		counts[id]++
+	}
+	// starts[id] is the first of key id's rows in rows, which lists the
+	// right rows key by key, each in arrival order.
+	starts := make([]int, len(counts)+1)
+	for id, k := range counts {
+		starts[id+1] = starts[id] + int(k)
+	}
+	rows := make([]int, right.Len)
+	next := append([]int(nil), starts[:len(counts)]...)
+	for j, id := range rid {
+		rows[next[id]] = j
+		next[id]++
+	}
+	var order []types.Value
+	rc := newCtx()
+	rc.blk = right
+	if n.orderBy != nil {
+		order = make([]types.Value, right.Len)
+		for rc.row = 0; rc.row < right.Len; rc.row++ {
+			order[rc.row] = n.orderBy(rc)
+		}
+	}
+	lc := newCtx()
+	lc.blk, lc.right = left, right
+	match := make([]int, left.Len)
+	for lc.row = 0; lc.row < left.Len; lc.row++ {
+		id := int32(-1)
+		if lcol.IsNull(lc.row) {
+			id = nullID
+		} else if k, ok := ids[lv[lc.row]]; ok {
+			id = k
+		}
+		if id < 0 {
+			match[lc.row] = -1
+			continue
+		}
+		match[lc.row] = pickLast(n, lc, rows[starts[id]:starts[id+1]], order)
 	}
 	if rc.err != nil {
 		return nil, rc.err

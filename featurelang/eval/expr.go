@@ -30,6 +30,10 @@ type ectx struct {
 	stack  []types.Value
 	// err is the first hard runtime error (a CEL cost limit).
 	err error
+	// celGet reads the variables of the CEL expression celSite for the
+	// current row (expr.go).
+	celSite *int
+	celGet  func(int) types.Value
 }
 
 // newCtx returns an evaluation context; its value stack grows on first use.
@@ -225,8 +229,14 @@ func (ec *exprCompiler) cel(e *plan.Expr) (evalFn, error) {
 		return nil, fmt.Errorf("CEL %q has type %s, the plan says %s", e.CEL.Source, prog.Out, e.Type)
 	}
 	t := e.Type
+	site := new(int) // identifies this expression in an ectx's getter cache
 	return func(c *ectx) types.Value {
-		v, err := prog.Eval(func(i int) types.Value { return cols[i](c) })
+		if c.celSite != site {
+			// Callers evaluate an expression row after row: the getter
+			// is made once per run of rows, not per row.
+			c.celSite, c.celGet = site, func(i int) types.Value { return cols[i](c) }
+		}
+		v, err := prog.Eval(c.celGet)
 		if err != nil {
 			if c.err == nil {
 				c.err = fmt.Errorf("CEL %q: %w", e.CEL.Source, err)

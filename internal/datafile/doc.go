@@ -100,6 +100,11 @@
 // A bad row is reported as a *RowError naming the file, the line the row
 // starts on and the column; the Reader then continues with the next row.
 //
+// A CSV Reader's rows can also be read in pieces of whole records, each
+// by a Reader of its own, so that several pieces parse at once
+// (Reader.Split): piece after piece, the rows, their lines and the bad
+// rows are those of the one Reader.
+//
 // # Parquet
 //
 // A ParquetReader reads a table from a Parquet file, whoever wrote it

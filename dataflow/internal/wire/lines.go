@@ -1,7 +1,6 @@
 package wire
 
 import (
-	"bufio"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -23,38 +22,101 @@ func AppendRecord(dst []byte, prev, seq uint64, line []byte) []byte {
 	return append(dst, line...)
 }
 
-// RecordReader reads a run of records.
+// RecordReader reads a run of records. It reads its source in large
+// pieces into its own buffer and returns lines from there, without copying
+// them.
 type RecordReader struct {
-	r    *bufio.Reader
-	seq  uint64
-	line []byte
-	n    int
+	r        io.Reader
+	buf      []byte
+	pos, end int // the unread data is buf[pos:end]
+	eof      bool
+	seq      uint64
+	line     []byte
+	n        int
 }
 
+// recordBuffer is the initial size of a RecordReader's buffer; it grows
+// for a longer record.
+const recordBuffer = 256 << 10
+
+// maxLine bounds a record's line.
+const maxLine = 1 << 30
+
 // NewRecordReader reads records from r.
-func NewRecordReader(r *bufio.Reader) *RecordReader {
-	return &RecordReader{r: r}
+func NewRecordReader(r io.Reader) *RecordReader {
+	return &RecordReader{r: r, buf: make([]byte, recordBuffer)}
 }
 
 // Next reads the next record. It returns io.EOF after the last one.
 func (rr *RecordReader) Next() error {
-	delta, err := binary.ReadUvarint(rr.r)
-	if err == io.EOF {
-		return io.EOF
+	for {
+		data := rr.buf[rr.pos:rr.end]
+		delta, k := binary.Uvarint(data)
+		n, m := uint64(0), 0
+		if k > 0 {
+			n, m = binary.Uvarint(data[k:])
+		}
+		switch {
+		case k < 0 || m < 0 || (m > 0 && n > maxLine):
+			return rr.corrupt(errors.New("bad record header"))
+		case m > 0 && uint64(len(data)-k-m) >= n:
+			if delta == 0 && rr.n > 0 {
+				return rr.corrupt(errors.New("sequence number not ascending"))
+			}
+			start := rr.pos + k + m
+			rr.line = rr.buf[start : start+int(n) : start+int(n)]
+			rr.pos = start + int(n)
+			rr.seq += delta
+			rr.n++
+			return nil
+		case rr.eof && len(data) == 0:
+			return io.EOF
+		case rr.eof:
+			return rr.corrupt(io.ErrUnexpectedEOF)
+		}
+		need := 2 * binary.MaxVarintLen64
+		if m > 0 {
+			need = k + m + int(n)
+		}
+		if err := rr.fill(need); err != nil {
+			return rr.corrupt(err)
+		}
 	}
-	n, err2 := binary.ReadUvarint(rr.r)
-	if err = errors.Join(err, err2); err != nil || (delta == 0 && rr.n > 0) || n > 1<<30 {
-		return fmt.Errorf("%w: record %d: %v", ErrCorrupt, rr.n, err)
+}
+
+func (rr *RecordReader) corrupt(err error) error {
+	return fmt.Errorf("%w: record %d: %v", ErrCorrupt, rr.n, err)
+}
+
+// fill moves the unread data to the front of the buffer, grows the buffer
+// to hold at least need bytes, and reads until it is full or the source
+// ends.
+func (rr *RecordReader) fill(need int) error {
+	if need > len(rr.buf) {
+		buf := make([]byte, max(need, 2*len(rr.buf)))
+		rr.end = copy(buf, rr.buf[rr.pos:rr.end])
+		rr.buf = buf
+	} else {
+		rr.end = copy(rr.buf, rr.buf[rr.pos:rr.end])
 	}
-	if cap(rr.line) < int(n) {
-		rr.line = make([]byte, n)
+	rr.pos = 0
+	for empty := 0; rr.end < len(rr.buf); {
+		n, err := rr.r.Read(rr.buf[rr.end:])
+		rr.end += n
+		switch {
+		case err == io.EOF:
+			rr.eof = true
+			return nil
+		case err != nil:
+			return err
+		case n > 0:
+			empty = 0
+		case empty > 100:
+			return io.ErrNoProgress
+		default:
+			empty++
+		}
 	}
-	rr.line = rr.line[:n]
-	if _, err := io.ReadFull(rr.r, rr.line); err != nil {
-		return fmt.Errorf("%w: record %d: %v", ErrCorrupt, rr.n, err)
-	}
-	rr.seq += delta
-	rr.n++
 	return nil
 }
 

@@ -7,11 +7,17 @@
 //	column  = nulls values
 //	nulls   = 0x00 | 0x01 bitmap                       (bit i set: row i is NULL, LSB first)
 //	values  = integers, timestamps, dates, bools: { zigzag(v[i]-v[i-1]) } (wrapping)
-//	          float: { float32 bits, little endian }   double: { float64 bits, little endian }
+//	          float: { float32 bits, little endian }
+//	          double: 0x00 { float64 bits, little endian }
+//	                | 1+k { zigzag(m[i]) }             (decimal: v[i] = float64(m[i]) / 1e k)
 //	          string: { uvarint(len) bytes }
 //
 // A NULL's slot holds the zero value, as in a types.Block. Arrays and maps
-// never appear in tables, so chunks cannot carry them.
+// never appear in tables, so chunks cannot carry them. A double column
+// whose values are all decimals of at most maxScale places (prices,
+// amounts) is sent as those decimals' integers, which take 1 to 4 bytes
+// rather than 8; the encoder checks that each value decodes to itself,
+// bit for bit (IEEE division is correctly rounded), else sends the bits.
 package wire
 
 import (
@@ -73,15 +79,72 @@ func appendColumn(dst []byte, c *types.Column, n int, row func(int) int) []byte 
 			dst = binary.LittleEndian.AppendUint32(dst, math.Float32bits(float32(c.F[row(k)])))
 		}
 	case c.Type == types.Double:
-		for k := 0; k < n; k++ {
-			dst = binary.LittleEndian.AppendUint64(dst, math.Float64bits(c.F[row(k)]))
-		}
+		dst = appendDoubles(dst, c.F, n, row)
 	default: // string
 		for k := 0; k < n; k++ {
 			s := c.S[row(k)]
 			dst = binary.AppendUvarint(dst, uint64(len(s)))
 			dst = append(dst, s...)
 		}
+	}
+	return dst
+}
+
+// maxScale is the most decimal places a decimal double column has.
+const maxScale = 10
+
+// pow10 holds the powers of ten 1e0 ... 1e maxScale, exact as float64.
+var pow10 = func() (p [maxScale + 1]float64) {
+	p[0] = 1
+	for k := 1; k <= maxScale; k++ {
+		p[k] = p[k-1] * 10
+	}
+	return p
+}()
+
+// decimalOf returns the integer m such that float64(m) / 1e k is v, bit
+// for bit, if there is one of at most 53 bits.
+func decimalOf(v float64, k int) (int64, bool) {
+	m := math.Round(v * pow10[k])
+	if !(math.Abs(m) <= 1<<53) || m/pow10[k] != v || (v == 0 && math.Signbit(v)) {
+		return 0, false // NaN, ±Inf, -0, too many places or digits
+	}
+	return int64(m), true
+}
+
+// appendDoubles appends a double column's values: as decimals of the
+// fewest places that hold them all, or as their bits.
+func appendDoubles(dst []byte, f []float64, n int, row func(int) int) []byte {
+	start := len(dst)
+	// A decimal of k places is one of k+1 places too (the same rational,
+	// correctly rounded), so the scale only grows: when a value needs
+	// more places, the values before it are encoded again at the new
+	// scale.
+	scale, k := 0, 0
+	dst = append(dst, 1)
+	for k < n {
+		m, ok := decimalOf(f[row(k)], scale)
+		if ok {
+			dst = binary.AppendUvarint(dst, zigzag(m))
+			k++
+			continue
+		}
+		for scale++; scale <= maxScale; scale++ {
+			if _, ok := decimalOf(f[row(k)], scale); ok {
+				break
+			}
+		}
+		if scale > maxScale {
+			break
+		}
+		dst, k = append(dst[:start], byte(1+scale)), 0
+	}
+	if k == n {
+		return dst
+	}
+	dst = append(dst[:start], 0)
+	for k := 0; k < n; k++ {
+		dst = binary.LittleEndian.AppendUint64(dst, math.Float64bits(f[row(k)]))
 	}
 	return dst
 }
@@ -220,12 +283,29 @@ func (d *decoder) column(c *types.Column, have, n int) {
 			c.F = append(c.F, float64(math.Float32frombits(binary.LittleEndian.Uint32(raw[k:]))))
 		}
 	case c.Type == types.Double:
+		d.doubles(c, n)
+	default:
+		d.strings(c, n)
+	}
+}
+
+// doubles decodes n double values: bits or decimals.
+func (d *decoder) doubles(c *types.Column, n int) {
+	enc := d.bytes(1)
+	switch {
+	case d.err != nil:
+	case enc[0] == 0:
 		raw := d.bytes(8 * n)
 		for k := 0; k+8 <= len(raw); k += 8 {
 			c.F = append(c.F, math.Float64frombits(binary.LittleEndian.Uint64(raw[k:])))
 		}
+	case int(enc[0]) <= 1+maxScale:
+		p := pow10[enc[0]-1]
+		for k := 0; k < n && d.err == nil; k++ {
+			c.F = append(c.F, float64(unzigzag(d.uvarint()))/p)
+		}
 	default:
-		d.strings(c, n)
+		d.fail("double encoding")
 	}
 }
 

@@ -99,6 +99,48 @@ func TestRoundTrip(t *testing.T) {
 	}
 }
 
+// TestDecimalDoubles round-trips double columns of decimals (amounts,
+// integers, values near 2^53 and of many places, mixed with values that
+// are no decimal), bit for bit, and checks that amounts of two places
+// take at most 4 bytes each.
+func TestDecimalDoubles(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(9, 10))
+	gens := []func() float64{
+		func() float64 { return float64(r.IntN(10_000_000)) / 100 },
+		func() float64 { return float64(r.Int64N(1<<53)) * float64(1-2*r.IntN(2)) },
+		func() float64 { return float64(r.Int64N(1<<53)) / 1e10 },
+		func() float64 { return float64(r.IntN(1000)) / 1e7 },
+		func() float64 { return r.NormFloat64() * 1e3 },
+		func() float64 {
+			return []float64{0, math.Copysign(0, -1), 0.1, 0.3, 1.0 / 3, 1e-10, 9007199254740993, math.NaN()}[r.IntN(8)]
+		},
+	}
+	sch := types.Schema{{Name: "d", Type: types.Double}}
+	for trial := range 500 {
+		n := 1 + r.IntN(50)
+		b := types.NewBlock(sch, n)
+		mix := 1 + r.IntN(len(gens))
+		for range n {
+			b.AppendRow([]types.Value{types.DoubleValue(gens[r.IntN(mix)]())})
+		}
+		data := Append(nil, 0, b, nil, make([]uint64, n))
+		got := types.NewBlock(sch, 0)
+		var s []uint64
+		if err := Decode(data, got, &s); err != nil {
+			t.Fatal(err)
+		}
+		for i := range n {
+			if g, w := got.Cols[0].F[i], b.Cols[0].F[i]; math.Float64bits(g) != math.Float64bits(w) {
+				t.Fatalf("trial %d, row %d: %v (%x), want %v (%x)", trial, i, g, math.Float64bits(g), w, math.Float64bits(w))
+			}
+		}
+		if mix == 1 && len(data) > 6+n*5 {
+			t.Fatalf("trial %d: %d amounts take %d bytes", trial, n, len(data))
+		}
+	}
+}
+
 // TestCorrupt checks that every truncation of a chunk is an error, never a
 // panic.
 func TestCorrupt(t *testing.T) {
