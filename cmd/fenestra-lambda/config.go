@@ -49,6 +49,10 @@ func handler(ctx context.Context, getenv func(string) string, logs io.Writer) (*
 	if sopts.MaxBody, err = bytesOf(getenv, "FENESTRA_MAX_BODY", functions.DefaultMaxBody); err != nil {
 		return nil, err
 	}
+	maxRows, err := rowsOf(getenv, "FENESTRA_MAX_ROWS", functions.DefaultMaxRows)
+	if err != nil {
+		return nil, err
+	}
 	if f := getenv("FENESTRA_AUTH_TOKEN_FILE"); f != "" {
 		if sopts.AuthToken, err = readToken(f); err != nil {
 			return nil, err
@@ -67,7 +71,7 @@ func handler(ctx context.Context, getenv func(string) string, logs io.Writer) (*
 	if err != nil {
 		return nil, err
 	}
-	opts := functions.Options{Timeout: timeout, Logger: log}
+	opts := functions.Options{Timeout: timeout, Logger: log, MaxRows: maxRows}
 	srv, svc, source, err := server(ctx, mod, path, store, opts, sopts)
 	if err != nil {
 		store.Close()
@@ -183,6 +187,19 @@ func bytesOf(getenv func(string) string, name string, def int64) (int64, error) 
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil || n <= 0 {
 		return 0, fmt.Errorf("%s: want a positive number of bytes, got %q", name, s)
+	}
+	return n, nil
+}
+
+// rowsOf reads a row limit: a positive number, or def when unset.
+func rowsOf(getenv func(string) string, name string, def int) (int, error) {
+	s := getenv(name)
+	if s == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("%s: want a positive number of rows, got %q", name, s)
 	}
 	return n, nil
 }

@@ -183,6 +183,8 @@ func TestHandlerConfig(t *testing.T) {
 		{"no instance", map[string]string{"FENESTRA_SQL": sql}, "BIGTABLE_PROJECT and BIGTABLE_INSTANCE must be set"},
 		{"bad timeout", map[string]string{"FENESTRA_SQL": sql, "BIGTABLE_EMULATOR_HOST": addr, "FENESTRA_TIMEOUT": "2"}, "FENESTRA_TIMEOUT"},
 		{"bad body limit", map[string]string{"FENESTRA_SQL": sql, "BIGTABLE_EMULATOR_HOST": addr, "FENESTRA_MAX_BODY": "-1"}, "FENESTRA_MAX_BODY"},
+		{"row limit", map[string]string{"FENESTRA_SQL": sql, "BIGTABLE_EMULATOR_HOST": addr, "FENESTRA_MAX_ROWS": "10"}, ""},
+		{"bad row limit", map[string]string{"FENESTRA_SQL": sql, "BIGTABLE_EMULATOR_HOST": addr, "FENESTRA_MAX_ROWS": "0"}, `FENESTRA_MAX_ROWS: want a positive number of rows, got "0"`},
 		{"empty token", map[string]string{"FENESTRA_SQL": sql, "BIGTABLE_EMULATOR_HOST": addr, "FENESTRA_AUTH_TOKEN_FILE": empty}, "is empty"},
 		{"bad log level", map[string]string{"FENESTRA_SQL": sql, "BIGTABLE_EMULATOR_HOST": addr, "FENESTRA_LOG_LEVEL": "loud"}, "FENESTRA_LOG_LEVEL"},
 		{"topics, skip", map[string]string{"FENESTRA_SQL": sql, "BIGTABLE_EMULATOR_HOST": addr, "FENESTRA_TOPICS": " tx = transactions ", "FENESTRA_BAD_RECORDS": "skip"}, ""},
