@@ -19,6 +19,7 @@ import (
 
 func init() {
 	register.DoFn3x2[context.Context, int, func(*[]byte) bool, int, error](&storeFn{})
+	register.Function1x2(keyCount)
 }
 
 // BigtableTarget is the Bigtable instance Materialize writes to: the parts
@@ -103,8 +104,16 @@ func Materialize(s beam.Scope, job MaterializeJob) (beam.PCollection, error) {
 	tasks := beam.CreateList(s, t.tasks)
 	keyed := beam.ParDo(s, &readFn{Zone: types.ZoneName(), Names: t.names, Schemas: t.schemas, Routes: routes, Buckets: writers, BadRows: job.BadRows}, tasks)
 	store := &storeFn{Zone: types.ZoneName(), Names: t.names, Schemas: t.schemas, Target: job.Target, Plans: plans, Tiles: specs}
-	return beam.ParDo(s, store, beam.GroupByKey(s, keyed)), nil
+	stored := beam.ParDo(s, keyCount, beam.ParDo(s, store, beam.GroupByKey(s, keyed)))
+	// The counts go through a GroupByKey, so that the writers' stage has an
+	// output: prism waits for a stage without one by polling (a core busy
+	// for as long as the writers run), as Backfill's writer.
+	return beam.ParDo(s, rowCount, beam.GroupByKey(s, stored)), nil
 }
+
+// keyCount keys a writer's count of rows, for the GroupByKey after the
+// writers.
+func keyCount(n int) (int, int) { return 0, n }
 
 // storeFn writes chunks of rows to the store.
 type storeFn struct {

@@ -164,7 +164,7 @@ func (preloaded) Load(context.Context, string, *types.Block, []uint64) error { r
 // equal its training row.
 func requireSame(t *testing.T, what string, online verify.Online, view *plan.Plan, tables map[string]*verify.Table, training *types.Block, workers int) {
 	t.Helper()
-	answers, err := verify.Replay(context.Background(), online, view, tables, workers, 16, nil)
+	answers, err := verify.Replay(context.Background(), online, view, tables, workers, 8, nil)
 	if err != nil {
 		t.Fatalf("%s: %v", what, err)
 	}

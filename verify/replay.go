@@ -9,6 +9,7 @@ package verify
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -82,10 +83,16 @@ func Replay(ctx context.Context, online Online, view *plan.Plan, tables map[stri
 		}()
 	}
 	wg.Wait()
+	// The error that stopped the replay, not one of the cancellations it
+	// caused in the other sessions.
+	var first error
 	for _, err := range errs {
-		if err != nil {
-			return nil, err
+		if err != nil && (first == nil || errors.Is(first, context.Canceled) && !errors.Is(err, context.Canceled)) {
+			first = err
 		}
+	}
+	if first != nil {
+		return nil, first
 	}
 	return answers, nil
 }
