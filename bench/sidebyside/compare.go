@@ -2,6 +2,7 @@ package sidebyside
 
 import (
 	"bufio"
+	"cmp"
 	"encoding/csv"
 	"fmt"
 	"io"
@@ -140,7 +141,7 @@ func (t *table) index() error {
 		t.byKey[i] = int32(i)
 	}
 	slices.SortFunc(t.byKey, func(a, b int32) int {
-		return compareInt(keys.ints[a], keys.ints[b])
+		return cmp.Compare(keys.ints[a], keys.ints[b])
 	})
 	for i := 1; i < t.n; i++ {
 		if k := keys.ints[t.byKey[i]]; k == keys.ints[t.byKey[i-1]] {
@@ -148,16 +149,6 @@ func (t *table) index() error {
 		}
 	}
 	return nil
-}
-
-func compareInt(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // A Diff is what a comparison of two outputs found.

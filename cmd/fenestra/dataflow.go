@@ -243,19 +243,17 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	viewName := pf.fs.String("view", "", "the view to compute (needed when the file deploys several)")
 	out := pf.fs.String("out", "", "the training set file (.csv, .jsonl or .parquet)")
 	buckets := pf.fs.Int("buckets", 0, "buckets the rows are split into by window key (default: one per 4 MiB of input, at least 16)")
-	cpuProfile := pf.fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (go tool pprof reads it)")
+	profile := cpuProfileFlag(pf.fs)
 	mod, policy, code := pf.parse(args, stderr)
 	if mod == nil {
 		return code
 	}
-	if *cpuProfile != "" {
-		stop, err := startCPUProfile(*cpuProfile)
-		if err != nil {
-			fmt.Fprintf(stderr, "fenestra backfill: %v\n", err)
-			return 2
-		}
-		defer stop()
+	stop, err := profile()
+	if err != nil {
+		fmt.Fprintf(stderr, "fenestra backfill: %v\n", err)
+		return 2
 	}
+	defer stop()
 	if *out == "" {
 		fmt.Fprintln(stderr, "fenestra backfill: --out is needed")
 		return 2
@@ -280,6 +278,18 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		return 2
 	}
 	return runPipeline(ctx, "backfill", p, "to "+*out, stdout, stderr)
+}
+
+// cpuProfileFlag adds --cpuprofile to fs and returns what starts the
+// profile it asks for; stop ends it (a no-op without the flag).
+func cpuProfileFlag(fs *flag.FlagSet) (start func() (stop func(), err error)) {
+	path := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (go tool pprof reads it)")
+	return func() (func(), error) {
+		if *path == "" {
+			return func() {}, nil
+		}
+		return startCPUProfile(*path)
+	}
 }
 
 // startCPUProfile writes a CPU profile of this process to path until

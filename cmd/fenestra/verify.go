@@ -44,7 +44,7 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	workers := pf.fs.Int("workers", 16, "sessions replaying at once (keys are replayed in parallel when the view's rows split by key)")
 	batch := pf.fs.Int("batch", 0, "consecutive requests of a session sent in one call, a multi-row request, each row stored after its answer (default: 500 in process; 1 with --online, whose deadline bounds a call)")
 	stateDir := pf.fs.String("state", "", "a fenestra run state directory: verify its deployment --view (db.name) over its offline data")
-	cpuProfile := pf.fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (go tool pprof reads it)")
+	profile := cpuProfileFlag(pf.fs)
 	pf.stateOK = true
 	mod, _, code := pf.parse(args, stderr)
 	if mod == nil && (code != 0 || *stateDir == "") {
@@ -68,14 +68,12 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintf(stderr, "fenestra verify: %v\n", err)
 		return 2
 	}
-	if *cpuProfile != "" {
-		stop, err := startCPUProfile(*cpuProfile)
-		if err != nil {
-			fmt.Fprintf(stderr, "fenestra verify: %v\n", err)
-			return 2
-		}
-		defer stop()
+	stop, err := profile()
+	if err != nil {
+		fmt.Fprintf(stderr, "fenestra verify: %v\n", err)
+		return 2
 	}
+	defer stop()
 	cfg := verifyConfig{view: view, inputs: inputs, online: *online, onlineSQL: *onlineSQL, tokenFile: *tokenFile, workers: max(1, *workers), batch: *batch}
 	ok, err := runVerification(ctx, cfg, stdout, stderr)
 	switch {

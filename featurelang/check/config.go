@@ -63,7 +63,7 @@ func (c *checker) config(cfg *ast.Config, p *plan.Plan) bool {
 		c.errorf(cfg.At, "a query with %s runs in batch mode only; remove execute_mode = 'request'", why)
 		return false
 	}
-	req := c.lookupUsed(p.RequestTable)
+	req := p.Table(p.RequestTable)
 	if req == nil {
 		c.errorf(cfg.ValuesAt, "values need a request table: the query has no FROM table")
 		return false
@@ -95,16 +95,6 @@ func isExecuteMode(s string) bool {
 		}
 	}
 	return false
-}
-
-// lookupUsed returns the table the query reads named name, or nil.
-func (c *checker) lookupUsed(name string) *plan.Table {
-	for _, t := range c.used {
-		if t.Name == name {
-			return t
-		}
-	}
-	return nil
 }
 
 // requestValue evaluates one value of a request row, a constant
