@@ -33,7 +33,7 @@ type requestRun struct {
 	// joins caches the right-side candidates of each LAST JOIN by key:
 	// the history rows of a window share keys, and a join is not
 	// point-in-time, so each distinct key is fetched once per request.
-	joins map[joinKey]*types.Block
+	joins map[joinKey]*joinCands
 }
 
 type joinKey struct {
@@ -108,43 +108,70 @@ func (r *requestRun) step(n *node, in *types.Block) (*types.Block, error) {
 }
 
 // join joins each row of left with its last matching stored right row.
+// The rows of a window's history mostly share a few join keys (a card's
+// transactions all join its profile), so the work is per distinct key:
+// its candidates are read once per request (prefetched in one call when
+// the Source reads many), and the candidates matching the key, with their
+// order values, are found once; each left row then only checks the join
+// condition against them.
 func (r *requestRun) join(n *node, left *types.Block) (*types.Block, error) {
 	c := newCtx()
 	c.blk = left
-	match := make([]int, left.Len)
-	var rights []*types.Block
+	var (
+		buf      []byte
+		distinct = map[string]int{} // encoded key -> index into picks
+		picks    []*joinCands
+		rowPick  = make([]int32, left.Len)
+		// the keys not read yet, their cache keys and entries
+		missing [][]types.Value
+		missJK  []joinKey
+		missJC  []*joinCands
+	)
+	for c.row = 0; c.row < left.Len; c.row++ {
+		buf = buf[:0]
+		for _, k := range n.leftKeys {
+			buf = AppendKey(buf, k(c))
+		}
+		p, ok := distinct[string(buf)]
+		if !ok {
+			p = len(picks)
+			jk := joinKey{n: n, key: string(buf)}
+			distinct[jk.key] = p
+			jc := r.joins[jk]
+			if jc == nil {
+				keys := make([]types.Value, len(n.leftKeys))
+				for i, k := range n.leftKeys {
+					keys[i] = k(c)
+				}
+				jc = &joinCands{keys: keys}
+				missing, missJK, missJC = append(missing, keys), append(missJK, jk), append(missJC, jc)
+			}
+			picks = append(picks, jc)
+		}
+		rowPick[c.row] = int32(p)
+	}
+	if c.err != nil {
+		return nil, c.err
+	}
+	if err := r.readCandidates(n, missing, missJK, missJC); err != nil {
+		return nil, err
+	}
 	out := types.NewBlock(n.p.Right.Schema, left.Len)
-	keys := make([][]types.Value, left.Len)
-	for c.row = 0; c.row < left.Len; c.row++ {
-		keys[c.row] = make([]types.Value, len(n.leftKeys))
-		for i, k := range n.leftKeys {
-			keys[c.row][i] = k(c)
-		}
-	}
-	if ms, ok := r.src.(MultiSource); ok && left.Len > 1 {
-		if err := r.prefetch(n, ms, keys); err != nil {
-			return nil, err
-		}
-	}
-	for c.row = 0; c.row < left.Len; c.row++ {
-		keys := keys[c.row]
-		cands, err := r.cachedCandidates(n, keys)
-		if err != nil {
-			return nil, err
-		}
-		match[c.row] = r.pickJoin(n, left, c.row, cands, keys)
-		rights = append(rights, cands)
-	}
-	for i, j := range match {
-		if j < 0 {
+	lc := newCtx()
+	lc.blk = left
+	for i := range left.Len {
+		jc := picks[rowPick[i]]
+		jc.match(n)
+		lc.row, lc.right = i, jc.b
+		if j := pickLast(n, lc, jc.ids, jc.order); j < 0 {
 			out.AppendRow(nullRow(n.p.Right.Schema))
 		} else {
-			out.AppendFrom(rights[i], j)
+			out.AppendFrom(jc.b, j)
 		}
 	}
 	joined := &types.Block{Schema: n.p.Schema, Len: left.Len}
 	joined.Cols = append(append([]types.Column{}, left.Cols...), out.Cols...)
-	return joined, c.err
+	return joined, lc.err
 }
 
 // joinOwn joins the request's row with the request's own row of the
@@ -232,76 +259,105 @@ func nullRow(s types.Schema) []types.Value {
 	return row
 }
 
-// cachedCandidates is candidates, remembered per join and key for the
-// rest of the request.
-func (r *requestRun) cachedCandidates(n *node, keys []types.Value) (*types.Block, error) {
-	jk := joinKeyOf(n, keys)
-	if b, ok := r.joins[jk]; ok {
-		return b, nil
-	}
-	b, err := r.candidates(n, keys)
-	if err != nil {
-		return nil, err
-	}
-	r.remember(jk, b)
-	return b, nil
+// joinCands are the right rows one join key may match, kept for the rest
+// of the request: the candidates read (a superset of the matches), and,
+// once match has run, the ones whose keys equal the key with their ORDER
+// BY values (indexed by candidate row; nil without ORDER BY).
+type joinCands struct {
+	keys    []types.Value
+	b       *types.Block
+	matched bool
+	ids     []int
+	order   []types.Value
 }
 
-func joinKeyOf(n *node, keys []types.Value) joinKey {
-	var enc []byte
-	for _, k := range keys {
-		enc = AppendKey(enc, k)
+// match finds the candidates whose keys equal jc's, once.
+func (jc *joinCands) match(n *node) {
+	if jc.matched {
+		return
 	}
-	return joinKey{n: n, key: string(enc)}
-}
-
-func (r *requestRun) remember(jk joinKey, b *types.Block) {
-	if r.joins == nil {
-		r.joins = map[joinKey]*types.Block{}
+	jc.matched = true
+	var want, buf []byte
+	for _, k := range jc.keys {
+		want = AppendKey(want, k)
 	}
-	r.joins[jk] = b
-}
-
-// prefetch reads the candidates of the keys (one per left row) that are
-// not cached yet in one ScanMany call, when the join's right side is a
-// pushed-down fetch, and caches them.
-func (r *requestRun) prefetch(n *node, ms MultiSource, keys [][]types.Value) error {
-	var qs []Query
-	var jks []joinKey
-	var steps []*node
-	seen := map[joinKey]bool{}
-	for _, k := range keys {
-		jk := joinKeyOf(n, k)
-		if _, ok := r.joins[jk]; ok || seen[jk] {
+	rc := newCtx()
+	rc.blk = jc.b
+	if n.orderBy != nil {
+		jc.order = make([]types.Value, jc.b.Len)
+	}
+	for rc.row = 0; rc.row < jc.b.Len; rc.row++ {
+		if buf = keyOf(buf, rc, n.rightKeys); string(buf) != string(want) {
 			continue
 		}
+		jc.ids = append(jc.ids, rc.row)
+		if jc.order != nil {
+			jc.order[rc.row] = n.orderBy(rc)
+		}
+	}
+}
+
+// readCandidates reads the candidates of the keys not cached yet (keys[i]
+// for jcs[i], cached under jks[i]).
+func (r *requestRun) readCandidates(n *node, keys [][]types.Value, jks []joinKey, jcs []*joinCands) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	blocks, err := r.prefetch(n, keys)
+	if err != nil {
+		return err
+	}
+	for i, jc := range jcs {
+		if blocks != nil {
+			jc.b = blocks[i]
+		} else if jc.b, err = r.candidates(n, keys[i]); err != nil {
+			return err
+		}
+		r.remember(jks[i], jc)
+	}
+	return nil
+}
+
+func (r *requestRun) remember(jk joinKey, jc *joinCands) {
+	if r.joins == nil {
+		r.joins = map[joinKey]*joinCands{}
+	}
+	r.joins[jk] = jc
+}
+
+// prefetch reads the candidates of keys in one ScanMany call when the
+// Source reads many and the join's right side is a pushed-down fetch;
+// else it returns nil, and candidates reads them key by key.
+func (r *requestRun) prefetch(n *node, keys [][]types.Value) ([]*types.Block, error) {
+	ms, ok := r.src.(MultiSource)
+	if !ok || len(keys) < 2 {
+		return nil, nil
+	}
+	qs := make([]Query, len(keys))
+	var steps []*node
+	for i, k := range keys {
 		q, st, ok := r.candidateQuery(n, k)
 		if !ok {
-			return nil // not a fetch: candidates reads it once
+			return nil, nil
 		}
-		seen[jk] = true
-		qs, jks, steps = append(qs, q), append(jks, jk), st
-	}
-	if len(qs) < 2 {
-		return nil
+		qs[i], steps = q, st
 	}
 	blocks, err := ms.ScanMany(r.ctx, qs)
 	if err != nil {
-		return fmt.Errorf("reading %s: %w", qs[0].Table, err)
+		return nil, fmt.Errorf("reading %s: %w", qs[0].Table, err)
 	}
 	if len(blocks) != len(qs) {
-		return fmt.Errorf("reading %s from the source: %d blocks for %d queries", qs[0].Table, len(blocks), len(qs))
+		return nil, fmt.Errorf("reading %s from the source: %d blocks for %d queries", qs[0].Table, len(blocks), len(qs))
 	}
 	for i, b := range blocks {
 		if err := r.checkScanned(qs[i], b); err != nil {
-			return err
+			return nil, err
 		}
-		if b, err = r.finishFetch(qs[i], steps, true, b); err != nil {
-			return err
+		if blocks[i], err = r.finishFetch(qs[i], steps, true, b); err != nil {
+			return nil, err
 		}
-		r.remember(jks[i], b)
 	}
-	return nil
+	return blocks, nil
 }
 
 // candidates returns rows of the join's right side whose keys may equal
@@ -343,33 +399,6 @@ func (r *requestRun) candidateQuery(n *node, keys []types.Value) (q Query, steps
 		q.TS, q.From, q.To, q.Limit = ts, math.MinInt64, math.MaxInt64, 1
 	}
 	return q, steps, true
-}
-
-// pickJoin picks the last candidate that matches left row i.
-func (r *requestRun) pickJoin(n *node, left *types.Block, i int, cands *types.Block, keys []types.Value) int {
-	var want, buf []byte
-	for _, k := range keys {
-		want = AppendKey(want, k)
-	}
-	rc := newCtx()
-	rc.blk = cands
-	var ids []int
-	var order []types.Value
-	if n.orderBy != nil {
-		order = make([]types.Value, cands.Len)
-	}
-	for rc.row = 0; rc.row < cands.Len; rc.row++ {
-		if string(keyOf(buf, rc, n.rightKeys)) != string(want) {
-			continue
-		}
-		ids = append(ids, rc.row)
-		if order != nil {
-			order[rc.row] = n.orderBy(rc)
-		}
-	}
-	lc := newCtx()
-	lc.blk, lc.row, lc.right = left, i, cands
-	return pickLast(n, lc, ids, order)
 }
 
 // windows computes one window group's aggregates for the request row cur
