@@ -10,6 +10,7 @@ import (
 	"github.com/fenestra-dev/fenestra/featurelang"
 	"github.com/fenestra-dev/fenestra/featurelang/types"
 	"github.com/fenestra-dev/fenestra/functions"
+	"github.com/fenestra-dev/fenestra/storage"
 	"github.com/fenestra-dev/fenestra/storage/bigtable"
 )
 
@@ -20,7 +21,8 @@ import (
 // functions.Service.ComputeAsOf, or, for a view with long windows, whose
 // tiles are read by the store's clock, through a store client of the
 // session's own whose clock is the request's time. The tables have no GC
-// policy (the emulator's collector uses the wall clock).
+// policy (the emulator's collector uses the wall clock). The tables the
+// replay does not write are read once per key (staticReads).
 type InProcess struct {
 	mod  *featurelang.Module
 	view string
@@ -29,6 +31,9 @@ type InProcess struct {
 	init *bigtable.Store // loads the tables
 	// tiles counts the tiles of long windows the replay's requests read.
 	tiles atomic.Int64
+	// static caches the reads of the tables the replay does not write
+	// (staticReads); nil when there are none.
+	static *readCache
 }
 
 // TilesRead returns how many tiles of long windows the requests read
@@ -43,6 +48,11 @@ func NewInProcess(ctx context.Context, mod *featurelang.Module, view string) (*I
 		return nil, err
 	}
 	p := &InProcess{mod: mod, view: view, emu: emu, stop: stop}
+	for _, v := range mod.Views {
+		if v.Name == view {
+			p.static = newReadCache(mod.Tables, v.RequestTable)
+		}
+	}
 	if p.init, err = p.open(ctx, nil); err != nil {
 		stop()
 		return nil, err
@@ -78,7 +88,11 @@ func (p *InProcess) Session(ctx context.Context) (Session, error) {
 		return nil, err
 	}
 	s.store = store
-	if s.svc, err = functions.New(p.mod, store, functions.Options{Timeout: time.Minute}); err != nil {
+	var st storage.Store = store
+	if p.static != nil {
+		st = staticReads{Store: store, cache: p.static}
+	}
+	if s.svc, err = functions.New(p.mod, st, functions.Options{Timeout: time.Minute}); err != nil {
 		store.Close()
 		return nil, err
 	}
