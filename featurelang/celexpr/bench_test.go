@@ -23,3 +23,37 @@ func BenchmarkEval(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkPaths compares the closures with cel-go's interpreter on the CEL
+// expressions of examples/cards.
+func BenchmarkPaths(b *testing.B) {
+	row := []types.Value{types.StringValue("FR"), types.DoubleValue(250), types.StringValue("DE"),
+		types.DoubleValue(1000), types.StringValue("online")} // cardsVars
+	get := func(i int) types.Value { return row[i] }
+	for _, src := range []string{
+		`country != null && cards.home != null && country != cards.home && amount > 100.0`,
+		`merchants.category == "online"`,
+		`cards.credit_limit == null ? 0.0 : amount / cards.credit_limit`,
+	} {
+		p, issues := Compile(src, cardsVars, 0)
+		if len(issues) > 0 {
+			b.Fatal(issues)
+		}
+		if p.fast == nil {
+			b.Fatalf("%s: not on the fast path", src)
+		}
+		for _, path := range []struct {
+			name string
+			eval func(func(int) types.Value) (types.Value, error)
+		}{{"closures", p.Eval}, {"cel-go", p.evalCEL}} {
+			b.Run(path.name+"/"+src, func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := path.eval(get); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}

@@ -13,6 +13,12 @@
 // tracking, which would halve their speed. Any other runtime error
 // (arithmetic on a null, division by zero, a missing map key) makes the
 // expression's value NULL, as SQL functions do.
+//
+// Expressions made only of literals, scalar variables (not timestamps),
+// comparisons, &&, ||, !, ?:, arithmetic, `in` a written-out list and
+// size() of a string (most feature conditions) are compiled into Go
+// closures that read the row's values directly, with the semantics of
+// cel-go's interpreter; any other expression is run by that interpreter.
 package celexpr
 
 import (
@@ -64,6 +70,8 @@ type Program struct {
 	Refs []int
 	// tracked says whether evaluation counts cost against the limit.
 	tracked bool
+	// fast, when set, evaluates the expression without cel-go (fast.go).
+	fast fastFn
 }
 
 // Compile checks src with vars in scope. On failure it returns the issues,
@@ -116,6 +124,10 @@ func Compile(src string, vars []Var, costLimit uint64) (*Program, []Issue) {
 		p.types = append(p.types, v.Type)
 	}
 	p.Refs = references(checked, p.names)
+	if fast, ok := compileFast(checked, p.names, vars); ok && !tracked {
+		// A tracked expression must count its cost, which only cel-go does.
+		p.fast = fast
+	}
 	return p, nil
 }
 
@@ -242,7 +254,18 @@ func sqlType(t *cel.Type) (types.Type, bool) {
 // Eval evaluates the expression; get(i) returns the value of var i (only
 // called for the variables in Refs). It returns ErrCostLimit (wrapped) when
 // the cost limit is exceeded; any other CEL runtime error gives NULL.
+//
+// Eval is safe for concurrent use. It allocates nothing when the expression
+// was compiled into closures, unless it concatenates strings.
 func (p *Program) Eval(get func(i int) types.Value) (types.Value, error) {
+	if p.fast != nil {
+		return p.fast(get).toSQL(p.Out), nil
+	}
+	return p.evalCEL(get)
+}
+
+// evalCEL evaluates the expression with cel-go's interpreter.
+func (p *Program) evalCEL(get func(i int) types.Value) (types.Value, error) {
 	out, _, err := p.prg.Eval(activation{p: p, get: get})
 	if err != nil {
 		var cancel interpreter.EvalCancelledError
