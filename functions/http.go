@@ -39,6 +39,27 @@ type ServerOptions struct {
 	// Logger receives a line per failed request (Error for 5xx, with the
 	// stack of panics; Debug for others) — silent when nil.
 	Logger *slog.Logger
+	// Routes are read-only routes served beside the Server's own (the
+	// web console's, package console), through the router: the compute
+	// route never goes through them.
+	Routes []Route
+}
+
+// Route is a read-only route a Server serves beside its own
+// (ServerOptions.Routes): GET and HEAD only, any other method is
+// refused with 405. Its requests are recorded under the route label
+// "extra" and recovered from panics as the Server's own are.
+type Route struct {
+	// Path is the path served; with Prefix, every path starting with
+	// it.
+	Path   string
+	Prefix bool
+	// Auth makes the route need the bearer token the API's routes need
+	// (ServerOptions.AuthToken); without it the route is public.
+	Auth bool
+	// Serve answers a request with the Server's Service (a Catalog's
+	// current one).
+	Serve func(svc *Service, w http.ResponseWriter, r *http.Request)
 }
 
 // Server is the HTTP adapter of a Service (gorilla/mux routes):
@@ -53,6 +74,7 @@ type ServerOptions struct {
 //	PUT  /dbs/{db}/tables/{table}       OpenMLDB APIServer: {"value": [[...]]}
 //	GET  /healthz                       {"status": "ok"} (no auth; does not touch storage)
 //	GET  /metrics                       Prometheus text format
+//	GET  ServerOptions.Routes            read-only routes added by the caller (the web console)
 //
 // Errors of the native routes are {"error": message, "field": ...,
 // "request_id": ...} with the status of Status; those of the OpenMLDB
@@ -72,11 +94,12 @@ type Server struct {
 	compute func(w http.ResponseWriter, r *http.Request, view string) // the compute route, without the router
 	scrape  http.Handler
 	catalog *Catalog // the catalog this server is a build of, if any
+	extra   []Route
 }
 
 // NewServer returns the HTTP adapter of svc.
 func NewServer(svc *Service, opts ServerOptions) *Server {
-	s := &Server{svc: svc, maxBody: opts.MaxBody, db: opts.Database, log: opts.Logger}
+	s := &Server{svc: svc, maxBody: opts.MaxBody, db: opts.Database, log: opts.Logger, extra: opts.Routes}
 	if s.maxBody <= 0 {
 		s.maxBody = DefaultMaxBody
 	}
@@ -106,6 +129,15 @@ func (s *Server) routes() *mux.Router {
 	r.Handle("/dbs/{db}/tables/{table}", s.endpoint(routePut, true, s.put)).Methods(http.MethodPut)
 	r.Handle("/healthz", s.endpoint(routeHealth, false, s.health)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/metrics", s.endpoint(routeScrape, true, s.metrics)).Methods(http.MethodGet)
+	for _, rt := range s.extra {
+		m := r.NewRoute()
+		if rt.Prefix {
+			m.PathPrefix(rt.Path)
+		} else {
+			m.Path(rt.Path)
+		}
+		m.Handler(s.endpoint(routeExtra, rt.Auth, s.extraRoute(rt))).Methods(http.MethodGet, http.MethodHead)
+	}
 	r.NotFoundHandler = s.endpoint(routeUnknown, true, func(ex *exchange) error {
 		return fmt.Errorf("%w: no route %s %s", ErrNotFound, ex.r.Method, ex.r.URL.Path)
 	})
@@ -596,6 +628,16 @@ func (s *Server) metrics(ex *exchange) error {
 	s.scrape.ServeHTTP(rec, ex.r)
 	ex.status = rec.status
 	return nil
+}
+
+// extraRoute serves a Route of ServerOptions.Routes.
+func (s *Server) extraRoute(rt Route) func(*exchange) error {
+	return func(ex *exchange) error {
+		rec := &statusRecorder{ResponseWriter: ex.w, status: http.StatusOK}
+		rt.Serve(s.svc, rec, ex.r)
+		ex.status = rec.status
+		return nil
+	}
 }
 
 // statusRecorder remembers the status a wrapped handler writes.

@@ -149,11 +149,12 @@ const (
 	routeKafka      = "lambda_kafka"
 	routeHealth     = "healthz"
 	routeScrape     = "metrics"
+	routeExtra      = "extra" // ServerOptions.Routes
 	routeUnknown    = "unknown"
 )
 
 var allRoutes = []string{routeCompute, routeViews, routeDeploys, routeView, routeIngest, routeDeploy, routeDeployInfo,
-	routePut, routeInvoke, routeKafka, routeHealth, routeScrape, routeUnknown}
+	routePut, routeInvoke, routeKafka, routeHealth, routeScrape, routeExtra, routeUnknown}
 
 // trackedCodes are the statuses whose series a routeMetrics caches.
 var trackedCodes = [...]int{200, 400, 401, 404, 405, 409, 413, StatusClientClosed, 500, 503, 504}

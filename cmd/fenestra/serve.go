@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fenestra-dev/fenestra/console"
 	"github.com/fenestra-dev/fenestra/featurelang"
 	"github.com/fenestra-dev/fenestra/functions"
 	"github.com/fenestra-dev/fenestra/storage/bigtable"
@@ -42,6 +43,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	initTables := fs.Bool("init", false, "create the feature file's tables first, as fenestra storage init does (with --sql)")
 	poll := fs.Duration("poll", functions.DefaultPoll, "without --sql: how often to list the stored deployments, to serve new ones and stop dropped ones")
 	debugAddr := fs.String("debug-addr", "", "an address to serve Go's profiles on, /debug/pprof/ (none: off); keep it private")
+	withConsole := fs.Bool("console", true, "serve the web console at / (its data routes need the token too)")
 	gcPercent := fs.Int("gc-percent", defaultGCPercent, "the Go garbage collector's target heap growth, as GOGC (which, when set, wins): higher spends less CPU collecting and more memory")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: fenestra serve --sql FILE.sql [--addr :8080] [--bigtable PROJECT/INSTANCE] [flags]\n"+
@@ -59,7 +61,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			"  PUT  /v1/tables/{table}/rows      {\"rows\": [...]}\n"+
 			"  POST /dbs/{db}/deployments/{name} (OpenMLDB APIServer), GET likewise\n"+
 			"  PUT  /dbs/{db}/tables/{table}     (OpenMLDB APIServer)\n"+
-			"  GET  /healthz, /metrics\n\nflags:")
+			"  GET  /healthz, /metrics\n"+
+			"  GET  /                            the web console (--console)\n\nflags:")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -80,7 +83,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	setGCPercent(*gcPercent)
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	cfg := serveConfig{sql: *sql, addr: *addr, debugAddr: *debugAddr, tokenFile: *tokenFile, init: *initTables, poll: *poll,
+	cfg := serveConfig{sql: *sql, addr: *addr, debugAddr: *debugAddr, tokenFile: *tokenFile, init: *initTables, poll: *poll, console: *withConsole,
 		store: bigtable.Config{Project: project, Instance: inst, Prefix: *prefix, Timeout: storeTimeout(*timeout), Logger: log},
 		opts:  functions.Options{Timeout: *timeout, Logger: log, MaxRows: *maxRows},
 		sopts: functions.ServerOptions{MaxBody: *maxBody, Database: *database, Logger: log}}
@@ -112,7 +115,7 @@ func setGCPercent(percent int) {
 type serveConfig struct {
 	sql, addr, tokenFile string // sql empty: the stored deployments
 	debugAddr            string
-	init                 bool
+	init, console        bool
 	poll                 time.Duration
 	store                bigtable.Config
 	opts                 functions.Options
@@ -159,6 +162,17 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 		return err
 	}
 	defer store.Close()
+	if cfg.console {
+		copts := console.Options{Store: store, SQL: console.StoredSQL(store), Logger: cfg.sopts.Logger}
+		if mod != nil {
+			text, err := os.ReadFile(cfg.sql)
+			if err != nil {
+				return err
+			}
+			copts.SQL = console.FileSQL(cfg.sql, string(text))
+		}
+		cfg.sopts.Routes = console.New(copts).Routes()
+	}
 	var handler http.Handler
 	var what string
 	if mod != nil {

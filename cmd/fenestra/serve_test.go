@@ -53,6 +53,11 @@ func TestServe(t *testing.T) {
 		{"compute", "POST", "/v1/views/spend:compute", `{"rows": [[2, "c1", 5, 1714528801000]]}`, "s3cret", 200, `"rows":[[2,15]]`},
 		{"too large", "POST", "/v1/views/spend:compute", `{"rows": [` + strings.Repeat(`[2, "c1", 5, 1714528801000],`, 200) + `]}`, "s3cret", 413, `request body too large`},
 		{"two rows", "POST", "/v1/views/spend:compute", `{"rows": [[3, "c1", 5, 1714528802000], [4, "c2", 5, 1714528802000]]}`, "s3cret", 200, `"rows":[[3,15],[4,5]]`},
+		{"console page", "GET", "/", "", "", 200, `<title>fenestra console</title>`},
+		{"console data, no token", "GET", "/console/api/views", "", "", 401, `{"error":"unauthorized"}`},
+		{"console data", "GET", "/console/api/views", "", "s3cret", 200, `"sql":"DEPLOY spend`},
+		{"console timeline", "GET", "/console/api/views/spend/timeline?key=c1", "", "s3cret", 200, `"times":[1714528800000],"events":[[1,"c1",10,1714528800000]],"values":[[1,10]]`},
+		{"console is read-only", "POST", "/console/api/views", "", "s3cret", 405, `method not allowed`},
 		{"too many rows", "POST", "/v1/views/spend:compute", `{"rows": [[3, "c1", 5, 1714528802000], [4, "c2", 5, 1714528802000], [5, "c3", 5, 1714528802000]]}`, "s3cret", 413, `the limit is 2 rows per request`},
 	} {
 		req, _ := http.NewRequest(c.method, base+c.path, strings.NewReader(c.body))
@@ -170,6 +175,19 @@ func TestServeStoredDeployments(t *testing.T) {
 	}
 	if code, body := post("/v1/views/demo.spend:compute", request); code != 200 || !strings.Contains(body, `"db":"demo"`) || !strings.Contains(body, `"rows":[[2,15]]`) {
 		t.Errorf("compute: %d %s", code, body)
+	}
+	// The console shows the stored DEPLOY statement, and a key's timeline.
+	for path, want := range map[string]string{"/console/api/views": `"sql":"DEPLOY spend ..."`,
+		"/console/api/views/demo.spend/timeline?key=c1": `"values":[[1,10]]`} {
+		resp, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(b), want) {
+			t.Errorf("GET %s: %d %s; want %s", path, resp.StatusCode, b, want)
+		}
 	}
 
 	deploy("demo", "later")

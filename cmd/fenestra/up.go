@@ -16,7 +16,9 @@ import (
 	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/fenestra-dev/fenestra/console"
 	"github.com/fenestra-dev/fenestra/dataflow"
 	"github.com/fenestra-dev/fenestra/emulators"
 	"github.com/fenestra-dev/fenestra/examples"
@@ -144,21 +146,23 @@ func serveExample(ctx context.Context, c upConfig, e *examples.Example, view *pl
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", c.addr)
-	if err != nil {
-		return err
-	}
-	hs := &http.Server{Handler: functions.NewServer(svc, functions.ServerOptions{Logger: log}), ReadHeaderTimeout: 10 * time.Second}
-	srv := startHTTP(hs, ln)
-	defer hs.Close()
-	base := "http://" + hostPort(ln.Addr())
-	fmt.Fprintf(stdout, "serving: %s (plan %s) on %s\n\n", view.Name, plan.Version(view), base)
-
 	rq, err := exampleRequest(e, view, ef)
 	if err != nil {
 		return err
 	}
 	body, key := rq.body, rq.key
+	con := console.New(console.Options{Store: store, SQL: console.FileSQL(e.Path, e.SQL), Keys: []string{key},
+		Metrics: []prometheus.Gatherer{dataflow.StreamMetrics}, Logger: log})
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{Handler: functions.NewServer(svc, functions.ServerOptions{Logger: log, Routes: con.Routes()}), ReadHeaderTimeout: 10 * time.Second}
+	srv := startHTTP(hs, ln)
+	defer hs.Close()
+	base := "http://" + hostPort(ln.Addr())
+	fmt.Fprintf(stdout, "serving: %s (plan %s) on %s\n", view.Name, plan.Version(view), base)
+	fmt.Fprintf(stdout, "console: %s/ (deployments, a request to try, %s %s over time, live latency and freshness)\n\n", base, e.Key, key)
 	url := base + "/v1/views/" + view.Name + ":compute"
 	answer, err := post(ctx, url, body)
 	if err != nil {

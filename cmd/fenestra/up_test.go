@@ -32,7 +32,7 @@ func TestUp(t *testing.T) {
 	for _, want := range []string{
 		"materialize: ", "rows written to the Bigtable emulator",
 		"backfill: ", "3000 rows written to " + filepath.Join(dir, "cards", "train.csv"),
-		"curl -s -X POST http://127.0.0.1:", "/v1/views/card_features:compute",
+		"curl -s -X POST http://127.0.0.1:", "/v1/views/card_features:compute", "console: http://127.0.0.1:",
 		"answered:", "spend_10d", "fenestra verify --sql " + filepath.Join(dir, "cards", "features.sql"),
 		"streaming: Kafka emulator at 127.0.0.1:", "new transactions streamed in (",
 	} {
