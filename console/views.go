@@ -154,7 +154,6 @@ func aggregates(p *plan.Plan) []aggInfo {
 	return out
 }
 
-
 func walkExprs(e *plan.Expr, f func(*plan.Expr)) {
 	if e == nil {
 		return
