@@ -31,9 +31,9 @@ type InProcess struct {
 	init *bigtable.Store // loads the tables
 	// tiles counts the tiles of long windows the replay's requests read.
 	tiles atomic.Int64
-	// static caches the reads of the tables the replay does not write
-	// (staticReads); nil when there are none.
-	static *readCache
+	// static are the tables the replay does not write, read through a
+	// cache per session (staticReads); nil when there are none.
+	static staticTables
 }
 
 // TilesRead returns how many tiles of long windows the requests read
@@ -50,7 +50,7 @@ func NewInProcess(ctx context.Context, mod *featurelang.Module, view string) (*I
 	p := &InProcess{mod: mod, view: view, emu: emu, stop: stop}
 	for _, v := range mod.Views {
 		if v.Name == view {
-			p.static = newReadCache(mod.Tables, v.RequestTable)
+			p.static = newStaticTables(mod.Tables, v.RequestTable)
 		}
 	}
 	if p.init, err = p.open(ctx, nil); err != nil {
@@ -90,7 +90,7 @@ func (p *InProcess) Session(ctx context.Context) (Session, error) {
 	s.store = store
 	var st storage.Store = store
 	if p.static != nil {
-		st = staticReads{Store: store, cache: p.static}
+		st = newStaticReads(store, p.static)
 	}
 	if s.svc, err = functions.New(p.mod, st, functions.Options{Timeout: time.Minute}); err != nil {
 		store.Close()

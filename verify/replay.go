@@ -51,9 +51,9 @@ type Table struct {
 // Replay loads the tables other than view's request table into online,
 // then sends every row of the request table, in time order (arrival order
 // within a time), and returns the answers in the request table's arrival
-// order. When the view's rows split by key (dataflow/bucket), the keys'
-// requests go to workers sessions at once, each key's in order; else one
-// session sends them all. A session gets up to batch consecutive requests
+// order. When the view's rows split by key (dataflow/bucket), the keys
+// are split into parts by hash, which workers sessions replay at once,
+// each key's requests in order; else one session sends them all. A session gets up to batch consecutive requests
 // in one call (Session.Compute). done counts the requests answered.
 func Replay(ctx context.Context, online Online, view *plan.Plan, tables map[string]*Table, workers, batch int, done *atomic.Int64) ([][]types.Value, error) {
 	req := tables[view.RequestTable]
@@ -67,17 +67,24 @@ func Replay(ctx context.Context, online Online, view *plan.Plan, tables map[stri
 			}
 		}
 	}
-	parts := partition(view, req, max(1, workers))
+	workers = max(1, workers)
+	parts := partition(view, req, workers*partsPerWorker)
+	// Largest first, each to the next free session: a few heavy keys
+	// (a bot, a busy merchant) make some parts far longer than others,
+	// and the longest must start first for the sessions to end together.
+	slices.SortStableFunc(parts, func(a, b []int) int { return cmp.Compare(len(b), len(a)) })
 	answers := make([][]types.Value, req.Rows.Len)
 	var wg sync.WaitGroup
-	errs := make([]error, len(parts))
+	sessions := min(workers, len(parts))
+	errs := make([]error, sessions)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	for p, rows := range parts {
+	var next atomic.Int64
+	for w := range sessions {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if errs[p] = replayPart(ctx, online, view, req, rows, max(1, batch), answers, done); errs[p] != nil {
+			if errs[w] = replayParts(ctx, online, view, req, parts, &next, max(1, batch), answers, done); errs[w] != nil {
 				cancel()
 			}
 		}()
@@ -97,15 +104,33 @@ func Replay(ctx context.Context, online Online, view *plan.Plan, tables map[stri
 	return answers, nil
 }
 
-// replayPart sends rows (positions in req, in replay order) through one
-// session, batch at a time. A request's TTL clock is the latest time of
-// the session's requests up to it.
-func replayPart(ctx context.Context, online Online, view *plan.Plan, req *Table, rows []int, batch int, answers [][]types.Value, done *atomic.Int64) error {
+// partsPerWorker is how many parts of the keys a replay makes per
+// session, so that the sessions end together.
+const partsPerWorker = 8
+
+// replayParts opens a session and replays parts through it, taking the
+// next part not taken yet (next) until none is left.
+func replayParts(ctx context.Context, online Online, view *plan.Plan, req *Table, parts [][]int, next *atomic.Int64, batch int, answers [][]types.Value, done *atomic.Int64) error {
 	s, err := online.Session(ctx)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
+	for {
+		p := int(next.Add(1) - 1)
+		if p >= len(parts) {
+			return nil
+		}
+		if err := replayPart(ctx, s, view, req, parts[p], batch, answers, done); err != nil {
+			return err
+		}
+	}
+}
+
+// replayPart sends rows (positions in req, in replay order) through a
+// session, batch at a time. A request's TTL clock is the latest time of
+// the part's requests up to it.
+func replayPart(ctx context.Context, s Session, view *plan.Plan, req *Table, rows []int, batch int, answers [][]types.Value, done *atomic.Int64) error {
 	tsCol := requestTS(view)
 	clock := firstTime(req.Rows, tsCol, rows)
 	nows := make([]int64, 0, batch)
@@ -136,9 +161,9 @@ func replayPart(ctx context.Context, online Online, view *plan.Plan, req *Table,
 }
 
 // partition splits the request rows into replay orders: sorted by time,
-// then arrival, and, when the view splits by key, one part per worker by
-// the key's hash.
-func partition(view *plan.Plan, req *Table, workers int) [][]int {
+// then arrival, and, when the view splits by key, into n parts by the
+// key's hash (parts may be empty).
+func partition(view *plan.Plan, req *Table, n int) [][]int {
 	tsCol := requestTS(view)
 	order := make([]int, req.Rows.Len)
 	for i := range order {
@@ -149,11 +174,11 @@ func partition(view *plan.Plan, req *Table, workers int) [][]int {
 	})
 	l := bucket.Plan(view)
 	r, ok := l.Routes[view.RequestTable]
-	if workers == 1 || !l.Split || !ok || r.Kind != bucket.Keyed {
+	if n == 1 || !l.Split || !ok || r.Kind != bucket.Keyed {
 		return [][]int{order}
 	}
-	h := bucket.NewHasher(r.Cols, workers)
-	parts := make([][]int, workers)
+	h := bucket.NewHasher(r.Cols, n)
+	parts := make([][]int, n)
 	for _, i := range order {
 		p := h.Bucket(req.Rows, i)
 		parts[p] = append(parts[p], i)

@@ -2,9 +2,7 @@ package verify
 
 import (
 	"context"
-	"strconv"
-	"strings"
-	"sync"
+	"encoding/binary"
 
 	"github.com/fenestra-dev/fenestra/featurelang/eval"
 	"github.com/fenestra-dev/fenestra/featurelang/plan"
@@ -13,36 +11,41 @@ import (
 )
 
 // staticReads is a session's store that reads the static tables through
-// a cache the sessions share. A table is static when the replay never
-// writes it (it is loaded before the replay: every table but the request
-// table) and no index expires its rows by age (an absolute TTL), so a
-// read of it returns the same rows whatever the request's time: the
-// first read of a key goes through the store, as served, and the later
-// ones of any session take its rows. Without it, every request would
-// read again the profile and merchant rows its whole window joins.
+// a cache of its own. A table is static when the replay never writes it
+// (it is loaded before the replay: every table but the request table) and
+// no index expires its rows by age (an absolute TTL), so a read of it
+// returns the same rows whatever the request's time: the first read of a
+// query goes through the store, as served, and the later ones take its
+// rows. Without it, every request would read again the profile and
+// merchant rows its whole window joins. (One cache per session: a shared
+// one costs more in lock traffic than the sessions' repeated first reads.)
 type staticReads struct {
 	*bigtable.Store
-	cache *readCache
-}
-
-type readCache struct {
-	tables map[string]bool
-	mu     sync.RWMutex
+	tables staticTables
 	blocks map[string]*types.Block
+	buf    []byte
 }
 
-// newReadCache returns the cache of view's static tables (nil if none).
-func newReadCache(tables []*plan.Table, requestTable string) *readCache {
-	c := &readCache{tables: map[string]bool{}, blocks: map[string]*types.Block{}}
+func newStaticReads(s *bigtable.Store, tables staticTables) *staticReads {
+	return &staticReads{Store: s, tables: tables, blocks: map[string]*types.Block{}}
+}
+
+// staticTables are the names of the tables a replay reads through a cache.
+type staticTables map[string]bool
+
+// newStaticTables returns the static tables among tables, the view's
+// request table aside (nil if none).
+func newStaticTables(tables []*plan.Table, requestTable string) staticTables {
+	st := staticTables{}
 	for _, t := range tables {
 		if t.Name != requestTable && !expiresByAge(t) {
-			c.tables[t.Name] = true
+			st[t.Name] = true
 		}
 	}
-	if len(c.tables) == 0 {
+	if len(st) == 0 {
 		return nil
 	}
-	return c
+	return st
 }
 
 func expiresByAge(t *plan.Table) bool {
@@ -54,75 +57,52 @@ func expiresByAge(t *plan.Table) bool {
 	return false
 }
 
-// key identifies a query's rows; AsOf is left out, as the tables cached
-// have no TTL by age.
-func (c *readCache) key(q eval.Query) string {
-	var sb strings.Builder
-	sb.WriteString(q.Table)
+// key encodes what identifies a query's rows into s.buf; AsOf is left
+// out, as the tables cached have no TTL by age.
+func (s *staticReads) key(q eval.Query) []byte {
+	b := append(s.buf[:0], q.Table...)
 	for _, k := range q.Keys {
-		sb.WriteByte(0)
-		sb.WriteString(k)
+		b = append(append(b, 0), k...)
 	}
-	sb.WriteByte(1)
-	var enc []byte
+	b = append(b, 1)
 	for _, v := range q.Values {
-		enc = eval.AppendKey(enc, v)
+		b = eval.AppendKey(b, v)
 	}
-	sb.Write(enc)
-	sb.WriteByte(1)
-	sb.WriteString(q.TS)
-	for _, n := range []int64{q.From, q.To, int64(q.Limit)} {
-		sb.WriteByte(1)
-		sb.WriteString(strconv.FormatInt(n, 36))
-	}
-	return sb.String()
-}
-
-func (c *readCache) get(k string) (*types.Block, bool) {
-	c.mu.RLock()
-	b, ok := c.blocks[k]
-	c.mu.RUnlock()
-	return b, ok
-}
-
-func (c *readCache) put(k string, b *types.Block) {
-	c.mu.Lock()
-	c.blocks[k] = b
-	c.mu.Unlock()
+	b = append(append(b, 1), q.TS...)
+	b = binary.AppendVarint(append(b, 1), q.From)
+	b = binary.AppendVarint(b, q.To)
+	b = binary.AppendVarint(b, int64(q.Limit))
+	s.buf = b
+	return b
 }
 
 // Scan implements eval.Source.
-func (s staticReads) Scan(ctx context.Context, q eval.Query) (*types.Block, error) {
-	if !s.cache.tables[q.Table] {
+func (s *staticReads) Scan(ctx context.Context, q eval.Query) (*types.Block, error) {
+	if !s.tables[q.Table] {
 		return s.Store.Scan(ctx, q)
 	}
-	k := s.cache.key(q)
-	if b, ok := s.cache.get(k); ok {
+	if b, ok := s.blocks[string(s.key(q))]; ok {
 		return b, nil
 	}
 	b, err := s.Store.Scan(ctx, q)
 	if err == nil {
-		s.cache.put(k, b)
+		s.blocks[string(s.key(q))] = b
 	}
 	return b, err
 }
 
 // ScanMany implements eval.MultiSource: the queries not cached go to the
 // store in one call.
-func (s staticReads) ScanMany(ctx context.Context, qs []eval.Query) ([]*types.Block, error) {
+func (s *staticReads) ScanMany(ctx context.Context, qs []eval.Query) ([]*types.Block, error) {
 	out := make([]*types.Block, len(qs))
 	var miss []int
 	var mq []eval.Query
-	keys := make([]string, len(qs))
 	for i, q := range qs {
-		if !s.cache.tables[q.Table] {
-			miss, mq = append(miss, i), append(mq, q)
-			continue
-		}
-		keys[i] = s.cache.key(q)
-		if b, ok := s.cache.get(keys[i]); ok {
-			out[i] = b
-			continue
+		if s.tables[q.Table] {
+			if b, ok := s.blocks[string(s.key(q))]; ok {
+				out[i] = b
+				continue
+			}
 		}
 		miss, mq = append(miss, i), append(mq, q)
 	}
@@ -135,8 +115,8 @@ func (s staticReads) ScanMany(ctx context.Context, qs []eval.Query) ([]*types.Bl
 	}
 	for j, i := range miss {
 		out[i] = bs[j]
-		if keys[i] != "" {
-			s.cache.put(keys[i], bs[j])
+		if s.tables[qs[i].Table] {
+			s.blocks[string(s.key(qs[i]))] = bs[j]
 		}
 	}
 	return out, nil

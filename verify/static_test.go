@@ -30,7 +30,7 @@ WINDOW w AS (PARTITION BY tx.card ORDER BY tx.ts ROWS_RANGE BETWEEN 1h PRECEDING
 		t.Fatal(err)
 	}
 	defer p.Close()
-	if p.static == nil || len(p.static.tables) != 1 || !p.static.tables["cards"] {
+	if len(p.static) != 1 || !p.static["cards"] {
 		t.Fatalf("static tables: got %v, want only cards", p.static)
 	}
 	rows := func(table string, vals ...types.Value) *types.Block {
@@ -41,7 +41,7 @@ WINDOW w AS (PARTITION BY tx.card ORDER BY tx.ts ROWS_RANGE BETWEEN 1h PRECEDING
 	if err := p.Load(ctx, "cards", rows("cards", types.StringValue("c1"), types.StringValue("FR")), []uint64{1}); err != nil {
 		t.Fatal(err)
 	}
-	s := staticReads{Store: p.init, cache: p.static}
+	s := newStaticReads(p.init, p.static)
 	q := eval.Query{Table: "cards", Keys: []string{"card"}, Values: []types.Value{types.StringValue("c1")}}
 	first, err := s.Scan(ctx, q)
 	if err != nil || first.Len != 1 {
