@@ -3,6 +3,7 @@ package verify
 import (
 	"context"
 	"encoding/binary"
+	"sync"
 
 	"github.com/fenestra-dev/fenestra/featurelang/eval"
 	"github.com/fenestra-dev/fenestra/featurelang/plan"
@@ -18,12 +19,14 @@ import (
 // query goes through the store, as served, and the later ones take its
 // rows. Without it, every request would read again the profile and
 // merchant rows its whole window joins. (One cache per session: a shared
-// one costs more in lock traffic than the sessions' repeated first reads.)
+// one costs more in lock traffic than the sessions' repeated first reads.
+// A session evaluates rows in parallel, hence mu.)
 type staticReads struct {
 	*bigtable.Store
 	tables staticTables
+	mu     sync.Mutex
 	blocks map[string]*types.Block
-	buf    []byte
+	buf    []byte // scratch of key, under mu
 }
 
 func newStaticReads(s *bigtable.Store, tables staticTables) *staticReads {
@@ -57,8 +60,8 @@ func expiresByAge(t *plan.Table) bool {
 	return false
 }
 
-// key encodes what identifies a query's rows into s.buf; AsOf is left
-// out, as the tables cached have no TTL by age.
+// key encodes what identifies a query's rows into s.buf (s.mu held); AsOf
+// is left out, as the tables cached have no TTL by age.
 func (s *staticReads) key(q eval.Query) []byte {
 	b := append(s.buf[:0], q.Table...)
 	for _, k := range q.Keys {
@@ -76,17 +79,31 @@ func (s *staticReads) key(q eval.Query) []byte {
 	return b
 }
 
+// cached returns the cached rows of q, if any.
+func (s *staticReads) cached(q eval.Query) (*types.Block, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b, ok := s.blocks[string(s.key(q))]
+	return b, ok
+}
+
+func (s *staticReads) keep(q eval.Query, b *types.Block) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.blocks[string(s.key(q))] = b
+}
+
 // Scan implements eval.Source.
 func (s *staticReads) Scan(ctx context.Context, q eval.Query) (*types.Block, error) {
 	if !s.tables[q.Table] {
 		return s.Store.Scan(ctx, q)
 	}
-	if b, ok := s.blocks[string(s.key(q))]; ok {
+	if b, ok := s.cached(q); ok {
 		return b, nil
 	}
 	b, err := s.Store.Scan(ctx, q)
 	if err == nil {
-		s.blocks[string(s.key(q))] = b
+		s.keep(q, b)
 	}
 	return b, err
 }
@@ -99,7 +116,7 @@ func (s *staticReads) ScanMany(ctx context.Context, qs []eval.Query) ([]*types.B
 	var mq []eval.Query
 	for i, q := range qs {
 		if s.tables[q.Table] {
-			if b, ok := s.blocks[string(s.key(q))]; ok {
+			if b, ok := s.cached(q); ok {
 				out[i] = b
 				continue
 			}
@@ -116,7 +133,7 @@ func (s *staticReads) ScanMany(ctx context.Context, qs []eval.Query) ([]*types.B
 	for j, i := range miss {
 		out[i] = bs[j]
 		if s.tables[qs[i].Table] {
-			s.blocks[string(s.key(qs[i]))] = bs[j]
+			s.keep(qs[i], bs[j])
 		}
 	}
 	return out, nil
