@@ -34,6 +34,9 @@ var (
 	ErrMethod = errors.New("functions: method not allowed")
 	// ErrPanic: the evaluation panicked; *PanicError wraps it.
 	ErrPanic = errors.New("functions: internal error")
+	// ErrDraining: the server is shutting down (Service.Drain); it
+	// finishes the requests in flight and reports itself not ready.
+	ErrDraining = errors.New("functions: draining: the server is shutting down")
 )
 
 // StatusClientClosed is the status recorded (in metrics and logs) for a
@@ -91,20 +94,26 @@ func (e *PanicError) Unwrap() error { return ErrPanic }
 //	ErrTooLarge (*http.MaxBytesError)     413
 //	ErrTooManyRows                        413
 //	context.Canceled (client gone)        499
+//	storage.ErrSchema                     500
 //	storage.ErrUnavailable                503
+//	storage.ErrNoTable, storage.ErrNoIndex  503
+//	storage.ErrPermission                 503
+//	ErrDraining                           503
 //	context.DeadlineExceeded              504
-//	anything else (ErrPanic, storage.ErrSchema, storage.ErrNoTable, ...)  500
+//	anything else (ErrPanic, ...)         500
 //
 // An unknown view is 404, not the 400 the functions issue lists among bad
 // inputs: the view is part of the path, and a path naming no resource is
 // what 404 means (clients and load balancers treat it so: a 400 would say
-// the body is at fault and invite no fix of the URL). storage.ErrNoTable
-// and storage.ErrSchema are 500: the deployment is misconfigured (tables
-// not initialised, or initialised with another schema), not the request.
-// An ambiguous name is 409: the path is well formed, but the deployments
-// served now give it several meanings (one goes away when a deployment is
-// dropped); the message lists them, so the client can name one as
-// db.name.
+// the body is at fault and invite no fix of the URL). A store that cannot
+// serve (unreachable, tables not initialised or dropped, credentials
+// refused) is 503: this process cannot serve now, another may, and it
+// reports itself not ready (Service.Ready) until the store can. A schema
+// mismatch is 500: the deployment and the stored tables disagree, and
+// retrying elsewhere does not help. An ambiguous name is 409: the path is
+// well formed, but the deployments served now give it several meanings
+// (one goes away when a deployment is dropped); the message lists them,
+// so the client can name one as db.name.
 func Status(err error) int {
 	var tooLarge *http.MaxBytesError
 	switch {
@@ -122,9 +131,10 @@ func Status(err error) int {
 		return http.StatusConflict
 	case errors.Is(err, ErrTooLarge), errors.Is(err, ErrTooManyRows), errors.As(err, &tooLarge):
 		return http.StatusRequestEntityTooLarge
-	case errors.Is(err, ErrPanic):
+	case errors.Is(err, ErrPanic), errors.Is(err, storage.ErrSchema):
 		return http.StatusInternalServerError
-	case errors.Is(err, storage.ErrUnavailable):
+	case errors.Is(err, storage.ErrUnavailable), errors.Is(err, storage.ErrNoTable), errors.Is(err, storage.ErrNoIndex),
+		errors.Is(err, storage.ErrPermission), errors.Is(err, ErrDraining):
 		return http.StatusServiceUnavailable
 	case errors.Is(err, context.DeadlineExceeded):
 		return http.StatusGatewayTimeout
@@ -135,10 +145,18 @@ func Status(err error) int {
 }
 
 // publicMessage is what a client is told about err: the error's text
-// (without the package prefix) for 4xx statuses, a generic text naming
-// the kind for 5xx ones, whose details (addresses, stacks) stay in the
-// log.
+// (without the package prefix) for 4xx statuses; for 5xx ones, what an
+// operator can act on, for every known cause (storage's, below), and
+// "internal error" only for an unknown one (a panic), whose details
+// (stack) stay in the log line carrying the same request id.
+//
+//	storage.ErrUnavailable  storage unavailable: bigtable at HOST:PORT: reading t1 ...: rpc error ...; retry later
+//	storage.ErrNoTable      storage not initialised: table t1 (run fenestra storage init)
+//	storage.ErrNoIndex      storage not initialised: table t1 has no index on KEY=(...) (run fenestra storage init)
+//	storage.ErrSchema       storage schema mismatch: table t1 exists with columns (...); the new definition has (...)
+//	storage.ErrPermission   storage permission denied: bigtable at HOST:PORT: ...; check the credentials ...
 func publicMessage(err error, status int) string {
+	var noTable *storage.NoTableError
 	switch {
 	case status < 500:
 		var in *InputError
@@ -146,12 +164,38 @@ func publicMessage(err error, status int) string {
 			return in.Msg
 		}
 		return strings.TrimPrefix(err.Error(), "functions: ")
-	case status == http.StatusServiceUnavailable:
-		return "storage unavailable; retry later"
+	case errors.Is(err, ErrDraining):
+		return strings.TrimPrefix(ErrDraining.Error(), "functions: ")
+	case errors.Is(err, storage.ErrUnavailable):
+		return "storage unavailable: " + after(err, storage.ErrUnavailable) + "; retry later"
+	case errors.As(err, &noTable):
+		return "storage not initialised: table " + noTable.Table + " (run fenestra storage init)"
+	case errors.Is(err, storage.ErrNoTable), errors.Is(err, storage.ErrNoIndex):
+		return "storage not initialised: " + after(err, storage.ErrNoTable, storage.ErrNoIndex) + " (run fenestra storage init)"
+	case errors.Is(err, storage.ErrSchema):
+		return "storage schema mismatch: " + after(err, storage.ErrSchema)
+	case errors.Is(err, storage.ErrPermission):
+		return "storage permission denied: " + after(err, storage.ErrPermission)
 	case status == http.StatusGatewayTimeout:
 		return "the request did not complete within its deadline"
 	}
 	return "internal error"
+}
+
+// after returns the text of err that follows the first of the sentinels
+// it holds ("storage: unavailable: bigtable at ...": "bigtable at ..."),
+// the store's own description of the fault; or the whole text, when none
+// is found in it.
+func after(err error, sentinels ...error) string {
+	text := err.Error()
+	for _, s := range sentinels {
+		if i := strings.Index(text, s.Error()); i >= 0 {
+			if rest := strings.TrimPrefix(text[i+len(s.Error()):], ": "); rest != "" {
+				return rest
+			}
+		}
+	}
+	return strings.TrimPrefix(text, "functions: ")
 }
 
 // fieldOf returns the field an *InputError names, or "".

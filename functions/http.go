@@ -16,6 +16,7 @@ import (
 
 	"github.com/gorilla/mux"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/fenestra-dev/fenestra/featurelang/types"
 )
@@ -72,7 +73,8 @@ type Route struct {
 //	POST /dbs/{db}/deployments/{name}   OpenMLDB APIServer: {"input": [...], "need_schema": bool}
 //	GET  /dbs/{db}/deployments/{name}   OpenMLDB APIServer: the deployment's schemas
 //	PUT  /dbs/{db}/tables/{table}       OpenMLDB APIServer: {"value": [[...]]}
-//	GET  /healthz                       {"status": "ok"} (no auth; does not touch storage)
+//	GET  /healthz                       {"status": "ok"} (no auth; does not touch storage): liveness
+//	GET  /readyz                        {"status": "ready"}, or 503 {"status": "not ready", "error": why} (no auth; Service.Ready)
 //	GET  /metrics                       Prometheus text format
 //	GET  ServerOptions.Routes            read-only routes added by the caller (the web console)
 //
@@ -128,6 +130,7 @@ func (s *Server) routes() *mux.Router {
 	r.Handle("/dbs/{db}/deployments/{name}", s.endpoint(routeDeployInfo, true, s.deployInfo)).Methods(http.MethodGet)
 	r.Handle("/dbs/{db}/tables/{table}", s.endpoint(routePut, true, s.put)).Methods(http.MethodPut)
 	r.Handle("/healthz", s.endpoint(routeHealth, false, s.health)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/readyz", s.endpoint(routeReady, false, s.readyz)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/metrics", s.endpoint(routeScrape, true, s.metrics)).Methods(http.MethodGet)
 	for _, rt := range s.extra {
 		m := r.NewRoute()
@@ -159,6 +162,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			ex.route.observe(ex.status, time.Since(ex.start))
 		}
 	}()
+	if s.svc.draining() { // shutting down: clients should open their next connection elsewhere
+		w.Header().Set("Connection", "close")
+	}
 	if view, ok := computePath(r); ok { // the hot route, without the router's matching
 		s.compute(w, r, view)
 		return
@@ -433,12 +439,18 @@ func (s *Server) computeView(ex *exchange) error {
 
 // computeBody serves a compute request whose body has the members names
 // (among them rows and store, the first two).
-func (ex *exchange) computeBody(v *View, body []byte, names []string) error {
+func (ex *exchange) computeBody(v *View, body []byte, names []string) (err error) {
+	ctx := ex.r.Context()
+	if tr := ex.s.svc.tracer; tr != nil {
+		var span trace.Span
+		ctx, span = startServerSpan(tr, ex.r, ex.r.Method+" "+computeRoute(ex.r.URL.Path))
+		defer func() { endSpan(span, err) }()
+	}
 	rows, store, err := decodeCompute(body, v, names)
 	if err != nil {
 		return err
 	}
-	res, err := ex.s.svc.compute(ex.r.Context(), v, rows, store, nil)
+	res, err := ex.s.svc.compute(ctx, v, rows, store, nil)
 	if err != nil {
 		return err
 	}
@@ -566,8 +578,22 @@ func (s *Server) describeView(ex *exchange) error {
 	return nil
 }
 
+// computeRoute names the route of a compute path, for its span.
+func computeRoute(path string) string {
+	if strings.HasPrefix(path, "/dbs/") {
+		return "/dbs/{db}/deployments/{name}"
+	}
+	return "/v1/views/{view}:compute"
+}
+
 // ingest serves PUT /v1/tables/{table}/rows.
-func (s *Server) ingest(ex *exchange) error {
+func (s *Server) ingest(ex *exchange) (err error) {
+	ctx := ex.r.Context()
+	if tr := s.svc.tracer; tr != nil {
+		var span trace.Span
+		ctx, span = startServerSpan(tr, ex.r, "PUT /v1/tables/{table}/rows")
+		defer func() { endSpan(span, err) }()
+	}
 	t, err := ex.table(mux.Vars(ex.r)["table"], func(t *Table) *routeMetrics { return t.http.ingest })
 	if err != nil {
 		return err
@@ -580,7 +606,7 @@ func (s *Server) ingest(ex *exchange) error {
 	if err != nil {
 		return err
 	}
-	if err := s.svc.ingest(ex.r.Context(), t, rows, nil); err != nil {
+	if err := s.svc.ingest(ctx, t, rows, nil); err != nil {
 		return err
 	}
 	b := append(ex.buffer(), `{"table":`...)
@@ -619,6 +645,15 @@ func decodeRows(body []byte, t *Table, names []string, openmldb bool) (*types.Bl
 // storage, whose outages the other routes report as 503.
 func (s *Server) health(ex *exchange) error {
 	ex.reply(http.StatusOK, append(ex.buffer(), `{"status":"ok"}`...))
+	return nil
+}
+
+// readyz serves GET /readyz: 200 {"status":"ready"} when the service is
+// ready (Service.Ready), else 503 {"status":"not ready","error":...} with
+// the reason in the words of an error's answer (publicMessage). Its
+// failures are not logged per probe: Ready logs each change.
+func (s *Server) readyz(ex *exchange) error {
+	ex.reply(readyAnswer(ex.buffer(), s.svc.Ready(ex.r.Context())))
 	return nil
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/fenestra-dev/fenestra/featurelang/eval"
 	"github.com/fenestra-dev/fenestra/featurelang/types"
@@ -148,13 +149,14 @@ const (
 	routeInvoke     = "lambda_invoke"
 	routeKafka      = "lambda_kafka"
 	routeHealth     = "healthz"
+	routeReady      = "readyz"
 	routeScrape     = "metrics"
 	routeExtra      = "extra" // ServerOptions.Routes
 	routeUnknown    = "unknown"
 )
 
 var allRoutes = []string{routeCompute, routeViews, routeDeploys, routeView, routeIngest, routeDeploy, routeDeployInfo,
-	routePut, routeInvoke, routeKafka, routeHealth, routeScrape, routeExtra, routeUnknown}
+	routePut, routeInvoke, routeKafka, routeHealth, routeReady, routeScrape, routeExtra, routeUnknown}
 
 // trackedCodes are the statuses whose series a routeMetrics caches.
 var trackedCodes = [...]int{200, 400, 401, 404, 405, 409, 413, StatusClientClosed, 500, 503, 504}
@@ -230,6 +232,7 @@ type meteredSource struct {
 	tiles  atomic.Int64
 	nanos  atomic.Int64 // time in reads
 	repair *tileRepair  // nil: no repairs
+	tracer trace.Tracer // nil: tracing off
 }
 
 // TilesMany implements eval.MultiTileSource: in one call when the store
@@ -246,11 +249,16 @@ func (s *meteredSource) TilesMany(ctx context.Context, qs []eval.TileQuery) ([][
 		wg.Wait()
 		return out, errors.Join(errs...)
 	}
+	var span trace.Span
+	if len(qs) > 0 {
+		ctx, span = startStorageSpan(s.tracer, ctx, "tiles", qs[0].Table, len(qs))
+	}
 	start := time.Now()
 	out, err := ms.TilesMany(ctx, qs)
 	if len(qs) > 0 {
 		s.observe(qs[0].Table, start, nil)
 	}
+	endSpan(span, err)
 	for _, ts := range out {
 		s.tiles.Add(int64(len(ts)))
 	}
@@ -271,18 +279,22 @@ func (s *meteredSource) Tiles(ctx context.Context, q eval.TileQuery) ([]eval.Sto
 	if !ok {
 		return nil, nil
 	}
+	ctx, span := startStorageSpan(s.tracer, ctx, "tiles", q.Table, 1)
 	start := time.Now()
 	out, err := ts.Tiles(ctx, q)
 	s.observe(q.Table, start, nil)
+	endSpan(span, err)
 	s.tiles.Add(int64(len(out)))
 	return out, err
 }
 
 // Scan implements eval.Source.
 func (s *meteredSource) Scan(ctx context.Context, q eval.Query) (*types.Block, error) {
+	ctx, span := startStorageSpan(s.tracer, ctx, "scan", q.Table, 1)
 	start := time.Now()
 	b, err := s.reads.Scan(ctx, q)
 	s.observe(q.Table, start, b)
+	endSpan(span, err)
 	return b, err
 }
 
@@ -301,11 +313,16 @@ func (s *meteredSource) ScanMany(ctx context.Context, qs []eval.Query) ([]*types
 		}
 		return out, nil
 	}
+	var span trace.Span
+	if len(qs) > 0 {
+		ctx, span = startStorageSpan(s.tracer, ctx, "scan", qs[0].Table, len(qs))
+	}
 	start := time.Now()
 	out, err := ms.ScanMany(ctx, qs)
 	if len(qs) > 0 {
 		s.observe(qs[0].Table, start, nil)
 	}
+	endSpan(span, err)
 	for _, b := range out {
 		if b != nil {
 			s.rows.Add(int64(b.Len))

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/fenestra-dev/fenestra/featurelang"
 	"github.com/fenestra-dev/fenestra/featurelang/eval"
@@ -37,6 +39,9 @@ type Options struct {
 	// with ErrTooManyRows before any row is evaluated (DefaultMaxRows
 	// when zero; no bound when negative).
 	MaxRows int
+	// TracerProvider, when not nil, traces computes and ingests (see
+	// Tracing in trace.go); nil: no spans, and no cost.
+	TracerProvider trace.TracerProvider
 }
 
 // Service is the host of the evaluator behind the HTTP and Lambda
@@ -57,8 +62,10 @@ type Service struct {
 	log       *slog.Logger
 	metrics   *metrics
 	workers   workers
-	reads     eval.Source // the store, or its coalescer (see coalescer)
-	repair    *tileRepair // nil when no tiles are served
+	reads     eval.Source  // the store, or its coalescer (see coalescer)
+	repair    *tileRepair  // nil when no tiles are served
+	ready     *Readiness   // see Ready
+	tracer    trace.Tracer // nil: tracing off
 }
 
 // View is a servable view: a DEPLOY of the feature file, or a stored
@@ -138,10 +145,11 @@ func New(mod *featurelang.Module, store storage.Store, opts Options) (*Service, 
 type shared struct {
 	metrics *metrics
 	seq     *Sequencer
+	ready   *Readiness
 }
 
 func newShared(opts Options) *shared {
-	return &shared{metrics: newMetrics(), seq: NewSequencer(opts.Clock)}
+	return &shared{metrics: newMetrics(), seq: NewSequencer(opts.Clock), ready: NewReadiness(nil, opts.Logger)}
 }
 
 // newService returns a service without tables or views.
@@ -156,7 +164,8 @@ func newService(store storage.Store, opts Options, sh *shared) *Service {
 		opts.MaxRows = 0
 	}
 	s := &Service{store: store, byName: map[string][]*View{}, qualified: map[string][]*View{}, byTable: map[string]*Table{},
-		seq: sh.seq, timeout: opts.Timeout, maxRows: opts.MaxRows, log: opts.Logger, metrics: sh.metrics}
+		seq: sh.seq, timeout: opts.Timeout, maxRows: opts.MaxRows, log: opts.Logger, metrics: sh.metrics, ready: sh.ready,
+		tracer: newTracer(opts.TracerProvider)}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -376,7 +385,11 @@ func (s *Service) compute(ctx context.Context, v *View, rows *types.Block, store
 		return nil, tooManyRows(rows.Len, s.maxRows)
 	}
 	res := &ComputeResult{Rows: make([][]types.Value, rows.Len)}
-	src := &meteredSource{src: s.store, reads: s.reads, tables: v.tables, repair: s.repair}
+	src := &meteredSource{src: s.store, reads: s.reads, tables: v.tables, repair: s.repair, tracer: s.tracer}
+	var span trace.Span
+	if s.tracer != nil {
+		ctx, span = s.tracer.Start(ctx, "evaluate "+v.Key(), trace.WithAttributes(attribute.Int("fenestra.rows", rows.Len), attribute.Bool("fenestra.store", store)))
+	}
 	err := s.bounded(ctx, func(ctx context.Context) error {
 		if rows.Len > 1 {
 			return s.computeRows(ctx, v, rows, store, src, asOf, res)
@@ -402,6 +415,7 @@ func (s *Service) compute(ctx context.Context, v *View, rows *types.Block, store
 	if res.TilesRead > 0 {
 		v.tilesRead.Add(float64(res.TilesRead))
 	}
+	endSpan(span, err)
 	if err != nil {
 		return nil, err
 	}
@@ -467,9 +481,11 @@ func (s *Service) write(ctx context.Context, t *Table, rows *types.Block, seqs [
 			seqs[i] = s.seq.Next()
 		}
 	}
+	ctx, span := startStorageSpan(s.tracer, ctx, "write", t.Def.Name, rows.Len)
 	start := time.Now()
 	err := s.store.Write(ctx, t.Def.Name, rows, seqs)
 	t.metrics.writes.Observe(time.Since(start).Seconds())
+	endSpan(span, err)
 	if err != nil {
 		return fmt.Errorf("functions: storing rows of %s: %w", t.Def.Name, err)
 	}

@@ -29,38 +29,9 @@ func TestStreamKill9(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds fenestra and runs it as a child process")
 	}
-	cs := newCardsStream(t, 40000, 9)
-	d, view, blocks, emu, brokers := cs.d, cs.view, cs.blocks, cs.emu, cs.brokers
-	tx := blocks[view.RequestTable]
-	bin := filepath.Join(t.TempDir(), "fenestra")
-	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/fenestra").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	want := d.load(t, emu, "mat_", "")
-	got := d.load(t, emu, "str_", view.RequestTable)
-	p := newTopic(t, brokers, "tx", d.mod.Tables[0])
-
-	// The producer: 40,000 events in about 4 s, in chunks, in file order,
-	// so that each restart finds a backlog to catch up on.
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	var wg sync.WaitGroup
-	produced := make(chan error, 1)
-	wg.Go(func() {
-		const chunk = 200
-		for lo := 0; lo < tx.Len; lo += chunk {
-			if err := p.Send(ctx, p.Records(tx, lo, min(lo+chunk, tx.Len))); err != nil {
-				produced <- err
-				return
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-		produced <- nil
-	})
-	defer wg.Wait()
-
-	args := []string{"stream", "--sql", d.sql, "--brokers", brokers, "--topic", "tx=tx", "--group", "kill", "--prefix", "str_", "--progress", "0"}
-	env := append(os.Environ(), "BIGTABLE_EMULATOR_HOST="+emu)
+	c := newStreamChild(t, 40000, 9, "kill")
+	d, view, blocks, emu, brokers, tx := c.d, c.view, c.blocks, c.emu, c.brokers, c.tx
+	bin, args, env, want, got, produced := c.bin, c.args, c.env, c.want, c.got, c.produced
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
 	for kill := range 6 {
 		cmd := exec.Command(bin, args...)
@@ -173,4 +144,49 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.String()
+}
+
+// streamChild is a cards stream to run as `fenestra stream` child
+// processes: the binary, the stores (want: a materialize of the events;
+// got: the stream's, with prefix str_) and a producer already sending
+// the transactions to topic tx, 200 every 20 ms (40,000 in about 4 s),
+// in file order, so that each start of the stream finds a backlog.
+type streamChild struct {
+	*cardsStream
+	tx        *types.Block
+	bin       string
+	args, env []string
+	want, got *bigtable.Store
+	produced  chan error // the producer's end
+}
+
+func newStreamChild(t *testing.T, rows int, seed uint64, group string) *streamChild {
+	t.Helper()
+	c := &streamChild{cardsStream: newCardsStream(t, rows, seed)}
+	c.tx = c.blocks[c.view.RequestTable]
+	c.bin = filepath.Join(t.TempDir(), "fenestra")
+	if out, err := exec.Command("go", "build", "-o", c.bin, "../cmd/fenestra").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	c.want = c.d.load(t, c.emu, "mat_", "")
+	c.got = c.d.load(t, c.emu, "str_", c.view.RequestTable)
+	p := newTopic(t, c.brokers, "tx", c.d.mod.Tables[0])
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	var wg sync.WaitGroup
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	c.produced = make(chan error, 1)
+	wg.Go(func() {
+		const chunk = 200
+		for lo := 0; lo < c.tx.Len; lo += chunk {
+			if err := p.Send(ctx, p.Records(c.tx, lo, min(lo+chunk, c.tx.Len))); err != nil {
+				c.produced <- err
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		c.produced <- nil
+	})
+	c.args = []string{"stream", "--sql", c.d.sql, "--brokers", c.brokers, "--topic", "tx=tx", "--group", group, "--prefix", "str_", "--progress", "0"}
+	c.env = append(os.Environ(), "BIGTABLE_EMULATOR_HOST="+c.emu)
+	return c
 }

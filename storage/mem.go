@@ -80,7 +80,7 @@ func sameDefinition(a, b *plan.Table) bool {
 func (m *Mem) table(name string) (*memTable, error) {
 	t, ok := m.tables[name]
 	if !ok {
-		return nil, fmt.Errorf("%w: %s", ErrNoTable, name)
+		return nil, &NoTableError{Table: name}
 	}
 	return t, nil
 }

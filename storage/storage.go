@@ -23,12 +23,41 @@ var (
 	ErrNoIndex = errors.New("storage: no index serves the read")
 	// ErrUnavailable: the store could not be reached in time.
 	ErrUnavailable = errors.New("storage: unavailable")
+	// ErrPermission: the store refused the credentials in use (not
+	// authenticated, or not allowed to do what was asked).
+	ErrPermission = errors.New("storage: permission denied")
 	// ErrNoTiles: the index cannot hold tiles (see TileStore).
 	ErrNoTiles = errors.New("storage: index cannot hold tiles")
 	// ErrNotFound: no deployment of that database and name is stored
 	// (see DeploymentStore).
 	ErrNotFound = errors.New("storage: not found")
 )
+
+// NoTableError is ErrNoTable for one table: Table is the table's name,
+// Where (may be empty) where the store looked for it, for the log.
+type NoTableError struct {
+	Table, Where string
+}
+
+// Error returns "storage: table not initialised: Table (Where)".
+func (e *NoTableError) Error() string {
+	if e.Where == "" {
+		return ErrNoTable.Error() + ": " + e.Table
+	}
+	return ErrNoTable.Error() + ": " + e.Table + " (" + e.Where + ")"
+}
+
+// Unwrap returns ErrNoTable.
+func (e *NoTableError) Unwrap() error { return ErrNoTable }
+
+// Prober is a Store that can check, without any cache, that it is
+// reachable and holds tables: a readiness probe. Probe makes one call
+// per table (at least one call when tables is empty) and returns nil, or
+// the errors of the tables that cannot be read (ErrUnavailable,
+// ErrPermission, ErrNoTable, ErrSchema...), joined.
+type Prober interface {
+	Probe(ctx context.Context, tables []string) error
+}
 
 // Store keeps the rows of tables for request-time reads. Implementations
 // are safe for concurrent use.

@@ -29,6 +29,7 @@ import (
 	"os/signal"
 	"sort"
 	"strings"
+	"syscall"
 	_ "time/tzdata" // IANA zones for --time-zone, on hosts without zoneinfo
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
@@ -68,7 +69,9 @@ func main() {
 		beam.Init()
 		return
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	// SIGTERM (Kubernetes, Cloud Run, systemd) and SIGINT stop a command
+	// the same way: serve and stream drain, then exit 0.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
 }

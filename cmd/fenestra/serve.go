@@ -13,6 +13,8 @@ import (
 	"os"
 	"runtime/debug"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/fenestra-dev/fenestra/console"
@@ -21,9 +23,14 @@ import (
 	"github.com/fenestra-dev/fenestra/storage/bigtable"
 )
 
-// shutdownGrace bounds how long serve waits for requests in flight when
-// it stops.
-const shutdownGrace = 10 * time.Second
+// Defaults of serve's draining: --drain-timeout bounds the wait for the
+// requests in flight; drainSettle is how long connections already open
+// may bring one more request (answered with Connection: close) before
+// idle ones are closed.
+const (
+	defaultDrainTimeout = 10 * time.Second
+	drainSettle         = time.Second
+)
 
 // runServe runs fenestra serve: the views of a feature file, or the
 // deployments stored in Bigtable, over HTTP, with history in Bigtable,
@@ -44,6 +51,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	poll := fs.Duration("poll", functions.DefaultPoll, "without --sql: how often to list the stored deployments, to serve new ones and stop dropped ones")
 	debugAddr := fs.String("debug-addr", "", "an address to serve Go's profiles on, /debug/pprof/ (none: off); keep it private")
 	withConsole := fs.Bool("console", true, "serve the web console at / (its data routes need the token too)")
+	drainTimeout := fs.Duration("drain-timeout", defaultDrainTimeout, "on SIGTERM or SIGINT: how long to wait for the requests in flight before exiting (their connections are then cut)")
 	gcPercent := fs.Int("gc-percent", defaultGCPercent, "the Go garbage collector's target heap growth, as GOGC (which, when set, wins): higher spends less CPU collecting and more memory")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: fenestra serve --sql FILE.sql [--addr :8080] [--bigtable PROJECT/INSTANCE] [flags]\n"+
@@ -61,14 +69,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			"  PUT  /v1/tables/{table}/rows      {\"rows\": [...]}\n"+
 			"  POST /dbs/{db}/deployments/{name} (OpenMLDB APIServer), GET likewise\n"+
 			"  PUT  /dbs/{db}/tables/{table}     (OpenMLDB APIServer)\n"+
-			"  GET  /healthz, /metrics\n"+
+			"  GET  /healthz                     liveness (no storage)\n"+
+			"  GET  /readyz                      readiness: the store reachable, every table initialised; 503 when draining\n"+
+			"  GET  /metrics\n"+
 			"  GET  /                            the web console (--console)\n\nflags:")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if fs.NArg() > 0 || *maxBody <= 0 || *maxRows == 0 || *sql == "" && *instance == "" && os.Getenv("BIGTABLE_EMULATOR_HOST") == "" {
+	if fs.NArg() > 0 || *drainTimeout <= 0 || *maxBody <= 0 || *maxRows == 0 || *sql == "" && *instance == "" && os.Getenv("BIGTABLE_EMULATOR_HOST") == "" {
 		fs.Usage()
 		return 2
 	}
@@ -83,9 +93,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	setGCPercent(*gcPercent)
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	cfg := serveConfig{sql: *sql, addr: *addr, debugAddr: *debugAddr, tokenFile: *tokenFile, init: *initTables, poll: *poll, console: *withConsole,
+	tp, stopTracing, err := startTracing(ctx, "fenestra-serve", stdout)
+	if err != nil {
+		fmt.Fprintf(stderr, "fenestra serve: %v\n", err)
+		return 1
+	}
+	defer stopTracing()
+	cfg := serveConfig{sql: *sql, addr: *addr, drainTimeout: *drainTimeout, debugAddr: *debugAddr, tokenFile: *tokenFile, init: *initTables, poll: *poll, console: *withConsole,
 		store: bigtable.Config{Project: project, Instance: inst, Prefix: *prefix, Timeout: storeTimeout(*timeout), Logger: log},
-		opts:  functions.Options{Timeout: *timeout, Logger: log, MaxRows: *maxRows},
+		opts:  functions.Options{Timeout: *timeout, Logger: log, MaxRows: *maxRows, TracerProvider: tp},
 		sopts: functions.ServerOptions{MaxBody: *maxBody, Database: *database, Logger: log}}
 	if err := serve(ctx, cfg, stdout, stderr); err != nil {
 		fmt.Fprintf(stderr, "fenestra serve: %v\n", err)
@@ -116,7 +132,7 @@ type serveConfig struct {
 	sql, addr, tokenFile string // sql empty: the stored deployments
 	debugAddr            string
 	init, console        bool
-	poll                 time.Duration
+	poll, drainTimeout   time.Duration
 	store                bigtable.Config
 	opts                 functions.Options
 	sopts                functions.ServerOptions
@@ -175,14 +191,14 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 	}
 	var handler http.Handler
 	var what string
+	var svc *functions.Service // the one Drain marks; a Catalog's services share it
 	if mod != nil {
 		if cfg.init {
 			if err := store.Init(ctx, mod.Tables); err != nil {
 				return err
 			}
 		}
-		svc, err := functions.New(mod, store, cfg.opts)
-		if err != nil {
+		if svc, err = functions.New(mod, store, cfg.opts); err != nil {
 			return err
 		}
 		handler, what = functions.NewServer(svc, cfg.sopts), fmt.Sprintf("%d views of %s", len(svc.Views()), cfg.sql)
@@ -192,7 +208,7 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 			return err
 		}
 		defer cat.Close()
-		handler, what = cat, fmt.Sprintf("%d stored deployments (listed every %v)", len(cat.Service().Views()), cfg.poll)
+		svc, handler, what = cat.Service(), cat, fmt.Sprintf("%d stored deployments (listed every %v)", len(cat.Service().Views()), cfg.poll)
 	}
 	hs := &http.Server{Handler: handler,
 		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute,
@@ -206,32 +222,47 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 		}
 		defer stop()
 	}
-	return startHTTP(hs, ln).wait(ctx, stdout)
+	return startHTTP(hs, ln).drain(ctx, svc, cfg.drainTimeout, stdout)
 }
 
 // serving is an HTTP server serving in the background.
 type serving struct {
 	hs   *http.Server
+	ln   *onceCloser
+	open atomic.Int64 // connections open
 	done chan error
 }
 
 // startHTTP starts hs serving ln in the background.
 func startHTTP(hs *http.Server, ln net.Listener) *serving {
-	s := &serving{hs: hs, done: make(chan error, 1)}
-	go func() { s.done <- hs.Serve(ln) }()
+	s := &serving{hs: hs, ln: &onceCloser{Listener: ln}, done: make(chan error, 1)}
+	connState := hs.ConnState
+	hs.ConnState = func(c net.Conn, state http.ConnState) {
+		switch state {
+		case http.StateNew:
+			s.open.Add(1)
+		case http.StateClosed, http.StateHijacked:
+			s.open.Add(-1)
+		}
+		if connState != nil {
+			connState(c, state)
+		}
+	}
+	go func() { s.done <- hs.Serve(s.ln) }()
 	return s
 }
 
 // wait serves until ctx is done, then shuts down gracefully (requests in
-// flight get shutdownGrace) and prints "stopped"; or returns the error
-// that stopped serving first.
+// flight get defaultDrainTimeout) and prints "stopped"; or returns the
+// error that stopped serving first. It is fenestra up's: serve drains
+// (drain).
 func (s *serving) wait(ctx context.Context, stdout io.Writer) error {
 	select {
 	case err := <-s.done:
 		return err
 	case <-ctx.Done():
 	}
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), defaultDrainTimeout)
 	defer cancel()
 	err := s.hs.Shutdown(sctx)
 	if serr := <-s.done; !errors.Is(serr, http.ErrServerClosed) {
@@ -239,6 +270,56 @@ func (s *serving) wait(ctx context.Context, stdout io.Writer) error {
 	}
 	fmt.Fprintln(stdout, "stopped")
 	return err
+}
+
+// drain serves until ctx is done (SIGTERM, SIGINT), then drains and
+// prints "stopped"; or returns the error that stopped serving first.
+// Draining: svc (when not nil) is marked draining, so /readyz fails and
+// every answer closes its connection (Connection: close); the listener
+// closes at once, so no connection is accepted; connections already open
+// may bring one more request for drainSettle (or until none is open);
+// then idle connections are closed and the requests in flight get the
+// rest of timeout to finish. Requests still in flight then are cut: an
+// error.
+func (s *serving) drain(ctx context.Context, svc *functions.Service, timeout time.Duration, stdout io.Writer) error {
+	select {
+	case err := <-s.done:
+		return err
+	case <-ctx.Done():
+	}
+	start := time.Now()
+	if svc != nil {
+		svc.Drain()
+	}
+	s.ln.Close()
+	for deadline := start.Add(min(drainSettle, timeout)); s.open.Load() > 0 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	sctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), start.Add(timeout))
+	defer cancel()
+	err := s.hs.Shutdown(sctx)
+	if err != nil {
+		s.hs.Close()
+		err = fmt.Errorf("requests still in flight after --drain-timeout %v were cut: %w", timeout, err)
+	}
+	if serr := <-s.done; !errors.Is(serr, http.ErrServerClosed) && !errors.Is(serr, net.ErrClosed) {
+		err = errors.Join(err, serr)
+	}
+	fmt.Fprintf(stdout, "stopped (drained in %v)\n", time.Since(start).Round(time.Millisecond))
+	return err
+}
+
+// onceCloser is a listener whose Close closes it once: drain closes it
+// first, then http.Server.Shutdown closes it again.
+type onceCloser struct {
+	net.Listener
+	once sync.Once
+	err  error
+}
+
+func (l *onceCloser) Close() error {
+	l.once.Do(func() { l.err = l.Listener.Close() })
+	return l.err
 }
 
 // serveDebug serves Go's profiles (net/http/pprof) on addr, apart from

@@ -17,6 +17,7 @@ import (
 
 	"github.com/fenestra-dev/fenestra/dataflow"
 	"github.com/fenestra-dev/fenestra/featurelang/plan"
+	"github.com/fenestra-dev/fenestra/functions"
 	"github.com/fenestra-dev/fenestra/internal/records"
 	"github.com/fenestra-dev/fenestra/storage/bigtable"
 )
@@ -32,8 +33,11 @@ numbered from its partition and offset, so a record read twice is stored
 once; the group's offsets are committed only after the rows before them
 are stored, and a restart resumes from them. Producers must key records by
 the view's partition key: rows of one key at one time keep the order of
-their offsets only within a partition. It runs until interrupted; it then stops reading, writes the rows
-it has read, commits their offsets and exits (within 30 s).`
+their offsets only within a partition. It runs until interrupted (SIGINT
+or SIGTERM); it then stops reading, writes the rows it has read, commits
+their offsets and exits 0 (within 30 s). With --metrics-addr, /readyz
+answers 200 while Bigtable is reachable and the tables initialised, 503
+from the signal on.`
 
 // topicFlags collects repeated --topic TABLE=TOPIC flags, in order.
 type topicFlags [][2]string
@@ -109,12 +113,24 @@ func runStream(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return 2
 	}
 	job.Target = dataflow.BigtableTarget{Project: project, Instance: inst, Prefix: *prefix, EmulatorHost: os.Getenv("BIGTABLE_EMULATOR_HOST")}
+	_, stopTracing, err := startTracing(ctx, "fenestra-stream", stdout) // the Bigtable client's spans
+	if err != nil {
+		fmt.Fprintf(stderr, "fenestra stream: %v\n", err)
+		return 1
+	}
+	defer stopTracing()
 	if err := initTables(ctx, job.Target, job.Tables); err != nil {
 		fmt.Fprintf(stderr, "fenestra stream: %v\n", err)
 		return 1
 	}
 	if *metricsAddr != "" {
-		stop, err := serveStreamMetrics(*metricsAddr, stdout)
+		ready, closeStore, err := streamReadiness(ctx, job)
+		if err != nil {
+			fmt.Fprintf(stderr, "fenestra stream: %v\n", err)
+			return 1
+		}
+		defer closeStore()
+		stop, err := serveStreamMetrics(*metricsAddr, ready, stdout)
 		if err != nil {
 			fmt.Fprintf(stderr, "fenestra stream: %v\n", err)
 			return 1
@@ -186,8 +202,28 @@ func streamProgress(w io.Writer, every time.Duration) (stop func()) {
 	return func() { close(done) }
 }
 
-// serveStreamMetrics serves the stream's Prometheus metrics at /metrics.
-func serveStreamMetrics(addr string, stdout io.Writer) (stop func(), err error) {
+// streamReadiness returns the readiness check of the stream's /readyz:
+// Bigtable reachable and every streamed table initialised, probed at most
+// once a second (functions.Readiness), failing from the moment ctx ends
+// (the stream drains). closeStore releases the probe's connection.
+func streamReadiness(ctx context.Context, job dataflow.StreamJob) (ready *functions.Readiness, closeStore func(), err error) {
+	t := job.Target
+	store, err := bigtable.Open(ctx, bigtable.Config{Project: t.Project, Instance: t.Instance, Prefix: t.Prefix, EmulatorHost: t.EmulatorHost, Timeout: time.Second})
+	if err != nil {
+		return nil, nil, err
+	}
+	names := make([]string, len(job.Tables))
+	for i, t := range job.Tables {
+		names[i] = t.Name
+	}
+	ready = functions.NewReadiness(func(ctx context.Context) error { return store.Probe(ctx, names) }, nil)
+	stop := context.AfterFunc(ctx, ready.Drain)
+	return ready, func() { stop(); store.Close() }, nil
+}
+
+// serveStreamMetrics serves the stream's Prometheus metrics at /metrics,
+// liveness at /healthz and readiness (ready) at /readyz.
+func serveStreamMetrics(addr string, ready http.Handler, stdout io.Writer) (stop func(), err error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("--metrics-addr: %w", err)
@@ -195,6 +231,7 @@ func serveStreamMetrics(addr string, stdout io.Writer) (stop func(), err error) 
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(dataflow.StreamMetrics, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, `{"status":"ok"}`+"\n") })
+	mux.Handle("GET /readyz", ready)
 	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go hs.Serve(ln)
 	fmt.Fprintf(stdout, "metrics on http://%s/metrics\n", ln.Addr())

@@ -33,5 +33,7 @@
 // Errors wrap the storage sentinels: storage.ErrNoTable for a table Init
 // never created, storage.ErrSchema for a definition or row of another
 // schema, storage.ErrUnavailable (naming the address) for a server that
-// cannot be reached within Config.Timeout.
+// cannot be reached within Config.Timeout, storage.ErrPermission for
+// credentials the server refuses. Probe (storage.Prober) is the readiness
+// check: it reads the tables' definitions, uncached.
 package bigtable

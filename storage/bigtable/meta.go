@@ -68,7 +68,7 @@ func (s *Store) readMetaRow(ctx context.Context, name string) (bigtable.Row, err
 }
 
 func (s *Store) noTable(name string) error {
-	return fmt.Errorf("%w: %s (Bigtable table %s at %s)", storage.ErrNoTable, name, s.TableName(name), s.addr)
+	return &storage.NoTableError{Table: name, Where: fmt.Sprintf("Bigtable table %s at %s", s.TableName(name), s.addr)}
 }
 
 // readMeta returns the definition stored in the metadata row.

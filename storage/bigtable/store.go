@@ -258,7 +258,8 @@ func (s *Store) call(ctx context.Context) (context.Context, context.CancelFunc) 
 
 // fail describes a failed call (what was being done) and classifies it:
 // the caller's own cancellation is returned as such; a server that cannot
-// be reached in time wraps storage.ErrUnavailable and names the address.
+// be reached in time wraps storage.ErrUnavailable and names the address;
+// refused credentials wrap storage.ErrPermission.
 func (s *Store) fail(ctx context.Context, addr string, err error, what string, args ...any) error {
 	doing := fmt.Sprintf(what, args...)
 	if ctx.Err() != nil {
@@ -266,6 +267,9 @@ func (s *Store) fail(ctx context.Context, addr string, err error, what string, a
 	}
 	if unavailable(err) {
 		return fmt.Errorf("%w: bigtable at %s: %s: %v", storage.ErrUnavailable, addr, doing, err)
+	}
+	if denied(err) { // see errors.go
+		return fmt.Errorf("%w: bigtable at %s: %s: %v; %s", storage.ErrPermission, addr, doing, err, credentialHint)
 	}
 	return fmt.Errorf("bigtable at %s: %s: %w", addr, doing, err)
 }
