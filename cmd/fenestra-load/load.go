@@ -25,6 +25,13 @@ type loadConfig struct {
 	keys, concurrency   int
 	timeout             time.Duration
 	serverPID, storePID int // processes whose CPU time to report (0: none)
+	// ingest rows a second are stored meanwhile (PUT /v1/tables/{table}/rows,
+	// ten calls a second); 0: none.
+	ingest      float64
+	ingestTable string
+	// every, when set, prints a line per period: the period's requests,
+	// p99 and errors, and the server's RSS, goroutines and open files.
+	every time.Duration
 }
 
 func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -41,14 +48,17 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&c.timeout, "timeout", 10*time.Second, "client timeout of a request")
 	fs.IntVar(&c.serverPID, "server-pid", 0, "the server's process id: report its CPU time per request, from /proc (Linux)")
 	fs.IntVar(&c.storePID, "store-pid", 0, "the Bigtable emulator's process id: report its CPU time per request too")
+	fs.Float64Var(&c.ingest, "ingest", 0, "rows a second to store meanwhile through PUT /v1/tables/{table}/rows (ten calls a second; 0: none)")
+	fs.StringVar(&c.ingestTable, "ingest-table", "tx", "the table --ingest writes")
+	fs.DurationVar(&c.every, "every", 0, "print a line per period: its requests, p99 and errors, and the server's RSS, goroutines and open files (a soak; 0: none)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if c.rate <= 0 || c.duration <= 0 || c.keys < 1 || c.concurrency < 1 || fs.NArg() > 0 {
+	if c.rate <= 0 || c.duration <= 0 || c.keys < 1 || c.concurrency < 1 || c.ingest < 0 || c.every < 0 || fs.NArg() > 0 {
 		fs.Usage()
 		return 2
 	}
-	rep, err := load(ctx, c)
+	rep, err := load(ctx, c, stdout)
 	if err != nil {
 		fmt.Fprintf(stderr, "fenestra-load run: %v\n", err)
 		return 1
@@ -69,6 +79,8 @@ type report struct {
 	firstErr            string
 	sent                int         // requests sent
 	cpu                 []*cpuWatch // of --server-pid and --store-pid, when given
+	ingested            int         // rows stored by --ingest (acknowledged)
+	ingestErrs          int         // --ingest calls that failed
 }
 
 // sample is the timing of one answered request.
@@ -133,6 +145,9 @@ func (r *report) print(w io.Writer, c loadConfig) {
 	for _, c := range r.cpu {
 		c.print(w, r.sent, r.elapsed)
 	}
+	if c.ingest > 0 {
+		fmt.Fprintf(w, "ingested %d rows into %s (%d calls failed)\n", r.ingested, c.ingestTable, r.ingestErrs)
+	}
 }
 
 // load sends the requests, open loop: request i is due at start +
@@ -142,7 +157,7 @@ func (r *report) print(w io.Writer, c loadConfig) {
 // for a free slot (--concurrency) included, so a server that falls behind
 // cannot hide its queue; the sender's own lateness (Go's timers wake up
 // to a millisecond late on Linux) is reported apart, as its lag.
-func load(ctx context.Context, c loadConfig) (*report, error) {
+func load(ctx context.Context, c loadConfig, stdout io.Writer) (*report, error) {
 	client := &http.Client{Timeout: c.timeout, Transport: &http.Transport{
 		MaxIdleConns: c.concurrency, MaxIdleConnsPerHost: c.concurrency, IdleConnTimeout: time.Minute}}
 	rep := &report{statuses: map[int]int{}}
@@ -170,6 +185,14 @@ func load(ctx context.Context, c loadConfig) (*report, error) {
 		}
 	}
 	start := time.Now()
+	bg, stopBG := context.WithCancel(ctx)
+	var bgs sync.WaitGroup
+	if c.ingest > 0 {
+		bgs.Go(func() { ingest(bg, client, c, rep, &mu) })
+	}
+	if c.every > 0 {
+		bgs.Go(func() { soak(bg, client, c, rep, &mu, start, stdout) })
+	}
 	for i := 0; i < total && ctx.Err() == nil; i++ {
 		due := start.Add(time.Duration(i) * interval)
 		if d := time.Until(due); d > 0 {
@@ -196,6 +219,8 @@ func load(ctx context.Context, c loadConfig) (*report, error) {
 	}
 	wg.Wait()
 	rep.elapsed = time.Since(start)
+	stopBG()
+	bgs.Wait()
 	for _, w := range rep.cpu {
 		if err := w.stop(); err != nil {
 			return nil, err
@@ -205,16 +230,111 @@ func load(ctx context.Context, c loadConfig) (*report, error) {
 	return rep, nil
 }
 
+// ingest stores c.ingest rows a second into c.ingestTable, in ten calls
+// a second, until ctx ends: new transactions of random cards, as
+// requestBody makes them.
+func ingest(ctx context.Context, client *http.Client, c loadConfig, rep *report, mu *sync.Mutex) {
+	url := strings.TrimRight(c.target, "/") + "/v1/tables/" + c.ingestTable + "/rows"
+	rnd := rand.New(rand.NewPCG(5, 6))
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	owed, id := 0.0, 2_000_000_000
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		owed += c.ingest / 10
+		n := int(owed)
+		if n == 0 {
+			continue
+		}
+		owed -= float64(n)
+		b := []byte(`{"rows":[`)
+		for k := range n {
+			if k > 0 {
+				b = append(b, ',')
+			}
+			b = appendRow(b, id, rnd.IntN(c.keys), rnd.IntN(50_000))
+			id++
+		}
+		b = append(b, "]}"...)
+		req, err := http.NewRequestWithContext(ctx, http.MethodPut, url, bytes.NewReader(b))
+		if err != nil {
+			return
+		}
+		req.Header.Set("Content-Type", "application/json")
+		if c.token != "" {
+			req.Header.Set("Authorization", "Bearer "+c.token)
+		}
+		resp, err := client.Do(req)
+		ok := err == nil && resp.StatusCode == http.StatusOK
+		if err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		mu.Lock()
+		if ok {
+			rep.ingested += n
+		} else {
+			rep.ingestErrs++
+		}
+		mu.Unlock()
+	}
+}
+
+// soak prints a line every c.every until ctx ends: the period's requests,
+// their p99 and the errors, and the server's RSS, goroutines and open
+// files (its sockets among them) from its /metrics.
+func soak(ctx context.Context, client *http.Client, c loadConfig, rep *report, mu *sync.Mutex, start time.Time, w io.Writer) {
+	fmt.Fprintf(w, "%8s %8s %10s %7s %9s %10s %10s %8s\n", "elapsed", "answers", "p99", "errors", "ingested", "RSS MiB", "goroutines", "open fds")
+	tick := time.NewTicker(c.every)
+	defer tick.Stop()
+	seen, errs := 0, 0
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		mu.Lock()
+		period := &report{samples: slices.Clone(rep.samples[seen:])}
+		seen = len(rep.samples)
+		e := rep.errors() - errs
+		errs += e
+		ingested := rep.ingested
+		mu.Unlock()
+		m, err := metrics(ctx, client, c, "process_resident_memory_bytes", "go_goroutines", "process_open_fds")
+		if err != nil && ctx.Err() != nil {
+			return
+		}
+		p99 := period.quantiles(func(s sample) time.Duration { return s.latency })(0.99)
+		fmt.Fprintf(w, "%8s %8d %10v %7d %9d %10.1f %10.0f %8.0f\n", time.Since(start).Round(min(time.Second, c.every)), len(period.samples), p99, e, ingested,
+			m["process_resident_memory_bytes"]/(1<<20), m["go_goroutines"], m["process_open_fds"])
+	}
+}
+
 // requestBody is a one-row request for card k now.
 func requestBody(i, k, cents int) []byte {
-	b := append([]byte(`{"rows":[[`), strconv.Itoa(1_000_000_000+i)...)
+	b := appendRow([]byte(`{"rows":[`), 1_000_000_000+i, k, cents)
+	return append(b, "]}"...)
+}
+
+// appendRow appends the row of transaction id, card k, now, as a JSON array.
+func appendRow(b []byte, id, k, cents int) []byte {
+	b = append(b, '[')
+	b = strconv.AppendInt(b, int64(id), 10)
 	b = append(b, `,"`...)
 	b = append(b, cardName(k)...)
 	b = append(b, `",`...)
 	b = strconv.AppendFloat(b, float64(cents)/100, 'g', -1, 64)
 	b = append(b, ',')
 	b = strconv.AppendInt(b, time.Now().UnixMilli(), 10)
-	return append(b, "]]}"...)
+	return append(b, ']')
 }
 
 // send posts one request and returns its status (0 when it failed to
@@ -263,23 +383,34 @@ func serverTotal(h string) time.Duration {
 // rss reads the server's process_resident_memory_bytes from its /metrics
 // (0 when it does not report it).
 func rss(ctx context.Context, client *http.Client, c loadConfig) (float64, error) {
+	m, err := metrics(ctx, client, c, "process_resident_memory_bytes")
+	return m["process_resident_memory_bytes"], err
+}
+
+// metrics reads the values of the unlabelled metrics names from the
+// server's /metrics (a name it does not report is missing).
+func metrics(ctx context.Context, client *http.Client, c loadConfig, names ...string) (map[string]float64, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(c.target, "/")+"/metrics", nil)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	if c.token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.token)
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return 0, fmt.Errorf("reaching %s: %w", c.target, err)
+		return nil, fmt.Errorf("reaching %s: %w", c.target, err)
 	}
 	defer resp.Body.Close()
+	m := map[string]float64{}
 	sc := bufio.NewScanner(resp.Body)
 	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "process_resident_memory_bytes "); ok {
-			return strconv.ParseFloat(strings.TrimSpace(v), 64)
+		name, v, ok := strings.Cut(sc.Text(), " ")
+		if ok && slices.Contains(names, name) {
+			if f, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil {
+				m[name] = f
+			}
 		}
 	}
-	return 0, nil
+	return m, sc.Err()
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/fenestra-dev/fenestra/emulators"
 	"github.com/fenestra-dev/fenestra/featurelang"
+	"github.com/fenestra-dev/fenestra/featurelang/eval"
 	"github.com/fenestra-dev/fenestra/functions"
 	"github.com/fenestra-dev/fenestra/storage/bigtable"
 )
@@ -57,6 +58,38 @@ func TestSetupAndRun(t *testing.T) {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("run said\n%s\nwant %q in it", out.String(), want)
 		}
+	}
+	t.Log(out.String())
+
+	// A soak: rows ingested meanwhile, a line per period. The ingested
+	// rows are stored: the cards' history grows by them.
+	out.Reset()
+	if code := run(context.Background(), []string{"run", "--target", ts.URL, "--rate", "100", "--duration", "1s", "--keys", "20",
+		"--ingest", "100", "--every", "300ms"}, &out, &errOut); code != 0 {
+		t.Fatalf("run: %d\n%s%s", code, out.String(), errOut.String())
+	}
+	lines := strings.Split(out.String(), "\n")
+	if !strings.HasPrefix(strings.TrimSpace(lines[0]), "elapsed") || len(strings.Fields(lines[1])) != 8 {
+		t.Errorf("no soak lines:\n%s", out.String())
+	}
+	var ingested int
+	for _, l := range lines {
+		if rest, ok := strings.CutPrefix(l, "ingested "); ok {
+			ingested, _ = strconv.Atoi(strings.Fields(rest)[0])
+			if !strings.Contains(l, "(0 calls failed)") {
+				t.Errorf("ingest failed: %s", l)
+			}
+		}
+	}
+	if ingested < 50 {
+		t.Errorf("ingested %d rows in a second at 100/s:\n%s", ingested, out.String())
+	}
+	stored, err := store.Scan(context.Background(), eval.Query{Table: "tx"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stored.Len != 200+ingested {
+		t.Errorf("%d rows stored, want the 200 of setup and the %d ingested", stored.Len, ingested)
 	}
 	t.Log(out.String())
 }
