@@ -87,7 +87,7 @@ func newFaultRig(t *testing.T) *faultRig {
 	emu := startEmulator(t)
 	p := startProxy(t, emu)
 	mod := compile(t, txSQL)
-	st := bigtableStore(t, p.addr(), mod, 200*time.Millisecond)
+	st := bigtableStore(t, p.addr(), mod, 400*time.Millisecond) // the request's 1.5 s apart, as in TestBigtableOutage
 	direct, err := bigtable.Open(context.Background(), bigtable.Config{Project: "p", Instance: "i", EmulatorHost: emu,
 		Prefix: strings.TrimSuffix(st.TableName("tx"), "tx"), Clock: epoch, NoGC: true})
 	if err != nil {
@@ -95,9 +95,15 @@ func newFaultRig(t *testing.T) *faultRig {
 	}
 	t.Cleanup(func() { direct.Close() })
 	fs := &faultStore{Store: st}
-	svc, err := New(mod, fs, Options{Timeout: 300 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
+	// New reads the tables' definitions: on a loaded machine the first
+	// call of a new connection can take longer than the store's timeout.
+	var svc *Service
+	for start := time.Now(); ; time.Sleep(50 * time.Millisecond) {
+		if svc, err = New(mod, fs, Options{Timeout: 1500 * time.Millisecond}); err == nil {
+			break
+		} else if time.Since(start) > 10*time.Second {
+			t.Fatal(err)
+		}
 	}
 	return &faultRig{proxy: p, emu: emu, store: fs, direct: direct, srv: NewServer(svc, ServerOptions{})}
 }
