@@ -1,6 +1,7 @@
 package dataflow
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -26,6 +27,7 @@ func init() {
 	register.DoFn3x1[context.Context, fileTask, func(int, []byte), error](&readFn{})
 	register.DoFn4x1[context.Context, int, func(*[]byte) bool, func(int, []byte), error](&evalFn{})
 	register.DoFn4x1[context.Context, int, func(*[]byte) bool, func(int, int), error](&writeFn{})
+	register.DoFn4x1[context.Context, int, func(*[]byte) bool, func(int, int), error](&waveEndFn{})
 	register.Function3x0(rowCount)
 	register.Emitter1[int]()
 	register.Emitter2[int, int]()
@@ -52,6 +54,20 @@ type BackfillJob struct {
 	// Buckets is the number of buckets (0: DefaultBuckets).
 	Buckets int
 	BadRows BadRows
+	// Wave, when Wave.Of is more than 1, makes the pipeline one wave of a
+	// backfill evaluated a share of its buckets at a time (RunWaves runs
+	// them): it writes the runs of its buckets to Wave.Dir and no output.
+	Wave Wave
+}
+
+// Wave is one wave of a backfill in waves: its pipeline reads every row
+// but evaluates only the buckets b with b % Of == N, and leaves their
+// runs (part files) in the directory Dir, where RunWaves merges the
+// runs of all the waves into the output. Of is at most the job's bucket
+// count (1 for a view that does not split).
+type Wave struct {
+	N, Of int
+	Dir   string
 }
 
 // DefaultBuckets is the bucket count of a BackfillJob that sets none,
@@ -75,7 +91,9 @@ var ErrJob = errors.New("dataflow: bad job")
 // (for GROUP BY, one row per group, in order of first appearance; for a
 // whole-table aggregate, one row), computed as the batch evaluator
 // computes it over all the rows (bit for bit). It returns a PCollection
-// of one element: the number of rows written.
+// of one element: the number of rows written (for one wave of a backfill
+// in waves, job.Wave, the number of its runs, or none when its buckets
+// have no rows).
 func Backfill(s beam.Scope, job BackfillJob) (beam.PCollection, error) {
 	s = s.Scope("dataflow.Backfill")
 	t, err := newTables(job.View, job.Inputs)
@@ -110,9 +128,10 @@ func Backfill(s beam.Scope, job BackfillJob) (beam.PCollection, error) {
 		return beam.PCollection{}, err
 	}
 	layout := bucket.Plan(job.View)
-	buckets := job.Buckets
-	if buckets <= 0 {
-		buckets = DefaultBuckets
+	buckets := bucketCount(job, layout)
+	wave := job.Wave
+	if wave.Of > 1 && (wave.N < 0 || wave.N >= wave.Of || wave.Of > buckets || wave.Dir == "") {
+		return beam.PCollection{}, fmt.Errorf("%w: wave %d of %d in %q: want 0 <= wave < waves <= %d buckets, and a directory", ErrJob, wave.N, wave.Of, wave.Dir, buckets)
 	}
 	routes := make([]route, len(t.names))
 	for i, name := range t.names {
@@ -123,25 +142,49 @@ func Backfill(s beam.Scope, job BackfillJob) (beam.PCollection, error) {
 		r := layout.Routes[name]
 		routes[i] = route{Kind: r.Kind, Cols: r.Cols}
 	}
-	if !layout.Split {
-		buckets = 1
-	}
 
-	parts := partPrefix(job.Out)
+	parts, whole := partPrefix(job.Out), ""
+	if wave.Of > 1 {
+		parts, whole = waveParts(wave.Dir), wave.Dir+"/"
+	} else {
+		wave = Wave{}
+	}
 	tasks := beam.CreateList(s, t.tasks)
-	keyed := beam.ParDo(s, &readFn{Zone: types.ZoneName(), Names: t.names, Schemas: t.schemas, Routes: routes, Buckets: buckets, BadRows: job.BadRows, Whole: parts}, tasks)
-	if layout.Always { // a whole-table aggregate has a row even of no rows
+	keyed := beam.ParDo(s, &readFn{Zone: types.ZoneName(), Names: t.names, Schemas: t.schemas, Routes: routes, Buckets: buckets, BadRows: job.BadRows,
+		Whole: cmp.Or(whole, parts), Wave: wave.N, Waves: wave.Of}, tasks)
+	if layout.Always { // a whole-table aggregate has a row even of no rows (one bucket: never in waves)
 		keyed = beam.Flatten(s, keyed, beam.ParDo(s, noRows, beam.Impulse(s)))
 	}
 	ev := &evalFn{Zone: types.ZoneName(), Plan: planJSON, Names: t.names, Schemas: t.schemas, ReqTable: t.index[job.View.RequestTable], Format: format, CSV: job.OutCSV, Parts: parts}
 	runs := beam.ParDo(s, ev, beam.GroupByKey(s, keyed))
+	if wave.Of > 1 { // the runs stay for RunWaves to merge; the files of tables read whole go
+		ended := beam.ParDo(s, &waveEndFn{}, beam.GroupByKey(s, runs))
+		return beam.ParDo(s, rowCount, beam.GroupByKey(s, ended)), nil
+	}
 	// One empty run, so that an input without rows still gets its header.
 	runs = beam.Flatten(s, runs, beam.ParDo(s, noPart, beam.Impulse(s)))
-	written := beam.ParDo(s, &writeFn{Out: job.Out, Format: format, CSV: job.OutCSV, Schema: job.View.Output, Limit: layout.Limit}, beam.GroupByKey(s, runs))
+	written := beam.ParDo(s, newWriteFn(job, format, layout), beam.GroupByKey(s, runs))
 	// The count goes through a GroupByKey of its own, so that the writer's
 	// stage has an output: prism waits for a stage without one by polling
 	// (a core busy for as long as the writer runs).
 	return beam.ParDo(s, rowCount, beam.GroupByKey(s, written)), nil
+}
+
+// bucketCount is the number of buckets of job: job.Buckets (0:
+// DefaultBuckets), or 1 for a view that does not split.
+func bucketCount(job BackfillJob, layout *bucket.Layout) int {
+	if !layout.Split {
+		return 1
+	}
+	if job.Buckets <= 0 {
+		return DefaultBuckets
+	}
+	return job.Buckets
+}
+
+// newWriteFn returns the writer of job's output, of format.
+func newWriteFn(job BackfillJob, format datafile.Format, layout *bucket.Layout) *writeFn {
+	return &writeFn{Out: job.Out, Format: format, CSV: job.OutCSV, Schema: job.View.Output, Limit: layout.Limit}
 }
 
 // rowCount passes on the writer's count of rows.

@@ -45,6 +45,15 @@
 // by every worker. A view whose windows share no partition column cannot
 // be split (package bucket says why) and runs in a single bucket.
 //
+// A runner may also hold a shuffle's elements in memory: prism does, so
+// on prism memory grows with the input too. RunWaves bounds it by
+// evaluating the buckets in waves (WavesFor says how many a memory budget
+// needs): each wave is the same pipeline keeping a share of the buckets
+// (BackfillJob.Wave), which leaves its runs in a temporary directory, and
+// the writer's merge then merges the runs of all the waves into the
+// output, byte for byte the one pipeline's. A key is never split across
+// waves, so a single key's rows must still fit.
+//
 // Materialize routes a table's rows to its writers by the key of the
 // table's first index, and a writer stores up to 262,144 rows of a table
 // in one write, so that a key's rows of a day land in one storage segment

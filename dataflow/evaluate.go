@@ -172,6 +172,9 @@ func (f *evalFn) evaluate(ctx context.Context, b int, data [][]byte, whole map[s
 		}
 	}
 	out, origins, err := f.ev.BatchRows(ctx, tables)
+	if err == nil {
+		err = ctx.Err() // a failed or interrupted run writes no more parts
+	}
 	if err != nil {
 		return fmt.Errorf("bucket %d: %w", b, err)
 	}
@@ -197,7 +200,9 @@ func newBundleWork(ctx context.Context, n int) *bundleWork {
 // do runs fn in a goroutine once a slot is free (blocking until then).
 func (w *bundleWork) do(fn func(context.Context) error) {
 	w.slots <- struct{}{}
+	active.add()
 	w.wg.Go(func() {
+		defer active.done()
 		defer func() { <-w.slots }()
 		if err := fn(w.ctx); err != nil {
 			w.mu.Lock()

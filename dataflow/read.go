@@ -99,7 +99,15 @@ type readFn struct {
 	BadRows BadRows
 	// Whole is the prefix of the files of tables read whole.
 	Whole string
+	// Wave and Waves: when Waves is more than 1, only the rows of the
+	// buckets b with b % Waves == Wave are emitted (see Wave). Every wave
+	// reads every row, so only wave 0 counts the rows of tables read
+	// whole, and the bad rows it skips.
+	Wave, Waves int
 }
+
+// inWave reports whether bucket b is one of the wave's.
+func (f *readFn) inWave(b int) bool { return f.Waves <= 1 || b%f.Waves == f.Wave }
 
 // Sizes: rows parsed per block (a file read sequentially), bytes of CSV
 // per piece (a file parsed concurrently), and the bytes of chunks
@@ -116,6 +124,8 @@ func (f *readFn) Setup() error { return types.SetZone(f.Zone) }
 
 // ProcessElement records its error as the pipeline's failure (see Run).
 func (f *readFn) ProcessElement(ctx context.Context, t fileTask, emit func(int, []byte)) error {
+	active.add()
+	defer active.done()
 	return fail(f.process(ctx, t, emit))
 }
 
@@ -203,7 +213,7 @@ type emitter struct {
 	emit    func(int, []byte)
 	pending [][]byte // per bucket (or [0] for a whole table): framed chunks
 	blocks  int      // blocks routed, for spreading them
-	rows    int      // rows read
+	rows    int      // rows routed to the wave's buckets (all of a table read whole)
 	router  *router  // of the sequential path
 	route   [][]byte // the router's output
 }
@@ -232,10 +242,13 @@ func (e *emitter) run(ctx context.Context, r datafile.RowReader) error {
 		case err != nil && err != io.EOF:
 			return err
 		}
+		if err := ctx.Err(); err != nil { // a failed or interrupted run: stop early
+			return err
+		}
 		if blk.Len == blockRows || (err == io.EOF && blk.Len > 0) {
 			seqs = e.router.seqs(seqs[:0], lines)
-			e.router.frames(blk, seqs, e.blocks, e.route)
-			e.add(ctx, blk.Len, e.route)
+			kept := e.router.frames(blk, seqs, e.blocks, e.route)
+			e.add(ctx, kept, e.route)
 			blk.Reset()
 			lines = lines[:0]
 		}
@@ -245,10 +258,14 @@ func (e *emitter) run(ctx context.Context, r datafile.RowReader) error {
 	}
 }
 
-// bad handles a bad row by the policy: it fails, or counts and logs it.
+// bad handles a bad row by the policy: it fails, or counts and logs it
+// (in wave 0 only: the later waves read the same rows again).
 func (e *emitter) bad(ctx context.Context, rowErr *datafile.RowError) error {
 	if e.fn.BadRows == FailOnBadRows {
 		return rowErr
+	}
+	if e.fn.Wave > 0 {
+		return nil
 	}
 	badRows.Inc(ctx, 1)
 	Progress.Bad.Add(1)
@@ -256,9 +273,10 @@ func (e *emitter) bad(ctx context.Context, rowErr *datafile.RowError) error {
 	return nil
 }
 
-// add takes a routed block of rows: its framed chunks per bucket, which
-// it appends to the buckets' pending elements, emitting those large
-// enough. It empties frames.
+// add takes a routed block of rows (rows of them routed to the wave's
+// buckets): its framed chunks per bucket, which it appends to the
+// buckets' pending elements, emitting those large enough. It empties
+// frames.
 func (e *emitter) add(ctx context.Context, rows int, frames [][]byte) {
 	whole := e.fn.Routes[e.t.Table].Kind == bucket.Whole
 	for b, fr := range frames {
@@ -277,8 +295,10 @@ func (e *emitter) add(ctx context.Context, rows int, frames [][]byte) {
 	}
 	e.blocks++
 	e.rows += rows
-	rowsRead.Inc(ctx, int64(rows))
-	Progress.Read.Add(int64(rows))
+	if !whole || e.fn.Wave == 0 {
+		rowsRead.Inc(ctx, int64(rows))
+		Progress.Read.Add(int64(rows))
+	}
 }
 
 // finish emits the pending chunks; a table read whole goes to its file,
@@ -300,7 +320,9 @@ func (e *emitter) finish(ctx context.Context) error {
 		return fmt.Errorf("reading table %s: %w", e.fn.Names[e.t.Table], err)
 	}
 	for b := range e.fn.Buckets {
-		e.emit(b, wholeRef(name))
+		if e.fn.inWave(b) {
+			e.emit(b, wholeRef(name))
+		}
 	}
 	return nil
 }
@@ -318,10 +340,12 @@ func isWholeRef(elem []byte) (string, bool) {
 	return string(elem[1:]), true
 }
 
-// router routes the rows of a file's blocks to buckets, as framed chunks.
-// A router is used by one goroutine at a time.
+// router routes the rows of a file's blocks to buckets, as framed chunks,
+// keeping those of the wave's buckets. A router is used by one goroutine
+// at a time.
 type router struct {
 	table, file, buckets int
+	inWave               func(b int) bool
 	route                route
 	hasher               *bucket.Hasher
 	idx                  [][]int32
@@ -330,7 +354,7 @@ type router struct {
 
 func (e *emitter) newRouter() *router {
 	rt := e.fn.Routes[e.t.Table]
-	r := &router{table: e.t.Table, file: e.t.File, buckets: e.fn.Buckets, route: rt}
+	r := &router{table: e.t.Table, file: e.t.File, buckets: e.fn.Buckets, inWave: e.fn.inWave, route: rt}
 	if rt.Kind == bucket.Keyed {
 		r.hasher = bucket.NewHasher(rt.Cols, e.fn.Buckets)
 		r.idx = make([][]int32, e.fn.Buckets)
@@ -347,15 +371,19 @@ func (r *router) seqs(dst []uint64, lines []int64) []uint64 {
 }
 
 // frames appends the rows of blk, the file's block number block, to
-// out[b], as a framed chunk per bucket b that has rows (out[0] for a
-// table read whole).
-func (r *router) frames(blk *types.Block, seqs []uint64, block int, out [][]byte) {
+// out[b], as a framed chunk per bucket b of the wave that has rows
+// (out[0] for a table read whole, all of whose rows it keeps). It returns
+// the number of rows kept.
+func (r *router) frames(blk *types.Block, seqs []uint64, block int, out [][]byte) (kept int) {
 	switch r.route.Kind {
 	case bucket.Whole:
 		out[0] = r.frame(out[0], blk, nil, seqs)
+		return blk.Len
 	case bucket.Spread:
-		b := (r.file + block) % r.buckets
-		out[b] = r.frame(out[b], blk, nil, seqs)
+		if b := (r.file + block) % r.buckets; r.inWave(b) {
+			out[b] = r.frame(out[b], blk, nil, seqs)
+			return blk.Len
+		}
 	case bucket.Keyed:
 		for b := range r.idx {
 			r.idx[b] = r.idx[b][:0]
@@ -365,11 +393,13 @@ func (r *router) frames(blk *types.Block, seqs []uint64, block int, out [][]byte
 			r.idx[b] = append(r.idx[b], int32(i))
 		}
 		for b, rows := range r.idx {
-			if len(rows) > 0 {
+			if len(rows) > 0 && r.inWave(b) {
 				out[b] = r.frame(out[b], blk, rows, seqs)
+				kept += len(rows)
 			}
 		}
 	}
+	return kept
 }
 
 // frame appends the rows idx of blk (nil: all) as a framed chunk to dst.
@@ -380,8 +410,8 @@ func (r *router) frame(dst []byte, blk *types.Block, idx []int32, seqs []uint64)
 
 // piece is the parsed, routed rows of one piece of a file.
 type piece struct {
-	frames [][]byte // per bucket
-	rows   int
+	frames [][]byte             // per bucket
+	rows   int                  // rows kept (see router.frames)
 	bad    []*datafile.RowError // rows skipped, in order
 	err    error                // what stopped the piece: the file fails
 	done   chan struct{}        // closed when the fields above are set
@@ -488,7 +518,6 @@ func (e *emitter) parse(r *datafile.Reader, n int, rt *router, blocks chan *type
 	if blk.Len == 0 {
 		return
 	}
-	p.rows = blk.Len
 	p.frames = make([][]byte, len(e.pending))
-	rt.frames(blk, rt.seqs(nil, lines), n, p.frames)
+	p.rows = rt.frames(blk, rt.seqs(nil, lines), n, p.frames)
 }

@@ -56,7 +56,18 @@ func (f *writeFn) process(ctx context.Context, _ int, parts func(*[]byte) bool) 
 			names = append(names, string(name))
 		}
 	}
-	fs, err := filesystem.New(ctx, f.Out)
+	return f.write(ctx, names, wholeFiles)
+}
+
+// write merges the runs names into the output, then removes them and the
+// files wholeFiles (on one file system, which may be the output's or
+// another). It returns the number of rows written.
+func (f *writeFn) write(ctx context.Context, names, wholeFiles []string) (int, error) {
+	on := f.Out
+	if files := slices.Concat(names, wholeFiles); len(files) > 0 {
+		on = files[0]
+	}
+	fs, err := filesystem.New(ctx, on)
 	if err != nil {
 		return 0, err
 	}
@@ -109,6 +120,9 @@ func (f *writeFn) merge(ctx context.Context, out rowSink, runs []*wire.RecordRea
 			rowsWritten.Inc(ctx, int64(n-reported))
 			Progress.Written.Add(int64(n - reported))
 			reported = n
+			if err := ctx.Err(); err != nil { // interrupted
+				return n, err
+			}
 		}
 		switch err := r.Next(); {
 		case err == io.EOF:

@@ -10,6 +10,7 @@ import (
 	"os"
 	"runtime/pprof"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -243,10 +244,17 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	viewName := pf.fs.String("view", "", "the view to compute (needed when the file deploys several)")
 	out := pf.fs.String("out", "", "the training set file (.csv, .jsonl or .parquet)")
 	buckets := pf.fs.Int("buckets", 0, "buckets the rows are split into by window key (default: one per 4 MiB of input, at least 16)")
+	memory := pf.fs.String("memory", "", "on prism, the memory the backfill is to stay within, such as 512MB or 4GB: a larger input is evaluated in waves, a share of the buckets at a time (default: a quarter of the machine's memory)")
+	tmpDir := pf.fs.String("tmp-dir", "", "where a backfill in waves keeps its runs until they are merged, about the output's size (default: the system's temporary directory)")
 	profile := cpuProfileFlag(pf.fs)
 	mod, policy, code := pf.parse(args, stderr)
 	if mod == nil {
 		return code
+	}
+	budget, err := memoryBudget(*memory)
+	if err != nil {
+		fmt.Fprintf(stderr, "fenestra backfill: --memory: %v\n", err)
+		return 2
 	}
 	stop, err := profile()
 	if err != nil {
@@ -272,12 +280,126 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	if job.Buckets <= 0 {
 		job.Buckets = dataflow.BucketsFor(size)
 	}
+	if waves := dataflow.WavesFor(job, size, budget); waves > 1 && runnerName() == "prism" {
+		return runWaves(ctx, job, waves, *tmpDir, stdout, stderr)
+	}
 	p, s := beam.NewPipelineWithRoot()
 	if _, err := dataflow.Backfill(s, job); err != nil {
 		fmt.Fprintf(stderr, "fenestra backfill: %v\n", err)
 		return 2
 	}
 	return runPipeline(ctx, "backfill", p, "to "+*out, stdout, stderr)
+}
+
+// runWaves runs a backfill in waves (dataflow.RunWaves), printing a line
+// on stderr after each wave and the summary line of runPipeline, and
+// returns the exit code.
+func runWaves(ctx context.Context, job dataflow.BackfillJob, waves int, tmpDir string, stdout, stderr io.Writer) int {
+	dataflow.Progress.Read.Store(0)
+	dataflow.Progress.Bad.Store(0)
+	dataflow.Progress.Written.Store(0)
+	start := time.Now()
+	clear := ""
+	if isTerminal(stderr) {
+		clear = "\r\033[K" // over the progress line
+		stop := showProgress(stderr, start)
+		defer stop()
+	}
+	var read, bad int64
+	n, err := dataflow.RunWaves(ctx, job, waves, tmpDir, func(w dataflow.WaveStats) {
+		read, bad = read+w.Read, bad+w.Bad
+		fmt.Fprintf(stderr, "%sbackfill: wave %d of %d: %d rows read, %s of runs in %s, in %v\n",
+			clear, w.N+1, w.Of, w.Read, humanBytes(w.Runs), w.Dir, w.Elapsed.Round(time.Millisecond))
+	})
+	elapsed := time.Since(start)
+	if err != nil {
+		fmt.Fprintf(stderr, "fenestra backfill: %v\n", err)
+		return 1
+	}
+	rate := float64(read) / max(elapsed.Seconds(), 1e-9)
+	fmt.Fprintf(stdout, "backfill: %d rows read, %d bad rows skipped, %d rows written to %s in %v (%s rows/s, runner %s, %d waves)\n",
+		read, bad, n, job.Out, elapsed.Round(time.Millisecond), humanCount(rate), runnerName(), waves)
+	return 0
+}
+
+// memoryBudget returns the memory --memory gives, in bytes: flag's size,
+// or, when it is empty, a quarter of the machine's memory (0, no budget,
+// where that is unknown).
+func memoryBudget(flag string) (int64, error) {
+	if flag != "" {
+		return parseSize(flag)
+	}
+	return machineMemory() / 4, nil
+}
+
+// machineMemory returns the memory of the machine (/proc/meminfo's
+// MemTotal), or of the cgroup this process is in if less, or 0 where
+// neither is known.
+func machineMemory() int64 {
+	var total int64
+	if data, err := os.ReadFile("/proc/meminfo"); err == nil {
+		for line := range strings.Lines(string(data)) {
+			if rest, ok := strings.CutPrefix(line, "MemTotal:"); ok {
+				if kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64); err == nil {
+					total = kb << 10
+				}
+			}
+		}
+	}
+	if data, err := os.ReadFile("/sys/fs/cgroup/memory.max"); err == nil {
+		if limit, err := strconv.ParseInt(strings.TrimSpace(string(data)), 10, 64); err == nil && limit > 0 && (total == 0 || limit < total) {
+			total = limit
+		}
+	}
+	return total
+}
+
+// sizeUnits are the units parseSize knows, lower case.
+var sizeUnits = map[string]float64{
+	"": 1, "b": 1,
+	"kb": 1e3, "mb": 1e6, "gb": 1e9, "tb": 1e12,
+	"kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30, "tib": 1 << 40,
+}
+
+// parseSize parses a size in bytes: a number (a fraction too) and a unit,
+// B, KB, MB, GB, TB (powers of 1000) or KiB, MiB, GiB, TiB (of 1024), in
+// any case; a number alone is bytes. It must be at least one byte.
+func parseSize(s string) (int64, error) {
+	t := strings.TrimSpace(s)
+	i := strings.IndexFunc(t, func(r rune) bool { return (r < '0' || r > '9') && r != '.' })
+	if i < 0 {
+		i = len(t)
+	}
+	unit := strings.TrimSpace(t[i:])
+	v, err := strconv.ParseFloat(t[:i], 64)
+	if err != nil {
+		return 0, fmt.Errorf("want a size such as 512MB or 4GB, got %q", s)
+	}
+	mul, ok := sizeUnits[strings.ToLower(unit)]
+	if !ok {
+		return 0, fmt.Errorf("unknown unit %q in %q: want B, KB, MB, GB, TB, KiB, MiB, GiB or TiB", unit, s)
+	}
+	n := v * mul
+	switch {
+	case n < 1:
+		return 0, fmt.Errorf("%q is less than a byte", s)
+	case n >= 1<<62:
+		return 0, fmt.Errorf("%q is too large", s)
+	}
+	return int64(n), nil
+}
+
+// humanBytes renders n bytes as 950 B, 12.3 kB, 1.05 MB or 2.1 GB.
+func humanBytes(n int64) string {
+	switch f := float64(n); {
+	case f >= 1e9:
+		return fmt.Sprintf("%.3g GB", f/1e9)
+	case f >= 1e6:
+		return fmt.Sprintf("%.3g MB", f/1e6)
+	case f >= 1e3:
+		return fmt.Sprintf("%.3g kB", f/1e3)
+	}
+	return fmt.Sprintf("%d B", n)
 }
 
 // cpuProfileFlag adds --cpuprofile to fs and returns what starts the

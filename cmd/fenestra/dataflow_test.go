@@ -93,6 +93,20 @@ func TestBackfillCommand(t *testing.T) {
 			}
 		})
 	}
+	t.Run("waves", func(t *testing.T) {
+		tmp := t.TempDir()
+		args := []string{"backfill", "--sql", "testdata/ok.sql", "--table", "tx=" + p("a.csv"), "--table", "tx=" + p("b.jsonl"),
+			"--out", p("o6.csv"), "--buckets", "3", "--memory", "1KB", "--tmp-dir", tmp}
+		checkRun(t, args, 0, []string{"backfill: 4 rows read, 0 bad rows skipped, 4 rows written to " + p("o6.csv"), "3 waves)"},
+			[]string{"backfill: wave 1 of 3: ", "backfill: wave 3 of 3: ", " of runs in " + tmp + "/fenestra-backfill-"})
+		if got, _ := os.ReadFile(p("o6.csv")); string(got) != "id,spend_1d\n1,1.5\n2,2\n3,5.5\n4,13.5\n" {
+			t.Errorf("output of the waves:\n%s", got)
+		}
+		if entries, _ := os.ReadDir(tmp); len(entries) > 0 {
+			t.Errorf("the waves left %s in --tmp-dir", entries[0].Name())
+		}
+		checkRun(t, append(args[:len(args)-4], "--memory", "lots"), 2, nil, []string{"fenestra backfill: --memory: want a size such as 512MB or 4GB"})
+	})
 	t.Run("several views", func(t *testing.T) {
 		checkRun(t, []string{"backfill", "--sql", p("two.sql"), "--table", "tx=" + p("a.csv"), "--out", p("o.csv")}, 2, nil,
 			[]string{"has 2 views: pick one with --view (a, b)"})
@@ -202,5 +216,45 @@ DEPLOY plain SELECT id, sum(amount) OVER w AS s FROM tx
 	}
 	if got := names(tiledViews(mod, mod.Tables[1:])); len(got) != 0 {
 		t.Errorf("without tx loaded: %v, want none", got)
+	}
+}
+
+// TestParseSize checks the sizes --memory takes, and its errors.
+func TestParseSize(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in   string
+		want int64
+		err  string
+	}{
+		{in: "512MB", want: 512e6},
+		{in: "4GB", want: 4e9},
+		{in: "4gb", want: 4e9},
+		{in: "1.5GiB", want: 3 << 29},
+		{in: "256 MiB", want: 256 << 20},
+		{in: "2048", want: 2048},
+		{in: "1KB", want: 1000},
+		{in: "", err: `want a size such as 512MB or 4GB, got ""`},
+		{in: "GB", err: `want a size such as 512MB or 4GB, got "GB"`},
+		{in: "lots", err: `want a size such as 512MB or 4GB, got "lots"`},
+		{in: "1..5GB", err: `want a size such as 512MB or 4GB`},
+		{in: "4G", err: `unknown unit "G" in "4G": want B, KB, MB, GB, TB, KiB, MiB, GiB or TiB`},
+		{in: "4 PB", err: `unknown unit "PB"`},
+		{in: "-1GB", err: `want a size such as 512MB or 4GB, got "-1GB"`},
+		{in: "0", err: `"0" is less than a byte`},
+		{in: "0.5B", err: "less than a byte"},
+		{in: "9999999TB", err: "too large"},
+	}
+	for _, tt := range tests {
+		got, err := parseSize(tt.in)
+		switch {
+		case tt.err == "" && (err != nil || got != tt.want):
+			t.Errorf("parseSize(%q) = %d, %v; want %d", tt.in, got, err, tt.want)
+		case tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)):
+			t.Errorf("parseSize(%q) = %d, %v; want an error with %q", tt.in, got, err, tt.err)
+		}
+	}
+	if m, err := memoryBudget(""); err != nil || m < 0 {
+		t.Errorf("the default budget: %d, %v", m, err)
 	}
 }
