@@ -3,9 +3,11 @@ package dataflow_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
@@ -27,6 +29,40 @@ func counter(r beam.PipelineResult, name string) int64 {
 		}
 	}
 	return -1
+}
+
+// TestConcurrentFailures runs backfills of different bad files at once
+// in this process: each Run reports its own pipeline's DoFn error.
+func TestConcurrentFailures(t *testing.T) {
+	mod, err := featurelang.Compile("spend.sql", badRowsSQL, featurelang.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 4
+	errs := make([]error, n)
+	ins := make([]string, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		ins[i] = filepath.Join(t.TempDir(), "tx.csv")
+		data := "card,amount,ts\n" + strings.Repeat("a,1,1000\n", i+1) + "a,2\n"
+		if err := os.WriteFile(ins[i], []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		p, s := beam.NewPipelineWithRoot()
+		if _, err := dataflow.Backfill(s, dataflow.BackfillJob{View: mod.Views[0], Out: filepath.Join(t.TempDir(), "out.csv"),
+			Inputs: []dataflow.Input{{Table: "tx", Path: ins[i]}}}); err != nil {
+			t.Fatal(err)
+		}
+		wg.Go(func() { _, errs[i] = dataflow.Run(context.Background(), p) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		want := fmt.Sprintf("%s:%d: 2 fields, the header has 3", ins[i], i+3)
+		var pe *dataflow.PipelineError
+		if !errors.As(err, &pe) || err.Error() != want {
+			t.Errorf("backfill %d: %v; want a PipelineError %q", i, err, want)
+		}
+	}
 }
 
 // TestBackfillBadRows checks both policies on a file with two bad rows: a

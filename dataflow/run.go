@@ -2,6 +2,8 @@ package dataflow
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
@@ -12,19 +14,15 @@ import (
 // process, by default) and waits for it. When a DoFn that ran in this
 // process failed (prism, LOOPBACK), the error is a *PipelineError whose
 // message is that DoFn's error — "tx.csv:3: 2 fields, the header has 3"
-// rather than the runner's report around it.
+// rather than the runner's report around it. Pipelines may run at once
+// (a stream beside a backfill): each gets the failure its runner reports.
 func Run(ctx context.Context, p *beam.Pipeline) (beam.PipelineResult, error) {
-	failure.Lock()
-	failure.err = nil
-	failure.Unlock()
 	r, err := beamx.RunWithMetrics(ctx, p)
 	if err == nil {
 		return r, nil
 	}
-	failure.Lock()
-	defer failure.Unlock()
-	if failure.err != nil {
-		return r, &PipelineError{Cause: failure.err, Runner: err}
+	if cause := reported(err); cause != nil {
+		return r, &PipelineError{Cause: cause, Runner: err}
 	}
 	return r, err
 }
@@ -40,22 +38,43 @@ func (e *PipelineError) Unwrap() []error {
 	return []error{e.Cause, e.Runner}
 }
 
-// failure is the first DoFn error of the pipeline Run is running.
-var failure struct {
+// failures are the latest DoFn errors of this process's pipelines, oldest
+// first; Run takes out the one its runner reports.
+var failures struct {
 	sync.Mutex
-	err error
+	errs []error
 }
 
-// fail records err as the pipeline's failure (the first one wins) and
-// returns it; DoFns return their errors through it.
+// maxFailures bounds failures: errors no Run takes (a pipeline on a
+// runner that reports them otherwise) are dropped oldest first.
+const maxFailures = 64
+
+// fail records err as a pipeline's failure and returns it; DoFns return
+// their errors through it.
 func fail(err error) error {
 	if err == nil {
 		return nil
 	}
-	failure.Lock()
-	if failure.err == nil {
-		failure.err = err
+	failures.Lock()
+	if len(failures.errs) == maxFailures {
+		failures.errs = slices.Delete(failures.errs, 0, 1)
 	}
-	failure.Unlock()
+	failures.errs = append(failures.errs, err)
+	failures.Unlock()
 	return err
+}
+
+// reported takes out of failures the DoFn error the runner's error
+// reports (its message is in the report), the earliest if several are.
+func reported(runErr error) error {
+	msg := runErr.Error()
+	failures.Lock()
+	defer failures.Unlock()
+	for i, e := range failures.errs {
+		if strings.Contains(msg, e.Error()) {
+			failures.errs = slices.Delete(failures.errs, i, i+1)
+			return e
+		}
+	}
+	return nil
 }
