@@ -84,20 +84,13 @@ type faultRig struct {
 
 func newFaultRig(t *testing.T) *faultRig {
 	t.Helper()
-	emu := startEmulator(t)
-	p := startProxy(t, emu)
 	mod := compile(t, txSQL)
-	st := bigtableStore(t, p.addr(), mod, 400*time.Millisecond) // the request's 1.5 s apart, as in TestBigtableOutage
-	direct, err := bigtable.Open(context.Background(), bigtable.Config{Project: "p", Instance: "i", EmulatorHost: emu,
-		Prefix: strings.TrimSuffix(st.TableName("tx"), "tx"), Clock: epoch, NoGC: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { direct.Close() })
+	p, st, direct := proxiedStore(t, mod, 400*time.Millisecond) // the request's 1.5 s apart, as in TestBigtableOutage
 	fs := &faultStore{Store: st}
 	// New reads the tables' definitions: on a loaded machine the first
 	// call of a new connection can take longer than the store's timeout.
 	var svc *Service
+	var err error
 	for start := time.Now(); ; time.Sleep(50 * time.Millisecond) {
 		if svc, err = New(mod, fs, Options{Timeout: 1500 * time.Millisecond}); err == nil {
 			break
@@ -105,7 +98,7 @@ func newFaultRig(t *testing.T) *faultRig {
 			t.Fatal(err)
 		}
 	}
-	return &faultRig{proxy: p, emu: emu, store: fs, direct: direct, srv: NewServer(svc, ServerOptions{})}
+	return &faultRig{proxy: p, emu: p.backend, store: fs, direct: direct, srv: NewServer(svc, ServerOptions{})}
 }
 
 // faultRun is what a load run through a fault saw.

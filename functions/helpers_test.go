@@ -85,21 +85,46 @@ var prefixes atomic.Int64
 // call to Bigtable.
 func bigtableStore(t testing.TB, addr string, mod *featurelang.Module, timeout ...time.Duration) *bigtable.Store {
 	t.Helper()
-	ctx := context.Background()
 	cfg := bigtable.Config{Project: "p", Instance: "i", EmulatorHost: addr,
 		Prefix: fmt.Sprintf("t%d_", prefixes.Add(1)), Clock: epoch, NoGC: true}
 	if len(timeout) > 0 {
 		cfg.Timeout = timeout[0]
 	}
-	s, err := bigtable.Open(ctx, cfg)
+	s := openStore(t, cfg)
+	if err := s.Init(context.Background(), mod.Tables); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func openStore(t testing.TB, cfg bigtable.Config) *bigtable.Store {
+	t.Helper()
+	s, err := bigtable.Open(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	if err := s.Init(ctx, mod.Tables); err != nil {
+	return s
+}
+
+// proxiedStore starts an emulator holding mod's tables and returns a
+// proxy to it, a store whose calls go through the proxy with the given
+// per-call timeout, and a store of the same tables reaching the emulator
+// directly. The tables are created through the direct one, whose calls
+// have the default timeout: a loaded machine's first calls can outlast a
+// short one.
+func proxiedStore(t testing.TB, mod *featurelang.Module, timeout time.Duration) (p *proxy, proxied, direct *bigtable.Store) {
+	t.Helper()
+	emu := startEmulator(t)
+	cfg := bigtable.Config{Project: "p", Instance: "i", EmulatorHost: emu,
+		Prefix: fmt.Sprintf("t%d_", prefixes.Add(1)), Clock: epoch, NoGC: true}
+	direct = openStore(t, cfg)
+	if err := direct.Init(context.Background(), mod.Tables); err != nil {
 		t.Fatal(err)
 	}
-	return s
+	p = startProxy(t, emu)
+	cfg.EmulatorHost, cfg.Timeout = p.addr(), timeout
+	return p, openStore(t, cfg), direct
 }
 
 // response is an HTTP answer.

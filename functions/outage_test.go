@@ -94,9 +94,8 @@ func TestBigtableOutage(t *testing.T) {
 		t.Skip("waits for gRPC to reconnect")
 	}
 	t.Parallel()
-	p := startProxy(t, startEmulator(t))
 	mod := compile(t, txSQL)
-	store := bigtableStore(t, p.addr(), mod, 400*time.Millisecond)
+	p, store, _ := proxiedStore(t, mod, 400*time.Millisecond)
 	var svc *Service
 	// New reads the tables' definitions: on a loaded machine the first
 	// call of a new connection can take longer than the store's timeout.
