@@ -93,10 +93,8 @@ func eventsRead(v *functions.View, reads []eval.Read) (*eval.Read, *plan.Table, 
 		if rd.Table != t.Name || len(rd.Keys) == 0 || rd.TS == "" || !strings.HasPrefix(rd.Why, "window") {
 			continue
 		}
-		for _, ix := range t.Indexes {
-			if ix.TS == rd.TS && sameSet(ix.Keys, rd.Keys) {
-				return rd, t, ix
-			}
+		if i := t.FindIndex(rd.Keys, rd.TS); i >= 0 {
+			return rd, t, t.Indexes[i]
 		}
 	}
 	for _, ix := range t.Indexes {
@@ -105,20 +103,4 @@ func eventsRead(v *functions.View, reads []eval.Read) (*eval.Read, *plan.Table, 
 		}
 	}
 	return nil, nil, nil
-}
-
-func sameSet(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for _, x := range a {
-		found := false
-		for _, y := range b {
-			found = found || x == y
-		}
-		if !found {
-			return false
-		}
-	}
-	return true
 }
