@@ -7,6 +7,9 @@ import (
 	"sync"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/options/jobopts"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/runners"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/x/beamx"
 )
 
@@ -17,6 +20,7 @@ import (
 // rather than the runner's report around it. Pipelines may run at once
 // (a stream beside a backfill): each gets the failure its runner reports.
 func Run(ctx context.Context, p *beam.Pipeline) (beam.PipelineResult, error) {
+	startPrism(ctx)
 	r, err := beamx.RunWithMetrics(ctx, p)
 	if err == nil {
 		return r, nil
@@ -78,3 +82,35 @@ func reported(runErr error) error {
 	}
 	return nil
 }
+
+// prismStarted runs startPrism's first pipeline once per process.
+var prismStarted sync.Once
+
+// startPrism makes sure prism's in-process job server runs before
+// pipelines start at once. Prism starts it on its first run and records
+// its address in Beam's global flags without a lock, so two first runs
+// at once (a stream and a backfill in one process) race on those flags.
+// An empty pipeline run once, before any other, starts it; every later
+// Run happens after it (sync.Once), so each reads the address it wrote.
+// Other runners (--runner, --endpoint given) need nothing.
+func startPrism(ctx context.Context) {
+	prismStarted.Do(func() {
+		switch *runners.Runner {
+		case "", "prism", "PrismRunner":
+		default:
+			return
+		}
+		if *jobopts.Endpoint != "" {
+			return
+		}
+		p := beam.NewPipeline()
+		beam.ParDo0(p.Root(), discardImpulse, beam.Impulse(p.Root()))
+		// A failure here is the runner's, and the first real pipeline
+		// meets it again and reports it.
+		_, _ = beamx.RunWithMetrics(ctx, p)
+	})
+}
+
+func discardImpulse([]byte) {}
+
+func init() { register.Function1x0(discardImpulse) }
