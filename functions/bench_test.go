@@ -8,11 +8,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/fenestra-dev/fenestra/featurelang/eval"
 	"github.com/fenestra-dev/fenestra/featurelang/plan"
 	"github.com/fenestra-dev/fenestra/featurelang/types"
 	"github.com/fenestra-dev/fenestra/storage"
+	"github.com/fenestra-dev/fenestra/storage/bigtable"
 )
 
 // benchKeys and benchHistory shape the benchmarks' history: keys with
@@ -40,8 +42,8 @@ func historyBlock(keys int) *types.Block {
 func cardName(k int) string { return fmt.Sprintf("card%05d", k) }
 
 // benchService returns a service of txSQL over a store holding the
-// history.
-func benchService(b *testing.B, store storage.Store) *Service {
+// history, ingested at once or, with rowByRow, a row at a time.
+func benchService(b *testing.B, store storage.Store, rowByRow ...bool) *Service {
 	b.Helper()
 	mod := compile(b, txSQL)
 	ctx := context.Background()
@@ -52,8 +54,17 @@ func benchService(b *testing.B, store storage.Store) *Service {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := svc.Ingest(ctx, "tx", historyBlock(benchKeys)); err != nil {
-		b.Fatal(err)
+	h := historyBlock(benchKeys)
+	if len(rowByRow) == 0 || !rowByRow[0] {
+		if err := svc.Ingest(ctx, "tx", h); err != nil {
+			b.Fatal(err)
+		}
+		return svc
+	}
+	for i := range h.Len {
+		if err := svc.Ingest(ctx, "tx", oneRow(h, i)); err != nil {
+			b.Fatal(err)
+		}
 	}
 	return svc
 }
@@ -193,23 +204,30 @@ func BenchmarkDecodeCompute(b *testing.B) {
 // BenchmarkComputeBigtableOnline is BenchmarkComputeBigtable with the
 // history written a row at a time, as online ingestion (and store: true)
 // writes it: a storage segment per row, where a bulk write leaves one per
-// key and day.
+// key and day. "compacted" lets the store compact the day rows the first
+// requests read (the default); "segment-per-row" turns compaction off.
 func BenchmarkComputeBigtableOnline(b *testing.B) {
-	mod := compile(b, txSQL)
-	store := bigtableStore(b, startEmulator(b), mod)
-	ctx := context.Background()
-	if err := store.Init(ctx, mod.Tables); err != nil {
-		b.Fatal(err)
+	for _, bc := range []struct {
+		name      string
+		compactAt int
+	}{{"compacted", 0}, {"segment-per-row", -1}} {
+		b.Run(bc.name, func(b *testing.B) {
+			store := openStore(b, bigtable.Config{Project: "p", Instance: "i", EmulatorHost: startEmulator(b),
+				Clock: epoch, NoGC: true, CompactAt: bc.compactAt})
+			svc := benchService(b, store, true)
+			ctx := context.Background()
+			for k := range benchKeys { // the first reads queue the day rows
+				if _, err := svc.Compute(ctx, "features", txBlock(tx(1_000_000+int64(k), cardName(k), 12.5, t0)), false); err != nil {
+					b.Fatal(err)
+				}
+			}
+			for st := store.CompactStats(); st.Queued > st.Compacted+st.Conflicts+st.Skipped+st.Failed; st = store.CompactStats() {
+				time.Sleep(time.Millisecond)
+			}
+			if st := store.CompactStats(); (bc.compactAt == 0) != (st.Compacted == benchKeys*10) {
+				b.Fatalf("compaction: %+v", st)
+			}
+			benchCompute(b, svc)
+		})
 	}
-	svc, err := New(mod, store, Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	h := historyBlock(benchKeys)
-	for i := range h.Len {
-		if err := svc.Ingest(ctx, "tx", oneRow(h, i)); err != nil {
-			b.Fatal(err)
-		}
-	}
-	benchCompute(b, svc)
 }

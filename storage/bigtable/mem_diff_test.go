@@ -29,14 +29,32 @@ CREATE TABLE ev (k string, n smallint, b bigint, d double, v int, ts timestamp, 
 
 // TestAgainstMem writes random rows to the Bigtable store and to
 // storage.Mem and checks that random reads and scans give identical
-// results, as the clock moves.
+// results, as the clock moves: without compaction, and with day rows
+// compacted from 2 segments on, while the writes and reads go on.
 func TestAgainstMem(t *testing.T) {
 	t.Parallel()
+	for _, at := range []int{-1, 2} {
+		t.Run(fmt.Sprintf("compactAt=%d", at), func(t *testing.T) {
+			t.Parallel()
+			bt := againstMem(t, at)
+			st := bt.CompactStats()
+			t.Logf("compaction: %+v", st)
+			if at > 0 && st.Compacted == 0 {
+				t.Errorf("compaction from %d segments: no day row compacted: %+v", at, st)
+			}
+			if at < 0 && st != (CompactStats{}) {
+				t.Errorf("compaction off: %+v", st)
+			}
+		})
+	}
+}
+
+func againstMem(t *testing.T, compactAt int) *Store {
 	// The rows' times straddle midnight UTC, and t2's span days, so reads
 	// cross the day boundaries of Bigtable rows.
 	clock := time.Date(2024, 1, 1, 0, 30, 0, 0, time.UTC)
 	now := func() time.Time { return clock }
-	bt := openStore(t, startEmulator(t), Config{Clock: now, NoGC: true})
+	bt := openStore(t, startEmulator(t), Config{Clock: now, NoGC: true, CompactAt: compactAt})
 	mem := storage.NewMem(now)
 	ctx := context.Background()
 	tables := compile(t, diffSQL)
@@ -145,6 +163,8 @@ func TestAgainstMem(t *testing.T) {
 			}
 		}
 	}
+	waitCompacted(t, bt)
+	return bt
 }
 
 func run(b *types.Block, err error) string {

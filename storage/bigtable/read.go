@@ -241,6 +241,7 @@ func (s *Store) scan(ctx context.Context, sc *scan, fam string, rg bigtable.RowS
 		if len(sc.rows) == 0 && !sc.keepVersion {
 			return true
 		}
+		s.compact.met(sc.t, fam, row.Key(), segments)
 		sc.key = row.Key()
 		if !f(row.Key(), mergeSegments(sc.rows, segments == 1)) {
 			res.stopped = true

@@ -72,6 +72,10 @@ type Config struct {
 	// server's wall clock: use NoGC with a Clock that is not the wall
 	// clock (tests, replays of old data).
 	NoGC bool
+	// CompactAt is the number of segments in a day row at which a read
+	// queues the row for compaction (compact.go): DefaultCompactAt when
+	// zero, never when negative.
+	CompactAt int
 }
 
 // Store is a storage.Store on Bigtable. The layout of its tables is
@@ -88,6 +92,7 @@ type Store struct {
 	admin     *bigtable.AdminClient
 
 	lastStamp atomic.Uint64 // the last write stamp given (see stamp)
+	compact   *compactor
 
 	mu     sync.RWMutex
 	tables map[string]*table // by fenestra table name, once initialised or described
@@ -113,6 +118,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		cfg.Timeout = DefaultTimeout
 	}
 	s := &Store{cfg: cfg, now: cfg.Clock, log: cfg.Logger, addr: dataAddr, adminAddr: adminAddr, tables: map[string]*table{}}
+	s.compact = newCompactor(s, cfg.CompactAt)
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -150,8 +156,9 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	return s, nil
 }
 
-// Close releases the store's connections.
+// Close stops compaction and releases the store's connections.
 func (s *Store) Close() error {
+	s.compact.close()
 	var errs []error
 	if s.client != nil {
 		errs = append(errs, s.client.Close())
