@@ -31,6 +31,9 @@ type InProcess struct {
 	init *bigtable.Store // loads the tables
 	// tiles counts the tiles of long windows the replay's requests read.
 	tiles atomic.Int64
+	// compacted and segments count the day rows the sessions' stores
+	// compacted (bigtable.CompactStats) and the segments those held.
+	compacted, segments atomic.Int64
 	// static are the tables the replay does not write, read through a
 	// cache per session (staticReads); nil when there are none.
 	static staticTables
@@ -39,6 +42,11 @@ type InProcess struct {
 // TilesRead returns how many tiles of long windows the requests read
 // instead of their rows.
 func (p *InProcess) TilesRead() int64 { return p.tiles.Load() }
+
+// Compacted returns how many day rows the closed sessions' stores
+// compacted, and the segments those rows held before: the replay writes
+// a row at a time, as online ingestion does.
+func (p *InProcess) Compacted() (rows, segments int64) { return p.compacted.Load(), p.segments.Load() }
 
 // NewInProcess starts an emulator and creates mod's tables in it; view
 // names the DEPLOY view of mod to serve. Close stops the emulator.
@@ -82,7 +90,7 @@ func (p *InProcess) Load(ctx context.Context, table string, rows *types.Block, s
 
 // Session implements Online.
 func (p *InProcess) Session(ctx context.Context) (Session, error) {
-	s := &inProcessSession{view: p.view, tiles: &p.tiles}
+	s := &inProcessSession{view: p.view, tiles: &p.tiles, compacted: &p.compacted, segments: &p.segments}
 	store, err := p.open(ctx, func() time.Time { return time.UnixMilli(s.now.Load()) })
 	if err != nil {
 		return nil, err
@@ -112,6 +120,8 @@ type inProcessSession struct {
 	svc   *functions.Service
 	tiles *atomic.Int64
 	tiled bool // the view has long windows, served from tiles
+	// compacted and segments are InProcess's counts, added to on Close.
+	compacted, segments *atomic.Int64
 }
 
 // Compute implements Session: the rows in one call, each read as of its
@@ -139,4 +149,10 @@ func (s *inProcessSession) Compute(ctx context.Context, rows *types.Block, nows 
 	return out, nil
 }
 
-func (s *inProcessSession) Close() error { return s.store.Close() }
+func (s *inProcessSession) Close() error {
+	err := s.store.Close()
+	st := s.store.CompactStats()
+	s.compacted.Add(st.Compacted)
+	s.segments.Add(st.Segments)
+	return err
+}

@@ -54,7 +54,8 @@ func exampleData(t *testing.T, n int) (*examples.Example, *plan.Plan, map[string
 func describe(i int) string { return "row " + string(rune('0'+i%10)) }
 
 // TestReplayInProcess: the example replayed in process, in parallel by
-// card, answers every request as the training set has it; an online
+// card, answers every request as the training set has it, its busy days
+// compacted as they are read; an online
 // definition with a 9-day window instead of 10 is caught, on that feature
 // only.
 func TestReplayInProcess(t *testing.T) {
@@ -75,6 +76,11 @@ func TestReplayInProcess(t *testing.T) {
 		var b strings.Builder
 		r.Print(&b)
 		t.Fatalf("%d requests done; report:\n%s", done.Load(), b.String())
+	}
+	// The busy card's days, stored a row at a time, were compacted as they
+	// were read, and every answer is still the training row.
+	if rows, segments := online.Compacted(); rows == 0 || segments < 8*rows {
+		t.Errorf("the replay's store compacted %d day rows of %d segments; want some, of 8 segments or more each", rows, segments)
 	}
 
 	changed := strings.Replace(e.SQL, "w10d AS (PARTITION BY tx.card ORDER BY ts ROWS_RANGE BETWEEN 10d", "w10d AS (PARTITION BY tx.card ORDER BY ts ROWS_RANGE BETWEEN 9d", 1)

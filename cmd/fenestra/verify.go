@@ -168,6 +168,11 @@ func runVerification(ctx context.Context, c verifyConfig, stdout, stderr io.Writ
 	if t, ok := path.(interface{ TilesRead() int64 }); ok && t.TilesRead() > 0 {
 		fmt.Fprintf(stdout, "replay: the requests merged %d tiles of long windows instead of their rows\n", t.TilesRead())
 	}
+	if c, ok := path.(interface{ Compacted() (int64, int64) }); ok {
+		if rows, segments := c.Compacted(); rows > 0 {
+			fmt.Fprintf(stdout, "replay: the store compacted %d day rows, of %d segments (a segment per row stored)\n", rows, segments)
+		}
+	}
 	fmt.Fprintln(stdout)
 	rep.Print(stdout)
 	fmt.Fprintf(stdout, "verify: %v in all\n", time.Since(start).Round(time.Millisecond))
