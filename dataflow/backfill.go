@@ -60,11 +60,14 @@ type BackfillJob struct {
 	Wave Wave
 }
 
-// Wave is one wave of a backfill in waves: its pipeline reads every row
-// but evaluates only the buckets b with b % Of == N, and leaves their
-// runs (part files) in the directory Dir, where RunWaves merges the
-// runs of all the waves into the output. Of is at most the job's bucket
-// count (1 for a view that does not split).
+// Wave is one wave of a backfill or a materialize in waves. A backfill's
+// wave (BackfillJob.Wave) reads every row but evaluates only the buckets
+// b with b % Of == N, and leaves their runs (part files) in the
+// directory Dir, where RunWaves merges the runs of all the waves into
+// the output; Of is at most the job's bucket count (1 for a view that
+// does not split). A materialize's wave (MaterializeJob.Wave) reads
+// every row but stores only those of its share of the keys, and has no
+// Dir.
 type Wave struct {
 	N, Of int
 	Dir   string

@@ -54,6 +54,15 @@
 // output, byte for byte the one pipeline's. A key is never split across
 // waves, so a single key's rows must still fit.
 //
+// A materialize's writers' GroupByKey is held by prism too (more of it:
+// MaterializeWavesFor's model). RunMaterializeWaves loads the input in
+// waves of the same pipeline, each storing the rows of a share of the
+// keys (MaterializeJob.Wave: by the hash of a table's first-index key
+// and the number of waves alone, bucket.Hasher.Place). Stored rows are
+// idempotent and independent of the order of writes, so the waves need
+// no merge: each stores its keys, and builds their tiles, as the one
+// pipeline's writers do.
+//
 // Materialize routes a table's rows to its writers by the key of the
 // table's first index, and a writer stores up to 262,144 rows of a table
 // in one write, so that a key's rows of a day land in one storage segment

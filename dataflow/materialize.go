@@ -66,6 +66,14 @@ type MaterializeJob struct {
 	// the same tiles. Memory: a writer keeps the keys it touched (with a
 	// span of buckets each), not their rows.
 	Views []*plan.Plan
+	// Wave, when Wave.Of is more than 1, makes the pipeline one wave of a
+	// materialize in waves (RunMaterializeWaves runs them): it reads
+	// every row but stores only the rows whose first-index key falls in
+	// wave Wave.N of Wave.Of (bucket.Hasher.Place: by the key and Of
+	// alone, whatever Writers, so a key is in exactly one wave), and the
+	// blocks of a table without an index whose position does, and builds
+	// the tiles of its keys only. Wave.Dir is not used.
+	Wave Wave
 }
 
 // DefaultWriters is the number of write shards of a MaterializeJob that
@@ -76,7 +84,8 @@ const DefaultWriters = 8
 // every row is written under every index of its table, with its arrival
 // sequence number, so loading the same files again rewrites the same
 // stored rows (idempotent). It returns a PCollection of the number of rows
-// each write shard stored.
+// each write shard stored (for one wave of a materialize in waves,
+// job.Wave, the rows of the wave's keys).
 func Materialize(s beam.Scope, job MaterializeJob) (beam.PCollection, error) {
 	s = s.Scope("dataflow.Materialize")
 	view := &plan.Plan{Name: "materialize", Tables: job.Tables}
@@ -87,6 +96,12 @@ func Materialize(s beam.Scope, job MaterializeJob) (beam.PCollection, error) {
 	writers := job.Writers
 	if writers <= 0 {
 		writers = DefaultWriters
+	}
+	wave := job.Wave
+	if wave.Of <= 1 {
+		wave = Wave{}
+	} else if wave.N < 0 || wave.N >= wave.Of {
+		return beam.PCollection{}, fmt.Errorf("%w: wave %d of %d: want 0 <= wave < waves", ErrJob, wave.N, wave.Of)
 	}
 	// Rows go to writers by their first index's key, so a writer holds
 	// all of a key's rows and stores each key's day in few segments.
@@ -102,7 +117,8 @@ func Materialize(s beam.Scope, job MaterializeJob) (beam.PCollection, error) {
 		return beam.PCollection{}, err
 	}
 	tasks := beam.CreateList(s, t.tasks)
-	keyed := beam.ParDo(s, &readFn{Zone: types.ZoneName(), Names: t.names, Schemas: t.schemas, Routes: routes, Buckets: writers, BadRows: job.BadRows}, tasks)
+	keyed := beam.ParDo(s, &readFn{Zone: types.ZoneName(), Names: t.names, Schemas: t.schemas, Routes: routes, Buckets: writers, BadRows: job.BadRows,
+		Wave: wave.N, Waves: wave.Of, KeyWaves: true}, tasks)
 	store := &storeFn{Zone: types.ZoneName(), Names: t.names, Schemas: t.schemas, Target: job.Target, Plans: plans, Tiles: specs}
 	stored := beam.ParDo(s, keyCount, beam.ParDo(s, store, beam.GroupByKey(s, keyed)))
 	// The counts go through a GroupByKey, so that the writers' stage has an
@@ -219,6 +235,7 @@ func (f *storeFn) process(ctx context.Context, _ int, elems func(*[]byte) bool) 
 	// ReadBuckets per touched key and window.
 	tiles, err := f.tiles.rebuild(ctx, f.store, f.Names)
 	tilesWritten.Inc(ctx, int64(tiles))
+	Progress.Tiles.Add(int64(tiles))
 	return n, err
 }
 

@@ -63,10 +63,11 @@ var (
 )
 
 // Progress counts the rows of pipelines whose workers run in this process
-// (prism, or any runner in LOOPBACK mode), for live progress reports. Runs
-// on other workers report through Beam metrics only.
+// (prism, or any runner in LOOPBACK mode), for live progress reports, and
+// the tiles materialize stored. Runs on other workers report through Beam
+// metrics only.
 var Progress struct {
-	Read, Bad, Written atomic.Int64
+	Read, Bad, Written, Tiles atomic.Int64
 }
 
 // fileTask is one file to read: the element of the read stage.
@@ -99,15 +100,30 @@ type readFn struct {
 	BadRows BadRows
 	// Whole is the prefix of the files of tables read whole.
 	Whole string
-	// Wave and Waves: when Waves is more than 1, only the rows of the
-	// buckets b with b % Waves == Wave are emitted (see Wave). Every wave
-	// reads every row, so only wave 0 counts the rows of tables read
-	// whole, and the bad rows it skips.
+	// Wave and Waves: when Waves is more than 1, only the wave's rows are
+	// emitted: those of the buckets b with b % Waves == Wave (a
+	// backfill's wave, see Wave), or, with KeyWaves, those whose key puts
+	// them in the wave (bucket.Hasher.Place) and the blocks of spread
+	// tables whose position, (file + block) % Waves, does (a materialize's
+	// wave, see MaterializeJob.Wave). Every wave reads every row, so only
+	// wave 0 counts the rows of tables read whole, and the bad rows it
+	// skips.
 	Wave, Waves int
+	KeyWaves    bool
 }
 
-// inWave reports whether bucket b is one of the wave's.
-func (f *readFn) inWave(b int) bool { return f.Waves <= 1 || b%f.Waves == f.Wave }
+// inWave reports whether bucket b is one of the wave's: any bucket, when
+// waves split keys rather than buckets.
+func (f *readFn) inWave(b int) bool { return f.Waves <= 1 || f.KeyWaves || b%f.Waves == f.Wave }
+
+// keyWaves returns the number of waves that split keys (or blocks of
+// spread tables), and the wave: 1 and 0 when waves split buckets.
+func (f *readFn) keyWaves() (waves, wave int) {
+	if !f.KeyWaves || f.Waves <= 1 {
+		return 1, 0
+	}
+	return f.Waves, f.Wave
+}
 
 // Sizes: rows parsed per block (a file read sequentially), bytes of CSV
 // per piece (a file parsed concurrently), and the bytes of chunks
@@ -341,11 +357,12 @@ func isWholeRef(elem []byte) (string, bool) {
 }
 
 // router routes the rows of a file's blocks to buckets, as framed chunks,
-// keeping those of the wave's buckets. A router is used by one goroutine
-// at a time.
+// keeping those of the wave's buckets, or of its keys. A router is used
+// by one goroutine at a time.
 type router struct {
 	table, file, buckets int
 	inWave               func(b int) bool
+	waves, wave          int // of waves that split keys (1 and 0: none)
 	route                route
 	hasher               *bucket.Hasher
 	idx                  [][]int32
@@ -355,6 +372,7 @@ type router struct {
 func (e *emitter) newRouter() *router {
 	rt := e.fn.Routes[e.t.Table]
 	r := &router{table: e.t.Table, file: e.t.File, buckets: e.fn.Buckets, inWave: e.fn.inWave, route: rt}
+	r.waves, r.wave = e.fn.keyWaves()
 	if rt.Kind == bucket.Keyed {
 		r.hasher = bucket.NewHasher(rt.Cols, e.fn.Buckets)
 		r.idx = make([][]int32, e.fn.Buckets)
@@ -370,17 +388,17 @@ func (r *router) seqs(dst []uint64, lines []int64) []uint64 {
 	return dst
 }
 
-// frames appends the rows of blk, the file's block number block, to
-// out[b], as a framed chunk per bucket b of the wave that has rows
-// (out[0] for a table read whole, all of whose rows it keeps). It returns
-// the number of rows kept.
+// frames appends the wave's rows of blk, the file's block number block,
+// to out[b], as a framed chunk per bucket b that has some (out[0] for a
+// table read whole, all of whose rows it keeps). It returns the number
+// of rows kept.
 func (r *router) frames(blk *types.Block, seqs []uint64, block int, out [][]byte) (kept int) {
 	switch r.route.Kind {
 	case bucket.Whole:
 		out[0] = r.frame(out[0], blk, nil, seqs)
 		return blk.Len
 	case bucket.Spread:
-		if b := (r.file + block) % r.buckets; r.inWave(b) {
+		if b := (r.file + block) % r.buckets; r.inWave(b) && (r.file+block)%r.waves == r.wave {
 			out[b] = r.frame(out[b], blk, nil, seqs)
 			return blk.Len
 		}
@@ -389,8 +407,9 @@ func (r *router) frames(blk *types.Block, seqs []uint64, block int, out [][]byte
 			r.idx[b] = r.idx[b][:0]
 		}
 		for i := 0; i < blk.Len; i++ {
-			b := r.hasher.Bucket(blk, i)
-			r.idx[b] = append(r.idx[b], int32(i))
+			if b, w := r.hasher.Place(blk, i, r.waves); w == r.wave {
+				r.idx[b] = append(r.idx[b], int32(i))
+			}
 		}
 		for b, rows := range r.idx {
 			if len(rows) > 0 && r.inWave(b) {

@@ -45,25 +45,17 @@ const (
 // when memory is 0 or less; at most the job's bucket count (1 for a view
 // that does not split: bucket.Plan's Split).
 func WavesFor(job BackfillJob, size, memory int64) int {
-	most := bucketCount(job, bucket.Plan(job.View))
-	if memory <= 0 {
-		return 1
-	}
-	room := memory - memoryBase
-	if room <= 0 {
-		return most
-	}
-	need := memoryPerByte * size
-	return int(min(max(1, (need+room-1)/room), int64(most)))
+	return wavesFor(memoryPerByte*size, memory, bucketCount(job, bucket.Plan(job.View)))
 }
 
-// WaveStats is what one wave of RunWaves did.
+// WaveStats is what one wave of RunWaves or RunMaterializeWaves did.
 type WaveStats struct {
 	N, Of   int           // the wave (from 0) and the number of waves
-	Read    int64         // rows read into the wave's buckets
+	Read    int64         // rows read into the wave's buckets (or keys)
 	Bad     int64         // bad rows skipped (wave 0 counts them all)
-	Runs    int64         // bytes of runs in Dir after the wave: the temporary space in use
-	Dir     string        // the temporary directory of the runs
+	Written int64         // rows stored (a materialize; a backfill's waves write runs)
+	Runs    int64         // a backfill's: bytes of runs in Dir after the wave, the temporary space in use
+	Dir     string        // a backfill's: the temporary directory of the runs
 	Elapsed time.Duration // the wave's time
 }
 
@@ -114,6 +106,87 @@ func RunWaves(ctx context.Context, job BackfillJob, waves int, tmpDir string, re
 	return n, tmpErr(err, dir)
 }
 
+// A materialize in waves bounds its memory on prism the same way: each
+// wave is Materialize's pipeline storing the rows of a share of the keys
+// (MaterializeJob.Wave). Stored rows are idempotent and independent of
+// the order of writes (a row's sequence number is its file and line), so
+// the waves need no merge and no temporary files: each stores its keys.
+
+// The memory model of a materialize on prism, measured with the cards
+// example into a Bigtable emulator in another process: peak RSS is at
+// most about memoryBase plus materializePerByte bytes per byte of input
+// one pipeline (or wave) loads. One pipeline: 1,000,000 rows, 43 MB of
+// CSV, 0.63-0.83 GB; 2,000,000 rows, 87 MB, 1.38-1.56 GB (9-15 bytes a
+// byte above memoryBase). Waves of the 2,000,000 rows: 2 (43 MB each),
+// 0.70-0.86 GB; 3, 0.49-0.52 GB; 4, 0.44 GB; 6, 0.28-0.31 GB. More than a
+// backfill's (a heap profile of 1,000,000 rows): prism holds the
+// GroupByKey's chunks and copies them into the writers' bundle, which
+// the SDK's data channel receives as a copy of its own, and a writer
+// decodes up to storeBatchRows rows of a table before it stores them.
+const (
+	materializePerByte = 16
+	// MaxMaterializeWaves bounds MaterializeWavesFor: every wave reads
+	// all the input again.
+	MaxMaterializeWaves = 64
+)
+
+// MaterializeWavesFor returns the number of waves that keep a
+// materialize of size bytes of input (counted as BucketsFor counts them)
+// within memory bytes on prism by the memory model above: 1 when it fits
+// in one, as when memory is 0 or less; at most MaxMaterializeWaves.
+func MaterializeWavesFor(size, memory int64) int {
+	return wavesFor(materializePerByte*size, memory, MaxMaterializeWaves)
+}
+
+// wavesFor returns the number of waves, at most most, that split need
+// bytes of memory (beyond memoryBase) so that a wave's share fits in
+// memory: 1 when memory is 0 or less, most when not even memoryBase fits.
+func wavesFor(need, memory int64, most int) int {
+	if memory <= 0 {
+		return 1
+	}
+	room := memory - memoryBase
+	if room <= 0 {
+		return most
+	}
+	return int(min(max(1, (need+room-1)/room), int64(most)))
+}
+
+// RunMaterializeWaves runs the materialize job in waves waves, one after
+// the other, on the runner of Run (prism), each a pipeline of Materialize
+// with MaterializeJob.Wave set; with one (or fewer), Materialize's
+// pipeline as it is. A key's rows are all in one wave and one writer of
+// it, so the waves store the rows, and build the tiles, that the one
+// pipeline does, each key's tiles once. It calls report, if not nil,
+// after each wave, and returns the number of rows written (with an
+// error, by the waves before it).
+//
+// Every wave reads all the input, keeping the rows of its keys: a bad row
+// that fails the load fails wave 0 with the error of the one pipeline,
+// and only wave 0 counts the bad rows it skips. An error (such as ctx's
+// cancellation) ends the load at the wave it happens in, the rows stored
+// so far staying stored, as after a failed pipeline: loading the same
+// files again completes it.
+func RunMaterializeWaves(ctx context.Context, job MaterializeJob, waves int, report func(WaveStats)) (int, error) {
+	waves = max(waves, 1)
+	written := 0
+	for w := range waves {
+		job.Wave = Wave{N: w, Of: waves}
+		st, err := runWaveOf(ctx, job.Wave, func(s beam.Scope) error {
+			_, err := Materialize(s, job)
+			return err
+		}, false)
+		if err != nil {
+			return written, err
+		}
+		written += int(st.Written)
+		if report != nil && waves > 1 {
+			report(st)
+		}
+	}
+	return written, nil
+}
+
 // runOnce runs job's pipeline and returns the number of rows written.
 func runOnce(ctx context.Context, job BackfillJob) (int, error) {
 	p, s := beam.NewPipelineWithRoot()
@@ -130,22 +203,38 @@ func runOnce(ctx context.Context, job BackfillJob) (int, error) {
 
 // runWave runs the pipeline of the wave job.Wave.
 func runWave(ctx context.Context, job BackfillJob) (WaveStats, error) {
-	start := time.Now()
-	read, bad := Progress.Read.Load(), Progress.Bad.Load()
-	p, s := beam.NewPipelineWithRoot()
-	if _, err := Backfill(s, job); err != nil {
-		return WaveStats{}, err
-	}
-	r, err := Run(ctx, p)
-	active.wait(stragglerWait)
+	st, err := runWaveOf(ctx, job.Wave, func(s beam.Scope) error {
+		_, err := Backfill(s, job)
+		return err
+	}, true)
 	if err != nil {
 		return WaveStats{}, err
 	}
-	st := WaveStats{N: job.Wave.N, Of: job.Wave.Of, Dir: job.Wave.Dir, Elapsed: time.Since(start),
-		Read: resultCount(r, "rows_read", Progress.Read.Load()-read),
-		Bad:  resultCount(r, "bad_rows", Progress.Bad.Load()-bad)}
 	st.Runs, err = dirSize(job.Wave.Dir)
 	return st, err
+}
+
+// runWaveOf runs, as wave w, the pipeline build adds to a root scope and
+// returns what it did. With settle it waits, after the pipeline, for
+// this process's DoFn calls still running (see stragglerWait).
+func runWaveOf(ctx context.Context, w Wave, build func(s beam.Scope) error, settle bool) (WaveStats, error) {
+	start := time.Now()
+	read, bad, written := Progress.Read.Load(), Progress.Bad.Load(), Progress.Written.Load()
+	p, s := beam.NewPipelineWithRoot()
+	if err := build(s); err != nil {
+		return WaveStats{}, err
+	}
+	r, err := Run(ctx, p)
+	if settle {
+		active.wait(stragglerWait)
+	}
+	if err != nil {
+		return WaveStats{}, err
+	}
+	return WaveStats{N: w.N, Of: w.Of, Dir: w.Dir, Elapsed: time.Since(start),
+		Read:    resultCount(r, "rows_read", Progress.Read.Load()-read),
+		Bad:     resultCount(r, "bad_rows", Progress.Bad.Load()-bad),
+		Written: resultCount(r, "rows_written", Progress.Written.Load()-written)}, nil
 }
 
 // resultCount returns the fenestra counter name of a pipeline's result,

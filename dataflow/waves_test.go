@@ -3,6 +3,9 @@ package dataflow_test
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"testing"
@@ -14,6 +17,10 @@ import (
 	"github.com/fenestra-dev/fenestra/dataflow/bucket"
 	"github.com/fenestra-dev/fenestra/examples"
 	"github.com/fenestra-dev/fenestra/featurelang"
+	"github.com/fenestra-dev/fenestra/featurelang/eval"
+	"github.com/fenestra-dev/fenestra/featurelang/plan"
+	"github.com/fenestra-dev/fenestra/featurelang/types"
+	"github.com/fenestra-dev/fenestra/storage"
 )
 
 // cardsJob writes rows generated rows of the cards example as CSV files
@@ -232,4 +239,175 @@ func TestWavesFailure(t *testing.T) {
 		t.Errorf("the waves read %d rows and skipped %d, want 3 and 2", read, bad)
 	}
 	checkEmpty(t, tmp)
+}
+
+// TestMaterializeWaves materializes 3,000 random rows of tilesSQL's tx
+// (two indexes; NULL keys and times, ties; a busy key, so that the tiled
+// window's finer level has tiles too), from a CSV and a JSON Lines file,
+// with its views, into one emulator in one pipeline of 3 writers and
+// into another in 3 waves of 2 writers: every key of both indexes must
+// read back the same rows from both, and have the same current tiles at
+// both levels; the waves must read and store every row once, and the
+// model must ask for waves only when the input does not fit.
+func TestMaterializeWaves(t *testing.T) {
+	ctx := context.Background()
+	mod, err := featurelang.Compile("t.sql", tilesSQL, featurelang.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx := mod.Tables[0]
+	rows := randomRows(rand.New(rand.NewPCG(11, 1)), tx.Schema, 3000)
+	spreadTimes(rand.New(rand.NewPCG(11, 2)), rows, tx.Schema.Index("ts"), 20)
+	for i := 0; i < rows.Len; i += 4 { // 750 rows over two days
+		rows.Cols[tx.Schema.Index("card")].Set(i, types.StringValue("busy"))
+		rows.Cols[tx.Schema.Index("ts")].Set(i, types.TimestampValue(1_700_000_000_000+int64(i)*60_000))
+	}
+	dir := t.TempDir()
+	var inputs []dataflow.Input
+	for f, part := range []*types.Block{rows.Gather(seq(0, 1500)), rows.Gather(seq(1500, rows.Len))} {
+		path := filepath.Join(dir, "tx"+[]string{".csv", ".jsonl"}[f])
+		writeFile(t, path, part)
+		inputs = append(inputs, dataflow.Input{Table: "tx", Path: path})
+	}
+	if w := dataflow.MaterializeWavesFor(1<<30, 0); w != 1 {
+		t.Errorf("MaterializeWavesFor without a budget: %d waves, want 1", w)
+	}
+	if w := dataflow.MaterializeWavesFor(1<<20, 1<<30); w != 1 {
+		t.Errorf("MaterializeWavesFor 1 MiB in 1 GiB: %d waves, want 1", w)
+	}
+	if w := dataflow.MaterializeWavesFor(1<<30, 1); w != dataflow.MaxMaterializeWaves {
+		t.Errorf("MaterializeWavesFor a tiny budget: %d waves, want %d", w, dataflow.MaxMaterializeWaves)
+	}
+
+	one, oneAddr := emulatorStore(t, mod.Tables)
+	waved, wavedAddr := emulatorStore(t, mod.Tables)
+	job := dataflow.MaterializeJob{Tables: mod.Tables, Inputs: inputs, Writers: 3, Views: mod.Views[:1],
+		Target: dataflow.BigtableTarget{Project: "p", Instance: "i", EmulatorHost: oneAddr}}
+	before := dataflow.Progress.Tiles.Load()
+	n, err := dataflow.RunMaterializeWaves(ctx, job, 1, func(dataflow.WaveStats) { t.Error("one pipeline reported a wave") })
+	if err != nil || n != rows.Len {
+		t.Fatalf("one pipeline: %d rows written, %v; want %d", n, err, rows.Len)
+	}
+	built := dataflow.Progress.Tiles.Load() - before
+	job.Writers, job.Target.EmulatorHost = 2, wavedAddr
+	var stats []dataflow.WaveStats
+	before = dataflow.Progress.Tiles.Load()
+	n, err = dataflow.RunMaterializeWaves(ctx, job, 3, func(s dataflow.WaveStats) { stats = append(stats, s) })
+	if err != nil || n != rows.Len {
+		t.Fatalf("3 waves: %d rows written, %v; want %d", n, err, rows.Len)
+	}
+	// A key's tiles are built by the one writer of the one wave that has
+	// its rows: as many tiles as by one pipeline (a key whose rows were
+	// in two waves would have its shared buckets built twice).
+	if w := dataflow.Progress.Tiles.Load() - before; w != built || built == 0 {
+		t.Errorf("the waves built %d tiles, one pipeline %d", w, built)
+	}
+	var read int64
+	for i, s := range stats {
+		if s.N != i || s.Of != 3 || s.Written == 0 || s.Read != s.Written || s.Bad != 0 {
+			t.Errorf("wave %d: %+v", i, s)
+		}
+		read += s.Read
+	}
+	if len(stats) != 3 || read != int64(rows.Len) {
+		t.Errorf("%d waves reported, reading %d rows; want 3, reading %d", len(stats), read, rows.Len)
+	}
+
+	if c := compareStores(t, mod.Tables, map[string]*types.Block{"tx": rows}, one, waved); c < 2*rows.Len-300 {
+		t.Errorf("compared %d rows", c)
+	}
+	tiles, fine := compareTiles(t, mod.Views[0], rows, one, waved)
+	if tiles < 500 || fine < 24 {
+		t.Errorf("compared %d tiles, %d of them of the finer level", tiles, fine)
+	}
+}
+
+// compareTiles reads the current tiles of every key (card) of rows in
+// the view's tiled windows (the window and its finer level, index 0) from
+// both stores, reports differences, and returns how many it compared,
+// and how many of them were of a finer level.
+func compareTiles(t *testing.T, view *plan.Plan, rows *types.Block, want, got storage.TileStore) (tiles, fine int) {
+	t.Helper()
+	ctx := context.Background()
+	ev, err := eval.New(view)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tws, err := ev.TiledWindows()
+	if err != nil || len(tws) != 2 {
+		t.Fatalf("tiled windows: %d, %v; want the window and its finer level", len(tws), err)
+	}
+	keys := map[string]types.Value{}
+	for i := range rows.Len {
+		v := rows.Cols[rows.Schema.Index("card")].Value(i)
+		keys[string(eval.AppendKey(nil, v))] = v
+	}
+	for _, tw := range tws {
+		for _, key := range keys {
+			r := storage.TileRange{Table: "tx", Index: 0, Window: storage.WindowID(plan.Version(view), tw.Name),
+				Key: []types.Value{key}, Width: tw.Width, From: math.MinInt64, To: math.MaxInt64}
+			w, err := want.ReadTiles(ctx, r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			g, err := got.ReadTiles(ctx, r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if gs, ws := tilesText(g), tilesText(w); gs != ws {
+				t.Errorf("key %v, width %d: tiles\n%s\nwant (one pipeline's)\n%s", key, tw.Width, gs, ws)
+			}
+			tiles += len(g)
+			if tw.Coarse > 0 {
+				fine += len(g)
+			}
+		}
+	}
+	return tiles, fine
+}
+
+// TestMaterializeWavesBadRows checks that a materialize in waves fails on
+// a bad row as one pipeline does (file and line), and that skipped bad
+// rows are counted once, not once a wave, while every good row is
+// stored.
+func TestMaterializeWavesBadRows(t *testing.T) {
+	ctx := context.Background()
+	mod, err := featurelang.Compile("spend.sql", badRowsSQL, featurelang.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := filepath.Join(t.TempDir(), "tx.csv")
+	if err := os.WriteFile(in, []byte("card,amount,ts\na,1,1000\na,2\nb,x,3000\nb,4,4000\nc,8,5000\nd,16,6000\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	store, addr := emulatorStore(t, mod.Tables)
+	job := dataflow.MaterializeJob{Tables: mod.Tables, Inputs: []dataflow.Input{{Table: "tx", Path: in}}, Writers: 2,
+		Target: dataflow.BigtableTarget{Project: "p", Instance: "i", EmulatorHost: addr}}
+	reported := 0
+	_, err = dataflow.RunMaterializeWaves(ctx, job, 3, func(dataflow.WaveStats) { reported++ })
+	if want := in + ":3: 2 fields, the header has 3"; err == nil || err.Error() != want {
+		t.Errorf("failing on bad rows: error %v, want %s", err, want)
+	}
+	if reported != 0 {
+		t.Errorf("%d waves reported before the failure, want none (wave 1 fails)", reported)
+	}
+
+	job.BadRows = dataflow.SkipBadRows
+	var read, bad, written int64
+	n, err := dataflow.RunMaterializeWaves(ctx, job, 3, func(s dataflow.WaveStats) { read, bad, written = read+s.Read, bad+s.Bad, written+s.Written })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if read != 4 || bad != 2 || written != 4 || n != 4 {
+		t.Errorf("the waves read %d rows, skipped %d and wrote %d (returned %d), want 4, 2 and 4", read, bad, written, n)
+	}
+	for card, want := range map[string]string{"a": "[[a 1 1970-01-01 08:00:01]]", "b": "[[b 4 1970-01-01 08:00:04]]", "c": "[[c 8 1970-01-01 08:00:05]]", "d": "[[d 16 1970-01-01 08:00:06]]"} {
+		got, err := store.Read(ctx, storage.Range{Table: "tx", Keys: []string{"card"}, TS: "ts", Values: []types.Value{types.StringValue(card)}, From: 0, To: 1 << 40})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g := fmt.Sprint(got.Rows()); g != want {
+			t.Errorf("card %s: read back %s, want %s", card, g, want)
+		}
+	}
 }

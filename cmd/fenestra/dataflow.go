@@ -465,16 +465,22 @@ func runMaterialize(ctx context.Context, args []string, stdout, stderr io.Writer
 	instance := pf.fs.String("bigtable", "", "the Bigtable PROJECT/INSTANCE (default local/local when BIGTABLE_EMULATOR_HOST is set)")
 	prefix := pf.fs.String("prefix", bigtable.DefaultPrefix, "prefix of the Bigtable table names")
 	writers := pf.fs.Int("writers", dataflow.DefaultWriters, "parallel write shards")
+	memory := pf.fs.String("memory", "", "on prism, the memory the load is to stay within, such as 512MB or 4GB: a larger input is loaded in waves, a share of the keys at a time (default: a quarter of the machine's memory)")
 	mod, policy, code := pf.parse(args, stderr)
 	if mod == nil {
 		return code
+	}
+	budget, err := memoryBudget(*memory)
+	if err != nil {
+		fmt.Fprintf(stderr, "fenestra materialize: --memory: %v\n", err)
+		return 2
 	}
 	project, inst, err := bigtable.ParseInstance(*instance)
 	if err != nil {
 		fmt.Fprintf(stderr, "fenestra materialize: %v\n", err)
 		return 2
 	}
-	inputs, _, err := pf.inputs(ctx, mod)
+	inputs, size, err := pf.inputs(ctx, mod)
 	if err != nil {
 		fmt.Fprintf(stderr, "fenestra materialize: %v\n", err)
 		return 2
@@ -490,14 +496,49 @@ func runMaterialize(ctx context.Context, args []string, stdout, stderr io.Writer
 		fmt.Fprintf(stderr, "fenestra materialize: %v\n", err)
 		return 1
 	}
-	p, s := beam.NewPipelineWithRoot()
 	job := dataflow.MaterializeJob{Tables: tables, Inputs: inputs, Target: target, Writers: *writers, BadRows: policy,
 		Views: tiledViews(mod, tables)}
+	where := fmt.Sprintf("to Bigtable %s/%s", project, inst)
+	if waves := dataflow.MaterializeWavesFor(size, budget); waves > 1 && runnerName() == "prism" {
+		return runMaterializeWaves(ctx, job, waves, where, stdout, stderr)
+	}
+	p, s := beam.NewPipelineWithRoot()
 	if _, err := dataflow.Materialize(s, job); err != nil {
 		fmt.Fprintf(stderr, "fenestra materialize: %v\n", err)
 		return 2
 	}
-	return runPipeline(ctx, "materialize", p, fmt.Sprintf("to Bigtable %s/%s", project, inst), stdout, stderr)
+	return runPipeline(ctx, "materialize", p, where, stdout, stderr)
+}
+
+// runMaterializeWaves runs a materialize in waves
+// (dataflow.RunMaterializeWaves), printing a line on stderr after each
+// wave and the summary line of runPipeline, and returns the exit code.
+func runMaterializeWaves(ctx context.Context, job dataflow.MaterializeJob, waves int, where string, stdout, stderr io.Writer) int {
+	dataflow.Progress.Read.Store(0)
+	dataflow.Progress.Bad.Store(0)
+	dataflow.Progress.Written.Store(0)
+	start := time.Now()
+	clear := ""
+	if isTerminal(stderr) {
+		clear = "\r\033[K" // over the progress line
+		stop := showProgress(stderr, start)
+		defer stop()
+	}
+	var read, bad int64
+	n, err := dataflow.RunMaterializeWaves(ctx, job, waves, func(w dataflow.WaveStats) {
+		read, bad = read+w.Read, bad+w.Bad
+		fmt.Fprintf(stderr, "%smaterialize: wave %d of %d: %d rows read, %d rows written, in %v\n",
+			clear, w.N+1, w.Of, w.Read, w.Written, w.Elapsed.Round(time.Millisecond))
+	})
+	elapsed := time.Since(start)
+	if err != nil {
+		fmt.Fprintf(stderr, "fenestra materialize: %v\n", err)
+		return 1
+	}
+	rate := float64(read) / max(elapsed.Seconds(), 1e-9)
+	fmt.Fprintf(stdout, "materialize: %d rows read, %d bad rows skipped, %d rows written %s in %v (%s rows/s, runner %s, %d waves)\n",
+		read, bad, n, where, elapsed.Round(time.Millisecond), humanCount(rate), runnerName(), waves)
+	return 0
 }
 
 // tiledViews returns the DEPLOY views with long windows over the tables

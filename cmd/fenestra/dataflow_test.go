@@ -5,9 +5,11 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/fenestra-dev/fenestra/dataflow"
 	"github.com/fenestra-dev/fenestra/emulators"
 	"github.com/fenestra-dev/fenestra/featurelang"
 	"github.com/fenestra-dev/fenestra/featurelang/plan"
@@ -176,6 +178,39 @@ func TestMaterializeCommand(t *testing.T) {
 	if want := "[[1 x 1.5 1970-01-01 08:00:01] [3 x 4 1970-01-01 08:00:01]]"; rowsText(got) != want {
 		t.Errorf("read back %s, want %s", rowsText(got), want)
 	}
+
+	// In waves: the least --memory for which the model asks for 3.
+	var size int64
+	for _, name := range []string{"a.csv", "b.jsonl"} {
+		info, err := os.Stat(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		size += info.Size()
+	}
+	lo, hi := int64(1), int64(1)<<40
+	for lo < hi {
+		if m := (lo + hi) / 2; dataflow.MaterializeWavesFor(size, m) <= 3 {
+			hi = m
+		} else {
+			lo = m + 1
+		}
+	}
+	if w := dataflow.MaterializeWavesFor(size, lo); w != 3 {
+		t.Fatalf("%d waves for --memory %d", w, lo)
+	}
+	wargs := append(slices.Clone(args), "--prefix", "waves_", "--memory", strconv.FormatInt(lo, 10))
+	checkRun(t, wargs, 0, []string{"materialize: 3 rows read, 0 bad rows skipped, 3 rows written to Bigtable local/local", "3 waves)"},
+		[]string{"materialize: wave 1 of 3: ", "materialize: wave 3 of 3: ", " rows written, in "})
+	ws, err := bigtable.Open(context.Background(), bigtable.Config{Project: "local", Instance: "local", Prefix: "waves_"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	if wgot, err := ws.Read(context.Background(), storage.Range{Table: "tx", Keys: []string{"card"}, Values: []types.Value{types.StringValue("x")}, From: 0, To: 1 << 40}); err != nil || rowsText(wgot) != rowsText(got) {
+		t.Errorf("read back after the waves %s (%v), want %s", rowsText(wgot), err, rowsText(got))
+	}
+	checkRun(t, append(slices.Clone(args), "--memory", "lots"), 2, nil, []string{"fenestra materialize: --memory: want a size such as 512MB or 4GB"})
 }
 
 // rowsText renders a block's rows compactly.

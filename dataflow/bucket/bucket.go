@@ -469,11 +469,30 @@ func NewHasher(cols []int, n int) *Hasher {
 
 // Bucket returns the bucket of row i of b.
 func (h *Hasher) Bucket(b *types.Block, i int) int {
+	return int(h.hash(b, i) % h.n)
+}
+
+// Place returns the bucket of row i of b and its wave, one of waves
+// (0 when waves is 1 or less): a share of the keys that depends on the
+// key and waves alone, not on the bucket count, so every key is in
+// exactly one wave whatever the buckets, and a wave's keys spread over
+// all the buckets (the wave is the hash's high 32 bits modulo waves,
+// the bucket the hash modulo the bucket count).
+func (h *Hasher) Place(b *types.Block, i, waves int) (bucket, wave int) {
+	x := h.hash(b, i)
+	if waves > 1 {
+		wave = int((x >> 32) % uint64(waves))
+	}
+	return int(x % h.n), wave
+}
+
+// hash returns the hash of row i of b's key.
+func (h *Hasher) hash(b *types.Block, i int) uint64 {
 	h.buf = h.buf[:0]
 	for _, c := range h.cols {
 		h.buf = eval.AppendKey(h.buf, b.Cols[c].Value(i))
 	}
-	return int(fnv1a(h.buf) % h.n)
+	return fnv1a(h.buf)
 }
 
 // fnv1a is the 64-bit FNV-1a hash, fixed across processes and versions

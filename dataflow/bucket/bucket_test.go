@@ -266,3 +266,50 @@ func identical(a, b *types.Block) string {
 	}
 	return ""
 }
+
+// TestPlace checks Hasher.Place on 2,000 keys (a NULL, and an integer key
+// of two widths, which are one key): its bucket is Bucket's, its wave
+// depends on the key and the number of waves alone (the same for every
+// bucket count), and each wave's keys reach every bucket.
+func TestPlace(t *testing.T) {
+	t.Parallel()
+	schema := types.Schema{{Name: "k", Type: types.String}, {Name: "n", Type: types.Int64}}
+	blk := types.NewBlock(schema, 2002)
+	for i := range 2000 {
+		blk.AppendRow([]types.Value{types.StringValue(fmt.Sprint("k", i)), types.IntValue(types.Int64, 7)})
+	}
+	blk.AppendRow([]types.Value{types.NullOf(types.String), types.IntValue(types.Int64, 7)})
+	blk.AppendRow([]types.Value{types.StringValue("k0"), types.IntValue(types.Int32, 7)}) // row 0's key
+	for _, waves := range []int{0, 1, 2, 3, 7} {
+		var first []int // the waves of the rows, with the first bucket count
+		for _, n := range []int{1, 3, 8, 16} {
+			h := bucket.NewHasher([]int{0, 1}, n)
+			hits := make([][]int, n) // per bucket, the rows of each wave
+			for b := range hits {
+				hits[b] = make([]int, max(waves, 1))
+			}
+			var got []int
+			for i := range blk.Len {
+				b, w := h.Place(blk, i, waves)
+				if b != h.Bucket(blk, i) || w < 0 || w >= max(waves, 1) {
+					t.Fatalf("%d waves, %d buckets: row %d placed in bucket %d (Bucket: %d), wave %d", waves, n, i, b, h.Bucket(blk, i), w)
+				}
+				hits[b][w]++
+				got = append(got, w)
+			}
+			if got[blk.Len-1] != got[0] {
+				t.Errorf("%d waves, %d buckets: key k0 as int32 in wave %d, as int64 in %d", waves, n, got[blk.Len-1], got[0])
+			}
+			if first == nil {
+				first = got
+			} else if !slices.Equal(got, first) {
+				t.Errorf("%d waves: the waves of the rows change with the bucket count (%d)", waves, n)
+			}
+			for b, ws := range hits {
+				if slices.Contains(ws, 0) {
+					t.Errorf("%d waves, %d buckets: bucket %d has rows of the waves %v", waves, n, b, ws)
+				}
+			}
+		}
+	}
+}
