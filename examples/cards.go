@@ -34,22 +34,49 @@ var (
 
 // cardsGen generates the cards example.
 type cardsGen struct {
+	src               *rand.PCG // r's source: its state can be saved and restored
 	r                 *rand.Rand
 	start             int64 // ms
 	nCards, nMerchant int
 	home              []string // of each card, at the start
 }
 
+func newCardsGen(cfg Config) *cardsGen {
+	src := rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)
+	return &cardsGen{src: src, r: rand.New(src), start: cfg.Start.UnixMilli(),
+		nCards: max(1, cfg.Rows/100), nMerchant: max(10, cfg.Rows/2000)}
+}
+
 func generateCards(tables map[string]*plan.Table, cfg Config) map[string]*types.Block {
-	g := &cardsGen{r: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)), start: cfg.Start.UnixMilli()}
-	g.nCards = max(1, cfg.Rows/100)
-	g.nMerchant = max(10, cfg.Rows/2000)
+	g := newCardsGen(cfg)
 	out := map[string]*types.Block{
 		"merchants": g.merchants(tables["merchants"].Schema),
 		"cards":     g.cards(tables["cards"].Schema),
 	}
 	out["tx"] = g.transactions(tables["tx"].Schema, cfg.Rows)
 	return out
+}
+
+// streamCards writes generateCards' tables to writers from create: the
+// merchants and the cards (about 1% of the rows) from memory, the
+// transactions in a stream.
+func streamCards(tables map[string]*plan.Table, cfg Config, create CreateFunc) error {
+	g := newCardsGen(cfg)
+	if err := writeTable(create, tables["merchants"], g.merchants(tables["merchants"].Schema)); err != nil {
+		return err
+	}
+	if err := writeTable(create, tables["cards"], g.cards(tables["cards"].Schema)); err != nil {
+		return err
+	}
+	w, err := create(tables["tx"])
+	if err != nil {
+		return err
+	}
+	err = g.streamTransactions(w, tables["tx"].Schema, cfg.Rows)
+	if cerr := w.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // CardName and MerchantName name the example's cards and merchants.
@@ -105,28 +132,99 @@ func (g *cardsGen) cards(schema types.Schema) *types.Block {
 // hundred arrive late.
 func (g *cardsGen) transactions(schema types.Schema, n int) *types.Block {
 	rows := make([][]types.Value, n)
-	span := int64(CardsDays) * 86_400_000
-	ts, prev := g.start, 0
+	walk := g.walk(n)
 	for i := range n {
-		c := g.card(prev, i)
-		switch {
-		case i > 0 && g.r.IntN(50) == 0: // the same millisecond as the previous transaction
-		case i > 0 && c == prev:
-			ts += 1 + g.r.Int64N(30_000) // a burst: seconds later
-		default:
-			// about 78% of the steps: spread the month over them
-			ts += 1 + g.r.Int64N(max(1, 2*span*100/(int64(n)*78)))
-		}
-		prev = c
-		rows[i] = g.transaction(i, c, ts)
+		rows[i] = g.values(nil, g.next(walk, i))
 	}
 	for i := range n {
-		if g.r.IntN(100) == 0 {
-			j := min(n-1, i+1+g.r.IntN(20))
+		if j, ok := late(g.r, i, n); ok {
 			rows[i], rows[j] = rows[j], rows[i]
 		}
 	}
 	return types.BlockOf(schema, rows)
+}
+
+// streamTransactions writes the rows transactions returns to w, in blocks
+// of StreamBlock rows, holding lateBy+1 transactions. The late arrivals
+// are drawn after all the transactions, so a first walk only draws them,
+// to reach that state of the generator; then a second generator, from
+// that state, draws the late arrivals while the first, back at its state
+// before the walk, makes the transactions again: step i swaps transaction
+// i with one at most lateBy later, and later steps only swap later ones,
+// so after step i transaction i is where it stays, and is written.
+func (g *cardsGen) streamTransactions(w TableWriter, schema types.Schema, n int) error {
+	before := *g.src
+	walk := g.walk(n)
+	for i := range n {
+		g.next(walk, i)
+	}
+	after := *g.src
+	lateR := rand.New(&after)
+	*g.src = before
+	walk = g.walk(n)
+	ring := make([]tx, lateBy+1)
+	at := func(i int) *tx { return &ring[i%len(ring)] }
+	b := types.NewBlock(schema, StreamBlock)
+	row := make([]types.Value, 0, len(schema))
+	made := 0
+	for i := range n {
+		for ; made < min(n, i+lateBy+1); made++ {
+			*at(made) = g.next(walk, made)
+		}
+		if j, ok := late(lateR, i, n); ok {
+			*at(i), *at(j) = *at(j), *at(i)
+		}
+		row = g.values(row[:0], *at(i))
+		b.AppendRow(row)
+		if b.Len == StreamBlock || i == n-1 {
+			if err := w.Write(b); err != nil {
+				return err
+			}
+			b.Reset()
+		}
+	}
+	return nil
+}
+
+// lateBy is how many transactions a late one arrives after at most.
+const lateBy = 20
+
+// late draws from r whether transaction i of n arrives late (one in a
+// hundred), and if so the index of the later one it swaps places with.
+func late(r *rand.Rand, i, n int) (int, bool) {
+	if r.IntN(100) != 0 {
+		return 0, false
+	}
+	return min(n-1, i+1+r.IntN(lateBy)), true
+}
+
+// txWalk walks n transactions in time order: it holds the last one's
+// time and card.
+type txWalk struct {
+	step int64 // the most time between two transactions of other cards
+	ts   int64
+	prev int
+}
+
+// walk starts a walk of n transactions from the start.
+func (g *cardsGen) walk(n int) *txWalk {
+	span := int64(CardsDays) * 86_400_000
+	// about 78% of the steps are of another card: spread the month over them
+	return &txWalk{step: max(1, 2*span*100/(int64(n)*78)), ts: g.start}
+}
+
+// next draws transaction i, the walk's next.
+func (g *cardsGen) next(w *txWalk, i int) tx {
+	c := g.card(w.prev, i)
+	switch {
+	case i > 0 && g.r.IntN(50) == 0: // the same millisecond as the previous transaction
+	case i > 0 && c == w.prev:
+		w.ts += 1 + g.r.Int64N(30_000) // a burst: seconds later
+	default:
+		w.ts += 1 + g.r.Int64N(w.step)
+	}
+	w.prev = c
+	return g.transaction(i, c, w.ts)
 }
 
 // card picks the card of transaction i.
@@ -140,22 +238,60 @@ func (g *cardsGen) card(prev, i int) int {
 	return g.r.IntN(g.nCards)
 }
 
-func (g *cardsGen) transaction(i, c int, ts int64) []types.Value {
-	country := types.StringValue(g.home[c])
+// tx is a transaction as drawn, before its values are made (drawing alone
+// is cheap).
+type tx struct {
+	i, card  int
+	ts       int64
+	country  int     // countries[country], or homeCountry or noCountry
+	normal   float64 // the standard normal draw the amount is made of
+	noAmount bool
+	merchant int  // MerchantName(merchant), or if unknown x%04d
+	unknown  bool // not a known merchant
+}
+
+// A tx's country when it is not one of countries.
+const (
+	homeCountry = -1 // the card's home
+	noCountry   = -2 // NULL
+)
+
+// transaction draws transaction i, of card c at ts.
+func (g *cardsGen) transaction(i, c int, ts int64) tx {
+	t := tx{i: i, card: c, ts: ts, country: homeCountry}
 	switch g.r.IntN(100) {
 	case 0, 1, 2:
-		country = types.NullOf(types.String)
+		t.country = noCountry
 	case 3, 4, 5, 6, 7, 8, 9, 10, 11, 12:
-		country = types.StringValue(countries[g.r.IntN(len(countries))])
+		t.country = g.r.IntN(len(countries))
 	}
-	amount := types.DoubleValue(math.Round(math.Exp(g.r.NormFloat64()*1.2+3)*100) / 100)
+	t.normal = g.r.NormFloat64()
+	t.noAmount = g.r.IntN(100) == 0
+	t.merchant = g.r.IntN(g.nMerchant)
 	if g.r.IntN(100) == 0 {
+		t.unknown, t.merchant = true, g.r.IntN(100)
+	}
+	return t
+}
+
+// values appends t's row, a value per column of tx, to dst.
+func (g *cardsGen) values(dst []types.Value, t tx) []types.Value {
+	country := types.StringValue(g.home[t.card])
+	switch t.country {
+	case homeCountry:
+	case noCountry:
+		country = types.NullOf(types.String)
+	default:
+		country = types.StringValue(countries[t.country])
+	}
+	amount := types.DoubleValue(math.Round(math.Exp(t.normal*1.2+3)*100) / 100)
+	if t.noAmount {
 		amount = types.NullOf(types.Double)
 	}
-	merchant := MerchantName(g.r.IntN(g.nMerchant))
-	if g.r.IntN(100) == 0 {
-		merchant = fmt.Sprintf("x%04d", g.r.IntN(100)) // not a known merchant
+	merchant := MerchantName(t.merchant)
+	if t.unknown {
+		merchant = fmt.Sprintf("x%04d", t.merchant)
 	}
-	return []types.Value{types.Int64Value(int64(i + 1)), types.StringValue(CardName(c)), types.StringValue(merchant),
-		country, amount, types.TimestampValue(ts)}
+	return append(dst, types.Int64Value(int64(t.i+1)), types.StringValue(CardName(t.card)), types.StringValue(merchant),
+		country, amount, types.TimestampValue(t.ts))
 }

@@ -35,6 +35,9 @@ type Example struct {
 	Days int
 
 	generate func(tables map[string]*plan.Table, cfg Config) map[string]*types.Block
+	// stream, if not nil, is what Stream does (without checking cfg);
+	// otherwise Stream writes generate's tables.
+	stream func(tables map[string]*plan.Table, cfg Config, create CreateFunc) error
 }
 
 // Config shapes generated data.
@@ -61,17 +64,84 @@ func DefaultStart(now time.Time, days int) time.Time {
 // Generate returns the example's tables, by name, for cfg: the same cfg
 // always gives the same rows, in the same (arrival) order.
 func (e *Example) Generate(cfg Config) (map[string]*types.Block, error) {
+	if err := cfg.check(); err != nil {
+		return nil, err
+	}
+	return e.generate(e.tables(), cfg), nil
+}
+
+// TableWriter takes a table's rows, a block at a time, as
+// datafile.BlockWriter does. Write must be done with the block when it
+// returns (Stream reuses it); Close ends the table.
+type TableWriter interface {
+	Write(b *types.Block) error
+	Close() error
+}
+
+// CreateFunc returns the writer of table t's rows.
+type CreateFunc func(t *plan.Table) (TableWriter, error)
+
+// StreamBlock is the most rows Stream hands a writer of a large table at
+// once: a multiple of the 1024 rows a Parquet writer encodes at a time and
+// a divisor of the 128K rows of its row groups, so that a Parquet file
+// written block by block is the bytes of one written whole.
+const StreamBlock = 4096
+
+// Stream writes the tables Generate returns for cfg, the same rows in the
+// same order, to writers from create: one table at a time, in an order of
+// the example's, each writer closed (even after an error) before the next
+// table's is created. Examples that generate a table in a stream (the
+// cards: the transactions) write it in blocks of at most StreamBlock
+// rows, so that their memory is bounded whatever cfg.Rows; the others
+// generate every table in memory first. Stream returns the first error of
+// create or of a writer.
+func (e *Example) Stream(cfg Config, create CreateFunc) error {
+	if err := cfg.check(); err != nil {
+		return err
+	}
+	if e.stream != nil {
+		return e.stream(e.tables(), cfg, create)
+	}
+	out := e.generate(e.tables(), cfg)
+	for _, t := range e.Module.Tables {
+		if err := writeTable(create, t, out[t.Name]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeTable writes table t's rows b, whole, to a writer from create.
+func writeTable(create CreateFunc, t *plan.Table, b *types.Block) error {
+	w, err := create(t)
+	if err != nil {
+		return err
+	}
+	err = w.Write(b)
+	if cerr := w.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// check checks that cfg can be generated.
+func (cfg Config) check() error {
 	if cfg.Rows < 1 {
-		return nil, fmt.Errorf("examples: %d rows: want at least 1", cfg.Rows)
+		return fmt.Errorf("examples: %d rows: want at least 1", cfg.Rows)
 	}
 	if cfg.Start.IsZero() {
-		return nil, fmt.Errorf("examples: no start time")
+		return fmt.Errorf("examples: no start time")
 	}
+	return nil
+}
+
+// tables returns the example's tables by name.
+func (e *Example) tables() map[string]*plan.Table {
 	tables := map[string]*plan.Table{}
 	for _, t := range e.Module.Tables {
 		tables[t.Name] = t
 	}
-	return e.generate(tables, cfg), nil
+	return tables
 }
 
 // Names returns the examples' names, sorted.
@@ -103,5 +173,5 @@ func Lookup(name string) (*Example, error) {
 }
 
 var registry = []Example{
-	{Name: "cards", Path: "cards/features.sql", View: "card_features", Key: "card", Days: CardsDays, generate: generateCards},
+	{Name: "cards", Path: "cards/features.sql", View: "card_features", Key: "card", Days: CardsDays, generate: generateCards, stream: streamCards},
 }

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/fenestra-dev/fenestra/examples"
+	"github.com/fenestra-dev/fenestra/featurelang/plan"
+	"github.com/fenestra-dev/fenestra/featurelang/types"
 	"github.com/fenestra-dev/fenestra/internal/datafile"
 )
 
@@ -86,12 +88,10 @@ type tableFile struct {
 
 // writeExampleFiles generates e's data for cfg and writes it to dir: the
 // feature file as features.sql and each table as TABLE.ext, ext the
-// format's extension (csv, jsonl or parquet).
+// format's extension (csv, jsonl or parquet). It streams what the example
+// streams (examples.Example.Stream), so that its memory is bounded
+// whatever cfg.Rows.
 func writeExampleFiles(e *examples.Example, cfg examples.Config, dir, ext string) (*exampleFiles, error) {
-	tables, err := e.Generate(cfg)
-	if err != nil {
-		return nil, err
-	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -99,12 +99,31 @@ func writeExampleFiles(e *examples.Example, cfg examples.Config, dir, ext string
 	if err := os.WriteFile(ef.SQL, []byte(e.SQL), 0o644); err != nil {
 		return nil, err
 	}
-	for _, t := range e.Module.Tables {
-		path := filepath.Join(dir, t.Name+"."+ext)
-		if err := datafile.WriteFile(path, tables[t.Name]); err != nil {
+	files := map[string]*countedFile{}
+	err := e.Stream(cfg, func(t *plan.Table) (examples.TableWriter, error) {
+		w, err := datafile.CreateFile(filepath.Join(dir, t.Name+"."+ext), t.Schema)
+		if err != nil {
 			return nil, err
 		}
-		ef.Tables = append(ef.Tables, tableFile{Table: t.Name, Path: path, Rows: tables[t.Name].Len})
+		files[t.Name] = &countedFile{FileWriter: w}
+		return files[t.Name], nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range e.Module.Tables {
+		ef.Tables = append(ef.Tables, tableFile{Table: t.Name, Path: filepath.Join(dir, t.Name+"."+ext), Rows: files[t.Name].rows})
 	}
 	return ef, nil
+}
+
+// countedFile is a data file that counts the rows written to it.
+type countedFile struct {
+	*datafile.FileWriter
+	rows int
+}
+
+func (f *countedFile) Write(b *types.Block) error {
+	f.rows += b.Len
+	return f.FileWriter.Write(b)
 }

@@ -6,8 +6,8 @@
 // a Reader reads back identically, bit for bit, and so for a
 // ParquetWriter and a ParquetReader. RowReader and BlockWriter are what
 // the readers and writers of every format have in common; Open,
-// OpenFile, NewBlockWriter and WriteFile pick the format (FormatOf: by the
-// file's extension). CSVOptions choose another CSV dialect than the
+// OpenFile, NewBlockWriter, CreateFile and WriteFile pick the format
+// (FormatOf: by the file's extension). CSVOptions choose another CSV dialect than the
 // default one (the ...Options variants, and RowEncoder).
 //
 // # Encoding

@@ -589,33 +589,104 @@ func NewBlockWriterOptions(w io.Writer, f Format, schema types.Schema, opts CSVO
 // WriteFile writes b to a local file at path, in the format its name
 // says (.csv with a header, JSON Lines, or Parquet), through a temporary
 // file renamed into place, so a failed write leaves no file that looks
-// whole.
-func WriteFile(path string, b *types.Block) (err error) {
+// whole. It is CreateFile, one Write and Close.
+func WriteFile(path string, b *types.Block) error {
+	w, err := CreateFile(path, b.Schema)
+	if err != nil {
+		return err
+	}
+	err = w.Write(b)
+	if cerr := w.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// FileWriter is a local data file being written (CreateFile): a
+// BlockWriter whose rows go to a temporary file beside the path, renamed
+// to the path by Close once the file is whole. A FileWriter is not safe
+// for concurrent use; after an error, every call returns that error.
+type FileWriter struct {
+	path string
+	f    *os.File
+	buf  *bufio.Writer
+	w    BlockWriter
+	err  error
+	done bool
+}
+
+var _ BlockWriter = (*FileWriter)(nil)
+
+// CreateFile starts a local data file of schema's rows at path, in the
+// format its name says (FormatOf): it creates path+".tmp", which Close
+// renames to path. The caller writes the rows in as many blocks as it
+// likes (a block's rows are encoded before Write returns, so the block can
+// be reused) and must call Close, even after an error.
+func CreateFile(path string, schema types.Schema) (*FileWriter, error) {
 	f, err := FormatOf(path)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	tmp := path + ".tmp"
-	out, err := os.Create(tmp)
+	out, err := os.Create(path + ".tmp")
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer func() {
-		if err != nil {
-			out.Close()
-			os.Remove(tmp)
+	fw := &FileWriter{path: path, f: out, buf: bufio.NewWriterSize(out, 1<<20)}
+	if fw.w, err = NewBlockWriter(fw.buf, f, schema); err != nil {
+		fw.discard()
+		return nil, fw.fail(err)
+	}
+	return fw, nil
+}
+
+// Write appends b's rows. b must have the file's column types.
+func (w *FileWriter) Write(b *types.Block) error {
+	if w.err != nil {
+		return w.err
+	}
+	if w.done {
+		return fmt.Errorf("datafile: Write on a closed FileWriter of %s", w.path)
+	}
+	if err := w.w.Write(b); err != nil {
+		return w.fail(err)
+	}
+	return nil
+}
+
+// Close finishes the file and renames it to its path. After an error (of
+// Write or of finishing the file) it removes the temporary file instead,
+// and returns the error. Close after Close returns what the first did.
+func (w *FileWriter) Close() error {
+	if w.done {
+		return w.err
+	}
+	w.done = true
+	if w.err == nil {
+		if err := errors.Join(w.w.Close(), w.buf.Flush()); err != nil {
+			w.fail(err)
 		}
-	}()
-	bw := bufio.NewWriterSize(out, 1<<20)
-	w, err := NewBlockWriter(bw, f, b.Schema)
-	if err == nil {
-		err = errors.Join(w.Write(b), w.Close(), bw.Flush())
 	}
-	if err != nil {
-		return fmt.Errorf("datafile: writing %s: %w", path, err)
+	if w.err != nil {
+		w.discard()
+		return w.err
 	}
-	if err := out.Close(); err != nil {
-		return err
+	if w.err = w.f.Close(); w.err != nil {
+		os.Remove(w.f.Name())
+		return w.err
 	}
-	return os.Rename(tmp, path)
+	w.err = os.Rename(w.f.Name(), w.path)
+	return w.err
+}
+
+// fail records err, naming the file, as the writer's sticky error.
+func (w *FileWriter) fail(err error) error {
+	w.err = fmt.Errorf("datafile: writing %s: %w", w.path, err)
+	return w.err
+}
+
+// discard closes and removes the temporary file (a file that failed:
+// errors doing so add nothing).
+func (w *FileWriter) discard() {
+	w.f.Close()
+	os.Remove(w.f.Name())
 }
