@@ -75,6 +75,10 @@ type windowGroup struct {
 	navNulls bool
 	// tiled is set when a window of the group is served from tiles.
 	tiled bool
+	// joins are the LAST JOINs of the group's own input whose right
+	// columns request mode reads only for the rows of some frames
+	// (joinprune.go).
+	joins []joinNeed
 }
 
 // windowEval is one window: its frame, the aggregates computed over it,
@@ -271,6 +275,9 @@ func (b *builder) groupWindows(n *node) error {
 			g.navNulls = g.navNulls || n.aggs[slot].ignoreNulls
 		}
 		g.windows = append(g.windows, we)
+	}
+	for _, g := range n.groups {
+		planJoinNeeds(n, g)
 	}
 	return nil
 }

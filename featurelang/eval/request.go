@@ -115,6 +115,12 @@ func (r *requestRun) step(n *node, in *types.Block) (*types.Block, error) {
 // order values, are found once; each left row then only checks the join
 // condition against them.
 func (r *requestRun) join(n *node, left *types.Block) (*types.Block, error) {
+	return r.joinFrom(n, left, 0)
+}
+
+// joinFrom is join for the rows of left from row first on; the rows
+// before it get NULL right columns (joinprune.go: nothing reads them).
+func (r *requestRun) joinFrom(n *node, left *types.Block, first int) (*types.Block, error) {
 	c := newCtx()
 	c.blk = left
 	var (
@@ -127,7 +133,7 @@ func (r *requestRun) join(n *node, left *types.Block) (*types.Block, error) {
 		missJK  []joinKey
 		missJC  []*joinCands
 	)
-	for c.row = 0; c.row < left.Len; c.row++ {
+	for c.row = first; c.row < left.Len; c.row++ {
 		buf = buf[:0]
 		for _, k := range n.leftKeys {
 			buf = AppendKey(buf, k(c))
@@ -159,7 +165,10 @@ func (r *requestRun) join(n *node, left *types.Block) (*types.Block, error) {
 	out := types.NewBlock(n.p.Right.Schema, left.Len)
 	lc := newCtx()
 	lc.blk = left
-	for i := range left.Len {
+	for range first {
+		out.AppendRow(nullRow(n.p.Right.Schema))
+	}
+	for i := first; i < left.Len; i++ {
 		jc := picks[rowPick[i]]
 		jc.match(n)
 		lc.row, lc.right = i, jc.b
@@ -430,14 +439,14 @@ func (r *requestRun) windows(n *node, g *windowGroup, cur *types.Block, aggCols 
 // key, read raw.
 func (r *requestRun) rawWindows(n *node, g *windowGroup, windows []*windowEval, cur *types.Block, aggCols []types.Column, key []types.Value, t int64) error {
 	from, limit := fetchRange(windows, t)
-	w, err := r.navHistory(n.input, true, g, key, t, from, limit)
+	w, err := r.navHistory(n.input, true, g, key, t, from, limit, joinsFrom(g, t))
 	if err != nil {
 		return err
 	}
 	nOwn := w.Len
 	var unions []*types.Block
 	for _, u := range g.unions {
-		h, err := r.navHistory(u, false, g, key, t, from, limit)
+		h, err := r.navHistory(u, false, g, key, t, from, limit, nil)
 		if err != nil {
 			return err
 		}
@@ -626,8 +635,8 @@ func unionOnly(q rowSeq, nOwn int) []int {
 // lag(x, k) reads k rows back whatever the frame, so when the frame's
 // fetch holds fewer than k rows before the request, the newest k rows (plus
 // any at the request's own time, for EXCLUDE CURRENT_TIME) are fetched.
-func (r *requestRun) navHistory(m *node, own bool, g *windowGroup, key []types.Value, t, from int64, limit int) (*types.Block, error) {
-	h, err := r.history(m, own, g, key, t, from, limit)
+func (r *requestRun) navHistory(m *node, own bool, g *windowGroup, key []types.Value, t, from int64, limit int, jp *joinPrune) (*types.Block, error) {
+	h, err := r.history(m, own, g, key, t, from, limit, jp)
 	if err != nil || (g.maxNav == 0 && !g.navNulls) || (from == math.MinInt64 && limit == 0) {
 		return h, err
 	}
@@ -643,9 +652,9 @@ func (r *requestRun) navHistory(m *node, own bool, g *windowGroup, key []types.V
 		return h, nil
 	}
 	if g.navNulls {
-		return r.history(m, own, g, key, t, math.MinInt64, 0)
+		return r.history(m, own, g, key, t, math.MinInt64, 0, jp)
 	}
-	return r.history(m, own, g, key, t, math.MinInt64, g.maxNav+eq)
+	return r.history(m, own, g, key, t, math.MinInt64, g.maxNav+eq, jp)
 }
 
 // fetchRange returns the lowest order value any of windows can reach back
@@ -679,8 +688,9 @@ func fetchRange(windows []*windowEval, t int64) (from int64, limit int) {
 // schema) in the partition key, with order values in [from, t], sorted by
 // order value then arrival: by the Source when the fetch is pushed down
 // (its contract), else by filterHistory. own says m is the window's own input (the
-// request's path) rather than a union source.
-func (r *requestRun) history(m *node, own bool, g *windowGroup, key []types.Value, t, from int64, limit int) (*types.Block, error) {
+// request's path) rather than a union source. jp, when not nil, prunes
+// the joins of a fetch pushed down (joinprune.go).
+func (r *requestRun) history(m *node, own bool, g *windowGroup, key []types.Value, t, from int64, limit int, jp *joinPrune) (*types.Block, error) {
 	q, steps, withReq, pushed, ok := r.historyQuery(m, own, g, key, t, from, limit)
 	if !ok {
 		// As in batch mode, m runs over the stored rows and the request:
@@ -696,7 +706,10 @@ func (r *requestRun) history(m *node, own bool, g *windowGroup, key []types.Valu
 		}
 		return filterHistory(g, all, key, t, from), nil
 	}
-	rows, err := r.fetch(q, steps, withReq)
+	if !pushed {
+		jp = nil
+	}
+	rows, err := r.fetchPruned(q, steps, withReq, jp)
 	if err != nil || pushed {
 		return rows, err
 	}
@@ -787,20 +800,36 @@ func (r *requestRun) checkScanned(q Query, b *types.Block) error {
 // first. withReq appends the request row to a scan of the request table
 // (it matches any key: pickJoin and filterHistory check).
 func (r *requestRun) fetch(q Query, steps []*node, withReq bool) (*types.Block, error) {
+	return r.fetchPruned(q, steps, withReq, nil)
+}
+
+// fetchPruned is fetch, its joins pruned by jp when not nil.
+func (r *requestRun) fetchPruned(q Query, steps []*node, withReq bool, jp *joinPrune) (*types.Block, error) {
 	b, err := r.scan(q)
 	if err != nil {
 		return nil, err
 	}
-	return r.finishFetch(q, steps, withReq, b)
+	return r.finishFetchPruned(q, steps, withReq, b, jp)
 }
 
 // finishFetch is fetch after the scan: b is what the Source read for q.
-func (r *requestRun) finishFetch(q Query, steps []*node, withReq bool, b *types.Block) (_ *types.Block, err error) {
+func (r *requestRun) finishFetch(q Query, steps []*node, withReq bool, b *types.Block) (*types.Block, error) {
+	return r.finishFetchPruned(q, steps, withReq, b, nil)
+}
+
+// finishFetchPruned is finishFetch, its joins pruned by jp when not nil:
+// b is then sorted by jp's order column.
+func (r *requestRun) finishFetchPruned(q Query, steps []*node, withReq bool, b *types.Block, jp *joinPrune) (_ *types.Block, err error) {
 	if withReq && q.Table == r.plan.RequestTable {
 		b.AppendRow(r.req)
 	}
 	for i := len(steps) - 1; i >= 0; i-- {
-		if b, err = r.step(steps[i], b); err != nil {
+		if from, ok := jp.joinFrom(steps[i]); ok {
+			b, err = r.joinFrom(steps[i], b, firstFrom(b, jp.orderCol, from))
+		} else {
+			b, err = r.step(steps[i], b)
+		}
+		if err != nil {
 			return nil, err
 		}
 	}

@@ -511,7 +511,7 @@ func (r *requestRun) readIntervals(m *node, g *windowGroup, key []types.Value, i
 		}
 	}
 	for _, iv := range ivs {
-		b, err := r.history(m, true, g, key, iv.to, iv.from, 0)
+		b, err := r.history(m, true, g, key, iv.to, iv.from, 0, nil)
 		if err != nil {
 			return nil, err
 		}
