@@ -165,15 +165,16 @@ func (r *requestRun) joinFrom(n *node, left *types.Block, first int) (*types.Blo
 	out := types.NewBlock(n.p.Right.Schema, left.Len)
 	lc := newCtx()
 	lc.blk = left
+	nulls := nullRow(n.p.Right.Schema)
 	for range first {
-		out.AppendRow(nullRow(n.p.Right.Schema))
+		out.AppendRow(nulls)
 	}
 	for i := first; i < left.Len; i++ {
 		jc := picks[rowPick[i]]
 		jc.match(n)
 		lc.row, lc.right = i, jc.b
 		if j := pickLast(n, lc, jc.ids, jc.order); j < 0 {
-			out.AppendRow(nullRow(n.p.Right.Schema))
+			out.AppendRow(nulls)
 		} else {
 			out.AppendFrom(jc.b, j)
 		}
