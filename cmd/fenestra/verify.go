@@ -44,6 +44,7 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	workers := pf.fs.Int("workers", 16, "sessions replaying at once (keys are replayed in parallel when the view's rows split by key)")
 	batch := pf.fs.Int("batch", 0, "consecutive requests of a session sent in one call, a multi-row request, each row stored after its answer (default: 500 in process; 1 with --online, whose deadline bounds a call)")
 	stateDir := pf.fs.String("state", "", "a fenestra run state directory: verify its deployment --view (db.name) over its offline data")
+	gcPercent := pf.fs.Int("gc-percent", verifyGCPercent, "the Go garbage collector's target heap growth, as GOGC (which, when set, wins), under a soft limit of half the machine's memory (GOMEMLIMIT, when set, wins): higher spends less CPU collecting and more memory")
 	profile := cpuProfileFlag(pf.fs)
 	pf.stateOK = true
 	mod, _, code := pf.parse(args, stderr)
@@ -68,6 +69,8 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintf(stderr, "fenestra verify: %v\n", err)
 		return 2
 	}
+	setGCPercent(*gcPercent)
+	limitMemory(machineMemory() / 2)
 	stop, err := profile()
 	if err != nil {
 		fmt.Fprintf(stderr, "fenestra verify: %v\n", err)
