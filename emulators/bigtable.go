@@ -23,15 +23,16 @@ const MaxMessageSize = 256 << 20
 // than once). Every instance and table exists only in this emulator's
 // memory. Beyond bttest, the emulator sends the rows of a read in
 // responses of up to BatchBytes, as the service does, and serializes
-// writes against reads (see rowLock).
-func StartBigtable(addr string) (hostport string, stop func(), err error) {
+// writes against reads (see rowLock). opts are more options of its gRPC
+// server; interceptors they chain run inside the emulator's own.
+func StartBigtable(addr string, opts ...grpc.ServerOption) (hostport string, stop func(), err error) {
 	laddr, err := loopback(addr)
 	if err != nil {
 		return "", nil, err
 	}
 	var rows rowLock
-	srv, err := bttest.NewServer(laddr, grpc.MaxRecvMsgSize(MaxMessageSize), grpc.MaxSendMsgSize(MaxMessageSize),
-		grpc.ChainUnaryInterceptor(rows.unary), grpc.ChainStreamInterceptor(rows.stream))
+	srv, err := bttest.NewServer(laddr, append([]grpc.ServerOption{grpc.MaxRecvMsgSize(MaxMessageSize), grpc.MaxSendMsgSize(MaxMessageSize),
+		grpc.ChainUnaryInterceptor(rows.unary), grpc.ChainStreamInterceptor(rows.stream)}, opts...)...)
 	if err != nil {
 		return "", nil, fmt.Errorf("emulators: starting the Bigtable emulator on %s: %w", laddr, err)
 	}

@@ -17,9 +17,9 @@ import (
 
 	"cloud.google.com/go/bigtable"
 	btpb "cloud.google.com/go/bigtable/apiv2/bigtablepb"
-	"cloud.google.com/go/bigtable/bttest"
 	"google.golang.org/grpc"
 
+	"github.com/fenestra-dev/fenestra/emulators"
 	"github.com/fenestra-dev/fenestra/featurelang/types"
 	"github.com/fenestra-dev/fenestra/storage"
 	"github.com/fenestra-dev/fenestra/storage/storagetest"
@@ -391,12 +391,13 @@ func countingStore(t *testing.T) (*Store, *atomic.Int64, *streamCounts) {
 		calls.Add(1)
 		return handler(srv, &countingStream{ServerStream: ss, counts: c})
 	}
-	srv, err := bttest.NewServer("127.0.0.1:0", grpc.StreamInterceptor(count))
+	addr, stop, err := emulators.StartBigtable("", grpc.ChainStreamInterceptor(count))
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(srv.Close)
-	return openStore(t, srv.Addr, Config{NoGC: true}), calls, c
+	t.Cleanup(stop)
+	// Compaction off: its reads would count among the test's.
+	return openStore(t, addr, Config{NoGC: true, CompactAt: -1}), calls, c
 }
 
 // TestReadTilesOneCall: ReadTiles reads tiles and tokens in one ReadRows

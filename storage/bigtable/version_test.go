@@ -12,9 +12,9 @@ import (
 
 	"cloud.google.com/go/bigtable"
 	btpb "cloud.google.com/go/bigtable/apiv2/bigtablepb"
-	"cloud.google.com/go/bigtable/bttest"
 	"google.golang.org/grpc"
 
+	"github.com/fenestra-dev/fenestra/emulators"
 	"github.com/fenestra-dev/fenestra/featurelang/eval"
 	"github.com/fenestra-dev/fenestra/featurelang/types"
 	"github.com/fenestra-dev/fenestra/storage"
@@ -94,12 +94,12 @@ func TestWriteVersions(t *testing.T) {
 			entries = append(entries, req.Entries...)
 		}})
 	}
-	srv, err := bttest.NewServer("127.0.0.1:0", grpc.StreamInterceptor(record), grpc.MaxRecvMsgSize(64<<20))
+	addr, stop, err := emulators.StartBigtable("", grpc.ChainStreamInterceptor(record))
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(srv.Close)
-	s := openStore(t, srv.Addr, Config{NoGC: true})
+	t.Cleanup(stop)
+	s := openStore(t, addr, Config{NoGC: true})
 	ctx := context.Background()
 	if err := s.Init(ctx, compile(t, `CREATE TABLE tx (card string, note string, ts timestamp, INDEX(KEY=card, TS=ts));`)); err != nil {
 		t.Fatal(err)
