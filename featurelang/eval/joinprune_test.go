@@ -4,7 +4,6 @@ import (
 	"context"
 	"testing"
 
-	"github.com/fenestra-dev/fenestra/featurelang/eval"
 	"github.com/fenestra-dev/fenestra/featurelang/plan"
 	"github.com/fenestra-dev/fenestra/featurelang/types"
 )
@@ -71,15 +70,7 @@ func TestJoinPrune(t *testing.T) {
 			t.Parallel()
 			c := &genCase{tables: []*plan.Table{t1, t3}, rows: map[string][][]types.Value{"t1": tt.stored, "t3": joined},
 				query: tt.query, reqs: [][]types.Value{tt.req}}
-			p, err := c.compile()
-			if err != nil {
-				t.Fatal(err)
-			}
-			ev, err := eval.New(p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if msg := c.checkRequest(context.Background(), ev, 0); msg != "" {
+			if msg := c.checkRequest(context.Background(), c.evaluator(t), 0); msg != "" {
 				t.Errorf("%s\n%s", msg, c.describe(0))
 			}
 		})

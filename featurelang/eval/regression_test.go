@@ -102,14 +102,7 @@ func TestRequestEqualsBatchRegressions(t *testing.T) {
 			t.Parallel()
 			c := &genCase{tables: []*plan.Table{t1}, rows: map[string][][]types.Value{"t1": tt.stored},
 				query: tt.query, reqs: [][]types.Value{tt.req}}
-			p, err := c.compile()
-			if err != nil {
-				t.Fatal(err)
-			}
-			ev, err := eval.New(p)
-			if err != nil {
-				t.Fatal(err)
-			}
+			ev := c.evaluator(t)
 			want, err := c.batchRow(context.Background(), ev, tt.req)
 			if err != nil {
 				t.Fatal(err)
@@ -122,4 +115,18 @@ func TestRequestEqualsBatchRegressions(t *testing.T) {
 			}
 		})
 	}
+}
+
+// evaluator compiles c's query and returns its evaluator.
+func (c *genCase) evaluator(t *testing.T) *eval.Evaluator {
+	t.Helper()
+	p, err := c.compile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, err := eval.New(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ev
 }
