@@ -291,10 +291,24 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	return runPipeline(ctx, "backfill", p, "to "+*out, stdout, stderr)
 }
 
-// runWaves runs a backfill in waves (dataflow.RunWaves), printing a line
-// on stderr after each wave and the summary line of runPipeline, and
-// returns the exit code.
+// runWaves runs a backfill in waves (dataflow.RunWaves); see
+// wavesRun.
 func runWaves(ctx context.Context, job dataflow.BackfillJob, waves int, tmpDir string, stdout, stderr io.Writer) int {
+	return wavesRun("backfill", "to "+job.Out, waves, stdout, stderr,
+		func(report func(dataflow.WaveStats)) (int, error) {
+			return dataflow.RunWaves(ctx, job, waves, tmpDir, report)
+		},
+		func(w dataflow.WaveStats) string {
+			return fmt.Sprintf("%d rows read, %s of runs in %s", w.Read, humanBytes(w.Runs), w.Dir)
+		})
+}
+
+// wavesRun runs a pipeline in waves through run, printing a line on
+// stderr after each wave (what describes it) and then the summary line
+// of runPipeline, and returns the exit code. cmd names the command, dest
+// where the rows went.
+func wavesRun(cmd, dest string, waves int, stdout, stderr io.Writer,
+	run func(report func(dataflow.WaveStats)) (int, error), what func(dataflow.WaveStats) string) int {
 	dataflow.Progress.Read.Store(0)
 	dataflow.Progress.Bad.Store(0)
 	dataflow.Progress.Written.Store(0)
@@ -306,19 +320,18 @@ func runWaves(ctx context.Context, job dataflow.BackfillJob, waves int, tmpDir s
 		defer stop()
 	}
 	var read, bad int64
-	n, err := dataflow.RunWaves(ctx, job, waves, tmpDir, func(w dataflow.WaveStats) {
+	n, err := run(func(w dataflow.WaveStats) {
 		read, bad = read+w.Read, bad+w.Bad
-		fmt.Fprintf(stderr, "%sbackfill: wave %d of %d: %d rows read, %s of runs in %s, in %v\n",
-			clear, w.N+1, w.Of, w.Read, humanBytes(w.Runs), w.Dir, w.Elapsed.Round(time.Millisecond))
+		fmt.Fprintf(stderr, "%s%s: wave %d of %d: %s, in %v\n", clear, cmd, w.N+1, w.Of, what(w), w.Elapsed.Round(time.Millisecond))
 	})
 	elapsed := time.Since(start)
 	if err != nil {
-		fmt.Fprintf(stderr, "fenestra backfill: %v\n", err)
+		fmt.Fprintf(stderr, "fenestra %s: %v\n", cmd, err)
 		return 1
 	}
 	rate := float64(read) / max(elapsed.Seconds(), 1e-9)
-	fmt.Fprintf(stdout, "backfill: %d rows read, %d bad rows skipped, %d rows written to %s in %v (%s rows/s, runner %s, %d waves)\n",
-		read, bad, n, job.Out, elapsed.Round(time.Millisecond), humanCount(rate), runnerName(), waves)
+	fmt.Fprintf(stdout, "%s: %d rows read, %d bad rows skipped, %d rows written %s in %v (%s rows/s, runner %s, %d waves)\n",
+		cmd, read, bad, n, dest, elapsed.Round(time.Millisecond), humanCount(rate), runnerName(), waves)
 	return 0
 }
 
@@ -511,34 +524,15 @@ func runMaterialize(ctx context.Context, args []string, stdout, stderr io.Writer
 }
 
 // runMaterializeWaves runs a materialize in waves
-// (dataflow.RunMaterializeWaves), printing a line on stderr after each
-// wave and the summary line of runPipeline, and returns the exit code.
+// (dataflow.RunMaterializeWaves); see wavesRun.
 func runMaterializeWaves(ctx context.Context, job dataflow.MaterializeJob, waves int, where string, stdout, stderr io.Writer) int {
-	dataflow.Progress.Read.Store(0)
-	dataflow.Progress.Bad.Store(0)
-	dataflow.Progress.Written.Store(0)
-	start := time.Now()
-	clear := ""
-	if isTerminal(stderr) {
-		clear = "\r\033[K" // over the progress line
-		stop := showProgress(stderr, start)
-		defer stop()
-	}
-	var read, bad int64
-	n, err := dataflow.RunMaterializeWaves(ctx, job, waves, func(w dataflow.WaveStats) {
-		read, bad = read+w.Read, bad+w.Bad
-		fmt.Fprintf(stderr, "%smaterialize: wave %d of %d: %d rows read, %d rows written, in %v\n",
-			clear, w.N+1, w.Of, w.Read, w.Written, w.Elapsed.Round(time.Millisecond))
-	})
-	elapsed := time.Since(start)
-	if err != nil {
-		fmt.Fprintf(stderr, "fenestra materialize: %v\n", err)
-		return 1
-	}
-	rate := float64(read) / max(elapsed.Seconds(), 1e-9)
-	fmt.Fprintf(stdout, "materialize: %d rows read, %d bad rows skipped, %d rows written %s in %v (%s rows/s, runner %s, %d waves)\n",
-		read, bad, n, where, elapsed.Round(time.Millisecond), humanCount(rate), runnerName(), waves)
-	return 0
+	return wavesRun("materialize", where, waves, stdout, stderr,
+		func(report func(dataflow.WaveStats)) (int, error) {
+			return dataflow.RunMaterializeWaves(ctx, job, waves, report)
+		},
+		func(w dataflow.WaveStats) string {
+			return fmt.Sprintf("%d rows read, %d rows written", w.Read, w.Written)
+		})
 }
 
 // tiledViews returns the DEPLOY views with long windows over the tables
