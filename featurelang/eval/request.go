@@ -162,21 +162,45 @@ func (r *requestRun) joinFrom(n *node, left *types.Block, first int) (*types.Blo
 	if err := r.readCandidates(n, missing, missJK, missJC); err != nil {
 		return nil, err
 	}
-	out := types.NewBlock(n.p.Right.Schema, left.Len)
+	// The right row of each left row (-1: none), and the candidates block
+	// they all come from, when one does: the right columns are then one
+	// typed gather from it, else copied row by row.
 	lc := newCtx()
 	lc.blk = left
-	nulls := nullRow(n.p.Right.Schema)
-	for range first {
-		out.AppendRow(nulls)
+	idx := make([]int, left.Len)
+	var src *types.Block
+	oneSource := true
+	for i := range first {
+		idx[i] = -1
 	}
 	for i := first; i < left.Len; i++ {
 		jc := picks[rowPick[i]]
 		jc.match(n)
 		lc.row, lc.right = i, jc.b
-		if j := pickLast(n, lc, jc.ids, jc.order); j < 0 {
-			out.AppendRow(nulls)
-		} else {
-			out.AppendFrom(jc.b, j)
+		idx[i] = pickLast(n, lc, jc.ids, jc.order)
+		switch {
+		case idx[i] < 0:
+		case src == nil:
+			src = jc.b
+		case src != jc.b:
+			oneSource = false
+		}
+	}
+	var out *types.Block
+	if oneSource {
+		if src == nil {
+			src = types.NewBlock(n.p.Right.Schema, 0)
+		}
+		out = src.Gather(idx)
+	} else {
+		out = types.NewBlock(n.p.Right.Schema, left.Len)
+		nulls := nullRow(n.p.Right.Schema)
+		for i, j := range idx {
+			if j < 0 {
+				out.AppendRow(nulls)
+			} else {
+				out.AppendFrom(picks[rowPick[i]].b, j)
+			}
 		}
 	}
 	joined := &types.Block{Schema: n.p.Schema, Len: left.Len}
