@@ -58,6 +58,9 @@ type BackfillJob struct {
 	// backfill evaluated a share of its buckets at a time (RunWaves runs
 	// them): it writes the runs of its buckets to Wave.Dir and no output.
 	Wave Wave
+	// Splits are the keys evaluated in parts (SplitKeys), each part a
+	// bucket after the Buckets hashed ones.
+	Splits []KeySplit
 }
 
 // Wave is one wave of a backfill or a materialize in waves. A backfill's
@@ -132,9 +135,13 @@ func Backfill(s beam.Scope, job BackfillJob) (beam.PCollection, error) {
 	}
 	layout := bucket.Plan(job.View)
 	buckets := bucketCount(job, layout)
+	ts, err := splitColumn(job, layout, t)
+	if err != nil {
+		return beam.PCollection{}, err
+	}
 	wave := job.Wave
-	if wave.Of > 1 && (wave.N < 0 || wave.N >= wave.Of || wave.Of > buckets || wave.Dir == "") {
-		return beam.PCollection{}, fmt.Errorf("%w: wave %d of %d in %q: want 0 <= wave < waves <= %d buckets, and a directory", ErrJob, wave.N, wave.Of, wave.Dir, buckets)
+	if all := buckets + partCount(job.Splits); wave.Of > 1 && (wave.N < 0 || wave.N >= wave.Of || wave.Of > all || wave.Dir == "") {
+		return beam.PCollection{}, fmt.Errorf("%w: wave %d of %d in %q: want 0 <= wave < waves <= %d buckets, and a directory", ErrJob, wave.N, wave.Of, wave.Dir, all)
 	}
 	routes := make([]route, len(t.names))
 	for i, name := range t.names {
@@ -154,11 +161,12 @@ func Backfill(s beam.Scope, job BackfillJob) (beam.PCollection, error) {
 	}
 	tasks := beam.CreateList(s, t.tasks)
 	keyed := beam.ParDo(s, &readFn{Zone: types.ZoneName(), Names: t.names, Schemas: t.schemas, Routes: routes, Buckets: buckets, BadRows: job.BadRows,
-		Whole: cmp.Or(whole, parts), Wave: wave.N, Waves: wave.Of}, tasks)
+		Whole: cmp.Or(whole, parts), Wave: wave.N, Waves: wave.Of, Splits: job.Splits, Table: t.index[job.View.RequestTable], TS: ts}, tasks)
 	if layout.Always { // a whole-table aggregate has a row even of no rows (one bucket: never in waves)
 		keyed = beam.Flatten(s, keyed, beam.ParDo(s, noRows, beam.Impulse(s)))
 	}
-	ev := &evalFn{Zone: types.ZoneName(), Plan: planJSON, Names: t.names, Schemas: t.schemas, ReqTable: t.index[job.View.RequestTable], Format: format, CSV: job.OutCSV, Parts: parts}
+	ev := &evalFn{Zone: types.ZoneName(), Plan: planJSON, Names: t.names, Schemas: t.schemas, ReqTable: t.index[job.View.RequestTable], Format: format, CSV: job.OutCSV, Parts: parts,
+		Buckets: buckets, Splits: job.Splits, TS: ts}
 	runs := beam.ParDo(s, ev, beam.GroupByKey(s, keyed))
 	if wave.Of > 1 { // the runs stay for RunWaves to merge; the files of tables read whole go
 		ended := beam.ParDo(s, &waveEndFn{}, beam.GroupByKey(s, runs))
@@ -171,6 +179,33 @@ func Backfill(s beam.Scope, job BackfillJob) (beam.PCollection, error) {
 	// stage has an output: prism waits for a stage without one by polling
 	// (a core busy for as long as the writer runs).
 	return beam.ParDo(s, rowCount, beam.GroupByKey(s, written)), nil
+}
+
+// splitColumn checks job's splits against its view and returns the FROM
+// table's column that orders them (the view's eval.Lookback TS), or -1
+// without splits.
+func splitColumn(job BackfillJob, layout *bucket.Layout, t *tables) (int, error) {
+	if len(job.Splits) == 0 {
+		return -1, nil
+	}
+	ev, err := eval.New(job.View)
+	if err != nil {
+		return -1, err
+	}
+	lb := ev.Lookback()
+	from := job.View.RequestTable
+	ts := t.schemas[t.index[from]].Index(lb.TS)
+	if r := layout.Routes[from]; !layout.Split || r.Kind != bucket.Keyed || lb.Why != "" || ts < 0 {
+		return -1, fmt.Errorf("%w: view %s cannot evaluate a key in parts: %s", ErrJob, viewName(job.View), cmp.Or(lb.Why, "its windows do not order by a column of "+from))
+	}
+	first := bucketCount(job, layout)
+	for _, s := range job.Splits {
+		if s.First != first || len(s.From) != s.parts() {
+			return -1, fmt.Errorf("%w: the splits of key %s do not follow the buckets", ErrJob, s.Key)
+		}
+		first += s.parts()
+	}
+	return ts, nil
 }
 
 // bucketCount is the number of buckets of job: job.Buckets (0:

@@ -51,8 +51,24 @@
 // needs): each wave is the same pipeline keeping a share of the buckets
 // (BackfillJob.Wave), which leaves its runs in a temporary directory, and
 // the writer's merge then merges the runs of all the waves into the
-// output, byte for byte the one pipeline's. A key is never split across
-// waves, so a single key's rows must still fit.
+// output, byte for byte the one pipeline's.
+//
+// A key larger than a wave may hold (a bot with millions of rows) is cut
+// into parts (SplitKeys, run before the waves): its rows, in window
+// order, into runs between order values, each evaluated as a bucket of
+// its own with the rows before it that its windows reach back to (the
+// view's eval.Lookback: the widest ROWS_RANGE frame, the most rows a ROWS
+// frame or lag counts back) as context, whose output rows it drops. A
+// part holds at most the limit (MaxKeyRows: half a wave's room), context
+// included, and the output is byte for byte the key's evaluated whole.
+// Finding such keys costs a read of the FROM table's files (counting
+// frequent keys in bounded memory), and a second only when one may be
+// that large. A view whose windows reach back without bound (an unbounded
+// frame, a GROUP BY, lag IGNORE NULLS, a UNION, ...), or whose frames
+// alone hold more of the key's rows than the limit, fails before the
+// first wave with an error naming the key, its rows, the limit and why
+// (ErrKeyTooLarge). A key's rows of a LAST JOIN's right side go to every
+// part, so they must fit.
 //
 // A materialize's writers' GroupByKey is held by prism too (more of it:
 // MaterializeWavesFor's model). RunMaterializeWaves loads the input in

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"runtime"
 	"slices"
 	"strconv"
@@ -42,11 +43,19 @@ type evalFn struct {
 	Format   datafile.Format
 	CSV      datafile.CSVOptions // the dialect of a CSV output
 	Parts    string              // part b is Parts + b
+	// Buckets is the number of hashed buckets; buckets from Buckets up
+	// are the parts of the keys Splits evaluates in parts, which keep
+	// the output rows of the FROM-table rows they own by their order
+	// value, column TS.
+	Buckets int
+	Splits  []KeySplit
+	TS      int
 
 	// A DoFn instance processes one element at a time; its evaluations
 	// share only the evaluator and the encoder (safe for concurrent use)
 	// and the whole tables (read only).
 	ev       *eval.Evaluator
+	splits   *splitTable
 	enc      *datafile.RowEncoder    // CSV and JSON Lines outputs
 	whole    map[string]*types.Block // the tables read whole
 	wholeKey string                  // the files they were read from
@@ -66,6 +75,7 @@ func (f *evalFn) Setup() error {
 			return err
 		}
 	}
+	f.splits = newSplitTable(f.Splits, f.Buckets)
 	f.ev, err = eval.New(p)
 	return err
 }
@@ -171,6 +181,8 @@ func (f *evalFn) evaluate(ctx context.Context, b int, data [][]byte, whole map[s
 			tables[name] = types.NewBlock(f.Schemas[i], 0)
 		}
 	}
+	from := tables[f.Names[f.ReqTable]]
+	Progress.noteEvaluated(int64(from.Len))
 	out, origins, err := f.ev.BatchRows(ctx, tables)
 	if err == nil {
 		err = ctx.Err() // a failed or interrupted run writes no more parts
@@ -178,10 +190,34 @@ func (f *evalFn) evaluate(ctx context.Context, b int, data [][]byte, whole map[s
 	if err != nil {
 		return fmt.Errorf("bucket %d: %w", b, err)
 	}
+	if s, j := f.splits.part(b, f.Buckets); s != nil {
+		out, origins = ownRows(s, j, &from.Cols[f.TS], out, origins)
+	}
 	if err := writeAtomic(ctx, part, f.records(out, origins, seqs[f.ReqTable])...); err != nil {
 		return fmt.Errorf("bucket %d: %w", b, err)
 	}
 	return nil
+}
+
+// ownRows returns the output rows, and their origins, of the FROM-table
+// rows part j of s owns (by their order values, ts), dropping those of
+// its context rows.
+func ownRows(s *KeySplit, j int, ts *types.Column, out *types.Block, origins []int) (*types.Block, []int) {
+	var keep []int
+	for i, o := range origins {
+		v := int64(math.MinInt64)
+		if o >= 0 && !ts.IsNull(o) {
+			v = ts.I[o]
+		}
+		if o >= 0 && s.owns(j, v) {
+			keep = append(keep, i)
+		}
+	}
+	kept := make([]int, len(keep))
+	for k, i := range keep {
+		kept[k] = origins[i]
+	}
+	return out.Gather(keep), kept
 }
 
 // bundleWork runs a bundle's evaluations, up to a limit at a time.

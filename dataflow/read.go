@@ -66,8 +66,23 @@ var (
 // (prism, or any runner in LOOPBACK mode), for live progress reports, and
 // the tiles materialize stored. Runs on other workers report through Beam
 // metrics only.
-var Progress struct {
+var Progress progress
+
+type progress struct {
 	Read, Bad, Written, Tiles atomic.Int64
+	// MaxEvaluated is the most FROM-table rows one evaluation of a
+	// backfill held.
+	MaxEvaluated atomic.Int64
+}
+
+// noteEvaluated records an evaluation of n FROM-table rows.
+func (p *progress) noteEvaluated(n int64) {
+	for {
+		m := p.MaxEvaluated.Load()
+		if n <= m || p.MaxEvaluated.CompareAndSwap(m, n) {
+			return
+		}
+	}
 }
 
 // fileTask is one file to read: the element of the read stage.
@@ -110,7 +125,20 @@ type readFn struct {
 	// skips.
 	Wave, Waves int
 	KeyWaves    bool
+	// Splits are the FROM table's keys evaluated in parts (SplitKeys):
+	// their rows go to the parts' buckets, Buckets and up, by TS, the
+	// FROM table's order column (Table); their rows of other keyed
+	// tables go to every part.
+	Splits []KeySplit
+	Table  int
+	TS     int
+
+	census *census // set to count keys instead (SplitKeys)
 }
+
+// allBuckets is the number of buckets: the hashed ones and the parts of
+// split keys.
+func (f *readFn) allBuckets() int { return f.Buckets + partCount(f.Splits) }
 
 // inWave reports whether bucket b is one of the wave's: any bucket, when
 // waves split keys rather than buckets.
@@ -235,7 +263,7 @@ type emitter struct {
 }
 
 func newEmitter(f *readFn, t fileTask, emit func(int, []byte)) *emitter {
-	e := &emitter{fn: f, t: t, emit: emit, pending: make([][]byte, f.Buckets)}
+	e := &emitter{fn: f, t: t, emit: emit, pending: make([][]byte, f.allBuckets())}
 	e.router = e.newRouter()
 	e.route = make([][]byte, len(e.pending))
 	return e
@@ -335,7 +363,7 @@ func (e *emitter) finish(ctx context.Context) error {
 	if err := writeAtomic(ctx, name, e.pending[0]); err != nil {
 		return fmt.Errorf("reading table %s: %w", e.fn.Names[e.t.Table], err)
 	}
-	for b := range e.fn.Buckets {
+	for b := range e.fn.allBuckets() {
 		if e.fn.inWave(b) {
 			e.emit(b, wholeRef(name))
 		}
@@ -367,6 +395,13 @@ type router struct {
 	hasher               *bucket.Hasher
 	idx                  [][]int32
 	scratch              []byte
+	// splits, of the keys evaluated in parts; ts is the order column
+	// when the table is the FROM table, else -1 (rows go to every part).
+	splits *splitTable
+	ts     int
+	parts  []int
+	census *census
+	hashes []uint64
 }
 
 func (e *emitter) newRouter() *router {
@@ -375,7 +410,11 @@ func (e *emitter) newRouter() *router {
 	r.waves, r.wave = e.fn.keyWaves()
 	if rt.Kind == bucket.Keyed {
 		r.hasher = bucket.NewHasher(rt.Cols, e.fn.Buckets)
-		r.idx = make([][]int32, e.fn.Buckets)
+		r.idx = make([][]int32, e.fn.allBuckets())
+		r.splits, r.ts, r.census = newSplitTable(e.fn.Splits, e.fn.Buckets), -1, e.fn.census
+		if e.t.Table == e.fn.Table {
+			r.ts = e.fn.TS
+		}
 	}
 	return r
 }
@@ -403,22 +442,71 @@ func (r *router) frames(blk *types.Block, seqs []uint64, block int, out [][]byte
 			return blk.Len
 		}
 	case bucket.Keyed:
+		if r.census != nil {
+			r.count(blk)
+			return 0
+		}
 		for b := range r.idx {
 			r.idx[b] = r.idx[b][:0]
 		}
+		kept = 0
 		for i := 0; i < blk.Len; i++ {
-			if b, w := r.hasher.Place(blk, i, r.waves); w == r.wave {
+			x := r.hasher.Hash(blk, i)
+			if r.splits != nil {
+				if s := r.splits.byHash[x]; s != nil {
+					kept += r.split(s, blk, i)
+					continue
+				}
+			}
+			if b, w := r.hasher.PlaceHash(x, r.waves); w == r.wave {
 				r.idx[b] = append(r.idx[b], int32(i))
+				if r.inWave(b) {
+					kept++
+				}
 			}
 		}
 		for b, rows := range r.idx {
 			if len(rows) > 0 && r.inWave(b) {
 				out[b] = r.frame(out[b], blk, rows, seqs)
-				kept += len(rows)
 			}
 		}
 	}
 	return kept
+}
+
+// split routes row i of blk, of a key evaluated in parts (s), to its
+// parts, and returns 1 when the first, the part that owns it (part 0,
+// for a table other than the FROM table), is in the wave, else 0, so
+// that a row is counted once over the waves.
+func (r *router) split(s *KeySplit, blk *types.Block, i int) int {
+	r.parts = r.parts[:0]
+	if r.ts >= 0 {
+		ts := int64(math.MinInt64)
+		if !blk.Cols[r.ts].IsNull(i) {
+			ts = blk.Cols[r.ts].I[i]
+		}
+		r.parts = s.appendParts(r.parts, ts)
+	} else {
+		for j := range s.parts() {
+			r.parts = append(r.parts, s.First+j)
+		}
+	}
+	for _, b := range r.parts {
+		r.idx[b] = append(r.idx[b], int32(i))
+	}
+	if r.inWave(r.parts[0]) {
+		return 1
+	}
+	return 0
+}
+
+// count adds the keys of blk's rows to the census.
+func (r *router) count(blk *types.Block) {
+	r.hashes = r.hashes[:0]
+	for i := 0; i < blk.Len; i++ {
+		r.hashes = append(r.hashes, r.hasher.Hash(blk, i))
+	}
+	r.census.add(blk, r.hashes)
 }
 
 // frame appends the rows idx of blk (nil: all) as a framed chunk to dst.

@@ -48,6 +48,20 @@ func WavesFor(job BackfillJob, size, memory int64) int {
 	return wavesFor(memoryPerByte*size, memory, bucketCount(job, bucket.Plan(job.View)))
 }
 
+// MaxKeyRows returns the most rows of one key a backfill on prism may
+// evaluate at once within memory bytes (SplitKeys' limit), for an input
+// of size bytes with rows rows of its FROM table: by the memory model
+// above, half a wave's room (so that a wave holds a key's part beside its
+// share of the buckets), in rows of the input's mean size. 0 when memory
+// is 0 or less: no limit.
+func MaxKeyRows(size, rows, memory int64) int64 {
+	if memory <= 0 {
+		return 0
+	}
+	perRow := max(size/max(rows, 1), 1)
+	return max((memory-memoryBase)/(2*memoryPerByte*perRow), 1000)
+}
+
 // WaveStats is what one wave of RunWaves or RunMaterializeWaves did.
 type WaveStats struct {
 	N, Of   int           // the wave (from 0) and the number of waves
@@ -79,7 +93,7 @@ var ErrTmpFull = errors.New("dataflow: no space left in the temporary directory"
 // input, keeping the rows of its buckets: only wave 0 counts the rows of
 // tables read whole and the bad rows it skips.
 func RunWaves(ctx context.Context, job BackfillJob, waves int, tmpDir string, report func(WaveStats)) (int, error) {
-	waves = min(waves, bucketCount(job, bucket.Plan(job.View)))
+	waves = min(waves, bucketCount(job, bucket.Plan(job.View))+partCount(job.Splits))
 	if waves <= 1 {
 		return runOnce(ctx, job)
 	}

@@ -281,6 +281,10 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		job.Buckets = dataflow.BucketsFor(size)
 	}
 	if waves := dataflow.WavesFor(job, size, budget); waves > 1 && runnerName() == "prism" {
+		if job.Splits, err = splitKeys(ctx, job, size, budget, stderr); err != nil {
+			fmt.Fprintf(stderr, "fenestra backfill: %v\n", err)
+			return 1
+		}
 		return runWaves(ctx, job, waves, *tmpDir, stdout, stderr)
 	}
 	p, s := beam.NewPipelineWithRoot()
@@ -289,6 +293,18 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		return 2
 	}
 	return runPipeline(ctx, "backfill", p, "to "+*out, stdout, stderr)
+}
+
+// splitKeys finds the keys of job too large to evaluate at once within
+// budget bytes (dataflow.SplitKeys), and prints a line on stderr for each
+// key it cuts into parts.
+func splitKeys(ctx context.Context, job dataflow.BackfillJob, size, budget int64, stderr io.Writer) ([]dataflow.KeySplit, error) {
+	start := time.Now()
+	splits, err := dataflow.SplitKeys(ctx, job, func(rows int64) int64 { return dataflow.MaxKeyRows(size, rows, budget) })
+	for _, s := range splits {
+		fmt.Fprintf(stderr, "backfill: key %s has %d rows: evaluated in %d parts (found in %v)\n", s.Key, s.Rows, len(s.Cuts)+1, time.Since(start).Round(time.Millisecond))
+	}
+	return splits, err
 }
 
 // runWaves runs a backfill in waves (dataflow.RunWaves); see

@@ -479,12 +479,20 @@ func (h *Hasher) Bucket(b *types.Block, i int) int {
 // all the buckets (the wave is the hash's high 32 bits modulo waves,
 // the bucket the hash modulo the bucket count).
 func (h *Hasher) Place(b *types.Block, i, waves int) (bucket, wave int) {
-	x := h.hash(b, i)
+	return h.PlaceHash(h.hash(b, i), waves)
+}
+
+// PlaceHash is Place of a row whose key hashes to x (Hash).
+func (h *Hasher) PlaceHash(x uint64, waves int) (bucket, wave int) {
 	if waves > 1 {
 		wave = int((x >> 32) % uint64(waves))
 	}
 	return int(x % h.n), wave
 }
+
+// Hash returns the hash of row i of b's key, fixed across processes:
+// the bucket of the row is the hash modulo the bucket count.
+func (h *Hasher) Hash(b *types.Block, i int) uint64 { return h.hash(b, i) }
 
 // hash returns the hash of row i of b's key.
 func (h *Hasher) hash(b *types.Block, i int) uint64 {

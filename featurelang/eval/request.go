@@ -952,7 +952,13 @@ func rowChain(m *node) (base *node, steps []*node, ok bool) {
 
 // traceCol follows a bare column expression over m's schema down to the
 // stored column it copies, returning that column's name.
-func traceCol(m *node, e *plan.Expr) (string, bool) {
+func traceCol(m *node, e *plan.Expr) (string, bool) { return followCol(m, e, false) }
+
+// followCol follows a bare column expression over m's schema down its
+// inputs, through Filters, LAST JOINs' left sides and Projects (with
+// windows too when windows is set), to the stored column it copies,
+// returning that column's name.
+func followCol(m *node, e *plan.Expr, windows bool) (string, bool) {
 	if e == nil || e.Op != plan.Col {
 		return "", false
 	}
@@ -962,7 +968,7 @@ func traceCol(m *node, e *plan.Expr) (string, bool) {
 		case plan.Scan:
 			return n.p.Schema[col].Name, true
 		case plan.Project:
-			if col = n.pass[col]; col < 0 || len(n.aggs) > 0 {
+			if col = n.pass[col]; col < 0 || len(n.aggs) > 0 && !windows {
 				return "", false
 			}
 		case plan.LastJoin:

@@ -1,0 +1,5 @@
+//go:build race
+
+package dataflow_test
+
+func init() { raceEnabled = true }
