@@ -36,7 +36,7 @@ func resolveDistinctCount(name string, args []types.Type, consts []*types.Value)
 	}
 	nulls := distinctNulls(args[0])
 	return newFunc(name, args, types.Int64, consts, func(c []*types.Column) Acc {
-		return newFreqAcc(c[0], nulls, distinctCount)
+		return newFreqAcc(c[0], nulls, distinctCount, true)
 	}), nil
 }
 
@@ -88,6 +88,11 @@ type freqAcc[K cmp.Ordered] struct {
 	isNaN func(row int) bool    // nil unless the column is float
 	elems bool                  // the column is an array; its elements are counted
 	out   func(freqSummary) types.Value
+	// keysOnly says out reads only the summary's counts, not its entries
+	// (distinct_count): the values may then be numbered (NumberValues).
+	keysOnly bool
+	// num, once NumberValues has run, holds the counts by value number.
+	num *numbered
 }
 
 // freqCounts are the counts by key of a freqAcc or a freqPartial.
@@ -103,9 +108,12 @@ type freqCounts[K cmp.Ordered] struct {
 type freqSummary struct {
 	rows, nan, nulls int64
 	keys             int
-	// entries returns the (key, count) pairs, NaN included, in no order.
-	entries func() []freqEntry
+	src              interface{ entries() []freqEntry } // the counts
 }
+
+// entries returns the (key, count) pairs, NaN included, in no order. (An
+// interface, not a method value, keeps the summary from allocating.)
+func (f freqSummary) entries() []freqEntry { return f.src.entries() }
 
 // freqEntry is one key and its count. The key is held as the payload of a
 // types.Value of the column's type; nan marks the NaN key.
@@ -118,26 +126,27 @@ type freqEntry struct {
 }
 
 // newFreqAcc returns a freqAcc over col with the key type of its storage
-// (of its elements' storage for an array).
-func newFreqAcc(col *types.Column, nulls nullsMode, out func(freqSummary) types.Value) Acc {
+// (of its elements' storage for an array); keysOnly is set when out reads
+// only the summary's counts.
+func newFreqAcc(col *types.Column, nulls nullsMode, out func(freqSummary) types.Value, keysOnly bool) Acc {
 	t, elems := col.Type, col.Type.Kind() == types.KindArray
 	if elems {
 		t = t.Elem()
 	}
 	switch {
 	case t == types.String:
-		return &freqAcc[string]{freqCounts: newFreqCounts[string](nulls), col: col, elems: elems, out: out,
+		return &freqAcc[string]{freqCounts: newFreqCounts[string](nulls), col: col, elems: elems, out: out, keysOnly: keysOnly,
 			key:   func(r int) string { return col.S[r] },
 			keyOf: stringKey,
 		}
 	case t.IsFloat():
-		return &freqAcc[float64]{freqCounts: newFreqCounts[float64](nulls), col: col, elems: elems, out: out,
+		return &freqAcc[float64]{freqCounts: newFreqCounts[float64](nulls), col: col, elems: elems, out: out, keysOnly: keysOnly,
 			key:   func(r int) float64 { return canonicalZero(col.F[r]) },
 			keyOf: floatKey,
 			isNaN: func(r int) bool { return math.IsNaN(col.F[r]) },
 		}
 	}
-	return &freqAcc[int64]{freqCounts: newFreqCounts[int64](nulls), col: col, elems: elems, out: out,
+	return &freqAcc[int64]{freqCounts: newFreqCounts[int64](nulls), col: col, elems: elems, out: out, keysOnly: keysOnly,
 		key:   func(r int) int64 { return col.I[r] },
 		keyOf: intKey,
 	}
@@ -161,7 +170,12 @@ func canonicalZero(f float64) float64 {
 	return f
 }
 
-func (a *freqAcc[K]) Reset() { a.reset() }
+func (a *freqAcc[K]) Reset() {
+	a.reset()
+	if a.num != nil {
+		a.num.reset()
+	}
+}
 
 func (c *freqCounts[K]) reset() {
 	clear(c.m)
@@ -170,6 +184,10 @@ func (c *freqCounts[K]) reset() {
 
 // count adds (d = 1) or removes (d = -1) the values of row.
 func (a *freqAcc[K]) count(row int, d int64) {
+	if a.num != nil {
+		a.countNumbered(row, d)
+		return
+	}
 	if a.elems {
 		if a.col.IsNull(row) {
 			return
@@ -223,11 +241,17 @@ func (a *freqAcc[K]) AddRange(lo, hi int) {
 
 func (a *freqAcc[K]) Remove(row int) { a.count(row, -1) }
 
-func (a *freqAcc[K]) Result() types.Value { return a.out(a.summary()) }
+func (a *freqAcc[K]) Result() types.Value {
+	f := a.summary()
+	if a.num != nil {
+		f.keys = a.num.keys
+	}
+	return a.out(f)
+}
 
 // summary returns what an output function sees of the counts.
 func (c *freqCounts[K]) summary() freqSummary {
-	return freqSummary{rows: c.rows, nan: c.nan, nulls: c.null, keys: len(c.m), entries: c.entries}
+	return freqSummary{rows: c.rows, nan: c.nan, nulls: c.null, keys: len(c.m), src: c}
 }
 
 // ResultWith counts row, computes and uncounts it: counting is exactly

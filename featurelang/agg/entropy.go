@@ -42,7 +42,7 @@ func resolveEntropy(name string, args []types.Type, consts []*types.Value) (*Fun
 		return nil, argError(name, "cannot compute the entropy of %s; expected a scalar", t)
 	}
 	return newFunc(name, args, types.Double, consts, func(c []*types.Column) Acc {
-		return newFreqAcc(c[0], nullsSkip, entropyOut(t))
+		return newFreqAcc(c[0], nullsSkip, entropyOut(t), false)
 	}), nil
 }
 

@@ -114,3 +114,53 @@ func checkSliding(t *testing.T, name string, s sig, rng *rand.Rand) {
 		t.Fatalf("after Reset: %s, want %s", show(got), show(want))
 	}
 }
+
+// TestNumberedEqualsUnnumbered checks every Numberer: over random columns,
+// an accumulator whose values are numbered gives the results of one that
+// is not, bit for bit, through Add, Remove, ResultWith and Reset.
+func TestNumberedEqualsUnnumbered(t *testing.T) {
+	t.Parallel()
+	for name, ss := range signatures() {
+		for si, s := range ss {
+			f, err := Resolve(name, s.args, s.consts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for seed := range uint64(8) {
+				rng := rand.New(rand.NewPCG(seed, uint64(si)))
+				cols := randomColumns(rng, s, 64)
+				numbered, plain := f.Bind(cols), f.Bind(cols)
+				nb, ok := numbered.(Numberer)
+				if !ok {
+					break
+				}
+				nb.NumberValues()
+				lo, hi := 0, 0
+				for step := 0; hi < 64; step++ {
+					if rng.IntN(16) == 0 {
+						numbered.Reset()
+						plain.Reset()
+						lo = hi
+					}
+					for k := rng.IntN(4); k > 0 && hi < 64; k-- {
+						numbered.Add(hi)
+						plain.Add(hi)
+						hi++
+					}
+					for k := rng.IntN(4); k > 0 && lo < hi; k-- {
+						numbered.Remove(lo)
+						plain.Remove(lo)
+						lo++
+					}
+					got, want := numbered.Result(), plain.Result()
+					if hi < 64 {
+						got, want = numbered.ResultWith(hi), plain.ResultWith(hi)
+					}
+					if !types.Identical(got, want) {
+						t.Fatalf("%s step %d rows [%d,%d): numbered %s, not %s", sigName(name, s), step, lo, hi, show(got), show(want))
+					}
+				}
+			}
+		}
+	}
+}

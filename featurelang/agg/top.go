@@ -93,7 +93,7 @@ func newTopAcc(t types.Type, k int64, col *types.Column) *topAcc {
 	a := &topAcc{col: col, float: t.IsFloat()}
 	a.counts = newFreqAcc(col, nullsSkip, func(f freqSummary) types.Value {
 		return topString(t, k, f.entries(), a.signs)
-	})
+	}, false)
 	return a
 }
 

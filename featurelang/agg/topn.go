@@ -55,7 +55,7 @@ func resolveTopNFrequency(name string, args []types.Type, consts []*types.Value)
 		return nil, err
 	}
 	return newFunc(name, args, types.String, consts, func(c []*types.Column) Acc {
-		return newFreqAcc(c[0], nullsSkip, topNOut(t, n))
+		return newFreqAcc(c[0], nullsSkip, topNOut(t, n), false)
 	}), nil
 }
 
@@ -102,7 +102,7 @@ func resolveTop1Ratio(name string, args []types.Type, consts []*types.Value) (*F
 		return nil, argError(name, "cannot count values of %s", args[0])
 	}
 	return newFunc(name, args, types.Double, consts, func(c []*types.Column) Acc {
-		return newFreqAcc(c[0], nullsSkip, top1Ratio)
+		return newFreqAcc(c[0], nullsSkip, top1Ratio, false)
 	}), nil
 }
 

@@ -45,7 +45,7 @@ func BenchmarkPaths(b *testing.B) {
 		for _, path := range []struct {
 			name string
 			eval func(func(int) types.Value) (types.Value, error)
-		}{{"closures", p.Eval}, {"cel-go", p.evalCEL}} {
+		}{{"closures", p.Eval}, {"cel-go", p.evalCEL}, {"row", evalRowOf(p, row)}} {
 			b.Run(path.name+"/"+src, func(b *testing.B) {
 				b.ReportAllocs()
 				for b.Loop() {
@@ -56,4 +56,15 @@ func BenchmarkPaths(b *testing.B) {
 			})
 		}
 	}
+}
+
+// evalRowOf returns an eval that ignores its get and evaluates p with
+// EvalRow on a one-row block of row.
+func evalRowOf(p *Program, row []types.Value) func(func(int) types.Value) (types.Value, error) {
+	schema, cols := make(types.Schema, len(row)), make([]int, len(row))
+	for i, v := range row {
+		schema[i], cols[i] = types.Field{Name: cardsVars[i].Name, Type: v.Type}, i
+	}
+	r := &Row{Block: types.BlockOf(schema, [][]types.Value{row}), Cols: cols}
+	return func(func(int) types.Value) (types.Value, error) { return p.EvalRow(r) }
 }

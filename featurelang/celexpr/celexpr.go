@@ -22,6 +22,7 @@
 package celexpr
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"time"
@@ -259,10 +260,57 @@ func sqlType(t *cel.Type) (types.Type, bool) {
 // was compiled into closures, unless it concatenates strings.
 func (p *Program) Eval(get func(i int) types.Value) (types.Value, error) {
 	if p.fast != nil {
-		return p.fast(get).toSQL(p.Out), nil
+		return p.fast(getter(get)).toSQL(p.Out), nil
 	}
 	return p.evalCEL(get)
 }
+
+// Row is a row of a block whose columns hold a program's variables:
+// variable i is column Cols[i] of Block, at row At. A caller keeps one Row
+// per goroutine and moves At from row to row.
+type Row struct {
+	Block *types.Block
+	Cols  []int
+	At    int
+}
+
+// EvalRow is Eval with get(i) returning r.Block.Cols[r.Cols[i]].Value(r.At):
+// the same results, but an expression compiled into closures reads the
+// columns directly, without building a types.Value per variable. EvalRow
+// does not retain r.
+func (p *Program) EvalRow(r *Row) (types.Value, error) {
+	if p.fast != nil {
+		return p.fast(r).toSQL(p.Out), nil
+	}
+	return p.evalCEL(r.value)
+}
+
+// EvalColumn evaluates the expression on rows [0, n) of r.Block (r.At
+// moves over them), storing row k's result at position k of out, a column
+// of type p.Out with room for n values: out.Set(k, v) for the v EvalRow
+// gives, without building v on the closures' path. A row whose evaluation
+// fails (ErrCostLimit) is NULL; EvalColumn returns the first such error.
+func (p *Program) EvalColumn(r *Row, n int, out *types.Column) error {
+	var first error
+	for r.At = 0; r.At < n; r.At++ {
+		if p.fast != nil {
+			p.fast(r).store(out, r.At, p.Out)
+			continue
+		}
+		v, err := p.evalCEL(r.value)
+		if err != nil {
+			first = cmp.Or(first, err)
+			v = types.NullOf(p.Out)
+		}
+		out.Set(r.At, v)
+	}
+	return first
+}
+
+// value returns variable i of the row.
+func (r *Row) value(i int) types.Value { return r.Block.Cols[r.Cols[i]].Value(r.At) }
+
+func (r *Row) read(i int) value { return fromColumn(&r.Block.Cols[r.Cols[i]], r.At) }
 
 // evalCEL evaluates the expression with cel-go's interpreter.
 func (p *Program) evalCEL(get func(i int) types.Value) (types.Value, error) {

@@ -70,6 +70,14 @@ func TestEval(t *testing.T) {
 			if !types.Identical(got, tt.want) {
 				t.Errorf("got %s, want %s", got, tt.want)
 			}
+			row := make([]types.Value, len(testVars))
+			for i := range row {
+				row[i] = testRow(tt.null)(i)
+			}
+			byRow, byCol, err := evalRow(p, testVars, row)
+			if err != nil || !types.Identical(byRow, tt.want) || !types.Identical(byCol, tt.want) {
+				t.Errorf("EvalRow %s, EvalColumn %s (%v), want %s", byRow, byCol, err, tt.want)
+			}
 		})
 	}
 }
@@ -133,6 +141,13 @@ func TestCostLimit(t *testing.T) {
 		}
 		if _, err := p.Eval(row); !errors.Is(err, ErrCostLimit) {
 			t.Errorf("%s: got %v, want ErrCostLimit", src, err)
+		}
+		vals := make([]types.Value, len(testVars))
+		for i := range vals {
+			vals[i] = row(i)
+		}
+		if _, _, err := evalRow(p, testVars, vals); !errors.Is(err, ErrCostLimit) {
+			t.Errorf("%s: EvalRow and EvalColumn give %v, want ErrCostLimit", src, err)
 		}
 	}
 }

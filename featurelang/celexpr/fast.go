@@ -1,9 +1,9 @@
 package celexpr
 
 // This file compiles the common subset of CEL into Go closures, one per
-// node of the checked AST, that read the row's types.Value directly: no
-// activation, no ref.Val boxing, no allocation (except to concatenate
-// strings). An expression using anything outside the subset is run
+// node of the checked AST, that read the row's variables directly (its
+// types.Values, or with a Row its block's column storage): no activation,
+// no ref.Val boxing, no allocation (except to concatenate strings). An expression using anything outside the subset is run
 // entirely by cel-go's interpreter.
 //
 // The closures reproduce what cel-go's interpreter does at runtime, not
@@ -73,8 +73,18 @@ func boolValue(b bool) value {
 
 func (v value) isNaN() bool { return v.k == kindDouble && math.IsNaN(v.f()) }
 
-// fastFn evaluates one node of an expression on the row get reads.
-type fastFn func(get func(i int) types.Value) value
+// fastFn evaluates one node of an expression on the row vs reads.
+type fastFn func(vs vars) value
+
+// vars reads the variables of the row being evaluated: read(i) is
+// variable i as fromSQL converts it. Passing an interface, not a func,
+// lets a Row read its block's columns without building a types.Value.
+type vars interface{ read(i int) value }
+
+// getter reads variables from the values a func returns (Eval).
+type getter func(i int) types.Value
+
+func (g getter) read(i int) value { return fromSQL(g(i)) }
 
 // compileFast compiles a checked expression into a closure. It reports
 // false when the expression uses anything outside the fast subset.
@@ -133,7 +143,7 @@ func literal(lit any) (fastFn, bool) {
 	default:
 		return nil, false // bytes
 	}
-	return func(func(int) types.Value) value { return v }, true
+	return func(vars) value { return v }, true
 }
 
 // variable compiles a variable, which the checker resolved from an
@@ -157,7 +167,7 @@ func (c *fastCompiler) variable(e celast.Expr) (fastFn, bool) {
 	default:
 		return nil, false
 	}
-	return func(get func(int) types.Value) value { return fromSQL(get(i)) }, true
+	return func(vs vars) value { return vs.read(i) }, true
 }
 
 // fromSQL converts a column's value as toCEL does, from its dynamic type.
@@ -178,6 +188,24 @@ func fromSQL(v types.Value) value {
 	return errValue // not the variable's declared type
 }
 
+// fromColumn is fromSQL(c.Value(row)), read from the column's storage.
+func fromColumn(c *types.Column, row int) value {
+	if c.IsNull(row) {
+		return nullValue
+	}
+	switch c.Type.Kind() {
+	case types.KindBool:
+		return boolValue(c.I[row] != 0)
+	case types.KindInt16, types.KindInt32, types.KindInt64:
+		return value{k: kindInt, i: c.I[row]}
+	case types.KindFloat, types.KindDouble:
+		return doubleValue(c.F[row])
+	case types.KindString:
+		return value{k: kindString, s: c.S[row]}
+	}
+	return errValue
+}
+
 // toSQL converts a result to a value of type t as fromCEL does; an error
 // is NULL.
 func (v value) toSQL(t types.Type) types.Value {
@@ -192,6 +220,25 @@ func (v value) toSQL(t types.Type) types.Value {
 		return types.StringValue(v.s)
 	}
 	return types.NullOf(t)
+}
+
+// store sets position k of out, a column of type t, to v.toSQL(t), writing
+// the payload straight into the column's storage where its kind is t's.
+func (v value) store(out *types.Column, k int, t types.Type) {
+	switch {
+	case v.k == kindBool && t == types.Bool, (v.k == kindInt || v.k == kindUint) && t == types.Int64:
+		out.I[k] = v.i
+	case v.k == kindDouble && t == types.Double:
+		out.F[k] = v.f()
+	case v.k == kindString && t == types.String:
+		out.S[k] = v.s
+	default:
+		out.Set(k, v.toSQL(t))
+		return
+	}
+	if out.Nulls != nil {
+		out.Nulls[k] = false
+	}
 }
 
 // call compiles an operator or a function of the fast subset.
@@ -260,8 +307,8 @@ func (c *fastCompiler) in(args []celast.Expr) (fastFn, bool) {
 	if !ok {
 		return nil, false
 	}
-	return func(get func(int) types.Value) value {
-		v := x(get)
+	return func(vs vars) value {
+		v := x(vs)
 		if v.k == kindErr {
 			return v
 		}
@@ -269,7 +316,7 @@ func (c *fastCompiler) in(args []celast.Expr) (fastFn, bool) {
 		// the test an error even after an earlier element matched.
 		found := false
 		for _, elem := range elems {
-			ev := elem(get)
+			ev := elem(vs)
 			if ev.k == kindErr {
 				return ev
 			}
@@ -284,12 +331,12 @@ func (c *fastCompiler) in(args []celast.Expr) (fastFn, bool) {
 // a non-bool such as a NULL column, wins over true (error && true ==
 // error).
 func and(l, r fastFn) fastFn {
-	return func(get func(int) types.Value) value {
-		a := l(get)
+	return func(vs vars) value {
+		a := l(vs)
 		if a.k == kindBool && a.i == 0 {
 			return falseValue
 		}
-		b := r(get)
+		b := r(vs)
 		if b.k == kindBool && b.i == 0 {
 			return falseValue
 		}
@@ -303,12 +350,12 @@ func and(l, r fastFn) fastFn {
 // or is CEL's ||, the mirror of and: true on either side wins over an
 // error on the other.
 func or(l, r fastFn) fastFn {
-	return func(get func(int) types.Value) value {
-		a := l(get)
+	return func(vs vars) value {
+		a := l(vs)
 		if a.k == kindBool && a.i != 0 {
 			return trueValue
 		}
-		b := r(get)
+		b := r(vs)
 		if b.k == kindBool && b.i != 0 {
 			return trueValue
 		}
@@ -322,22 +369,22 @@ func or(l, r fastFn) fastFn {
 // conditional is c ? t : f; a condition that is not a bool (an error, a
 // NULL column) is an error.
 func conditional(cond, t, f fastFn) fastFn {
-	return func(get func(int) types.Value) value {
-		c := cond(get)
+	return func(vs vars) value {
+		c := cond(vs)
 		switch {
 		case c.k != kindBool:
 			return errValue
 		case c.i != 0:
-			return t(get)
+			return t(vs)
 		}
-		return f(get)
+		return f(vs)
 	}
 }
 
 // unary applies a strict operator: an error operand is the result.
 func unary(op func(value) value, arg fastFn) fastFn {
-	return func(get func(int) types.Value) value {
-		v := arg(get)
+	return func(vs vars) value {
+		v := arg(vs)
 		if v.k == kindErr {
 			return v
 		}
@@ -347,12 +394,12 @@ func unary(op func(value) value, arg fastFn) fastFn {
 
 // binary applies a strict operator: an error operand is the result.
 func binary(op func(a, b value) value, l, r fastFn) fastFn {
-	return func(get func(int) types.Value) value {
-		a := l(get)
+	return func(vs vars) value {
+		a := l(vs)
 		if a.k == kindErr {
 			return a
 		}
-		b := r(get)
+		b := r(vs)
 		if b.k == kindErr {
 			return b
 		}

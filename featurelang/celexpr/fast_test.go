@@ -180,6 +180,9 @@ func TestFastMatchesCEL(t *testing.T) {
 			if !sameResult(fast, slow) || !errors.Is(ferr, serr) {
 				t.Fatalf("%s on %v:\nclosures %s (%v)\ncel-go   %s (%v)", src, row, fast, ferr, slow, serr)
 			}
+			if byRow, byCol, err := evalRow(p, diffVars, row); !sameResult(byRow, slow) || !sameResult(byCol, slow) || !errors.Is(err, serr) {
+				t.Fatalf("%s on %v:\nEvalRow %s, EvalColumn %s (%v)\ncel-go  %s (%v)", src, row, byRow, byCol, err, slow, serr)
+			}
 			results++
 			if fast.Null {
 				nulls++
@@ -187,6 +190,30 @@ func TestFastMatchesCEL(t *testing.T) {
 		}
 	}
 	t.Logf("%d expressions, %d evaluations, %d NULL", exprs, results, nulls)
+}
+
+// evalRow evaluates p on row, the values of vars (a NULL where a variable
+// is not set), held in a block in reverse order so that Row.Cols maps
+// variables to columns: with EvalRow, and with EvalColumn over the block
+// whose first row is all NULL and second is row (a NULL result of the first
+// must not leak into the second). It returns both results.
+func evalRow(p *Program, vars []Var, row []types.Value) (byRow, byCol types.Value, err error) {
+	n := len(vars)
+	schema, vals, nulls, cols := make(types.Schema, n), make([]types.Value, n), make([]types.Value, n), make([]int, n)
+	for i, v := range vars {
+		j := n - 1 - i
+		schema[j], vals[j], nulls[j], cols[i] = types.Field{Name: v.Name, Type: v.Type}, row[i], types.NullOf(v.Type), j
+		if row[i].Type != v.Type {
+			vals[j] = types.NullOf(v.Type)
+		}
+	}
+	r := &Row{Block: types.BlockOf(schema, [][]types.Value{nulls, vals}), Cols: cols, At: 1}
+	byRow, err = p.EvalRow(r)
+	out := types.MakeColumn(p.Out, 2)
+	if cerr := p.EvalColumn(r, 2, &out); !errors.Is(cerr, err) {
+		return byRow, out.Value(1), cerr
+	}
+	return byRow, out.Value(1), err
 }
 
 // sameResult reports whether two results are the same value: the same type,
@@ -436,6 +463,9 @@ func TestFastEdges(t *testing.T) {
 				slow, serr := p.evalCEL(get)
 				if !sameResult(fast, slow) || !errors.Is(ferr, serr) {
 					t.Fatalf("%s on %v:\nclosures %s (%v)\ncel-go   %s (%v)", src, row, fast, ferr, slow, serr)
+				}
+				if byRow, byCol, err := evalRow(p, edgeVars, row); !sameResult(byRow, slow) || !sameResult(byCol, slow) || !errors.Is(err, serr) {
+					t.Fatalf("%s on %v:\nEvalRow %s, EvalColumn %s (%v)\ncel-go  %s (%v)", src, row, byRow, byCol, err, slow, serr)
 				}
 				evals++
 				return

@@ -153,6 +153,11 @@ func projectInto(n *node, in *types.Block, aggCols []types.Column, out *types.Bl
 			continue
 		}
 		col := types.MakeColumn(n.p.Schema[i].Type, in.Len)
+		if fill := n.fills[i]; fill != nil {
+			fill(c, in.Len, &col)
+			out.Cols[i] = col
+			continue
+		}
 		for c.row = 0; c.row < in.Len; c.row++ {
 			c.aggRow = c.row
 			col.Set(c.row, f(c))
@@ -254,6 +259,9 @@ func newWindowRun(n *node, we *windowEval, gc *gathered) (*windowRun, error) {
 			return nil, err
 		}
 		acc := n.aggs[slot].fn.Bind(cols)
+		if nb, ok := acc.(agg.Numberer); ok {
+			nb.NumberValues() // the accumulator slides over all of cols
+		}
 		w, _ := acc.(agg.ResultWriter)
 		wr.accs = append(wr.accs, acc)
 		wr.writers = append(wr.writers, w)
@@ -303,14 +311,25 @@ func (gc *gathered) args(site *aggSite) ([]*types.Column, error) {
 		}
 		// Computed in row order, which reads the input sequentially
 		// (order is a permutation of its rows), then gathered.
-		all := types.MakeColumn(site.fn.Args[i], gc.w.Len)
-		for gc.c.row = 0; gc.c.row < gc.w.Len; gc.c.row++ {
-			all.Set(gc.c.row, f(gc.c))
-		}
+		all := computeColumn(gc.c, f, site.fills[i], site.fn.Args[i], gc.w.Len)
 		col := all.Gather(gc.order)
 		cols[i] = &col
 	}
 	return cols, gc.c.err
+}
+
+// computeColumn computes an expression (f, and fill when it has one) for
+// rows [0, n) of c's block into a new column of type t.
+func computeColumn(c *ectx, f evalFn, fill fillFn, t types.Type, n int) types.Column {
+	col := types.MakeColumn(t, n)
+	if fill != nil {
+		fill(c, n, &col)
+		return col
+	}
+	for c.row = 0; c.row < n; c.row++ {
+		col.Set(c.row, f(c))
+	}
+	return col
 }
 
 // inverse maps each own row (< nOwn) to its position in order, so a result
@@ -539,10 +558,7 @@ func argColumns(site *aggSite, w *types.Block, c *ectx) ([]*types.Column, error)
 			cols[i] = &w.Cols[j]
 			continue
 		}
-		col := types.MakeColumn(site.fn.Args[i], w.Len)
-		for c.row = 0; c.row < w.Len; c.row++ {
-			col.Set(c.row, f(c))
-		}
+		col := computeColumn(c, f, site.fills[i], site.fn.Args[i], w.Len)
 		cols[i] = &col
 	}
 	return cols, c.err

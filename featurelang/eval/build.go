@@ -21,6 +21,7 @@ type node struct {
 	// Project and ConstRow: the output expressions; pass[i] >= 0 when
 	// expression i is a bare input column (copied without evaluation).
 	exprs []evalFn
+	fills []fillFn // the exprs' fillFns, nil where an expr has none
 	pass  []int
 	// aggOut[i] >= 0 when expression i is a bare aggregate: its slot.
 	aggOut []int
@@ -41,8 +42,9 @@ type node struct {
 
 // aggSite is one aggregate call of a Project.
 type aggSite struct {
-	fn   *agg.Func
-	args []evalFn
+	fn    *agg.Func
+	args  []evalFn
+	fills []fillFn // the args' fillFns, nil where an arg has none
 	// argCol[i] >= 0 when argument i is a bare input column.
 	argCol []int
 	window int // index into the Project's windows
@@ -172,7 +174,11 @@ func (b *builder) project(n *node) error {
 		if err != nil {
 			return err
 		}
-		n.exprs = append(n.exprs, f)
+		fill, err := ec.fill(e)
+		if err != nil {
+			return err
+		}
+		n.exprs, n.fills = append(n.exprs, f), append(n.fills, fill)
 		n.pass = append(n.pass, bareCol(e))
 		slot, ok := ec.aggSlot[e]
 		if !ok {
@@ -215,8 +221,12 @@ func (b *builder) collectAggs(n *node, ec *exprCompiler, e *plan.Expr) error {
 		if err != nil {
 			return err
 		}
+		fill, err := ec.fill(a)
+		if err != nil {
+			return err
+		}
 		site.nested = site.nested || countAggs(a) > 0
-		site.args = append(site.args, f)
+		site.args, site.fills = append(site.args, f), append(site.fills, fill)
 		site.argCol = append(site.argCol, bareCol(a))
 		types_[i] = a.Type
 		if a.Op == plan.Const {

@@ -31,9 +31,21 @@ type ectx struct {
 	// err is the first hard runtime error (a CEL cost limit).
 	err error
 	// celGet reads the variables of the CEL expression celSite for the
-	// current row (expr.go).
+	// current row, when they are not all columns of blk (a join
+	// condition's); celRow reads them when they are (made on first use,
+	// so that a context without CEL stays small).
 	celSite *int
 	celGet  func(int) types.Value
+	celRow  *celexpr.Row
+}
+
+// celColumns returns c's celexpr.Row, set to read cols of c.blk at c.row.
+func (c *ectx) celColumns(cols []int) *celexpr.Row {
+	if c.celRow == nil {
+		c.celRow = new(celexpr.Row)
+	}
+	*c.celRow = celexpr.Row{Block: c.blk, Cols: cols, At: c.row}
+	return c.celRow
 }
 
 // newCtx returns an evaluation context; its value stack grows on first use.
@@ -47,6 +59,8 @@ type exprCompiler struct {
 	// aggSlot maps each aggregate expression of a Project to its column
 	// in ectx.aggs.
 	aggSlot map[*plan.Expr]int
+	// cels caches the CEL programs compiled for compile and fill.
+	cels map[*plan.Expr]celProgram
 }
 
 func (ec *exprCompiler) compile(e *plan.Expr) (evalFn, error) {
@@ -56,9 +70,13 @@ func (ec *exprCompiler) compile(e *plan.Expr) (evalFn, error) {
 	case plan.Const:
 		v := *e.Value
 		return func(*ectx) types.Value { return v }, nil
-	case plan.Call:
-		return ec.call(e)
-	case plan.Cast:
+	case plan.Call, plan.Cast:
+		if f, ok, err := ec.kernelCall(e); ok || err != nil {
+			return f, err
+		}
+		if e.Op == plan.Call {
+			return ec.call(e)
+		}
 		return ec.cast(e)
 	case plan.Case:
 		return ec.caseExpr(e)
@@ -213,35 +231,104 @@ func (ec *exprCompiler) array(e *plan.Expr) (evalFn, error) {
 	}, nil
 }
 
-// cel rebuilds the CEL program from its source and variables.
-func (ec *exprCompiler) cel(e *plan.Expr) (evalFn, error) {
+// fillFn computes an expression for rows [0, n) of an ectx's block into
+// out, a column of the expression's type with room for n values, as
+// setting out[row] to its evalFn's value row by row would.
+type fillFn func(c *ectx, n int, out *types.Column)
+
+// fill returns the fillFn of e, or nil when e has none and is computed row
+// by row: only a CEL expression whose variables are all columns of the
+// block (not of a join condition's right side) has one.
+func (ec *exprCompiler) fill(e *plan.Expr) (fillFn, error) {
+	if e.Op != plan.CEL {
+		return nil, nil
+	}
+	prog, cols, err := ec.celProgram(e)
+	if err != nil || cols == nil {
+		return nil, err
+	}
+	return func(c *ectx, n int, out *types.Column) {
+		if err := prog.EvalColumn(c.celColumns(cols), n, out); err != nil && c.err == nil {
+			c.err = fmt.Errorf("CEL %q: %w", e.CEL.Source, err)
+		}
+	}, nil
+}
+
+// celProgram rebuilds the CEL program of e from its source and variables
+// (once per exprCompiler). cols lists the block column of each variable,
+// or is nil when some variable reads a join condition's right side.
+func (ec *exprCompiler) celProgram(e *plan.Expr) (*celexpr.Program, []int, error) {
+	if cp, ok := ec.cels[e]; ok {
+		return cp.prog, cp.cols, nil
+	}
 	vars := make([]celexpr.Var, len(e.CEL.Vars))
-	cols := make([]evalFn, len(e.CEL.Vars))
+	cols := make([]int, len(e.CEL.Vars))
 	for i, v := range e.CEL.Vars {
 		vars[i] = celexpr.Var{Name: v.Name, Type: v.Type}
-		cols[i] = ec.column(v.Col)
+		cols[i] = v.Col
+		if ec.split > 0 && v.Col >= ec.split {
+			cols = nil
+			break
+		}
 	}
 	prog, issues := celexpr.Compile(e.CEL.Source, vars, 0)
 	if len(issues) > 0 {
-		return nil, fmt.Errorf("CEL %q: %s", e.CEL.Source, issues[0].Msg)
+		return nil, nil, fmt.Errorf("CEL %q: %s", e.CEL.Source, issues[0].Msg)
 	}
 	if prog.Out != e.Type {
-		return nil, fmt.Errorf("CEL %q has type %s, the plan says %s", e.CEL.Source, prog.Out, e.Type)
+		return nil, nil, fmt.Errorf("CEL %q has type %s, the plan says %s", e.CEL.Source, prog.Out, e.Type)
+	}
+	if ec.cels == nil {
+		ec.cels = map[*plan.Expr]celProgram{}
+	}
+	ec.cels[e] = celProgram{prog, cols}
+	return prog, cols, nil
+}
+
+// celProgram is a compiled CEL expression and the columns of its variables.
+type celProgram struct {
+	prog *celexpr.Program
+	cols []int
+}
+
+// cel compiles a CEL expression: its variables are read from the row's
+// columns directly when they are all columns of the block, else through
+// their column evalFns.
+func (ec *exprCompiler) cel(e *plan.Expr) (evalFn, error) {
+	prog, cols, err := ec.celProgram(e)
+	if err != nil {
+		return nil, err
 	}
 	t := e.Type
+	fail := func(c *ectx, err error) types.Value {
+		if c.err == nil {
+			c.err = fmt.Errorf("CEL %q: %w", e.CEL.Source, err)
+		}
+		return types.NullOf(t)
+	}
+	if cols != nil {
+		return func(c *ectx) types.Value {
+			v, err := prog.EvalRow(c.celColumns(cols))
+			if err != nil {
+				return fail(c, err)
+			}
+			return v
+		}, nil
+	}
+	get := make([]evalFn, len(e.CEL.Vars))
+	for i, v := range e.CEL.Vars {
+		get[i] = ec.column(v.Col)
+	}
 	site := new(int) // identifies this expression in an ectx's getter cache
 	return func(c *ectx) types.Value {
 		if c.celSite != site {
 			// Callers evaluate an expression row after row: the getter
 			// is made once per run of rows, not per row.
-			c.celSite, c.celGet = site, func(i int) types.Value { return cols[i](c) }
+			c.celSite, c.celGet = site, func(i int) types.Value { return get[i](c) }
 		}
 		v, err := prog.Eval(c.celGet)
 		if err != nil {
-			if c.err == nil {
-				c.err = fmt.Errorf("CEL %q: %w", e.CEL.Source, err)
-			}
-			return types.NullOf(t)
+			return fail(c, err)
 		}
 		return v
 	}, nil

@@ -143,22 +143,18 @@ func resolveArith(op string, args []types.Type) (*Overload, error) {
 	if !ok {
 		return nil, errOperands(op, a, b)
 	}
-	return overload(op, args, res, arithImpl(op, a, b, res)), nil
-}
-
-func arithImpl(op string, a, b, res types.Type) Impl {
 	switch {
 	case a == types.Null || b == types.Null:
-		return constNull(res) // strict: never called with a NULL operand
+		return overload(op, args, res, constNull(res)), nil // strict: never called with a NULL operand
+	case res.IsFloat():
+		return overload(op, args, res, floatArith(op, a.IsFloat(), b.IsFloat(), res)), nil
 	case res == types.Timestamp:
 		if op == "-" {
-			return func(v []types.Value) types.Value { return intV(res, v[0].I-v[1].I) }
+			return intOverload2(op, args, res, func(x, y int64) (int64, bool) { return x - y, true }), nil
 		}
-		return func(v []types.Value) types.Value { return intV(res, v[0].I+v[1].I) }
-	case res.IsFloat():
-		return floatArith(op, a.IsFloat(), b.IsFloat(), res)
+		return intOverload2(op, args, res, func(x, y int64) (int64, bool) { return x + y, true }), nil
 	}
-	return intArith(op, res)
+	return intOverload2(op, args, res, intArith(op, res)), nil
 }
 
 func constNull(t types.Type) Impl {
@@ -178,27 +174,29 @@ func wrapInt(t types.Type, i int64) int64 {
 	return i
 }
 
-func intArith(op string, t types.Type) Impl {
+// intArith returns op on integers (or bools) of result type t, as an
+// Int2: wrapped to t's width, NULL for a zero divisor of % and div.
+func intArith(op string, t types.Type) func(x, y int64) (int64, bool) {
 	switch op {
 	case "+":
-		return func(v []types.Value) types.Value { return intV(t, wrapInt(t, v[0].I+v[1].I)) }
+		return func(x, y int64) (int64, bool) { return wrapInt(t, x+y), true }
 	case "-":
-		return func(v []types.Value) types.Value { return intV(t, wrapInt(t, v[0].I-v[1].I)) }
+		return func(x, y int64) (int64, bool) { return wrapInt(t, x-y), true }
 	case "*":
-		return func(v []types.Value) types.Value { return intV(t, wrapInt(t, v[0].I*v[1].I)) }
+		return func(x, y int64) (int64, bool) { return wrapInt(t, x*y), true }
 	case "%":
-		return func(v []types.Value) types.Value {
-			if v[1].I == 0 {
-				return types.NullOf(t)
+		return func(x, y int64) (int64, bool) {
+			if y == 0 {
+				return 0, false
 			}
-			return intV(t, wrapInt(t, v[0].I%v[1].I))
+			return wrapInt(t, x%y), true
 		}
 	case "div":
-		return func(v []types.Value) types.Value {
-			if v[1].I == 0 {
-				return types.NullOf(t)
+		return func(x, y int64) (int64, bool) {
+			if y == 0 {
+				return 0, false
 			}
-			return intV(t, wrapInt(t, v[0].I/v[1].I))
+			return wrapInt(t, x/y), true
 		}
 	}
 	panic("funcs: no integer operator " + op)

@@ -47,6 +47,9 @@ func init() {
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", name, err)
 			}
+			if k := castInt(args[0], to); k != nil {
+				return intOverload1(name, args, to, k), nil
+			}
 			return overload(name, args, to, impl), nil
 		}
 	}
@@ -69,6 +72,19 @@ func cast(from, to types.Type) (Impl, error) {
 		return nil, err
 	}
 	return func(v []types.Value) types.Value { return c(v[0]) }, nil
+}
+
+// castInt returns cast(from, to) on integer payloads (an Int1), or nil:
+// the identity, and integers, bools and timestamps to integers (wrapped to
+// the width).
+func castInt(from, to types.Type) func(x int64) (int64, bool) {
+	switch {
+	case from == to && storedInI(from):
+		return func(x int64) (int64, bool) { return x, true }
+	case to.IsInteger() && (from == types.Bool || from.IsInteger() || from == types.Timestamp):
+		return func(x int64) (int64, bool) { return wrapInt(to, x), true }
+	}
+	return nil
 }
 
 // conversion returns the conversion of non-NULL values of type from to

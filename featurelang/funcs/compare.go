@@ -68,7 +68,7 @@ func resolveCompare(op string, args []types.Type) (*Overload, error) {
 	case cmpNull:
 		impl = constNull(types.Bool)
 	case cmpInt:
-		impl = ordered(op, payloadI, payloadI)
+		return intOverload2(op, args, types.Bool, orderedInt(op)), nil
 	case cmpFloat:
 		impl = ordered(op, asFloat32(a), asFloat32(b))
 	case cmpDouble:
@@ -133,8 +133,6 @@ func equality(a, b types.Type) (func(x, y types.Value) bool, bool) {
 	return nil, false
 }
 
-func payloadI(v types.Value) int64 { return v.I }
-
 func asFloat64(t types.Type) func(types.Value) float64 {
 	if t.IsFloat() {
 		return func(v types.Value) float64 { return v.F }
@@ -150,6 +148,29 @@ func asFloat32(t types.Type) func(types.Value) float64 {
 }
 
 // ordered returns the comparison op of the operands as extracted by x and y.
+// orderedInt is ordered on integer payloads, as an Int2 giving 1 or 0.
+func orderedInt(op string) func(x, y int64) (int64, bool) {
+	b := func(t bool) (int64, bool) {
+		if t {
+			return 1, true
+		}
+		return 0, true
+	}
+	switch op {
+	case "=":
+		return func(x, y int64) (int64, bool) { return b(x == y) }
+	case "!=":
+		return func(x, y int64) (int64, bool) { return b(x != y) }
+	case "<":
+		return func(x, y int64) (int64, bool) { return b(x < y) }
+	case "<=":
+		return func(x, y int64) (int64, bool) { return b(x <= y) }
+	case ">":
+		return func(x, y int64) (int64, bool) { return b(x > y) }
+	}
+	return func(x, y int64) (int64, bool) { return b(x >= y) }
+}
+
 func ordered[T cmp.Ordered](op string, x, y func(types.Value) T) Impl {
 	switch op {
 	case "=":

@@ -36,6 +36,15 @@ type Overload struct {
 	// of constant arguments must not be evaluated at compile time.
 	Volatile bool
 	Impl     Impl
+	// Int1 and Int2, when set (at most one, on strict overloads of one
+	// and two arguments), are Impl on integer payloads: every argument
+	// and the result are of types stored in Value.I (bool, integers,
+	// timestamp, date), and for non-NULL arguments Impl returns NULL of
+	// Result when ok is false, else Result's value with I = r. Impl is
+	// built from them, so the two always agree; an evaluator may call
+	// them instead of Impl to skip building Values.
+	Int1 func(x int64) (r int64, ok bool)
+	Int2 func(x, y int64) (r int64, ok bool)
 }
 
 // ErrUnknown is returned (wrapped) by Resolve for a name that is not a
@@ -65,6 +74,13 @@ func Resolve(name string, args []types.Type) (*Overload, error) {
 // argument and is strict (a NULL input gives NULL without calling it).
 func Cast(from, to types.Type) (Impl, error) {
 	return cast(from, to)
+}
+
+// CastInt returns the conversion Cast returns as an Overload's Int1 does,
+// on integer payloads, or nil when from or to is not stored in Value.I or
+// the conversion is not a plain one of the payload.
+func CastInt(from, to types.Type) func(x int64) (int64, bool) {
+	return castInt(from, to)
 }
 
 // CommonType returns the type both a and b convert to implicitly (for CASE

@@ -70,6 +70,32 @@ func overload(name string, args []types.Type, result types.Type, impl Impl) *Ove
 	return &Overload{Name: name, Args: slices.Clone(args), Result: result, Impl: impl}
 }
 
+// intOverload1 returns the Overload of k, an Int1 with result type res.
+func intOverload1(name string, args []types.Type, res types.Type, k func(x int64) (int64, bool)) *Overload {
+	o := overload(name, args, res, func(v []types.Value) types.Value {
+		r, ok := k(v[0].I)
+		if !ok {
+			return types.NullOf(res)
+		}
+		return intV(res, r)
+	})
+	o.Int1 = k
+	return o
+}
+
+// intOverload2 returns the Overload of k, an Int2 with result type res.
+func intOverload2(name string, args []types.Type, res types.Type, k func(x, y int64) (int64, bool)) *Overload {
+	o := overload(name, args, res, func(v []types.Value) types.Value {
+		r, ok := k(v[0].I, v[1].I)
+		if !ok {
+			return types.NullOf(res)
+		}
+		return intV(res, r)
+	})
+	o.Int2 = k
+	return o
+}
+
 // nullSafe marks o as handling NULL arguments itself.
 func nullSafe(o *Overload) *Overload {
 	o.NullSafe = true
