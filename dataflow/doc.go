@@ -60,7 +60,8 @@
 // view's eval.Lookback: the widest ROWS_RANGE frame, the most rows a ROWS
 // frame or lag counts back) as context, whose output rows it drops. A
 // part holds at most the limit (MaxKeyRows: half a wave's room), context
-// included, and the output is byte for byte the key's evaluated whole.
+// included (WavesWithSplits gives the waves that hold them), and the
+// output is byte for byte the key's evaluated whole.
 // Finding such keys costs a read of the FROM table's files (counting
 // frequent keys in bounded memory), and a second only when one may be
 // that large. A view whose windows reach back without bound (an unbounded

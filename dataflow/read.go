@@ -580,9 +580,11 @@ func (e *emitter) runPieces(ctx context.Context, sp *datafile.Splitter) error {
 				return err
 			}
 		}
-		if p.rows > 0 {
-			e.add(ctx, p.rows, p.frames)
-		}
+		// Every piece counts as a block, whatever rows it keeps, so that
+		// the blocks after the pieces spread the same in every wave; and
+		// a piece keeps frames even when it counts no row (the context
+		// rows of a key's part, whose own rows are in other waves).
+		e.add(ctx, p.rows, p.frames)
 		if p.err != nil {
 			return p.err
 		}

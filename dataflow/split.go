@@ -42,6 +42,7 @@ type KeySplit struct {
 	First int    // the bucket of part 0
 	Cuts  []int64
 	From  []int64 // From[0] is unused
+	Parts []int64 // the rows each part holds, context included
 }
 
 // parts returns the number of parts of s.
@@ -215,18 +216,22 @@ func cutKey(ts []int64, lb eval.Lookback, limit int64) (KeySplit, error) {
 			s.From = append(s.From, ts[lo])
 		}
 		b := min(a+room, n)
+		if b < n {
+			// End between order values: before the run of ts[b], or
+			// after it when the run began at a or before.
+			start := int64(sort.Search(int(b), func(i int) bool { return ts[i] >= ts[b] }))
+			if start > a {
+				b = start
+			} else {
+				b = int64(sort.Search(int(n), func(i int) bool { return ts[i] > ts[b] }))
+				if b-lo > limit {
+					return s, fmt.Errorf("%d of its rows have the same order value, %s, and a part ends only between two", b-start, orderText(ts[start]))
+				}
+			}
+		}
+		s.Parts = append(s.Parts, b-lo)
 		if b == n {
 			return s, nil
-		}
-		// End between order values: before the run of ts[b], or after it
-		// when the run began before a.
-		if start := int64(sort.Search(int(b), func(i int) bool { return ts[i] >= ts[b] })); start > a {
-			b = start
-		} else {
-			b = int64(sort.Search(int(n), func(i int) bool { return ts[i] > ts[b] }))
-			if b == n {
-				return s, nil
-			}
 		}
 		s.Cuts = append(s.Cuts, ts[b])
 		a = b

@@ -179,6 +179,31 @@ func TestSplitKeysEqualWhole(t *testing.T) {
 	}
 }
 
+// TestSplitKeysOneTime asks for a large key whose rows share one time:
+// no part can end among them, so it is an error naming the key and the
+// time, not a part over the limit.
+func TestSplitKeysOneTime(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("id,card,shop,amount,ts\n")
+	for i := range 3000 {
+		ts := 1_735_689_600_000 + int64(i)*1000
+		if i >= 1000 {
+			ts = 1_735_689_600_000 + 1000_000 // 2,000 rows at once
+		}
+		fmt.Fprintf(&b, "%d,bot,s1,1.5,%d\n", i, ts)
+	}
+	path := filepath.Join(dir, "tx.csv")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	job := splitJob(t, splitViews["rows frames and lag"], []dataflow.Input{{Table: "tx", Path: path}})
+	_, err := dataflow.SplitKeys(context.Background(), job, func(int64) int64 { return 500 })
+	if !errors.Is(err, dataflow.ErrKeyTooLarge) || !strings.Contains(err.Error(), "card=bot") || !strings.Contains(err.Error(), "2000 of its rows have the same order value") {
+		t.Errorf("error %v, want ErrKeyTooLarge naming card=bot and its 2000 rows at one time", err)
+	}
+}
+
 // TestSplitKeysRefused asks for a large key of views that cannot be
 // evaluated in parts: the error names the key, its rows, the limit and
 // the reason; a limit the key fits in is no error.
@@ -196,5 +221,81 @@ func TestSplitKeysRefused(t *testing.T) {
 				t.Errorf("with a limit of 6000 rows: %v, %v; want no splits", splits, err)
 			}
 		})
+	}
+}
+
+// TestSplitKeysInPieces backfills, in waves, a large key whose rows all
+// come after the other keys' in its file, so that pieces of the file
+// (parsed apart, datafile.Splitter) hold nothing but the key's rows: a
+// piece holding only context rows of a part, whose own rows are in
+// other waves, must still reach the part.
+func TestSplitKeysInPieces(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("id,card,shop,amount,ts\n")
+	t0, t1 := int64(1_794_096_000_000), int64(1_794_096_000_000+10*86_400_000) // a day: 40,000 of the bot's rows
+	const others, bot = 30_000, 400_000
+	for i := range others {
+		fmt.Fprintf(&b, "%d,c%d,s1,1.5,%d\n", i, i%50, t0+(t1-t0)*int64(i)/others)
+	}
+	for i := range int64(bot) {
+		fmt.Fprintf(&b, "%d,bot,s%d,%d.%02d,%d\n", others+i, i%7, i%500, i%100, t0+(t1-t0)*i/bot)
+	}
+	path := filepath.Join(dir, "tx.csv")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	prof := filepath.Join(dir, "prof.csv")
+	if err := os.WriteFile(prof, []byte("card,lim,updated\nbot,100,1794096000000\nc1,50,1794096000000\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	job := splitJob(t, splitViews["ranges and a point-in-time join"], []dataflow.Input{{Table: "tx", Path: path}, {Table: "prof", Path: prof}})
+	job.Out = filepath.Join(dir, "whole.csv")
+	want := backfillOnce(t, job)
+	splits, err := dataflow.SplitKeys(context.Background(), job, func(int64) int64 { return 150_000 })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(splits) != 1 || len(splits[0].Parts) < 3 {
+		t.Fatalf("splits %+v: want the bot in 3 parts or more", splits)
+	}
+	job.Splits = splits
+	job.Out = filepath.Join(dir, "waves.csv")
+	if _, err := dataflow.RunWaves(context.Background(), job, 6, t.TempDir(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := os.ReadFile(job.Out); err != nil || !bytes.Equal(got, want) {
+		t.Errorf("in parts, in 6 waves: the output differs from the whole key's (%v)", err)
+	}
+}
+
+// TestWavesWithSplits: the parts of a large key weigh on the waves that
+// hold them, so a budget that fits the input in 2 waves needs more when
+// the bot, two thirds of the rows, is in parts.
+func TestWavesWithSplits(t *testing.T) {
+	dir := t.TempDir()
+	job := splitJob(t, splitViews["rows frames and lag"], splitData(t, dir, 4000, 2000, 20))
+	var size int64
+	for _, in := range job.Inputs {
+		info, err := os.Stat(in.Path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		size += info.Size()
+	}
+	memory := int64(256<<20) + 12*size/2 // the memory model's: the input in 2 waves
+	if w := dataflow.WavesFor(job, size, memory); w != 2 {
+		t.Fatalf("WavesFor: %d waves, want 2", w)
+	}
+	splits, err := dataflow.SplitKeys(context.Background(), job, func(int64) int64 { return 500 })
+	if err != nil {
+		t.Fatal(err)
+	}
+	job.Splits = splits
+	if w := dataflow.WavesWithSplits(job, size, 6000, memory); w <= 2 {
+		t.Errorf("WavesWithSplits: %d waves for %d parts of up to 500 of 6,000 rows, want more than 2", w, len(splits[0].Parts))
+	}
+	if w := dataflow.WavesWithSplits(job, size, 6000, 0); w != 1 {
+		t.Errorf("WavesWithSplits without a budget: %d waves, want 1", w)
 	}
 }

@@ -62,6 +62,38 @@ func MaxKeyRows(size, rows, memory int64) int64 {
 	return max((memory-memoryBase)/(2*memoryPerByte*perRow), 1000)
 }
 
+// WavesWithSplits returns the number of waves that keep a backfill of
+// job, whose large keys job.Splits cuts into parts, within memory bytes on
+// prism by the memory model above, for size bytes of input with rows rows
+// of its FROM table: at least WavesFor's, and enough that the wave holding
+// the most parts' rows (parts go to waves by bucket, as the hashed
+// buckets do) still fits beside its share of the hashed buckets.
+func WavesWithSplits(job BackfillJob, size, rows, memory int64) int {
+	waves := WavesFor(job, size, memory)
+	if len(job.Splits) == 0 || memory <= memoryBase {
+		return waves
+	}
+	perRow := max(size/max(rows, 1), 1)
+	rest := size
+	for _, s := range job.Splits {
+		rest -= s.Rows * perRow
+	}
+	rest = max(rest, 0)
+	most := bucketCount(job, bucket.Plan(job.View)) + partCount(job.Splits)
+	for ; waves < most; waves++ {
+		load := make([]int64, waves)
+		for _, s := range job.Splits {
+			for j, r := range s.Parts {
+				load[(s.First+j)%waves] += r * perRow
+			}
+		}
+		if memoryPerByte*(rest/int64(waves)+slices.Max(load)) <= memory-memoryBase {
+			break
+		}
+	}
+	return waves
+}
+
 // WaveStats is what one wave of RunWaves or RunMaterializeWaves did.
 type WaveStats struct {
 	N, Of   int           // the wave (from 0) and the number of waves

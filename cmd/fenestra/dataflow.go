@@ -281,10 +281,12 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		job.Buckets = dataflow.BucketsFor(size)
 	}
 	if waves := dataflow.WavesFor(job, size, budget); waves > 1 && runnerName() == "prism" {
-		if job.Splits, err = splitKeys(ctx, job, size, budget, stderr); err != nil {
+		var rows int64
+		if job.Splits, rows, err = splitKeys(ctx, job, size, budget, stderr); err != nil {
 			fmt.Fprintf(stderr, "fenestra backfill: %v\n", err)
 			return 1
 		}
+		waves = dataflow.WavesWithSplits(job, size, rows, budget)
 		return runWaves(ctx, job, waves, *tmpDir, stdout, stderr)
 	}
 	p, s := beam.NewPipelineWithRoot()
@@ -297,14 +299,20 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) i
 
 // splitKeys finds the keys of job too large to evaluate at once within
 // budget bytes (dataflow.SplitKeys), and prints a line on stderr for each
-// key it cuts into parts.
-func splitKeys(ctx context.Context, job dataflow.BackfillJob, size, budget int64, stderr io.Writer) ([]dataflow.KeySplit, error) {
+// key it cuts into parts. It returns the splits and the rows of job's
+// FROM table.
+func splitKeys(ctx context.Context, job dataflow.BackfillJob, size, budget int64, stderr io.Writer) ([]dataflow.KeySplit, int64, error) {
 	start := time.Now()
-	splits, err := dataflow.SplitKeys(ctx, job, func(rows int64) int64 { return dataflow.MaxKeyRows(size, rows, budget) })
+	var rows int64
+	splits, err := dataflow.SplitKeys(ctx, job, func(n int64) int64 {
+		rows = n
+		return dataflow.MaxKeyRows(size, n, budget)
+	})
 	for _, s := range splits {
-		fmt.Fprintf(stderr, "backfill: key %s has %d rows: evaluated in %d parts (found in %v)\n", s.Key, s.Rows, len(s.Cuts)+1, time.Since(start).Round(time.Millisecond))
+		fmt.Fprintf(stderr, "backfill: key %s has %d rows: evaluated in %d parts of at most %d rows (found in %v)\n",
+			s.Key, s.Rows, len(s.Parts), slices.Max(s.Parts), time.Since(start).Round(time.Millisecond))
 	}
-	return splits, err
+	return splits, rows, err
 }
 
 // runWaves runs a backfill in waves (dataflow.RunWaves); see
