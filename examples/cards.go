@@ -206,11 +206,20 @@ type txWalk struct {
 	prev int
 }
 
-// walk starts a walk of n transactions from the start.
+// burstMax is the most time between two transactions of a burst.
+const burstMax = 30_000
+
+// walk starts a walk of n transactions from the start. Steps spread the
+// CardsDays days over the transactions, whatever n: about 78% of them
+// are to another card (up to step, step/2 on average), 20% bursts of the
+// same card (up to burstMax, or step when that is less) and 2% none.
 func (g *cardsGen) walk(n int) *txWalk {
 	span := int64(CardsDays) * 86_400_000
-	// about 78% of the steps are of another card: spread the month over them
-	return &txWalk{step: max(1, 2*span*100/(int64(n)*78)), ts: g.start}
+	step := (2*span/int64(n) - 20*burstMax/100) * 100 / 78
+	if step < burstMax { // bursts as long as other steps: 98% of the steps spread the month
+		step = 2 * span * 100 / (int64(n) * 98)
+	}
+	return &txWalk{step: max(1, step), ts: g.start}
 }
 
 // next draws transaction i, the walk's next.
@@ -219,7 +228,7 @@ func (g *cardsGen) next(w *txWalk, i int) tx {
 	switch {
 	case i > 0 && g.r.IntN(50) == 0: // the same millisecond as the previous transaction
 	case i > 0 && c == w.prev:
-		w.ts += 1 + g.r.Int64N(30_000) // a burst: seconds later
+		w.ts += 1 + g.r.Int64N(min(burstMax, w.step)) // a burst: seconds later, or less in a busy month
 	default:
 		w.ts += 1 + g.r.Int64N(w.step)
 	}
