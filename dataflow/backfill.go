@@ -159,14 +159,15 @@ func Backfill(s beam.Scope, job BackfillJob) (beam.PCollection, error) {
 	} else {
 		wave = Wave{}
 	}
+	run := newRunID()
 	tasks := beam.CreateList(s, t.tasks)
 	keyed := beam.ParDo(s, &readFn{Zone: types.ZoneName(), Names: t.names, Schemas: t.schemas, Routes: routes, Buckets: buckets, BadRows: job.BadRows,
-		Whole: cmp.Or(whole, parts), Wave: wave.N, Waves: wave.Of, Splits: job.Splits, Table: t.index[job.View.RequestTable], TS: ts}, tasks)
+		Whole: cmp.Or(whole, parts), Wave: wave.N, Waves: wave.Of, Splits: job.Splits, Table: t.index[job.View.RequestTable], TS: ts, Run: run}, tasks)
 	if layout.Always { // a whole-table aggregate has a row even of no rows (one bucket: never in waves)
 		keyed = beam.Flatten(s, keyed, beam.ParDo(s, noRows, beam.Impulse(s)))
 	}
 	ev := &evalFn{Zone: types.ZoneName(), Plan: planJSON, Names: t.names, Schemas: t.schemas, ReqTable: t.index[job.View.RequestTable], Format: format, CSV: job.OutCSV, Parts: parts,
-		Buckets: buckets, Splits: job.Splits, TS: ts}
+		Buckets: buckets, Splits: job.Splits, TS: ts, Run: run}
 	runs := beam.ParDo(s, ev, beam.GroupByKey(s, keyed))
 	if wave.Of > 1 { // the runs stay for RunWaves to merge; the files of tables read whole go
 		ended := beam.ParDo(s, &waveEndFn{}, beam.GroupByKey(s, runs))
@@ -174,7 +175,9 @@ func Backfill(s beam.Scope, job BackfillJob) (beam.PCollection, error) {
 	}
 	// One empty run, so that an input without rows still gets its header.
 	runs = beam.Flatten(s, runs, beam.ParDo(s, noPart, beam.Impulse(s)))
-	written := beam.ParDo(s, newWriteFn(job, format, layout), beam.GroupByKey(s, runs))
+	wf := newWriteFn(job, format, layout)
+	wf.Run = run
+	written := beam.ParDo(s, wf, beam.GroupByKey(s, runs))
 	// The count goes through a GroupByKey of its own, so that the writer's
 	// stage has an output: prism waits for a stage without one by polling
 	// (a core busy for as long as the writer runs).

@@ -50,6 +50,7 @@ type evalFn struct {
 	Buckets int
 	Splits  []KeySplit
 	TS      int
+	Run     string // the run, as readFn's
 
 	// A DoFn instance processes one element at a time; its evaluations
 	// share only the evaluator and the encoder (safe for concurrent use)
@@ -88,13 +89,13 @@ func (f *evalFn) StartBundle(ctx context.Context, _ func(int, []byte)) {
 
 // ProcessElement records its error as the pipeline's failure (see Run).
 func (f *evalFn) ProcessElement(ctx context.Context, b int, chunks func(*[]byte) bool, emit func(int, []byte)) error {
-	return fail(f.process(ctx, b, chunks, emit))
+	return failRun(f.Run, f.process(ctx, b, chunks, emit))
 }
 
 // FinishBundle waits for the bundle's evaluations and returns the first
 // error of one (recorded as the pipeline's failure, see Run).
 func (f *evalFn) FinishBundle(_ context.Context, _ func(int, []byte)) error {
-	return fail(f.work.wait())
+	return failRun(f.Run, f.work.wait())
 }
 
 // process takes bucket b's chunks and starts its evaluation, after

@@ -133,6 +133,10 @@ type readFn struct {
 	Table  int
 	TS     int
 
+	// Run identifies the backfill's run: a failure here keeps its writer
+	// from publishing an output (failedRuns).
+	Run string
+
 	census *census // set to count keys instead (SplitKeys)
 }
 
@@ -170,7 +174,7 @@ func (f *readFn) Setup() error { return types.SetZone(f.Zone) }
 func (f *readFn) ProcessElement(ctx context.Context, t fileTask, emit func(int, []byte)) error {
 	active.add()
 	defer active.done()
-	return fail(f.process(ctx, t, emit))
+	return failRun(f.Run, f.process(ctx, t, emit))
 }
 
 func (f *readFn) process(ctx context.Context, t fileTask, emit func(int, []byte)) error {

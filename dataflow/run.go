@@ -3,8 +3,11 @@ package dataflow
 import (
 	"context"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/options/jobopts"
@@ -55,6 +58,35 @@ const maxFailures = 64
 
 // fail records err as a pipeline's failure and returns it; DoFns return
 // their errors through it.
+// failedRuns holds the runs (a backfill's runID) a DoFn of which failed
+// in this process. A writer does not publish the output of such a run:
+// prism, once a DoFn fails, may still run later stages, on what reached
+// them, before it ends the job.
+var failedRuns sync.Map
+
+// failRun records err, if not nil, as a failure of the run run (see
+// failedRuns) and of its pipeline (see fail).
+func failRun(run string, err error) error {
+	if err != nil && run != "" {
+		failedRuns.Store(run, true)
+	}
+	return fail(err)
+}
+
+// runFailed reports whether a DoFn of the run run failed in this process.
+func runFailed(run string) bool {
+	_, failed := failedRuns.Load(run)
+	return run != "" && failed
+}
+
+// newRunID returns an identifier for a new run, unique in this process
+// (and, with the time, across processes).
+func newRunID() string {
+	return strconv.FormatInt(time.Now().UnixNano(), 36) + "-" + strconv.FormatInt(runIDs.Add(1), 36)
+}
+
+var runIDs atomic.Int64
+
 func fail(err error) error {
 	if err == nil {
 		return nil

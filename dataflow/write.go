@@ -30,7 +30,8 @@ type writeFn struct {
 	Format datafile.Format
 	CSV    datafile.CSVOptions // the dialect of a CSV output
 	Schema types.Schema
-	Limit  int64 // -1: no limit
+	Limit  int64  // -1: no limit
+	Run    string // the run, as readFn's: its output is not published once a DoFn of it failed
 }
 
 // ProcessElement emits the number of rows written, keyed by 0; it
@@ -90,13 +91,19 @@ func (f *writeFn) write(ctx context.Context, names, wholeFiles []string) (int, e
 			return err
 		}
 		n, err = f.merge(ctx, out, readers)
-		return errors.Join(err, out.close())
+		if err = errors.Join(err, out.close()); err == nil && runFailed(f.Run) {
+			err = errRunFailed // removed, not renamed into place
+		}
+		return err
 	})
 	if err != nil {
 		return 0, fmt.Errorf("writing %s: %w", f.Out, err)
 	}
 	return n, nil
 }
+
+// errRunFailed is the writer's error when a stage before it failed.
+var errRunFailed = errors.New("dataflow: an earlier stage of the backfill failed")
 
 // merge writes the records of the runs to out in sequence order, up to the
 // limit.
