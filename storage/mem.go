@@ -125,6 +125,25 @@ func (m *Mem) Write(ctx context.Context, table string, rows *types.Block, seqs [
 	return ctx.Err()
 }
 
+// Dump implements Dumper: every row of the table, once, in the order first
+// written, in one block; a row's stamp is that of the Write that last
+// wrote it.
+func (m *Mem) Dump(ctx context.Context, table string, f func(rows *types.Block, seqs, stamps []uint64) error) error {
+	m.mu.RLock()
+	t, err := m.table(table)
+	if err != nil {
+		m.mu.RUnlock()
+		return err
+	}
+	all := make([]int, t.rows.Len)
+	for i := range all {
+		all[i] = i
+	}
+	rows, seqs, stamps := t.rows.Gather(all), slices.Clone(t.seqs), slices.Clone(t.stamps)
+	m.mu.RUnlock()
+	return f(rows, seqs, stamps)
+}
+
 // CheckRows reports rows that do not fit a table's schema, or a sequence
 // slice of the wrong length.
 func CheckRows(def *plan.Table, rows *types.Block, seqs []uint64) error {

@@ -79,6 +79,17 @@ type Store interface {
 	Read(ctx context.Context, r Range) (*types.Block, error)
 }
 
+// Dumper is a Store that hands over every stored row of a table with its
+// sequence number, in blocks, whatever the TTLs (an in-memory tier loads a
+// table through it: storage/hot). A row written more than once may come
+// more than once (the Bigtable store keeps a copy per Bigtable row: a row
+// rewritten under another key or day): stamps order the copies of one
+// sequence number, the greatest being the latest. f may keep none of its
+// arguments.
+type Dumper interface {
+	Dump(ctx context.Context, table string, f func(rows *types.Block, seqs, stamps []uint64) error) error
+}
+
 // Range selects rows of one key of an index.
 type Range struct {
 	Table string
