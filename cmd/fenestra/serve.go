@@ -20,6 +20,8 @@ import (
 	"github.com/fenestra-dev/fenestra/console"
 	"github.com/fenestra-dev/fenestra/featurelang"
 	"github.com/fenestra-dev/fenestra/functions"
+	"github.com/fenestra-dev/fenestra/internal/records"
+	"github.com/fenestra-dev/fenestra/storage"
 	"github.com/fenestra-dev/fenestra/storage/bigtable"
 )
 
@@ -52,6 +54,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	debugAddr := fs.String("debug-addr", "", "an address to serve Go's profiles on, /debug/pprof/ (none: off); keep it private")
 	withConsole := fs.Bool("console", true, "serve the web console at / (its data routes need the token too)")
 	drainTimeout := fs.Duration("drain-timeout", defaultDrainTimeout, "on SIGTERM or SIGINT: how long to wait for the requests in flight before exiting (their connections are then cut)")
+	var held holdConfig
+	fs.Var(&held.topics, "follow", "hold a table in memory, kept current from the Kafka topic fenestra stream writes it from, TABLE=TOPIC (repeat for more tables; with --sql): its reads make no call to Bigtable")
+	fs.StringVar(&held.brokers, "brokers", os.Getenv("KAFKA_BROKERS"), "with --follow: the Kafka seed brokers, HOST:PORT[,HOST:PORT...] (default $KAFKA_BROKERS)")
+	fs.StringVar(&held.group, "group", "fenestra-stream", "with --follow: the consumer group of fenestra stream, whose committed offsets following starts from")
+	badRows := fs.String("bad-rows", "fail", "with --follow: what a record that is not a row does, as fenestra stream's --bad-rows: fail (stop following; not ready) or skip (count it; dead-letter=TOPIC skips too)")
 	gcPercent := fs.Int("gc-percent", defaultGCPercent, "the Go garbage collector's target heap growth, as GOGC (which, when set, wins): higher spends less CPU collecting and more memory")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: fenestra serve --sql FILE.sql [--addr :8080] [--bigtable PROJECT/INSTANCE] [flags]\n"+
@@ -62,6 +69,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			"(a script's DEPLOY statements, fenestra run), listing them every --poll:\n"+
 			"new deployments are served and dropped ones stopped without a restart.\n"+
 			"With BIGTABLE_EMULATOR_HOST set, it uses that emulator.\n\n"+
+			"--follow TABLE=TOPIC holds a table in memory: loaded from Bigtable at start,\n"+
+			"then kept current from the topic fenestra stream writes it from (from the\n"+
+			"stream group's committed offsets), so its reads make no call to Bigtable;\n"+
+			"/readyz fails until it has caught up with the topic.\n\n"+
 			"routes:\n"+
 			"  POST /v1/views/{view}:compute     {\"rows\": [...], \"store\": false}; {view}: name, or db.name\n"+
 			"  GET  /v1/views, /v1/views/{view}\n"+
@@ -82,6 +93,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fs.Usage()
 		return 2
 	}
+	if len(held.topics) > 0 && (*sql == "" || held.brokers == "") {
+		fmt.Fprintln(stderr, "fenestra serve: --follow needs --sql and --brokers (or $KAFKA_BROKERS)")
+		return 2
+	}
+	bad, err := records.ParsePolicy(*badRows)
+	if err != nil {
+		fmt.Fprintf(stderr, "fenestra serve: --bad-rows: %v\n", err)
+		return 2
+	}
+	held.bad = bad
 	if *sql == "" && *initTables {
 		fmt.Fprintln(stderr, "fenestra serve: --init needs --sql: stored deployments' tables are created when they are deployed")
 		return 2
@@ -99,7 +120,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return 1
 	}
 	defer stopTracing()
-	cfg := serveConfig{sql: *sql, addr: *addr, drainTimeout: *drainTimeout, debugAddr: *debugAddr, tokenFile: *tokenFile, init: *initTables, poll: *poll, console: *withConsole,
+	cfg := serveConfig{hold: held, sql: *sql, addr: *addr, drainTimeout: *drainTimeout, debugAddr: *debugAddr, tokenFile: *tokenFile, init: *initTables, poll: *poll, console: *withConsole,
 		store: bigtable.Config{Project: project, Instance: inst, Prefix: *prefix, Timeout: storeTimeout(*timeout), Logger: log},
 		opts:  functions.Options{Timeout: *timeout, Logger: log, MaxRows: *maxRows, TracerProvider: tp},
 		sopts: functions.ServerOptions{MaxBody: *maxBody, Database: *database, Logger: log}}
@@ -147,7 +168,8 @@ func limitMemory(bytes int64) {
 
 // serveConfig is what fenestra serve was asked to do.
 type serveConfig struct {
-	sql, addr, tokenFile string // sql empty: the stored deployments
+	hold                 holdConfig // --follow: tables held in memory
+	sql, addr, tokenFile string     // sql empty: the stored deployments
 	debugAddr            string
 	init, console        bool
 	poll, drainTimeout   time.Duration
@@ -216,7 +238,16 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 				return err
 			}
 		}
-		if svc, err = functions.New(mod, store, cfg.opts); err != nil {
+		var src storage.Store = store
+		if len(cfg.hold.topics) > 0 {
+			h, err := hold(ctx, store, cfg.hold, cfg.sopts.Logger, stdout)
+			if err != nil {
+				return err
+			}
+			defer h.Close()
+			src = h
+		}
+		if svc, err = functions.New(mod, src, cfg.opts); err != nil {
 			return err
 		}
 		handler, what = functions.NewServer(svc, cfg.sopts), fmt.Sprintf("%d views of %s", len(svc.Views()), cfg.sql)

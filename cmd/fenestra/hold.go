@@ -1,0 +1,129 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/fenestra-dev/fenestra/featurelang/types"
+	"github.com/fenestra-dev/fenestra/internal/follow"
+	"github.com/fenestra-dev/fenestra/internal/records"
+	"github.com/fenestra-dev/fenestra/storage"
+	"github.com/fenestra-dev/fenestra/storage/bigtable"
+	"github.com/fenestra-dev/fenestra/storage/hot"
+)
+
+// holdConfig is what serve --follow asks: tables to hold in memory, each
+// kept current from the Kafka topic fenestra stream writes it from.
+type holdConfig struct {
+	topics  topicFlags // TABLE=TOPIC
+	brokers string
+	group   string // the stream's consumer group
+	bad     records.Policy
+}
+
+// heldStore is serve's store with --follow: the followed tables' reads
+// come from memory (hot.Store), every other read and every write go to
+// Bigtable as well. It is ready once the tables are loaded and the
+// follower has caught up with the topics' ends as they were at start.
+type heldStore struct {
+	*hot.Store
+	back     *bigtable.Store
+	follower *follow.Follower
+	tables   string       // the followed tables, for messages
+	loaded   atomic.Bool  // every followed table loaded
+	failed   atomic.Value // error: why loading failed
+}
+
+// hold loads the followed tables into memory and follows their topics in
+// the background, until ctx is done. It returns at once: until the
+// tables are loaded, their reads go to Bigtable, and until the follower
+// has caught up, the store is not ready (Probe).
+func hold(ctx context.Context, back *bigtable.Store, cfg holdConfig, log *slog.Logger, stdout io.Writer) (*heldStore, error) {
+	schemas, topics := map[string]types.Schema{}, map[string]string{}
+	var names []string
+	for _, tt := range cfg.topics {
+		def, err := back.Describe(ctx, tt[0])
+		if err != nil {
+			return nil, fmt.Errorf("--follow %s=%s: %w", tt[0], tt[1], err)
+		}
+		if _, ok := topics[def.Name]; ok {
+			return nil, fmt.Errorf("--follow: table %s takes records from %s and %s; a table takes one topic", def.Name, topics[def.Name], tt[1])
+		}
+		schemas[def.Name], topics[def.Name] = def.Schema, tt[1]
+		names = append(names, def.Name)
+	}
+	// The follower reads where to start before the tables are loaded:
+	// every record before those offsets is in Bigtable by then (the
+	// stream commits an offset after writing the rows before it).
+	f, err := follow.New(ctx, follow.Config{Brokers: cfg.brokers, Group: cfg.group, Topics: topics, Schemas: schemas, Bad: cfg.bad, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	h := &heldStore{Store: hot.New(back, hot.Options{}), back: back, follower: f, tables: strings.Join(names, ", ")}
+	go func() {
+		if err := f.Run(ctx, h.Store.Apply); err != nil && ctx.Err() == nil {
+			log.Error("following Kafka stopped", "error", err)
+		}
+	}()
+	go func() {
+		start := time.Now()
+		for _, name := range names {
+			if err := h.Store.Load(ctx, name); err != nil {
+				if ctx.Err() == nil {
+					h.failed.Store(fmt.Errorf("loading %s into memory: %w", name, err))
+					log.Error("loading a followed table into memory failed; its reads go to Bigtable", "table", name, "error", err)
+				}
+				return
+			}
+		}
+		h.loaded.Store(true)
+		fmt.Fprintf(stdout, "holding %s in memory: loaded in %v; following %s from group %s's offsets\n",
+			h.tables, time.Since(start).Round(time.Millisecond), strings.Join(topicNames(topics, names), ", "), cfg.group)
+		select {
+		case <-f.Ready():
+			fmt.Fprintf(stdout, "caught up with the topics of %s (%d rows held)\n", h.tables, h.Store.Rows())
+		case <-ctx.Done():
+		}
+	}()
+	return h, nil
+}
+
+// topicNames lists the topics of tables, in order.
+func topicNames(topics map[string]string, tables []string) []string {
+	out := make([]string, len(tables))
+	for i, t := range tables {
+		out[i] = topics[t]
+	}
+	return out
+}
+
+// Probe implements storage.Prober: Bigtable's probe, and not ready while
+// the followed tables load, while the follower catches up, or once either
+// failed.
+func (h *heldStore) Probe(ctx context.Context, tables []string) error {
+	if err, _ := h.failed.Load().(error); err != nil {
+		return fmt.Errorf("%w: %v", storage.ErrUnavailable, err)
+	}
+	if err := h.follower.Err(); err != nil {
+		return fmt.Errorf("%w: following the topics of %s stopped: %v", storage.ErrUnavailable, h.tables, err)
+	}
+	if !h.loaded.Load() {
+		return fmt.Errorf("%w: loading %s into memory", storage.ErrUnavailable, h.tables)
+	}
+	select {
+	case <-h.follower.Ready():
+	default:
+		return fmt.Errorf("%w: catching up with the topics of %s", storage.ErrUnavailable, h.tables)
+	}
+	return h.back.Probe(ctx, tables)
+}
+
+// Close stops following.
+func (h *heldStore) Close() { h.follower.Close() }
+
+var _ storage.Prober = (*heldStore)(nil)
