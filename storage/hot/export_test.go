@@ -30,6 +30,9 @@ func (s *Store) Check() error {
 func (ix *index) check() (int, error) {
 	n := 0
 	for key, r := range ix.runs {
+		if ix.byID[r.id] != r {
+			return 0, fmt.Errorf("run %q: id %d names another run", key, r.id)
+		}
 		if r.key != key || r.len() == 0 || r.rows.Len != r.len() || len(r.ts) != r.len() {
 			return 0, fmt.Errorf("run %q: key %q, %d rows, %d TS values, %d sequence numbers", key, r.key, r.rows.Len, len(r.ts), r.len())
 		}
@@ -46,11 +49,20 @@ func (ix *index) check() (int, error) {
 			if string(ix.rowKey(nil, r.rows, p)) != key || orderValue(r.rows, ix.tsCol, p) != r.ts[p] {
 				return 0, fmt.Errorf("run %q: row %d (sequence %d) has another key or TS", key, p, r.seqs[p])
 			}
-			if at, ok := ix.bySeq[r.seqs[p]]; !ok || at.run != r || at.ts != r.ts[p] {
+			if at, ok := ix.bySeq[r.seqs[p]]; !ok || ix.byID[at.run] != r || at.ts != r.ts[p] {
 				return 0, fmt.Errorf("run %q: sequence %d is not mapped to it", key, r.seqs[p])
 			}
 		}
 		n += r.len()
+	}
+	live := 0
+	for _, r := range ix.byID {
+		if r != nil {
+			live++
+		}
+	}
+	if live != len(ix.runs) || live+len(ix.free) != len(ix.byID) {
+		return 0, fmt.Errorf("%d runs by key, %d by id, %d ids free of %d", len(ix.runs), live, len(ix.free), len(ix.byID))
 	}
 	if n != len(ix.bySeq) {
 		return 0, fmt.Errorf("%d rows, %d sequence numbers mapped", n, len(ix.bySeq))

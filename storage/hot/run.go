@@ -15,6 +15,7 @@ import (
 // (NULL first, as math.MinInt64), then sequence number ascending. ts and
 // seqs are the rows' TS values and sequence numbers.
 type run struct {
+	id   int32 // in its index's byID
 	key  string
 	rows *types.Block
 	ts   []int64
@@ -181,6 +182,15 @@ func insertValue(dst *types.Column, p int, src *types.Column, i int) {
 	case inF:
 		dst.F = slices.Insert(dst.F, p, v.F)
 	case inS:
+		// A value equal to a neighbour's shares its bytes (a key's rows
+		// mostly repeat its key), so memory holds fewer strings for the
+		// collector to scan.
+		switch {
+		case p > 0 && dst.S[p-1] == v.S:
+			v.S = dst.S[p-1]
+		case p < n && dst.S[p] == v.S:
+			v.S = dst.S[p]
+		}
 		dst.S = slices.Insert(dst.S, p, v.S)
 	case inX:
 		dst.X = slices.Insert(dst.X, p, v.X)

@@ -59,12 +59,16 @@ type index struct {
 	// prunes says the absolute TTL expires a row whatever its rank.
 	prunes bool
 	runs   map[string]*run  // by encoded key
+	byID   []*run           // by run.id; nil where a run was dropped
+	free   []int32          // ids of dropped runs, for new ones
 	bySeq  map[uint64]place // where each row is
 }
 
-// place is where a row of an index is: its key's run and its TS value.
+// place is where a row of an index is: its key's run (its id, so that the
+// map of a million rows holds no pointer for the collector to scan) and
+// its TS value.
 type place struct {
-	run *run
+	run int32
 	ts  int64
 }
 
@@ -222,8 +226,9 @@ func (ix *index) put(rows *types.Block, i int, seq uint64, cut int64, buf []byte
 	ts := orderValue(rows, ix.tsCol, i)
 	key := ix.rowKey(buf, rows, i)
 	old, had := ix.bySeq[seq]
-	if had && old.ts == ts && old.run.key == string(key) {
-		old.run.set(old.run.search(ts, seq), rows, i)
+	if had && old.ts == ts && ix.byID[old.run].key == string(key) {
+		r := ix.byID[old.run]
+		r.set(r.search(ts, seq), rows, i)
 		return 0, false
 	}
 	if had {
@@ -235,21 +240,42 @@ func (ix *index) put(rows *types.Block, i int, seq uint64, cut int64, buf []byte
 	}
 	r := ix.runs[string(key)]
 	if r == nil {
-		r = newRun(string(key), ix.schema)
-		ix.runs[r.key] = r
+		r = ix.newRun(string(key))
 	}
 	r.insert(rows, i, ts, seq)
-	ix.bySeq[seq] = place{r, ts}
+	ix.bySeq[seq] = place{r.id, ts}
 	n := ix.prune(r, cut)
 	return delta + 1 - n, n > 0
 }
 
+// newRun adds an empty run for key.
+func (ix *index) newRun(key string) *run {
+	r := newRun(key, ix.schema)
+	if n := len(ix.free); n > 0 {
+		r.id, ix.free = ix.free[n-1], ix.free[:n-1]
+		ix.byID[r.id] = r
+	} else {
+		r.id = int32(len(ix.byID))
+		ix.byID = append(ix.byID, r)
+	}
+	ix.runs[key] = r
+	return r
+}
+
+// drop forgets an empty run.
+func (ix *index) drop(r *run) {
+	delete(ix.runs, r.key)
+	ix.byID[r.id] = nil
+	ix.free = append(ix.free, r.id)
+}
+
 // remove deletes the row of sequence number seq, at p.
 func (ix *index) remove(p place, seq uint64) {
-	p.run.remove(p.run.search(p.ts, seq))
+	r := ix.byID[p.run]
+	r.remove(r.search(p.ts, seq))
 	delete(ix.bySeq, seq)
-	if p.run.len() == 0 {
-		delete(ix.runs, p.run.key)
+	if r.len() == 0 {
+		ix.drop(r)
 	}
 }
 
@@ -264,7 +290,7 @@ func (ix *index) prune(r *run, cut int64) int {
 	}
 	r.dropFirst(n)
 	if r.len() == 0 {
-		delete(ix.runs, r.key)
+		ix.drop(r)
 	}
 	return n
 }
