@@ -5,9 +5,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/fenestra-dev/fenestra/featurelang/types"
 	"github.com/fenestra-dev/fenestra/internal/follow"
@@ -123,7 +126,43 @@ func (h *heldStore) Probe(ctx context.Context, tables []string) error {
 	return h.back.Probe(ctx, tables)
 }
 
+// heldMetrics is a held store's prometheus.Collector: the follower's
+// progress and the rows held, read when /metrics is scraped.
+type heldMetrics struct{ h *heldStore }
+
+// Describe implements prometheus.Collector.
+func (heldMetrics) Describe(ch chan<- *prometheus.Desc) {
+	ch <- heldRowsDesc
+	ch <- followAppliedDesc
+	ch <- followBadDesc
+	ch <- followLagDesc
+}
+
+// Collect implements prometheus.Collector.
+func (m heldMetrics) Collect(ch chan<- prometheus.Metric) {
+	h := m.h
+	st := h.follower.Stats()
+	ch <- prometheus.MustNewConstMetric(heldRowsDesc, prometheus.GaugeValue, float64(h.Store.Rows()))
+	ch <- prometheus.MustNewConstMetric(followAppliedDesc, prometheus.CounterValue, float64(st.Applied))
+	ch <- prometheus.MustNewConstMetric(followBadDesc, prometheus.CounterValue, float64(st.Bad))
+	for _, p := range st.Partitions {
+		lag := max(0, p.HighWatermark-p.Next)
+		ch <- prometheus.MustNewConstMetric(followLagDesc, prometheus.GaugeValue, float64(lag), p.Topic, strconv.Itoa(int(p.Partition)))
+	}
+}
+
+// The metrics of a held store.
+var (
+	heldRowsDesc      = prometheus.NewDesc("fenestra_held_rows", "Rows held in memory (serve --follow), once per index holding them.", nil, nil)
+	followAppliedDesc = prometheus.NewDesc("fenestra_follow_rows_applied_total", "Rows of the followed topics' records applied to memory.", nil, nil)
+	followBadDesc     = prometheus.NewDesc("fenestra_follow_records_bad_total", "Records of the followed topics skipped as bad (--bad-rows skip).", nil, nil)
+	followLagDesc     = prometheus.NewDesc("fenestra_follow_lag_records", "Records of a followed partition not applied yet: its latest known high watermark minus the next offset to apply.", []string{"topic", "partition"}, nil)
+)
+
 // Close stops following.
 func (h *heldStore) Close() { h.follower.Close() }
 
-var _ storage.Prober = (*heldStore)(nil)
+var (
+	_ storage.Prober       = (*heldStore)(nil)
+	_ prometheus.Collector = heldMetrics{}
+)

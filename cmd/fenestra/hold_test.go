@@ -102,6 +102,10 @@ func TestServeFollow(t *testing.T) {
 	waitFor(t, "the caught-up line", func() (bool, string) {
 		return strings.Contains(out.String(), "caught up with the topics of tx (4 rows held)"), out.String()
 	})
+	if _, body := call(t, "GET", base+"/metrics", ""); !strings.Contains(body, "fenestra_held_rows 4") ||
+		!strings.Contains(body, "fenestra_follow_rows_applied_total 2") || !strings.Contains(body, `fenestra_follow_lag_records{partition="0",topic="tx-topic"} 0`) {
+		t.Errorf("metrics:\n%s\nwant 4 rows held, 2 applied (offsets 1 and 2), no lag", body)
+	}
 	compute := func(id int64, card string, ts int64) string {
 		_, body := call(t, "POST", base+"/v1/views/spend:compute", `{"rows": [[`+itoa(id)+`, "`+card+`", 0.5, `+itoa(ts)+`]]}`)
 		return body

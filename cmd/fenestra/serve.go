@@ -256,16 +256,19 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 			}
 		}
 		var src storage.Store = store
+		var held *heldStore
 		if len(cfg.hold.topics) > 0 {
-			h, err := hold(ctx, store, cfg.hold, cfg.sopts.Logger, stdout)
-			if err != nil {
+			if held, err = hold(ctx, store, cfg.hold, cfg.sopts.Logger, stdout); err != nil {
 				return err
 			}
-			defer h.Close()
-			src = h
+			defer held.Close()
+			src = held
 		}
 		if svc, err = functions.New(mod, src, cfg.opts); err != nil {
 			return err
+		}
+		if held != nil {
+			svc.Registry().MustRegister(heldMetrics{held})
 		}
 		handler, what = functions.NewServer(svc, cfg.sopts), fmt.Sprintf("%d views of %s", len(svc.Views()), cfg.sql)
 	} else {
