@@ -159,10 +159,32 @@ var (
 	followLagDesc     = prometheus.NewDesc("fenestra_follow_lag_records", "Records of a followed partition not applied yet: its latest known high watermark minus the next offset to apply.", []string{"topic", "partition"}, nil)
 )
 
+// PutDeployment implements storage.DeploymentStore: stored deployments
+// are Bigtable's, whatever the tables held.
+func (h *heldStore) PutDeployment(ctx context.Context, d storage.Deployment) error {
+	return h.back.PutDeployment(ctx, d)
+}
+
+// Deployment implements storage.DeploymentStore.
+func (h *heldStore) Deployment(ctx context.Context, db, name string) (*storage.Deployment, error) {
+	return h.back.Deployment(ctx, db, name)
+}
+
+// Deployments implements storage.DeploymentStore.
+func (h *heldStore) Deployments(ctx context.Context) ([]storage.Deployment, error) {
+	return h.back.Deployments(ctx)
+}
+
+// DropDeployment implements storage.DeploymentStore.
+func (h *heldStore) DropDeployment(ctx context.Context, db, name string) error {
+	return h.back.DropDeployment(ctx, db, name)
+}
+
 // Close stops following.
 func (h *heldStore) Close() { h.follower.Close() }
 
 var (
-	_ storage.Prober       = (*heldStore)(nil)
-	_ prometheus.Collector = heldMetrics{}
+	_ storage.Prober          = (*heldStore)(nil)
+	_ storage.DeploymentStore = (*heldStore)(nil)
+	_ prometheus.Collector    = heldMetrics{}
 )

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -30,17 +31,7 @@ import (
 // by the next request; and the store is not ready until caught up.
 // (Not parallel: it sets the environment.)
 func TestServeFollow(t *testing.T) {
-	btAddr, stopBT, err := emulators.StartBigtable("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stopBT)
-	t.Setenv("BIGTABLE_EMULATOR_HOST", btAddr)
-	brokers, stopKafka, err := emulators.StartKafka("", 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stopKafka)
+	brokers := startEmulators(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 
@@ -139,6 +130,25 @@ func TestServeFollow(t *testing.T) {
 	waitStopped(t, &out, &errOut, done)
 }
 
+// startEmulators starts a Bigtable emulator, named by
+// BIGTABLE_EMULATOR_HOST for the test, and a Kafka emulator of one
+// partition per topic, whose address it returns.
+func startEmulators(t *testing.T) string {
+	t.Helper()
+	btAddr, stopBT, err := emulators.StartBigtable("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stopBT)
+	t.Setenv("BIGTABLE_EMULATOR_HOST", btAddr)
+	brokers, stopKafka, err := emulators.StartKafka("", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stopKafka)
+	return brokers
+}
+
 // seqOf is the sequence number fenestra stream gives a produced record.
 func seqOf(t *testing.T, r *kgo.Record) uint64 {
 	t.Helper()
@@ -188,17 +198,7 @@ func TestVerifyOnlineHeld(t *testing.T) {
 	if code, out, errOut := runCmd("gen", "--rows", "1500", "--out", dir); code != 0 {
 		t.Fatalf("gen: %d\n%s%s", code, out, errOut)
 	}
-	btAddr, stopBT, err := emulators.StartBigtable("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stopBT)
-	t.Setenv("BIGTABLE_EMULATOR_HOST", btAddr)
-	brokers, stopKafka, err := emulators.StartKafka("", 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stopKafka)
+	brokers := startEmulators(t)
 	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers))
 	if err != nil {
 		t.Fatal(err)
@@ -232,6 +232,85 @@ func TestVerifyOnlineHeld(t *testing.T) {
 	if _, body := call(t, "GET", base+"/metrics", ""); !strings.Contains(body, "fenestra_held_rows ") || strings.Contains(body, "fenestra_held_rows 0\n") {
 		t.Errorf("metrics:\n%s\nwant the rows verify stored held", body)
 	}
+	cancel()
+	waitStopped(t, &out, &errOut, done)
+}
+
+// TestServeFollowStored serves stored deployments (no --sql) with their
+// table held in memory: a record of the topic, which Bigtable lacks, is
+// in the answers of a deployment served at start and of one stored while
+// serving. (Not parallel: it sets the environment.)
+func TestServeFollowStored(t *testing.T) {
+	brokers := startEmulators(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	text, err := os.ReadFile("testdata/ok.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mod, err := featurelang.Compile("ok.sql", string(text), featurelang.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx := mod.Tables[0]
+	store, err := bigtable.Open(ctx, bigtable.Config{Project: "local", Instance: "local", Prefix: "heldstored_"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	if err := store.Init(ctx, mod.Tables); err != nil {
+		t.Fatal(err)
+	}
+	const t0 = int64(1714528800000)
+	row := func(id int64, amount float64, ts int64) []types.Value {
+		return []types.Value{types.Int64Value(id), types.StringValue("c1"), types.DoubleValue(amount), types.TimestampValue(ts)}
+	}
+	if err := store.Write(ctx, "tx", types.BlockOf(tx.Schema, [][]types.Value{row(1, 10, t0)}), []uint64{1}); err != nil {
+		t.Fatal(err)
+	}
+	prod, err := producer.New(brokers, "tx-topic", tx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prod.Close()
+	if err := prod.Send(ctx, prod.Records(types.BlockOf(tx.Schema, [][]types.Value{row(2, 4, t0+500)}), 0, 1)); err != nil {
+		t.Fatal(err)
+	}
+	deploy := func(name string) {
+		t.Helper()
+		p := mod.Views[0]
+		p.DB, p.Name = "demo", name
+		d, err := storage.NewDeployment("DEPLOY "+name+" ...", p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := store.PutDeployment(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deploy("spend")
+
+	var out, errOut syncBuffer
+	done := make(chan int)
+	go func() {
+		done <- runServe(ctx, []string{"--addr", "127.0.0.1:0", "--prefix", "heldstored_", "--poll", "50ms", "--console=false",
+			"--follow", "tx=tx-topic", "--brokers", brokers}, &out, &errOut)
+	}()
+	base := waitServing(t, regexp.MustCompile(`serving 1 stored deployments \(listed every 50ms\) on (http://127\.0\.0\.1:\d+)`), &out, &errOut, done)
+	waitFor(t, "ready", func() (bool, string) {
+		code, body := call(t, "GET", base+"/readyz", "")
+		return code == 200, body
+	})
+	request := `{"rows": [[3, "c1", 5, ` + itoa(t0+1000) + `]]}`
+	// 10 from Bigtable, 4 from the topic, 5 the request's own.
+	if code, body := call(t, "POST", base+"/v1/views/demo.spend:compute", request); code != 200 || !strings.Contains(body, `"rows":[[3,19]]`) {
+		t.Errorf("compute: %d %s, want 19", code, body)
+	}
+	deploy("later")
+	waitFor(t, "the deployment stored while serving", func() (bool, string) {
+		code, body := call(t, "POST", base+"/v1/views/demo.later:compute", request)
+		return code == 200 && strings.Contains(body, `"rows":[[3,19]]`), body
+	})
 	cancel()
 	waitStopped(t, &out, &errOut, done)
 }

@@ -21,7 +21,6 @@ import (
 	"github.com/fenestra-dev/fenestra/featurelang"
 	"github.com/fenestra-dev/fenestra/functions"
 	"github.com/fenestra-dev/fenestra/internal/records"
-	"github.com/fenestra-dev/fenestra/storage"
 	"github.com/fenestra-dev/fenestra/storage/bigtable"
 )
 
@@ -55,7 +54,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	withConsole := fs.Bool("console", true, "serve the web console at / (its data routes need the token too)")
 	drainTimeout := fs.Duration("drain-timeout", defaultDrainTimeout, "on SIGTERM or SIGINT: how long to wait for the requests in flight before exiting (their connections are then cut)")
 	var held holdConfig
-	fs.Var(&held.topics, "follow", "hold a table in memory, kept current from the Kafka topic fenestra stream writes it from, TABLE=TOPIC (repeat for more tables; with --sql): its reads make no call to Bigtable")
+	fs.Var(&held.topics, "follow", "hold a table in memory, kept current from the Kafka topic fenestra stream writes it from, TABLE=TOPIC (repeat for more tables; db.table for a stored deployment's): its reads make no call to Bigtable")
 	fs.StringVar(&held.brokers, "brokers", os.Getenv("KAFKA_BROKERS"), "with --follow: the Kafka seed brokers, HOST:PORT[,HOST:PORT...] (default $KAFKA_BROKERS)")
 	fs.StringVar(&held.group, "group", "fenestra-stream", "with --follow: the consumer group of fenestra stream, whose committed offsets following starts from")
 	badRows := fs.String("bad-rows", "fail", "with --follow: what a record that is not a row does, as fenestra stream's --bad-rows: fail (stop following; not ready) or skip (count it; dead-letter=TOPIC skips too)")
@@ -93,8 +92,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fs.Usage()
 		return 2
 	}
-	if len(held.topics) > 0 && (*sql == "" || held.brokers == "") {
-		fmt.Fprintln(stderr, "fenestra serve: --follow needs --sql and --brokers (or $KAFKA_BROKERS)")
+	if len(held.topics) > 0 && held.brokers == "" {
+		fmt.Fprintln(stderr, "fenestra serve: --follow needs --brokers (or $KAFKA_BROKERS)")
 		return 2
 	}
 	bad, err := records.ParsePolicy(*badRows)
@@ -249,35 +248,35 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 	var handler http.Handler
 	var what string
 	var svc *functions.Service // the one Drain marks; a Catalog's services share it
+	if mod != nil && cfg.init {
+		if err := store.Init(ctx, mod.Tables); err != nil {
+			return err
+		}
+	}
+	var src functions.CatalogStore = store
+	var held *heldStore
+	if len(cfg.hold.topics) > 0 {
+		if held, err = hold(ctx, store, cfg.hold, cfg.sopts.Logger, stdout); err != nil {
+			return err
+		}
+		defer held.Close()
+		src = held
+	}
 	if mod != nil {
-		if cfg.init {
-			if err := store.Init(ctx, mod.Tables); err != nil {
-				return err
-			}
-		}
-		var src storage.Store = store
-		var held *heldStore
-		if len(cfg.hold.topics) > 0 {
-			if held, err = hold(ctx, store, cfg.hold, cfg.sopts.Logger, stdout); err != nil {
-				return err
-			}
-			defer held.Close()
-			src = held
-		}
 		if svc, err = functions.New(mod, src, cfg.opts); err != nil {
 			return err
 		}
-		if held != nil {
-			svc.Registry().MustRegister(heldMetrics{held})
-		}
 		handler, what = functions.NewServer(svc, cfg.sopts), fmt.Sprintf("%d views of %s", len(svc.Views()), cfg.sql)
 	} else {
-		cat, err := functions.NewCatalog(ctx, store, functions.CatalogOptions{Service: cfg.opts, Server: cfg.sopts, Poll: cfg.poll})
+		cat, err := functions.NewCatalog(ctx, src, functions.CatalogOptions{Service: cfg.opts, Server: cfg.sopts, Poll: cfg.poll})
 		if err != nil {
 			return err
 		}
 		defer cat.Close()
 		svc, handler, what = cat.Service(), cat, fmt.Sprintf("%d stored deployments (listed every %v)", len(cat.Service().Views()), cfg.poll)
+	}
+	if held != nil {
+		svc.Registry().MustRegister(heldMetrics{held}) // a Catalog's services share one registry
 	}
 	hs := &http.Server{Handler: handler,
 		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute,

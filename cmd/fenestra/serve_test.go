@@ -97,6 +97,9 @@ func TestServeFlags(t *testing.T) {
 		{"bad file", []string{"--sql", "testdata/bad.sql", "--bigtable", "p/i"}, 1, `unknown column "amout"`},
 		{"missing token file", []string{"--sql", "testdata/ok.sql", "--bigtable", "p/i", "--auth-token-file", missing}, 1, "no such file"},
 		{"bad address", []string{"--sql", "testdata/ok.sql", "--bigtable", "p/i", "--addr", "256.0.0.1:x"}, 1, "listen tcp"},
+		{"follow without brokers", []string{"--sql", "testdata/ok.sql", "--bigtable", "p/i", "--follow", "tx=t", "--brokers", ""}, 2, "--follow needs --brokers"},
+		{"bad follow", []string{"--sql", "testdata/ok.sql", "--bigtable", "p/i", "--follow", "tx"}, 2, "want TABLE=TOPIC"},
+		{"bad bad-rows", []string{"--sql", "testdata/ok.sql", "--bigtable", "p/i", "--bad-rows", "drop"}, 2, "--bad-rows"},
 	} {
 		var out, errOut syncBuffer
 		code := runServe(context.Background(), c.args, &out, &errOut)
