@@ -68,11 +68,8 @@ func hold(ctx context.Context, back *bigtable.Store, cfg holdConfig, log *slog.L
 		return nil, err
 	}
 	h := &heldStore{Store: hot.New(back, hot.Options{}), back: back, follower: f, tables: strings.Join(names, ", ")}
-	go func() {
-		if err := f.Run(ctx, h.Store.Apply); err != nil && ctx.Err() == nil {
-			log.Error("following Kafka stopped", "error", err)
-		}
-	}()
+	// Run logs why it stopped, and Err reports it to Probe.
+	go f.Run(ctx, h.Store.Apply)
 	go func() {
 		start := time.Now()
 		for _, name := range names {

@@ -35,19 +35,8 @@ func TestServeFollow(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 
-	mod, err := featurelang.Compile("ok.sql", `CREATE TABLE tx (id bigint, card string, amount double, ts timestamp, INDEX(KEY=card, TS=ts));`, featurelang.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	mod, store := okStore(t, ctx, "follow_")
 	tx := mod.Tables[0]
-	store, err := bigtable.Open(ctx, bigtable.Config{Project: "local", Instance: "local", Prefix: "follow_"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	if err := store.Init(ctx, mod.Tables); err != nil {
-		t.Fatal(err)
-	}
 	const t0 = int64(1714528800000)
 	row := func(id int64, card string, amount float64, ts int64) []types.Value {
 		return []types.Value{types.Int64Value(id), types.StringValue(card), types.DoubleValue(amount), types.TimestampValue(ts)}
@@ -128,6 +117,29 @@ func TestServeFollow(t *testing.T) {
 	}
 	cancel()
 	waitStopped(t, &out, &errOut, done)
+}
+
+// okStore compiles testdata/ok.sql and opens a store on the emulator
+// BIGTABLE_EMULATOR_HOST names, with its tables created under prefix.
+func okStore(t *testing.T, ctx context.Context, prefix string) (*featurelang.Module, *bigtable.Store) {
+	t.Helper()
+	text, err := os.ReadFile("testdata/ok.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mod, err := featurelang.Compile("ok.sql", string(text), featurelang.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := bigtable.Open(ctx, bigtable.Config{Project: "local", Instance: "local", Prefix: prefix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	if err := store.Init(ctx, mod.Tables); err != nil {
+		t.Fatal(err)
+	}
+	return mod, store
 }
 
 // startEmulators starts a Bigtable emulator, named by
@@ -244,23 +256,8 @@ func TestServeFollowStored(t *testing.T) {
 	brokers := startEmulators(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	text, err := os.ReadFile("testdata/ok.sql")
-	if err != nil {
-		t.Fatal(err)
-	}
-	mod, err := featurelang.Compile("ok.sql", string(text), featurelang.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	mod, store := okStore(t, ctx, "heldstored_")
 	tx := mod.Tables[0]
-	store, err := bigtable.Open(ctx, bigtable.Config{Project: "local", Instance: "local", Prefix: "heldstored_"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	if err := store.Init(ctx, mod.Tables); err != nil {
-		t.Fatal(err)
-	}
 	const t0 = int64(1714528800000)
 	row := func(id int64, amount float64, ts int64) []types.Value {
 		return []types.Value{types.Int64Value(id), types.StringValue("c1"), types.DoubleValue(amount), types.TimestampValue(ts)}
